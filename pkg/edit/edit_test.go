@@ -1,0 +1,160 @@
+package edit
+
+import (
+	"errors"
+	"testing"
+	"time"
+)
+
+func TestParseTime(t *testing.T) {
+	tests := []struct {
+		in   string
+		want time.Duration
+		ok   bool
+		why  string
+	}{
+		{"754.5", 754*time.Second + 500*time.Millisecond, true, "plain seconds with a fraction"},
+		{"0", 0, true, "zero is a time"},
+		{"12:34.5", 12*time.Minute + 34500*time.Millisecond, true, "minutes and seconds"},
+		{"1:02:03.250", time.Hour + 2*time.Minute + 3250*time.Millisecond, true, "hours, minutes, seconds, millis"},
+		{"90:00", 90 * time.Minute, true, "the leading field may exceed 59"},
+		{"1h2m3s", time.Hour + 2*time.Minute + 3*time.Second, true, "Go duration syntax"},
+		{"250ms", 250 * time.Millisecond, true, "Go duration in milliseconds"},
+		{" 30 ", 30 * time.Second, true, "surrounding space is ignored"},
+		{"1:99", 0, false, "seconds field of 99 is not a time"},
+		{"1:60:00", 0, false, "a minutes field of 60 after hours is not a time"},
+		{"-5", 0, false, "negative seconds are rejected"},
+		{"-1s", 0, false, "negative durations are rejected"},
+		{"1e3", 0, false, "exponents are not accepted"},
+		{"NaN", 0, false, "NaN is not a time"},
+		{"", 0, false, "empty is not a time"},
+		{"1:2:3:4", 0, false, "four fields are too many"},
+		{"abc", 0, false, "words are not times"},
+		{"1:", 0, false, "a trailing colon leaves no seconds"},
+		{"1000000000", 0, false, "times beyond a week are refused"},
+	}
+	for _, tt := range tests {
+		got, err := ParseTime(tt.in)
+		if tt.ok && (err != nil || got != tt.want) {
+			t.Errorf("%s: ParseTime(%q) = %v, %v; want %v", tt.why, tt.in, got, err, tt.want)
+		}
+		if !tt.ok && err == nil {
+			t.Errorf("%s: ParseTime(%q) = %v, want an error", tt.why, tt.in, got)
+		}
+	}
+}
+
+func TestFormatTimeRoundTrip(t *testing.T) {
+	for _, d := range []time.Duration{0, 999 * time.Millisecond, 61500 * time.Millisecond, 2*time.Hour + 3*time.Millisecond} {
+		got, err := ParseTime(FormatTime(d))
+		if err != nil || got != d {
+			t.Errorf("ParseTime(FormatTime(%v)) = %v, %v (formatted %q)", d, got, err, FormatTime(d))
+		}
+	}
+}
+
+func TestParseRange(t *testing.T) {
+	tests := []struct {
+		in   string
+		want Range
+		ok   bool
+		why  string
+	}{
+		{"0-30", Range{0, 30 * time.Second}, true, "seconds to seconds"},
+		{"1:00-1:30.5", Range{time.Minute, 90500 * time.Millisecond}, true, "clock times"},
+		{"1m+15s", Range{time.Minute, 75 * time.Second}, true, "start plus duration"},
+		{"30-10", Range{}, false, "an end before the start is refused"},
+		{"10-10", Range{}, false, "an empty range is refused"},
+		{"-10", Range{}, false, "a missing start is refused"},
+		{"10-", Range{}, false, "a missing end is refused"},
+		{"a-b", Range{}, false, "words are refused"},
+	}
+	for _, tt := range tests {
+		got, err := ParseRange(tt.in)
+		if tt.ok && (err != nil || got != tt.want) {
+			t.Errorf("%s: ParseRange(%q) = %v, %v; want %v", tt.why, tt.in, got, err, tt.want)
+		}
+		if !tt.ok && err == nil {
+			t.Errorf("%s: ParseRange(%q) = %v, want an error", tt.why, tt.in, got)
+		}
+	}
+}
+
+func TestNormalize(t *testing.T) {
+	s := time.Second
+	got, err := Normalize([]Range{{20 * s, 30 * s}, {0, 5 * s}, {5 * s, 10 * s}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Range{{0, 10 * s}, {20 * s, 30 * s}}
+	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
+		t.Errorf("touching ranges merge and sort: got %v, want %v", got, want)
+	}
+	if _, err := Normalize([]Range{{0, 10 * s}, {5 * s, 15 * s}}); !errors.Is(err, ErrOverlap) {
+		t.Errorf("overlapping cuts must be refused, got %v", err)
+	}
+}
+
+func TestTimeMap(t *testing.T) {
+	s := time.Second
+	keep := Complement([]Range{{0, 10 * s}, {20 * s, 25 * s}}, 60*s)
+	if len(keep) != 2 || keep[0] != (Range{10 * s, 20 * s}) || keep[1] != (Range{25 * s, 60 * s}) {
+		t.Fatalf("Complement = %v", keep)
+	}
+	m := KeepMap(keep)
+	if m.Len() != 45*s {
+		t.Errorf("output length = %v, want 45s", m.Len())
+	}
+	tests := []struct {
+		in   time.Duration
+		want time.Duration
+		kept bool
+		why  string
+	}{
+		{5 * s, 0, false, "a time in the leading cut lands at the start"},
+		{10 * s, 0, true, "the first kept sample lands at zero"},
+		{15 * s, 5 * s, true, "inside the first kept part"},
+		{22 * s, 10 * s, false, "a time in the middle cut lands where audio resumes"},
+		{30 * s, 15 * s, true, "inside the second kept part"},
+		{70 * s, 45 * s, false, "past the end lands at the end"},
+	}
+	for _, tt := range tests {
+		got, kept := m.Map(tt.in)
+		if got != tt.want || kept != tt.kept {
+			t.Errorf("%s: Map(%v) = %v, %v; want %v, %v", tt.why, tt.in, got, kept, tt.want, tt.kept)
+		}
+	}
+	if r, ok := m.MapRange(Range{30 * s, 45 * s}); !ok || r != (Range{15 * s, 30 * s}) {
+		t.Errorf("a soundbite in a kept part moves with the cut: got %v %v", r, ok)
+	}
+	if _, ok := m.MapRange(Range{2 * s, 8 * s}); ok {
+		t.Errorf("a soundbite wholly inside a cut must not survive")
+	}
+}
+
+func FuzzParseTime(f *testing.F) {
+	for _, s := range []string{"754.5", "1:02:03.250", "1h2m3s", "12:34", "-1", "1e9", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := ParseTime(s)
+		if err != nil {
+			return
+		}
+		if d < 0 || d > maxTime {
+			t.Fatalf("ParseTime(%q) = %v out of bounds", s, d)
+		}
+	})
+}
+
+func FuzzParseRange(f *testing.F) {
+	for _, s := range []string{"0-30", "1:00-1:30.5", "1m+15s", "30-10"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		r, err := ParseRange(s)
+		if err == nil && r.End <= r.Start {
+			t.Fatalf("ParseRange(%q) = %v: end not after start", s, r)
+		}
+	})
+}

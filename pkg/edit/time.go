@@ -1,0 +1,109 @@
+package edit
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// maxTime bounds parsed times: nothing spacecast edits is longer than a week, and the bound keeps
+// arithmetic on sample counts far from overflow.
+const maxTime = 7 * 24 * time.Hour
+
+// ParseTime parses a time offset as users type it:
+//
+//	754.5         seconds
+//	12:34.5       minutes and seconds
+//	1:02:03.250   hours, minutes and seconds
+//	1h2m3.5s      Go duration syntax (also 30s, 250ms)
+//
+// Negative times are rejected. Fractions are kept to the nanosecond.
+func ParseTime(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, ErrBadTime
+	}
+	var d time.Duration
+	var err error
+	switch {
+	case strings.Contains(s, ":"):
+		d, err = parseClock(s)
+	case strings.ContainsAny(s, "hmsuµn"):
+		d, err = time.ParseDuration(s)
+	default:
+		d, err = parseSeconds(s)
+	}
+	if err != nil {
+		return 0, ErrBadTime
+	}
+	if d < 0 || d > maxTime {
+		return 0, ErrBadTime
+	}
+	return d, nil
+}
+
+func parseSeconds(s string) (time.Duration, error) {
+	// Only plain decimal numbers: strconv.ParseFloat would also take "1e3", "0x10", "Inf" and "NaN".
+	for _, r := range s {
+		if (r < '0' || r > '9') && r != '.' {
+			return 0, ErrBadTime
+		}
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(f) || f > maxTime.Seconds() {
+		return 0, ErrBadTime
+	}
+	return time.Duration(math.Round(f * float64(time.Second))), nil
+}
+
+// parseClock reads [HH:]MM:SS(.fff). Minutes and seconds fields after the first are below 60.
+func parseClock(s string) (time.Duration, error) {
+	parts := strings.Split(s, ":")
+	if len(parts) > 3 {
+		return 0, ErrBadTime
+	}
+	sec, err := parseSeconds(parts[len(parts)-1])
+	if err != nil || sec >= time.Minute || len(parts[len(parts)-1]) == 0 {
+		return 0, ErrBadTime
+	}
+	total := sec
+	unit := time.Minute
+	for i := len(parts) - 2; i >= 0; i-- {
+		p := parts[i]
+		if p == "" || len(p) > 6 {
+			return 0, ErrBadTime
+		}
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 0 || (i > 0 && n >= 60) {
+			return 0, ErrBadTime
+		}
+		if strings.ContainsAny(p, "+-") {
+			return 0, ErrBadTime
+		}
+		total += time.Duration(n) * unit
+		unit *= 60
+	}
+	return total, nil
+}
+
+// FormatTime renders d as HH:MM:SS.mmm (hours omitted when zero), the inverse of ParseTime to the millisecond.
+func FormatTime(d time.Duration) string {
+	neg := d < 0
+	if neg {
+		d = -d
+	}
+	ms := int64(math.Round(float64(d) / float64(time.Millisecond)))
+	h, ms := ms/3_600_000, ms%3_600_000
+	m, ms := ms/60_000, ms%60_000
+	sec, ms := ms/1000, ms%1000
+	sign := ""
+	if neg {
+		sign = "-"
+	}
+	if h > 0 {
+		return fmt.Sprintf("%s%d:%02d:%02d.%03d", sign, h, m, sec, ms)
+	}
+	return fmt.Sprintf("%s%d:%02d.%03d", sign, m, sec, ms)
+}

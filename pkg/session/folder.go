@@ -1,0 +1,92 @@
+package session
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// Session is a session folder and its manifest.
+type Session struct {
+	Dir      string
+	Manifest *Manifest
+}
+
+// IsSession reports whether dir holds a manifest.
+func IsSession(dir string) bool {
+	st, err := os.Stat(filepath.Join(dir, ManifestName))
+	return err == nil && st.Mode().IsRegular()
+}
+
+// Open reads and validates the session in dir.
+func Open(dir string) (*Session, error) {
+	b, err := os.ReadFile(filepath.Join(dir, ManifestName))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("session: %s: %w", dir, ErrNotSession)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("session: %w", err)
+	}
+	m, err := Parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("session: %s: %w", filepath.Join(dir, ManifestName), err)
+	}
+	return &Session{Dir: dir, Manifest: m}, nil
+}
+
+// Path returns the absolute location of a file named in the manifest.
+func (s *Session) Path(rel string) string {
+	return filepath.Join(s.Dir, filepath.FromSlash(rel))
+}
+
+// Save writes the manifest atomically: to a temporary file in the folder, synced, then renamed
+// over manifest.json, so a crash leaves either the old or the new manifest, never half of one.
+func (s *Session) Save() error {
+	if err := s.Manifest.Validate(); err != nil {
+		return fmt.Errorf("session: %w", err)
+	}
+	b, err := s.Manifest.Marshal()
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(filepath.Join(s.Dir, ManifestName), b, 0o644)
+}
+
+// WriteFileAtomic writes data to path through a synced temporary file and a rename.
+func WriteFileAtomic(path string, data []byte, perm os.FileMode) (err error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("session: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			os.Remove(f.Name())
+		}
+	}()
+	if _, err = f.Write(data); err != nil {
+		return errors.Join(fmt.Errorf("session: write %s: %w", path, err), f.Close())
+	}
+	if err = f.Chmod(perm); err != nil {
+		return errors.Join(fmt.Errorf("session: %w", err), f.Close())
+	}
+	if err = f.Sync(); err != nil {
+		return errors.Join(fmt.Errorf("session: sync %s: %w", path, err), f.Close())
+	}
+	if err = f.Close(); err != nil {
+		return fmt.Errorf("session: %w", err)
+	}
+	if err = os.Rename(f.Name(), path); err != nil {
+		return fmt.Errorf("session: %w", err)
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("session: %w", err)
+	}
+	return errors.Join(d.Sync(), d.Close())
+}
