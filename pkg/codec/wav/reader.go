@@ -16,8 +16,15 @@ type Reader struct {
 	enc     encoding
 	dataOff int64 // file offset of the first sample
 	frames  int64 // whole frames in the data chunk (as far as the file really goes)
-	pos     int64 // next frame
-	buf     []byte
+	// declared is the frame count the data chunk's header promises (-1 when it does not say).
+	declared int64
+	pos      int64 // next frame
+	buf      []byte
+}
+
+// Truncated reports whether the file ends before the data its header promises.
+func (r *Reader) Truncated() (declared int64, truncated bool) {
+	return r.declared, r.declared > r.frames
 }
 
 var (
@@ -76,10 +83,14 @@ func NewReader(r io.ReadSeeker) (*Reader, error) {
 				return nil, fmt.Errorf("wav: %w: data chunk before fmt", ErrBadFormat)
 			}
 			avail := size - off
-			if n == 0 || n == 0xFFFFFFFF || n > avail {
+			declared := n / int64(enc.block)
+			if n == 0 || n == 0xFFFFFFFF {
+				declared = -1 // a streaming writer that never came back to fill in the size
+			}
+			if declared < 0 || n > avail {
 				n = avail
 			}
-			return &Reader{r: r, enc: *enc, dataOff: off, frames: n / int64(enc.block)}, nil
+			return &Reader{r: r, enc: *enc, dataOff: off, frames: n / int64(enc.block), declared: declared}, nil
 		}
 		off += n + n&1 // RIFF chunks are padded to even sizes
 		if off > size {

@@ -1,0 +1,86 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/spacecast/spacecast/pkg/edit"
+	"github.com/spacecast/spacecast/pkg/studio"
+)
+
+func newInspectCommand(g *globalOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "inspect INPUT",
+		Short: "Show duration, format, loudness and true peak of a file, or the speakers of a session",
+		Long: `Inspect decodes INPUT and reports its exact duration (from the LAME tag where present), format,
+bitrate, encoder delay and padding, integrated loudness (LUFS), loudness range (LU), true peak
+(dBTP), sample peak and share of silence. For a session folder it lists the speakers, their
+offsets and talk time, and whether the recording was finalized.
+
+--json prints one object with stable keys, documented in docs/inspect.md.`,
+		Example: `  spacecast inspect episode.mp3
+  spacecast inspect testdata/demo/session
+  spacecast inspect episode.mp3 --json | jq .loudness_lufs`,
+		Args: exactArgs("inspect", 1, "INPUT"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runInspect(cmd, g, args[0])
+		},
+	}
+}
+
+func runInspect(cmd *cobra.Command, g *globalOptions, input string) error {
+	prog := newProgress(g, "inspect")
+	r, err := studio.Inspect(cmd.Context(), input, prog)
+	prog.Finish()
+	if err != nil {
+		return studioErr("inspect", err)
+	}
+	if g.json {
+		return writeJSON(g.stdout, r)
+	}
+	w := g.stdout
+	fmt.Fprintf(w, "%s\n", r.Path)
+	exact := ""
+	if !r.DurationExact {
+		exact = " (estimated: no LAME tag)"
+	}
+	if r.Session != nil {
+		s := r.Session
+		state := "finalized"
+		if !s.Finalized {
+			state = "NOT finalized (recording still running, or it crashed: run 'spacecast recover')"
+		}
+		fmt.Fprintf(w, "  session     %s, room %q (%s), started %s, %s\n", s.ID, s.Room, s.Protocol, s.StartedAt.Format("2006-01-02 15:04:05 MST"), state)
+		fmt.Fprintf(w, "  duration    %s, %d tracks, %d gaps\n", edit.FormatTime(secs(r.DurationSeconds)), s.Tracks, s.Gaps)
+		for _, sp := range s.Speakers {
+			fmt.Fprintf(w, "  speaker     %-20s from %s  talk %s  %.1f LUFS  (%d track(s))\n", sp.Name, edit.FormatTime(secs(sp.OffsetSeconds)), edit.FormatTime(secs(sp.TalkSeconds)), sp.LoudnessLUFS, sp.Tracks)
+		}
+	} else {
+		fmt.Fprintf(w, "  format      %s, %d Hz, %d ch", r.Format, r.SampleRate, r.Channels)
+		if r.BitrateKbps > 0 {
+			mode := "CBR"
+			if r.VBR {
+				mode = "VBR"
+			}
+			fmt.Fprintf(w, ", %d kbps %s", r.BitrateKbps, mode)
+		}
+		if r.Encoder != "" {
+			fmt.Fprintf(w, ", encoder %s", r.Encoder)
+		}
+		fmt.Fprintf(w, "\n  duration    %s (%.3f s)%s\n", edit.FormatTime(secs(r.DurationSeconds)), r.DurationSeconds, exact)
+		if r.EncoderDelaySamples > 0 || r.PaddingSamples > 0 {
+			fmt.Fprintf(w, "  gapless     delay %d, padding %d samples\n", r.EncoderDelaySamples, r.PaddingSamples)
+		}
+	}
+	fmt.Fprintf(w, "  loudness    %.1f LUFS integrated, range %.1f LU\n", r.LoudnessLUFS, r.LoudnessRangeLU)
+	fmt.Fprintf(w, "  peaks       %.1f dBTP true peak, %.1f dBFS sample peak\n", r.TruePeakDBTP, r.SamplePeakDBFS)
+	fmt.Fprintf(w, "  silence     %.0f%%\n", 100*r.SilenceShare)
+	for k, v := range r.Tags {
+		fmt.Fprintf(w, "  tag         %s: %s\n", k, v)
+	}
+	for _, c := range r.Chapters {
+		fmt.Fprintf(w, "  chapter     %s  %s\n", edit.FormatTime(secs(c.StartSeconds)), c.Title)
+	}
+	return nil
+}

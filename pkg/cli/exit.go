@@ -1,0 +1,61 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Exit codes, listed for users under EXIT STATUS in `spacecast --help`. Scripts may rely on them.
+const (
+	ExitOK          = 0   // the command did what was asked
+	ExitFailure     = 1   // something went wrong while working (I/O, encoding, a tool's own bug)
+	ExitUsage       = 2   // the command line is wrong: unknown flag, bad time or range, missing argument
+	ExitBadInput    = 3   // an input file or session is missing, unreadable, not audio, or does not fit the request
+	ExitInterrupted = 130 // stopped by SIGINT/SIGTERM; outputs were not written
+)
+
+const exitStatusHelp = `EXIT STATUS
+  0    success
+  1    failure while working (I/O error, disk full, internal error)
+  2    usage error: unknown flag, malformed time or range, wrong number of arguments
+  3    bad input: missing, unreadable or corrupt file, not audio, range past the end
+  130  interrupted (Ctrl-C or SIGTERM); no partial output is left behind
+`
+
+// exitError carries an exit code with the error that caused it.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+// usageErr marks err as a usage error (exit 2).
+func usageErr(format string, a ...any) error {
+	return &exitError{code: ExitUsage, err: fmt.Errorf(format, a...)}
+}
+
+// inputErr marks err as a bad-input error (exit 3).
+func inputErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &exitError{code: ExitBadInput, err: err}
+}
+
+// ExitCode maps an error returned by Execute to the process exit code.
+func ExitCode(err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	if errors.Is(err, context.Canceled) {
+		return ExitInterrupted
+	}
+	var e *exitError
+	if errors.As(err, &e) {
+		return e.code
+	}
+	return ExitFailure
+}

@@ -1,0 +1,30 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/spacecast/spacecast/pkg/codec"
+	"github.com/spacecast/spacecast/pkg/edit"
+	"github.com/spacecast/spacecast/pkg/studio"
+)
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// studioErr prefixes a library error with the command and picks its exit code.
+func studioErr(command string, err error) error {
+	wrapped := fmt.Errorf("%s: %w", command, err)
+	switch {
+	case errors.Is(err, studio.ErrBadInput), errors.Is(err, codec.ErrUnknownFormat), errors.Is(err, codec.ErrEmpty), errors.Is(err, codec.ErrTruncated):
+		return inputErr(wrapped)
+	case errors.Is(err, codec.ErrUnknownExtension), errors.Is(err, edit.ErrOverlap), errors.Is(err, edit.ErrBadRange):
+		return &exitError{code: ExitUsage, err: wrapped}
+	}
+	return wrapped
+}

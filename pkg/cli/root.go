@@ -1,0 +1,122 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// BuildInfo is what the binary knows about itself; main fills it from ldflags.
+type BuildInfo struct {
+	Version string
+	Commit  string
+	Date    string
+}
+
+// globalOptions are the flags every command shares.
+type globalOptions struct {
+	json  bool
+	quiet bool
+	// stdout and stderr are where the command writes; tests swap them.
+	stdout, stderr io.Writer
+	// isTerminal reports whether stderr is a terminal, which turns progress on.
+	isTerminal bool
+}
+
+// NewRootCommand builds the whole command tree.
+func NewRootCommand(info BuildInfo, stdout, stderr io.Writer) *cobra.Command {
+	g := &globalOptions{stdout: stdout, stderr: stderr, isTerminal: isTerminal(stderr)}
+	root := &cobra.Command{
+		Use:   "spacecast",
+		Short: "Record live audio rooms and turn them into podcasts",
+		Long: `spacecast keeps live audio rooms (Twitter Spaces, Clubhouse and their clones) after they end.
+
+The studio commands work offline on recordings and ordinary audio files:
+  mix       mix speakers (a session folder or audio files) into one levelled, loudness-normalised file
+  clip      cut an exact clip (or a lossless frame-accurate one with --copy)
+  trim      remove stretches from a recording, keeping chapters and soundbites in place
+  inspect   show duration, format, loudness, true peak and, for a session, its speakers
+
+Times are typed as seconds (754.5), MM:SS(.mmm), HH:MM:SS(.mmm) or 1h2m3s.
+spacecast does all of its audio work itself; it needs no ffmpeg.`,
+		Example: `  spacecast mix testdata/demo/session -o episode.mp3
+  spacecast clip episode.mp3 --start 1:05 --duration 30s -o clip.mp3
+  spacecast trim episode.mp3 --cut 0-12.5 -o trimmed.mp3
+  spacecast inspect episode.mp3 --json`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetUsageTemplate(root.UsageTemplate() + "\n" + exitStatusHelp)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageErr("%s: %v (see '%s --help')", c.CommandPath(), err, c.CommandPath())
+	})
+	root.PersistentFlags().BoolVar(&g.json, "json", false, "print results as JSON on stdout (for scripts)")
+	root.PersistentFlags().BoolVarP(&g.quiet, "quiet", "q", false, "print no progress")
+	root.AddCommand(
+		newVersionCommand(info, g),
+		newMixCommand(g),
+		newClipCommand(g),
+		newTrimCommand(g),
+		newInspectCommand(g),
+		newDemoCommand(g),
+	)
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "completion" {
+			c.Long = "Print a shell completion script for bash, zsh, fish or powershell.\n\n" +
+				"  bash:  source <(spacecast completion bash)\n" +
+				"  zsh:   spacecast completion zsh > \"${fpath[1]}/_spacecast\"\n" +
+				"  fish:  spacecast completion fish > ~/.config/fish/completions/spacecast.fish"
+		}
+	}
+	return root
+}
+
+// Run runs one command line and returns its error; ExitCode maps it to an exit status. An error
+// cobra raises before a command starts (an unknown command, a flag cobra itself checks) is a
+// usage error.
+func Run(ctx context.Context, info BuildInfo, args []string, stdout, stderr io.Writer) error {
+	root := NewRootCommand(info, stdout, stderr)
+	started := false
+	root.PersistentPreRun = func(*cobra.Command, []string) { started = true }
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	var ee *exitError
+	if err != nil && !started && !errors.As(err, &ee) {
+		err = &exitError{code: ExitUsage, err: fmt.Errorf("%v (see 'spacecast --help')", err)}
+	}
+	return err
+}
+
+// Execute runs the command line and returns the process exit code. SIGINT and SIGTERM cancel
+// the context: commands stop, remove their temporary outputs and return context.Canceled.
+func Execute(info BuildInfo, args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := Run(ctx, info, args, stdout, stderr)
+	if err != nil {
+		if ExitCode(err) == ExitInterrupted {
+			fmt.Fprintln(stderr, "spacecast: interrupted; nothing was written")
+		} else {
+			fmt.Fprintf(stderr, "spacecast: %v\n", err)
+		}
+	}
+	return ExitCode(err)
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,519 @@
+package studio
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/spacecast/spacecast/pkg/audio"
+	"github.com/spacecast/spacecast/pkg/audio/loudness"
+	"github.com/spacecast/spacecast/pkg/codec"
+	"github.com/spacecast/spacecast/pkg/codec/id3"
+	"github.com/spacecast/spacecast/pkg/session"
+)
+
+// MixOptions are the inputs of Mix. The zero value is not useful: start from DefaultMixOptions.
+type MixOptions struct {
+	// Inputs is one session folder, or audio files (WAV, MP3, Ogg Opus), each one speaker,
+	// optionally placed on the timeline as FILE@OFFSET.
+	Inputs []string
+	// Output's extension picks the format: .mp3, .wav or .opus.
+	Output string
+	// LoudnessLUFS is the integrated loudness target; TruePeakDBTP the true-peak ceiling.
+	LoudnessLUFS, TruePeakDBTP float64
+	// Normalize turns loudness normalisation on (the limiter is on whenever Normalize is).
+	Normalize bool
+	// Level evens out speakers before they are summed: "auto" (on for several speakers), "on", "off".
+	Level string
+	// BitrateKbps for lossy output (0: 64 kbps mono / 128 kbps stereo MP3).
+	BitrateKbps int
+	// Channels of the output (0: the most any input has).
+	Channels int
+	// Exclude leaves out speakers by identity or display name (session input) or file base name.
+	Exclude []string
+	// MaxSilence shortens dead air longer than this to this (0: keep all silence).
+	MaxSilence time.Duration
+	// MinChapter is the shortest chapter made for a multi-speaker mix (0: no chapters).
+	MinChapter time.Duration
+	// Tag is MP3 metadata (chapters are added to it).
+	Tag id3.Tag
+}
+
+// DefaultMixOptions returns the documented defaults.
+func DefaultMixOptions() MixOptions {
+	return MixOptions{LoudnessLUFS: -16, TruePeakDBTP: -1, Normalize: true, Level: "auto", MinChapter: 60 * time.Second}
+}
+
+// MixSpeaker reports one speaker of a mix.
+type MixSpeaker struct {
+	Name          string  `json:"name"`
+	Identity      string  `json:"identity"`
+	OffsetSeconds float64 `json:"offset_seconds"`
+	// LoudnessLUFS is the speaker's own (gated) loudness before levelling.
+	LoudnessLUFS float64 `json:"loudness_lufs"`
+	LevelGainDB  float64 `json:"level_gain_db"`
+	// TalkSeconds is how long the speaker was active.
+	TalkSeconds float64 `json:"talk_seconds"`
+}
+
+// ChapterInfo is a chapter of an output, in output time.
+type ChapterInfo struct {
+	StartSeconds float64 `json:"start_seconds"`
+	EndSeconds   float64 `json:"end_seconds"`
+	Title        string  `json:"title"`
+}
+
+// MixResult reports what Mix wrote.
+type MixResult struct {
+	Output          string        `json:"output"`
+	Format          string        `json:"format"`
+	SampleRate      int           `json:"sample_rate"`
+	Channels        int           `json:"channels"`
+	BitrateKbps     int           `json:"bitrate_kbps,omitempty"`
+	DurationSeconds float64       `json:"duration_seconds"`
+	LoudnessLUFS    float64       `json:"loudness_lufs"`
+	TruePeakDBTP    float64       `json:"true_peak_dbtp"`
+	GainDB          float64       `json:"gain_db"`
+	RemovedSeconds  float64       `json:"removed_silence_seconds"`
+	Speakers        []MixSpeaker  `json:"speakers"`
+	Chapters        []ChapterInfo `json:"chapters,omitempty"`
+	Passes          int           `json:"passes"`
+}
+
+// lossyMarginDB keeps the limiter this far under the true-peak ceiling for lossy output: encoding
+// adds overshoot to peaks the limiter already held (measured in the mix tests with ffmpeg's ebur128).
+const lossyMarginDB = 0.7
+
+// Mix decodes, aligns, levels, mixes, normalises and encodes the inputs.
+func Mix(ctx context.Context, opts MixOptions, prog Progress) (*MixResult, error) {
+	if prog == nil {
+		prog = NoProgress{}
+	}
+	kind, err := codec.KindOfPath(opts.Output)
+	if err != nil {
+		return nil, err
+	}
+	speakers, sess, err := resolveInputs(opts)
+	if err != nil {
+		return nil, err
+	}
+	if len(speakers) == 0 {
+		return nil, fmt.Errorf("%w: %w", ErrBadInput, ErrNoSpeakers)
+	}
+	f := audio.Format{SampleRate: mixRate(speakers), Channels: opts.Channels}
+	if f.Channels == 0 {
+		for _, s := range speakers {
+			f.Channels = max(f.Channels, s.native.Channels)
+		}
+	}
+	if f.Channels > 2 {
+		f.Channels = 2
+	}
+
+	// Pass 1: each speaker alone, two at a time: loudness for levelling, activity for chapters.
+	stats, err := analyseSpeakers(ctx, speakers, f, prog)
+	if err != nil {
+		return nil, err
+	}
+	level := opts.Level == "on" || (opts.Level == "auto" && len(speakers) > 1)
+	gains := levelGains(stats, level)
+
+	res := &MixResult{Output: opts.Output, Format: string(kind), SampleRate: f.SampleRate, Channels: f.Channels}
+	for i, s := range speakers {
+		res.Speakers = append(res.Speakers, MixSpeaker{
+			Name: s.Name, Identity: s.Identity, OffsetSeconds: f.Seconds(s.offset),
+			LoudnessLUFS: finite(stats[i].loudness), LevelGainDB: gains[i], TalkSeconds: stats[i].talkSeconds(),
+		})
+	}
+	total := int64(0)
+	for i, s := range speakers {
+		total = max(total, s.offset+stats[i].frames)
+	}
+
+	// Pass 2 (when normalising or shortening silence): the levelled mix, measured.
+	gainDB := 0.0
+	var cuts []audio.Cut
+	// aim remembers (gain, loudness before encoding) pairs to steer the gain by secant steps: a
+	// limiter working hard makes loudness grow slower than the gain.
+	var aim []gainPoint
+	if opts.Normalize || opts.MaxSilence > 0 {
+		prog.Stage("measuring the mix", total, f.SampleRate)
+		m := loudness.NewMeter(f)
+		cuts, err = renderMix(ctx, speakers, gains, f, opts, 0, 0, func(p []float32) error { m.Write(p); return nil }, prog)
+		if err != nil {
+			return nil, err
+		}
+		res.Passes++
+		if opts.Normalize {
+			if l := m.Integrated(); !math.IsInf(l, 0) {
+				gainDB = opts.LoudnessLUFS - l
+				aim = append(aim, gainPoint{0, l})
+			}
+		}
+	}
+	for _, c := range cuts {
+		res.RemovedSeconds += f.Seconds(c.End - c.Start)
+	}
+
+	chapters := chaptersFor(sess, speakers, stats, f, opts.MinChapter, cuts, total)
+	tag := opts.Tag
+	for i, c := range chapters {
+		tag.Chapters = append(tag.Chapters, id3.Chapter{
+			ID: fmt.Sprintf("ch%d", i), Title: c.Title,
+			Start: time.Duration(c.StartSeconds * float64(time.Second)), End: time.Duration(c.EndSeconds * float64(time.Second)),
+		})
+	}
+	res.Chapters = chapters
+
+	// Pass 3: render, limit, encode. Lossy encoders move loudness and peaks a little (LAME's
+	// lowpass and quantisation take up to half a LU off synthetic speech), so what counts is the
+	// file: it is decoded and measured, and rendered again with a corrected aim when it missed.
+	res.BitrateKbps = 0
+	if kind != codec.WAV {
+		res.BitrateKbps = opts.BitrateKbps
+		if res.BitrateKbps == 0 {
+			res.BitrateKbps = codec.DefaultBitrateKbps(kind, f.Channels)
+		}
+	}
+	ceiling := opts.TruePeakDBTP
+	if kind != codec.WAV {
+		ceiling -= lossyMarginDB
+	}
+	const attempts = 4
+	for attempt := 1; ; attempt++ {
+		out, err := codec.Create(opts.Output, f, codec.EncodeOptions{BitrateKbps: opts.BitrateKbps, Tag: tagOrNil(kind, tag)})
+		if err != nil {
+			return nil, err
+		}
+		prog.Stage("mixing and encoding", total-int64(res.RemovedSeconds*float64(f.SampleRate)), f.SampleRate)
+		m := loudness.NewMeter(f)
+		frames := int64(0)
+		_, err = renderMix(ctx, speakers, gains, f, opts, gainDB, ceiling, func(p []float32) error {
+			m.Write(p)
+			frames += int64(len(p) / f.Channels)
+			return out.Write(p)
+		}, prog)
+		res.Passes++
+		if err == nil {
+			err = out.Finish()
+		}
+		if err != nil {
+			out.Abort()
+			return nil, err
+		}
+		measured, peak := m.Integrated(), m.TruePeak()
+		aim = append(aim, gainPoint{gainDB, measured})
+		if kind != codec.WAV && opts.Normalize {
+			prog.Stage("checking the encoded file", frames, f.SampleRate)
+			st, err := measureFile(ctx, out.TempPath(), prog)
+			if err != nil {
+				out.Abort()
+				return nil, fmt.Errorf("check %s: %w", opts.Output, err)
+			}
+			measured, peak = st.Integrated, st.TruePeak
+		}
+		missed := opts.Normalize && !math.IsInf(measured, 0) &&
+			(math.Abs(measured-opts.LoudnessLUFS) > 0.2 || peak > opts.TruePeakDBTP)
+		if missed && attempt < attempts {
+			out.Abort()
+			// The encoder's share of the miss is taken as constant; the limiter's is steered.
+			encoderLoss := aim[len(aim)-1].lufs - measured
+			gainDB = nextGain(aim, opts.LoudnessLUFS+encoderLoss)
+			if peak > opts.TruePeakDBTP {
+				ceiling -= peak - opts.TruePeakDBTP + 0.1
+			}
+			continue
+		}
+		if err := out.Commit(); err != nil {
+			return nil, err
+		}
+		res.DurationSeconds = f.Seconds(frames)
+		res.LoudnessLUFS = finite(measured)
+		res.TruePeakDBTP = finite(peak)
+		res.GainDB = gainDB
+		return res, nil
+	}
+}
+
+type gainPoint struct{ gainDB, lufs float64 }
+
+// nextGain picks the gain expected to reach want, by a secant through the last two points (a plain
+// step when there is one), with the slope kept in [0.2, 1]: more gain never lowers loudness, and a
+// limiter never makes it grow faster than the gain.
+func nextGain(pts []gainPoint, want float64) float64 {
+	last := pts[len(pts)-1]
+	slope := 1.0
+	if len(pts) >= 2 {
+		prev := pts[len(pts)-2]
+		if dg := last.gainDB - prev.gainDB; math.Abs(dg) > 1e-6 {
+			slope = math.Max(0.2, math.Min(1, (last.lufs-prev.lufs)/dg))
+		}
+	}
+	return last.gainDB + (want-last.lufs)/slope
+}
+
+// measureFile decodes a file and measures it.
+func measureFile(ctx context.Context, path string, prog Progress) (loudness.Stats, error) {
+	src, err := codec.Open(path)
+	if err != nil {
+		return loudness.Stats{}, err
+	}
+	defer src.Close()
+	m := loudness.NewMeter(src.Format())
+	if _, err := measure(ctx, progressStream{src, prog}, m); err != nil {
+		return loudness.Stats{}, err
+	}
+	return m.Stats(), nil
+}
+
+func tagOrNil(k codec.Kind, t id3.Tag) *id3.Tag {
+	if k != codec.MP3 {
+		return nil
+	}
+	return &t
+}
+
+// finite maps -Inf (silence) to -70, the absolute gate, so JSON stays valid.
+func finite(v float64) float64 {
+	if math.IsInf(v, 0) || math.IsNaN(v) {
+		return -70
+	}
+	return v
+}
+
+// resolveInputs turns the command line's inputs into speakers.
+func resolveInputs(opts MixOptions) ([]*speaker, *session.Session, error) {
+	for _, in := range opts.Inputs {
+		if err := checkNotSame(in, opts.Output); err != nil {
+			return nil, nil, err
+		}
+	}
+	if len(opts.Inputs) == 1 && session.IsSession(opts.Inputs[0]) {
+		s, err := session.Open(opts.Inputs[0])
+		if err != nil {
+			return nil, nil, fmt.Errorf("%w: %w", ErrBadInput, err)
+		}
+		sp, err := sessionSpeakers(s, opts.Exclude)
+		return sp, s, err
+	}
+	var out []*speaker
+	for _, in := range opts.Inputs {
+		if st, err := os.Stat(in); err == nil && st.IsDir() {
+			return nil, nil, fmt.Errorf("%w: %s is a folder but not a spacecast session (no manifest.json); a session must be the only input", ErrBadInput, in)
+		}
+		s, off, err := fileSpeaker(in)
+		if err != nil {
+			return nil, nil, err
+		}
+		if contains(opts.Exclude, s.Identity) {
+			continue
+		}
+		s.offset = int64(off.Seconds()*float64(s.native.SampleRate) + 0.5)
+		out = append(out, s)
+	}
+	// Offsets were computed at each file's own rate; convert to the mix rate.
+	rate := mixRate(out)
+	for _, s := range out {
+		s.offset = s.offset * int64(rate) / int64(s.native.SampleRate)
+	}
+	return out, nil, nil
+}
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// checkNotSame refuses an output that is one of the inputs (or inside a session input).
+func checkNotSame(in, out string) error {
+	oi, err := os.Stat(out)
+	if err != nil {
+		return nil
+	}
+	ii, err := os.Stat(in)
+	if err != nil {
+		return nil
+	}
+	if os.SameFile(ii, oi) {
+		return fmt.Errorf("%w: %s: %w", ErrBadInput, out, ErrSameFile)
+	}
+	return nil
+}
+
+// speakerStats is what pass 1 learns about a speaker.
+type speakerStats struct {
+	loudness float64
+	frames   int64
+	// blockDB is the speaker's level per 100 ms block on the mix timeline (from the speaker's
+	// offset), in dBFS; used to find who is talking.
+	blockDB []float32
+	active  int     // blocks judged speech
+	thrDB   float32 // the level above which a block is speech
+}
+
+func (s speakerStats) talkSeconds() float64 { return float64(s.active) / 10 }
+
+func analyseSpeakers(ctx context.Context, speakers []*speaker, f audio.Format, prog Progress) ([]speakerStats, error) {
+	stats := make([]speakerStats, len(speakers))
+	errs := make([]error, len(speakers))
+	prog.Stage("analysing speakers", 0, 0)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 2)
+	for i, s := range speakers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			stats[i], errs[i] = analyseSpeaker(ctx, s, f)
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("speaker %q: %w", speakers[i].Name, err)
+		}
+	}
+	return stats, nil
+}
+
+func analyseSpeaker(ctx context.Context, s *speaker, f audio.Format) (speakerStats, error) {
+	st, c, err := s.openAt(f)
+	if err != nil {
+		return speakerStats{}, err
+	}
+	defer c.Close()
+	m := loudness.NewMeter(f)
+	var out speakerStats
+	block := f.SampleRate / 10
+	buf := make([]float32, block*f.Channels)
+	for {
+		if err := ctx.Err(); err != nil {
+			return out, err
+		}
+		n, err := audio.ReadFull(st, buf)
+		if n > 0 {
+			m.Write(buf[:n])
+			var sum float64
+			for _, v := range buf[:n] {
+				sum += float64(v) * float64(v)
+			}
+			ms := sum / float64(block*f.Channels)
+			out.blockDB = append(out.blockDB, float32(10*math.Log10(ms+1e-12)))
+			out.frames += int64(n / f.Channels)
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return out, err
+		}
+	}
+	out.loudness = m.Integrated()
+	// Speech: blocks within 20 dB of the speaker's own loudness and above -55 dBFS.
+	thr := float32(math.Max(out.loudness-20, -55))
+	if math.IsInf(out.loudness, 0) {
+		thr = 0
+	}
+	out.thrDB = thr
+	for _, b := range out.blockDB {
+		if b > thr {
+			out.active++
+		}
+	}
+	return out, nil
+}
+
+// levelGains brings every speaker to the median speaker's loudness, within ±12 dB.
+func levelGains(stats []speakerStats, level bool) []float64 {
+	gains := make([]float64, len(stats))
+	if !level {
+		return gains
+	}
+	var ls []float64
+	for _, s := range stats {
+		if !math.IsInf(s.loudness, 0) {
+			ls = append(ls, s.loudness)
+		}
+	}
+	if len(ls) < 2 {
+		return gains
+	}
+	sort.Float64s(ls)
+	ref := ls[len(ls)/2]
+	if len(ls)%2 == 0 {
+		ref = (ls[len(ls)/2-1] + ls[len(ls)/2]) / 2
+	}
+	for i, s := range stats {
+		if !math.IsInf(s.loudness, 0) {
+			gains[i] = math.Max(-12, math.Min(12, ref-s.loudness))
+		}
+	}
+	return gains
+}
+
+// renderMix runs the mix chain once and hands every block to sink. With a ceiling below 0 dBTP,
+// a true-peak limiter follows the gain. It returns the silence cuts made (input frames). The chain
+// runs on its own goroutine so the sink (an encoder) uses the other core.
+func renderMix(ctx context.Context, speakers []*speaker, gains []float64, f audio.Format, opts MixOptions, gainDB, ceilingDBTP float64, sink func([]float32) error, prog Progress) ([]audio.Cut, error) {
+	mix := audio.NewMixer(f)
+	var cs closers
+	defer func() { cs.Close() }()
+	for i, s := range speakers {
+		st, c, err := s.openAt(f)
+		if err != nil {
+			return nil, err
+		}
+		pf := newPrefetch(st)
+		cs = append(cs, c, pf)
+		if err := mix.Add(pf, s.offset, gains[i]); err != nil {
+			return nil, err
+		}
+	}
+	var chain audio.Stream = progressStream{mix, prog}
+	var shortener *audio.Shortener
+	if opts.MaxSilence > 0 {
+		shortener = audio.ShortenSilence(chain, f.Frames(opts.MaxSilence), -50)
+		chain = shortener
+	}
+	if gainDB != 0 {
+		chain = audio.Gain(chain, gainDB)
+	}
+	if ceilingDBTP < 0 && opts.Normalize {
+		chain = audio.NewLimiter(chain, ceilingDBTP)
+	}
+	pf := newPrefetch(chain)
+	cs = append(cs, pf)
+	chain = pf
+	buf := make([]float32, 8192*f.Channels)
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		n, err := chain.Read(buf)
+		if n > 0 {
+			if werr := sink(buf[:n]); werr != nil {
+				return nil, werr
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if shortener != nil {
+		return shortener.Cuts(), nil
+	}
+	return nil, nil
+}
