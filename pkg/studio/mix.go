@@ -89,6 +89,10 @@ type MixResult struct {
 // adds overshoot to peaks the limiter already held (measured in the mix tests with ffmpeg's ebur128).
 const lossyMarginDB = 0.7
 
+// loudnessToleranceLU is how far the written file may miss the loudness target before Mix renders
+// again with a corrected aim (the promise to users is ±0.5 LU, measured by ffmpeg's ebur128).
+const loudnessToleranceLU = 0.3
+
 // Mix decodes, aligns, levels, mixes, normalises and encodes the inputs.
 func Mix(ctx context.Context, opts MixOptions, prog Progress) (*MixResult, error) {
 	if prog == nil {
@@ -218,7 +222,7 @@ func Mix(ctx context.Context, opts MixOptions, prog Progress) (*MixResult, error
 			measured, peak = st.Integrated, st.TruePeak
 		}
 		missed := opts.Normalize && !math.IsInf(measured, 0) &&
-			(math.Abs(measured-opts.LoudnessLUFS) > 0.2 || peak > opts.TruePeakDBTP)
+			(math.Abs(measured-opts.LoudnessLUFS) > loudnessToleranceLU || peak > opts.TruePeakDBTP)
 		if missed && attempt < attempts {
 			out.Abort()
 			// The encoder's share of the miss is taken as constant; the limiter's is steered.
@@ -242,18 +246,26 @@ func Mix(ctx context.Context, opts MixOptions, prog Progress) (*MixResult, error
 
 type gainPoint struct{ gainDB, lufs float64 }
 
-// nextGain picks the gain expected to reach want, by a secant through the last two points (a plain
-// step when there is one), with the slope kept in [0.2, 1]: more gain never lowers loudness, and a
-// limiter never makes it grow faster than the gain.
+// nextGain picks the gain expected to reach want from the (gain, loudness) points seen so far.
+// The first point is the mix before the limiter, at 0 dB. From the first limited point, the
+// limiter's loss there (L) sets the slope: loudness grows about 1/(1+L) dB per dB of gain, since
+// a limiter that already takes L off takes off more the harder it is pushed. After that a
+// secant through the last two points steers. Slopes are kept in [0.2, 1]: more gain never lowers
+// loudness, and a limiter never makes it grow faster than the gain.
 func nextGain(pts []gainPoint, want float64) float64 {
 	last := pts[len(pts)-1]
 	slope := 1.0
-	if len(pts) >= 2 {
+	switch {
+	case len(pts) == 2:
+		loss := pts[0].lufs + last.gainDB - last.lufs
+		slope = 1 / (1 + math.Max(0, loss))
+	case len(pts) > 2:
 		prev := pts[len(pts)-2]
 		if dg := last.gainDB - prev.gainDB; math.Abs(dg) > 1e-6 {
-			slope = math.Max(0.2, math.Min(1, (last.lufs-prev.lufs)/dg))
+			slope = (last.lufs - prev.lufs) / dg
 		}
 	}
+	slope = math.Max(0.2, math.Min(1, slope))
 	return last.gainDB + (want-last.lufs)/slope
 }
 

@@ -45,9 +45,11 @@ func TestNextGain(t *testing.T) {
 		why  string
 	}{
 		{[]gainPoint{{0, -20}}, -16, 4, "one point: step by the miss"},
-		{[]gainPoint{{0, -20}, {4, -17}}, -16, 4 + 1/0.75, "a limiter eating a quarter of each dB: step further"},
-		{[]gainPoint{{0, -20}, {4, -19.9}}, -16, 4 + 3.9/0.2, "a slope near zero is held at 0.2"},
-		{[]gainPoint{{0, -20}, {4, -14}}, -16, 2, "a slope above 1 is held at 1"},
+		{[]gainPoint{{0, -20}, {4, -16}}, -15, 5, "a limiter that took nothing: a plain step"},
+		{[]gainPoint{{0, -20}, {4, -17}}, -16, 4 + 1/0.5, "a limiter taking 1 LU: loudness grows half as fast"},
+		{[]gainPoint{{0, -20}, {4, -17}, {6, -16.5}}, -16, 6 + 0.5/0.25, "then a secant through the last two points"},
+		{[]gainPoint{{0, -20}, {4, -17}, {6, -16.95}}, -16, 6 + 0.95/0.2, "a slope near zero is held at 0.2"},
+		{[]gainPoint{{0, -20}, {4, -17}, {5, -15}}, -16, 4, "a slope above 1 is held at 1"},
 	}
 	for _, tt := range tests {
 		if got := nextGain(tt.pts, tt.want); math.Abs(got-tt.gain) > 1e-9 {

@@ -5,8 +5,6 @@ import (
 	"io"
 	"os"
 	"testing"
-
-	"github.com/spacecast/spacecast/pkg/audio"
 )
 
 // longFile repeats the audio frames of a 10 s LAME CBR 128k file to the given length behind a
@@ -101,5 +99,3 @@ func BenchmarkDecode(b *testing.B) {
 		}
 	}
 }
-
-var _ audio.Stream = (*Decoder)(nil)

@@ -7,13 +7,13 @@ import (
 
 func TestParseHeader(t *testing.T) {
 	tests := []struct {
-		name                 string
-		b                    []byte
-		err                  error
-		version              Version
-		bitrate, rate, size  int
-		spf, ch, sideInfo    int
-		protected, padding   bool
+		name                string
+		b                   []byte
+		err                 error
+		version             Version
+		bitrate, rate, size int
+		spf, ch, sideInfo   int
+		protected, padding  bool
 	}{
 		{"MPEG-1 128k 44.1 kHz joint stereo, no padding: 417 bytes", []byte{0xff, 0xfb, 0x90, 0x64}, nil, MPEG1, 128000, 44100, 417, 1152, 2, 32, false, false},
 		{"the same with padding is one byte longer", []byte{0xff, 0xfb, 0x92, 0x64}, nil, MPEG1, 128000, 44100, 418, 1152, 2, 32, false, true},

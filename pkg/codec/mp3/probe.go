@@ -139,4 +139,6 @@ func (c *cbrIndex) chains(q int64) bool {
 }
 
 // minSlot is the smallest main-data area of the stream's frames.
-func (c *cbrIndex) minSlot() int { return c.h.WithBitrateIndex(c.h.BitrateIndex(), false).FrameSize() - c.h.MainDataOffset() }
+func (c *cbrIndex) minSlot() int {
+	return c.h.WithBitrateIndex(c.h.BitrateIndex(), false).FrameSize() - c.h.MainDataOffset()
+}
