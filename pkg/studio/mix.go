@@ -139,26 +139,26 @@ func Mix(ctx context.Context, opts MixOptions, prog Progress) (*MixResult, error
 		total = max(total, s.offset+stats[i].frames)
 	}
 
-	// Pass 2 (when normalising or shortening silence): the levelled mix, measured.
 	gainDB := 0.0
 	var cuts []audio.Cut
 	// aim remembers (gain, loudness before encoding) pairs to steer the gain by secant steps: a
 	// limiter working hard makes loudness grow slower than the gain.
 	var aim []gainPoint
-	if opts.Normalize || opts.MaxSilence > 0 {
-		prog.Stage("measuring the mix", total, f.SampleRate)
-		m := loudness.NewMeter(f)
-		cuts, err = renderMix(ctx, speakers, gains, f, opts, 0, 0, func(p []float32) error { m.Write(p); return nil }, prog)
+	// The levelled mix's loudness, estimated from pass 1; with --max-silence the cuts must be
+	// known before the ID3 chapters are written, which takes a pass over the mix (pass 2).
+	if opts.Normalize {
+		if l := estimateMix(speakers, stats, gains, f); !math.IsInf(l, 0) {
+			gainDB = opts.LoudnessLUFS - l
+			aim = append(aim, gainPoint{0, l})
+		}
+	}
+	if opts.MaxSilence > 0 {
+		prog.Stage("finding silence", total, f.SampleRate)
+		cuts, err = renderMix(ctx, speakers, gains, f, opts, 0, 0, func([]float32) error { return nil }, prog)
 		if err != nil {
 			return nil, err
 		}
 		res.Passes++
-		if opts.Normalize {
-			if l := m.Integrated(); !math.IsInf(l, 0) {
-				gainDB = opts.LoudnessLUFS - l
-				aim = append(aim, gainPoint{0, l})
-			}
-		}
 	}
 	for _, c := range cuts {
 		res.RemovedSeconds += f.Seconds(c.End - c.Start)
@@ -365,8 +365,9 @@ func checkNotSame(in, out string) error {
 type speakerStats struct {
 	loudness float64
 	frames   int64
-	// blockDB is the speaker's level per 100 ms block on the mix timeline (from the speaker's
-	// offset), in dBFS; used to find who is talking.
+	// steps are the speaker's K-weighted powers per 100 ms from the speaker's offset, blockDB
+	// the same in LUFS; used to estimate the mix's loudness and to find who is talking.
+	steps   []float64
 	blockDB []float32
 	active  int     // blocks judged speech
 	thrDB   float32 // the level above which a block is speech
@@ -405,44 +406,44 @@ func analyseSpeaker(ctx context.Context, s *speaker, f audio.Format) (speakerSta
 	}
 	defer c.Close()
 	m := loudness.NewMeter(f)
-	var out speakerStats
-	block := f.SampleRate / 10
-	buf := make([]float32, block*f.Channels)
-	for {
-		if err := ctx.Err(); err != nil {
-			return out, err
-		}
-		n, err := audio.ReadFull(st, buf)
-		if n > 0 {
-			m.Write(buf[:n])
-			var sum float64
-			for _, v := range buf[:n] {
-				sum += float64(v) * float64(v)
-			}
-			ms := sum / float64(block*f.Channels)
-			out.blockDB = append(out.blockDB, float32(10*math.Log10(ms+1e-12)))
-			out.frames += int64(n / f.Channels)
-		}
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return out, err
-		}
+	m.KeepSteps()
+	frames, err := measure(ctx, st, m)
+	if err != nil {
+		return speakerStats{}, err
 	}
-	out.loudness = m.Integrated()
-	// Speech: blocks within 20 dB of the speaker's own loudness and above -55 dBFS.
-	thr := float32(math.Max(out.loudness-20, -55))
+	out := speakerStats{loudness: m.Integrated(), frames: frames, steps: m.Steps()}
+	// Speech: 100 ms steps within 20 LU of the speaker's own loudness and above -55 LUFS.
+	out.thrDB = float32(math.Max(out.loudness-20, -55))
 	if math.IsInf(out.loudness, 0) {
-		thr = 0
+		out.thrDB = 0
 	}
-	out.thrDB = thr
-	for _, b := range out.blockDB {
-		if b > thr {
+	out.blockDB = make([]float32, len(out.steps))
+	for i, p := range out.steps {
+		out.blockDB[i] = float32(loudness.StepLUFS(p))
+		if out.blockDB[i] > out.thrDB {
 			out.active++
 		}
 	}
 	return out, nil
+}
+
+// estimateMix predicts the integrated loudness of the levelled mix from each speaker's 100 ms
+// step powers, placed at their offsets and scaled by their gains. Different people's voices are
+// uncorrelated, so powers add; the render that follows measures the truth and corrects the aim.
+func estimateMix(speakers []*speaker, stats []speakerStats, gains []float64, f audio.Format) float64 {
+	step := int64(f.SampleRate / 10)
+	var sum []float64
+	for i, s := range speakers {
+		off := int((s.offset + step/2) / step)
+		if need := off + len(stats[i].steps); need > len(sum) {
+			sum = append(sum, make([]float64, need-len(sum))...)
+		}
+		g := math.Pow(10, gains[i]/10)
+		for k, p := range stats[i].steps {
+			sum[off+k] += g * p
+		}
+	}
+	return loudness.IntegratedFromSteps(sum)
 }
 
 // levelGains brings every speaker to the median speaker's loudness, within ±12 dB.

@@ -55,6 +55,9 @@ type Meter struct {
 	nblock int64     // all 400 ms blocks
 	silent int64     // 400 ms blocks below silenceLUFS
 
+	keepSteps bool      // record every step's power (KeepSteps)
+	stepLog   []float64 // weighted mean square of every 100 ms step, when keepSteps
+
 	det        *truepeak.Detector
 	truePeak   float64 // linear
 	samplePeak float64 // linear
@@ -132,6 +135,9 @@ func (m *Meter) endStep() {
 		m.acc[c] = 0
 	}
 	m.history[m.steps%subBlocks3000] = e
+	if m.keepSteps {
+		m.stepLog = append(m.stepLog, e/float64(m.step))
+	}
 	m.steps++
 	m.inStep = 0
 	if m.steps >= subBlocks400 {
@@ -149,6 +155,45 @@ func (m *Meter) endStep() {
 			m.shorts = append(m.shorts, p)
 		}
 	}
+}
+
+// KeepSteps makes the meter record the power of every 100 ms step (8 bytes each, 864 kB for three
+// hours), for callers that combine the loudness of several streams without mixing them (Steps,
+// IntegratedFromSteps). Call it before the first Write.
+func (m *Meter) KeepSteps() { m.keepSteps = true }
+
+// Steps returns the K-weighted mean square of every complete 100 ms step so far (KeepSteps).
+// 10·log10 of a step, minus 0.691, is its loudness in LUFS.
+func (m *Meter) Steps() []float64 { return m.stepLog }
+
+// StepLUFS converts a step's power (from Steps) to LUFS.
+func StepLUFS(power float64) float64 { return loudness(power) }
+
+// IntegratedFromSteps computes gated integrated loudness (BS.1770-4 §2.8) from 100 ms step
+// powers, forming each 400 ms block from four consecutive steps as Meter does. Summing the
+// steps of several uncorrelated streams, each scaled by its power gain, estimates the loudness of
+// their mix without mixing them.
+func IntegratedFromSteps(steps []float64) float64 {
+	var blocks []float64
+	for i := subBlocks400 - 1; i < len(steps); i++ {
+		p := (steps[i] + steps[i-1] + steps[i-2] + steps[i-3]) / subBlocks400
+		if loudness(p) >= absoluteGate {
+			blocks = append(blocks, p)
+		}
+	}
+	if len(blocks) == 0 {
+		return math.Inf(-1)
+	}
+	gate := loudness(mean(blocks)) + relativeGate
+	var sum float64
+	var n int
+	for _, p := range blocks {
+		if loudness(p) >= gate {
+			sum += p
+			n++
+		}
+	}
+	return loudness(sum / float64(n))
 }
 
 // window returns the weighted mean square over the last n steps.
