@@ -2,6 +2,8 @@ package cli
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -76,8 +78,8 @@ func runInspect(cmd *cobra.Command, g *globalOptions, input string) error {
 	fmt.Fprintf(w, "  loudness    %.1f LUFS integrated, range %.1f LU\n", r.LoudnessLUFS, r.LoudnessRangeLU)
 	fmt.Fprintf(w, "  peaks       %.1f dBTP true peak, %.1f dBFS sample peak\n", r.TruePeakDBTP, r.SamplePeakDBFS)
 	fmt.Fprintf(w, "  silence     %.0f%%\n", 100*r.SilenceShare)
-	for k, v := range r.Tags {
-		fmt.Fprintf(w, "  tag         %s: %s\n", k, v)
+	for _, k := range slices.Sorted(maps.Keys(r.Tags)) {
+		fmt.Fprintf(w, "  tag         %s: %s\n", k, r.Tags[k])
 	}
 	for _, c := range r.Chapters {
 		fmt.Fprintf(w, "  chapter     %s  %s\n", edit.FormatTime(secs(c.StartSeconds)), c.Title)

@@ -194,7 +194,7 @@ func cutMP3(input, output string, kind codec.Kind, keep []edit.Range, prefix []b
 	if err != nil {
 		return nil, err
 	}
-	mf, err := mp3.Scan(in, st.Size())
+	mf, err := mp3.Probe(in, st.Size())
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrBadInput, input, err)
 	}

@@ -1,6 +1,6 @@
 package mp3
 
-// crc16MPEG is the Layer III error-check CRC (ISO/IEC 11172-3 §2.4.3.1): generator
+// crc16MPEG is the Layer III error-check CRC (ISO/IEC 11172-3 §2.4.1.4 and §2.4.2.4, error_check): generator
 // x^16+x^15+x^2+1 (0x8005), MSB first, initial value 0xffff, over the last 16 header bits and the
 // side information.
 func crc16MPEG(crc uint16, b []byte) uint16 {

@@ -54,10 +54,15 @@ func maxReservoir(h Header) int {
 //     the LAME delay and padding; inner boundaries snap to the nearest frame boundary (the Landed
 //     values report where). At each join the reservoir bytes the next frames need are written
 //     into the free end of the frame before the join, whose bitrate is raised when its slot is
-//     too small (its own main data does not move), so decoders see a valid stream.
+//     too small (its own main data does not move), so decoders see a valid stream. When even
+//     the top bitrate is too small (320 kbit/s sources), the join moves by up to two frames.
 //
-// Cut reads only the frames it keeps (twice: once for the music CRC, once to copy), through
-// src.ReadAt.
+// After a join, the first granule of the next
+// part lacks its true MDCT overlap, so about 1152 samples there differ from the source's decode.
+//
+// Cut reads only the frames it keeps and a few before each part (the kept ones twice: once for
+// the music CRC, once to copy), through src.ReadAt; with a File from Probe it never reads the
+// rest of the file.
 func Cut(w io.Writer, src io.ReaderAt, f *File, keep []Range, opts CutOptions) (CutResult, error) {
 	var res CutResult
 	if f.FrameCount() == 0 {
@@ -76,7 +81,7 @@ func Cut(w io.Writer, src io.ReaderAt, f *File, keep []Range, opts CutOptions) (
 		return res, err
 	}
 	for i := range landed {
-		landed[i].At = res.Samples // joins may have moved by a frame
+		landed[i].At = res.Samples
 		res.Samples += landed[i].Source.Len()
 	}
 	spf := f.SamplesPerFrame
@@ -99,12 +104,8 @@ func Cut(w io.Writer, src io.ReaderAt, f *File, keep []Range, opts CutOptions) (
 		}
 	}
 	m, err := p.copy(w, nil)
-	n += m
-	res.Bytes = n
-	if err != nil {
-		return res, err
-	}
-	return res, nil
+	res.Bytes = n + m
+	return res, err
 }
 
 // run is a stretch of consecutive source frames in the output.
@@ -116,7 +117,7 @@ type run struct {
 	firstRange, lastRange int
 }
 
-// planRuns turns sample ranges into frame runs and reports where each range lands.
+// planRuns turns sample ranges into frame runs and the source samples each range keeps.
 func planRuns(f *File, keep []Range) ([]run, []Landed, error) {
 	if len(keep) == 0 {
 		return nil, nil, fmt.Errorf("%w: no range to keep", ErrRange)
@@ -124,7 +125,7 @@ func planRuns(f *File, keep []Range) ([]run, []Landed, error) {
 	spf, skip := int64(f.SamplesPerFrame), int64(f.Skip)
 	var runs []run
 	landed := make([]Landed, len(keep))
-	prevEnd, prevFrame, at := int64(0), 0, int64(0)
+	prevEnd, prevFrame := int64(0), 0
 	for i, r := range keep {
 		if r.Start < prevEnd || r.End <= r.Start || r.End > f.Samples {
 			return nil, nil, fmt.Errorf("%w: range %d [%d, %d) of a %d-sample file (ranges must be non-empty, in order, not overlapping)",
@@ -147,11 +148,10 @@ func planRuns(f *File, keep []Range) ([]run, []Landed, error) {
 			fa, a = prevFrame, max(a, int64(prevFrame)*spf)
 		}
 		if b <= a || fb <= fa {
-			landed[i] = Landed{Source: Range{a - skip, a - skip}, At: at}
+			landed[i].Source = Range{a - skip, a - skip}
 			continue
 		}
-		landed[i] = Landed{Source: Range{a - skip, b - skip}, At: at}
-		at += b - a
+		landed[i].Source = Range{a - skip, b - skip}
 		prevFrame = fb
 		if n := len(runs); n > 0 && runs[n-1].end == fa {
 			runs[n-1].end, runs[n-1].lastRange = fb, i // contiguous in the source: no join
@@ -292,7 +292,7 @@ func (p *plan) need(b, end int) int {
 }
 
 // reservoir reads the last n bytes of the main-data stream before frame b: the tails of the
-// slots of the frames before it (ISO/IEC 11172-3 §2.4.3.4.8, main_data_begin).
+// slots of the frames before it (ISO/IEC 11172-3 §2.4.2.7, main_data_begin).
 func (p *plan) reservoir(b, n int) ([]byte, error) {
 	out := make([]byte, n)
 	for j := b - 1; j >= p.winFirst && n > 0; j-- {
@@ -313,9 +313,9 @@ func (p *plan) reservoir(b, n int) ([]byte, error) {
 // own, main_data_begin 0: it decodes to silence) and whose slot ends with tail. It keeps h's
 // bitrate when the slot is big enough, else takes the smallest bitrate that is.
 func fillerFrame(h Header, tail []byte) ([]byte, error) {
-	h, err := fit(h.WithBitrateIndex(h.BitrateIndex(), false), len(tail))
-	if err != nil {
-		return nil, err
+	h, ok := fit(h.WithBitrateIndex(h.BitrateIndex(), false), len(tail))
+	if !ok {
+		return nil, fmt.Errorf("mp3: cut: %d reservoir bytes do not fit a %v filler frame", len(tail), h)
 	}
 	b := make([]byte, h.FrameSize())
 	hb := h.Bytes()
@@ -325,18 +325,19 @@ func fillerFrame(h Header, tail []byte) ([]byte, error) {
 	return b, nil
 }
 
-// fit returns h, or h with the smallest larger bitrate index, whose slot holds n bytes.
-func fit(h Header, n int) (Header, error) {
+// fit returns h, or h with the smallest larger bitrate index (no padding), whose main-data
+// slot holds n bytes; ok is false when even the top bitrate is too small.
+func fit(h Header, n int) (_ Header, ok bool) {
 	for i := h.BitrateIndex(); h.FrameSize()-h.MainDataOffset() < n; i++ {
 		if i >= 14 {
-			return 0, fmt.Errorf("%w: %d bytes do not fit a %v frame", ErrJoin, n, h)
+			return h, false
 		}
 		h = h.WithBitrateIndex(i+1, false)
 	}
-	return h, nil
+	return h, true
 }
 
-// setCRC writes the frame's CRC when its header asks for one (§2.4.3.1).
+// setCRC writes the frame's CRC when its header asks for one (§2.4.2.4).
 func setCRC(h Header, frame []byte) {
 	if h.Protected() {
 		c := frameCRC(h, frame)
@@ -369,9 +370,9 @@ func (p *plan) carry(tail []byte) error {
 	// The frame's own main data inside its slot (a consistent stream ends it there; a broken
 	// one may claim more, which is clamped).
 	own := min(max(0, si.MainDataBytes()-si.MainDataBegin), h.FrameSize()-h.MainDataOffset())
-	nh, err := fit(h, own+len(tail))
-	if err != nil {
-		return fmt.Errorf("mp3: cut: join needs %d reservoir bytes after %d of main data: %w", len(tail), own, err)
+	nh, ok := fit(h, own+len(tail))
+	if !ok {
+		return fmt.Errorf("%w: %d reservoir bytes after %d of main data overflow a %v frame", ErrJoin, len(tail), own, nh)
 	}
 	out := frame
 	if nh != h {
@@ -486,18 +487,15 @@ func (p *plan) infoFrame(delay, padding int) ([]byte, error) {
 	total := int64(len(probe)) + audioBytes
 	x.Bytes = uint32(total)
 	l.MusicLength = uint32(total)
-	// TOC: entry i is the byte position, in 1/256 of the total, of the frame at i% of the frames.
+	// TOC: entry i is the position, in 1/256 of the bytes from the Info frame on, of frame
+	// floor(i·frames/100), the frame at i% of the duration.
 	var pos int64
-	next := 0
+	i := 0
 	for j, s := range p.sizes {
-		for next < 100 && next*len(p.sizes) <= j*100 {
-			x.TOC[next] = byte(min(255, (int64(len(probe))+pos)*256/total))
-			next++
+		for ; i < 100 && i*len(p.sizes)/100 == j; i++ {
+			x.TOC[i] = byte(min(255, (int64(len(probe))+pos)*256/total))
 		}
 		pos += int64(s)
-	}
-	for ; next < 100; next++ {
-		x.TOC[next] = 255
 	}
 	if _, err := p.copy(nil, &l.MusicCRC); err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package mp3
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -178,6 +179,17 @@ func checkTag(t *testing.T, path string, g *File, res CutResult) {
 	if len(g.Frames) != res.Frames || g.EncoderDelay != res.Delay || g.EncoderPadding != res.Padding {
 		t.Errorf("file: %d frames delay %d padding %d; CutResult: %+v", len(g.Frames), g.EncoderDelay, g.EncoderPadding, res)
 	}
+	for i := 1; i < 100; i++ {
+		if x.TOC[i] < x.TOC[i-1] {
+			t.Fatalf("TOC decreases at %d%%: %v", i, x.TOC)
+		}
+	}
+	for _, i := range []int{0, 37, 50, 99} {
+		fr := g.Frames[i*len(g.Frames)/100]
+		if want := (fr.Offset - g.TagFrame.Start) * 256 / int64(x.Bytes); int64(x.TOC[i]) != want {
+			t.Errorf("TOC[%d] = %d, want %d (frame at byte %d)", i, x.TOC[i], want, fr.Offset)
+		}
+	}
 	if !x.LAME.TagCRCValid {
 		t.Error("LAME tag CRC does not match")
 	}
@@ -186,5 +198,78 @@ func checkTag(t *testing.T, path string, g *File, res CutResult) {
 	}
 	if g.ID3v2.Len() != int64(len(id3Prefix())) {
 		t.Errorf("ID3v2 prefix of %d bytes, want %d", g.ID3v2.Len(), len(id3Prefix()))
+	}
+}
+
+func TestCutRejects(t *testing.T) {
+	path := sources[0].encode(t)
+	f := scanPath(t, path)
+	n := f.Samples
+	tests := []struct {
+		name string
+		keep []Range
+	}{
+		{"no range at all", nil},
+		{"an empty range", []Range{{1000, 1000}}},
+		{"a range that ends before it starts", []Range{{2000, 1000}}},
+		{"a range past the end of the file", []Range{{1000, n + 1}}},
+		{"a negative start", []Range{{-1, 1000}}},
+		{"ranges out of order", []Range{{50000, 60000}, {1000, 2000}}},
+		{"overlapping ranges", []Range{{1000, 30000}, {20000, 40000}}},
+	}
+	src, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			if _, err := Cut(&out, src, f, tt.keep, CutOptions{}); !errors.Is(err, ErrRange) {
+				t.Errorf("err %v, want ErrRange", err)
+			}
+			if out.Len() != 0 {
+				t.Errorf("wrote %d bytes for a refused cut", out.Len())
+			}
+		})
+	}
+}
+
+func TestPlanRuns(t *testing.T) {
+	f := &File{Header: 0xfffb9064, SamplesPerFrame: 1152, Skip: 1105, Samples: 100*1152 - 2000}
+	at := func(frame int64) int64 { return frame*1152 - 1105 } // frame boundary on the timeline
+	tests := []struct {
+		name string
+		keep []Range
+		runs int
+		kept []Range
+	}{
+		{"one range keeps its exact start and end", []Range{{1000, 50000}}, 1,
+			[]Range{{1000, 50000}}},
+		{"inner boundaries snap to the nearest frame boundary, outer ones stay exact", []Range{{1000, 20000}, {30000, 50000}}, 2,
+			[]Range{{1000, at(18)}, {at(27), 50000}}},
+		{"ranges that snap to the same boundary join into one run, with no join to carry", []Range{{1000, 20000}, {20100, 50000}}, 1,
+			[]Range{{1000, at(18)}, {at(18), 50000}}},
+		{"a middle range shorter than half a frame vanishes", []Range{{1000, 20000}, {25000, 25300}, {30000, 50000}}, 2,
+			[]Range{{1000, at(18)}, {at(23), at(23)}, {at(27), 50000}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			runs, landed, err := planRuns(f, tt.keep)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(runs) != tt.runs {
+				t.Errorf("%d runs, want %d: %+v", len(runs), tt.runs, runs)
+			}
+			if len(landed) != len(tt.kept) {
+				t.Fatalf("landed %+v, want %d ranges", landed, len(tt.kept))
+			}
+			for i := range landed {
+				if landed[i].Source != tt.kept[i] {
+					t.Errorf("range %d keeps %+v, want %+v", i, landed[i].Source, tt.kept[i])
+				}
+			}
+		})
 	}
 }

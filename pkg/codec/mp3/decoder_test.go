@@ -122,6 +122,11 @@ func TestDecoderBadInput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	s22 := source{"22.05 kHz", 22050, 1, 1, "lame", []string{"--quiet", "-b", "32", "-m", "m", "--resample", "22.05"}, true}
+	m22, err := os.ReadFile(s22.encode(t))
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name    string
 		in      []byte
@@ -129,6 +134,7 @@ func TestDecoderBadInput(t *testing.T) {
 		minLen  int64 // for inputs that decode: at least this many samples
 	}{
 		{"MPEG-2.5 is refused: go-mp3 cannot decode it", m25, ErrUnsupported, 0},
+		{"padded 32 kbit/s 22.05 kHz frames are refused: go-mp3 misreads their size", m22, ErrUnsupported, 0},
 		{"an empty file is not MP3", nil, ErrNotMP3, 0},
 		{"text is not MP3", []byte(strings.Repeat("hello, world\n", 200)), ErrNotMP3, 0},
 		{"a lone ID3v2 tag is not MP3", id3Prefix(), ErrNotMP3, 0},

@@ -9,11 +9,15 @@ import (
 	"github.com/spacecast/spacecast/pkg/audio"
 )
 
+// Run a target with minimisation off, or the fuzzer spends its time shrinking whole-file inputs:
+//
+//	go test -tags nolibopusfile -run XXX -fuzz FuzzScan -fuzztime 20s -fuzzminimizetime 0 ./pkg/codec/mp3/
+
 // seeds encodes short real files (CBR, VBR, MPEG-2, CRC, untagged) for the fuzz corpora.
 func seeds(f *testing.F) [][]byte {
 	var out [][]byte
 	for _, s := range sources {
-		s.seconds = 0.3
+		s.seconds = 0.12
 		b, err := os.ReadFile(s.encode(f))
 		if err != nil {
 			f.Fatal(err)

@@ -144,7 +144,7 @@ func (h Header) Granules() int {
 // SamplesPerFrame is 1152 for MPEG-1 and 576 for MPEG-2/2.5.
 func (h Header) SamplesPerFrame() int { return 576 * h.Granules() }
 
-// FrameSize is the frame's length in bytes, header included (§2.4.3.1: N = 144·bitrate/fs slots,
+// FrameSize is the frame's length in bytes, header included (§2.4.2.3, padding_bit: N = 144·bitrate/fs slots,
 // 72 for LSF, plus the padding slot).
 func (h Header) FrameSize() int {
 	n := 144 * h.Bitrate() / h.SampleRate()

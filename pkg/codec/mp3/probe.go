@@ -14,39 +14,26 @@ import (
 // The check cannot see junk that is a whole number of frames long inserted mid-stream and then
 // removed from the end; such a file would be cut in the wrong place, which a Scan avoids.
 func Probe(r io.ReaderAt, size int64) (*File, error) {
-	f := &File{}
-	id3, err := skipID3v2(r, size)
+	f, w, pos, err := readHead(r, size)
 	if err != nil {
 		return nil, err
 	}
-	end, err := tailTags(r, id3.End, size)
-	if err != nil {
-		return nil, err
-	}
-	w := &window{r: r, end: end}
-	first, pos, err := w.sync(id3.End, 0)
-	if err != nil {
-		return nil, err
-	}
-	f.Header, f.ID3v2, f.Tail, f.Junk = first, id3, ByteRange{end, size}, pos-id3.End
-	if err := f.readTagFrame(w, pos); err != nil {
-		return nil, err
-	}
-	if x := f.Xing; x == nil || !x.Info || !x.HasFrames() || x.Frames == 0 || f.TagFrame.End+HeaderSize > end {
+	end := w.end
+	if x := f.Xing; x == nil || !x.Info || !x.HasFrames() || x.Frames == 0 || pos+HeaderSize > end {
 		return Scan(r, size)
 	}
-	b, err := w.get(f.TagFrame.End, HeaderSize)
+	b, err := w.get(pos, HeaderSize)
 	if err != nil {
 		return nil, err
 	}
 	h, err := ParseHeader(b)
-	if err != nil || !h.sameStream(first) {
+	if err != nil || !h.sameStream(f.Header) {
 		return Scan(r, size)
 	}
-	c := &cbrIndex{w: window{r: r, end: end}, start: f.TagFrame.End, n: int(f.Xing.Frames), h: h}
-	mid, err1 := c.frames(c.n/2, c.n/2+1)
+	c := &cbrIndex{w: window{r: r, end: end}, start: pos, n: int(f.Xing.Frames), h: h}
+	_, err1 := c.frames(c.n/2, c.n/2+1)
 	last, err2 := c.frames(c.n-1, c.n)
-	if err1 != nil || err2 != nil || last[0].Offset+int64(last[0].Size) != end || len(mid) != 1 {
+	if err1 != nil || err2 != nil || last[0].Offset+int64(last[0].Size) != end {
 		return Scan(r, size)
 	}
 	f.cbr = c
@@ -57,7 +44,7 @@ func Probe(r io.ReaderAt, size int64) (*File, error) {
 
 // cbrIndex finds the frames of a constant-bitrate stream by arithmetic: frame k starts at
 // start + k·N bytes, N = 144·bitrate/fs (72 for MPEG-2/2.5) as a fraction, because an encoder
-// pads frames to keep that average (§2.4.3.1, padding_bit); LAME stays within a byte of it.
+// pads frames to keep that average (§2.4.2.3, padding_bit); LAME stays within a byte of it.
 type cbrIndex struct {
 	w     window
 	start int64

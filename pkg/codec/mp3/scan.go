@@ -95,31 +95,11 @@ func (f *File) Format() audio.Format {
 // parsed and left out of the audio frames. It reads through a buffer, so r is best an *os.File
 // or a bytes.Reader; size is the file's length.
 func Scan(r io.ReaderAt, size int64) (*File, error) {
-	f := &File{}
-	id3, err := skipID3v2(r, size)
+	f, w, pos, err := readHead(r, size)
 	if err != nil {
 		return nil, err
 	}
-	f.ID3v2 = id3
-	end, err := tailTags(r, id3.End, size)
-	if err != nil {
-		return nil, err
-	}
-	f.Tail = ByteRange{end, size}
-	w := &window{r: r, end: end}
-
-	first, pos, err := w.sync(id3.End, 0)
-	if err != nil {
-		return nil, err
-	}
-	f.Junk += pos - id3.End
-	f.Header = first
-	if err := f.readTagFrame(w, pos); err != nil {
-		return nil, err
-	}
-	if f.TagFrame.Len() > 0 {
-		pos = f.TagFrame.End
-	}
+	end, first := w.end, f.Header
 	var bytes int64
 	for pos < end {
 		b, err := w.get(pos, HeaderSize)
@@ -127,10 +107,11 @@ func Scan(r io.ReaderAt, size int64) (*File, error) {
 			return nil, err
 		}
 		h, herr := ParseHeader(b)
-		if herr != nil || !h.sameStream(first) || pos+int64(h.FrameSize()) > end {
-			if herr == nil && h.sameStream(first) && pos+int64(h.FrameSize()) > end {
-				break // a truncated last frame: decoders drop it too
-			}
+		ok := herr == nil && h.sameStream(first)
+		if ok && pos+int64(h.FrameSize()) > end {
+			break // a truncated last frame: decoders drop it too
+		}
+		if !ok {
 			next, at, err := w.sync(pos+1, first)
 			if errors.Is(err, ErrNotMP3) {
 				break
@@ -153,7 +134,7 @@ func Scan(r io.ReaderAt, size int64) (*File, error) {
 			Offset: pos, Header: h, Size: h.FrameSize(),
 			MainDataBegin: si.MainDataBegin, MainDataBytes: si.MainDataBytes(),
 		})
-		if h.BitrateIndex() != first.BitrateIndex() {
+		if h.BitrateIndex() != f.Frames[0].Header.BitrateIndex() {
 			f.VBR = true
 		}
 		bytes += int64(h.FrameSize())
@@ -165,6 +146,32 @@ func Scan(r io.ReaderAt, size int64) (*File, error) {
 	f.frameCount = len(f.Frames)
 	f.finish(f.Frames[0].Header, int64(len(f.Frames)), bytes)
 	return f, nil
+}
+
+// readHead finds the tags around the audio, the first frame and the Xing/Info/VBRI frame. It
+// returns the File so far, a window over the audio and where the audio frames start.
+func readHead(r io.ReaderAt, size int64) (*File, *window, int64, error) {
+	id3, err := skipID3v2(r, size)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	end, err := tailTags(r, id3.End, size)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	w := &window{r: r, end: end}
+	first, pos, err := w.sync(id3.End, 0)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	f := &File{Header: first, ID3v2: id3, Tail: ByteRange{end, size}, Junk: pos - id3.End}
+	if err := f.readTagFrame(w, pos); err != nil {
+		return nil, nil, 0, err
+	}
+	if f.TagFrame.Len() > 0 {
+		pos = f.TagFrame.End
+	}
+	return f, w, pos, nil
 }
 
 // readTagFrame parses a Xing/Info or VBRI tag in the first frame, at pos.

@@ -175,20 +175,18 @@ func trimEncoder(b []byte) string {
 	return string(out)
 }
 
-// infoFrameMinSize is the smallest frame that holds a full Info tag with LAME extension.
-func infoFrameMinSize(h Header) int { return xingOffset(h) + 8 + 4 + 4 + 100 + 4 + lameTagSize }
+// infoTagSize is the length of a full Xing/Info tag with LAME extension: "Info", flags, frames,
+// bytes, TOC, quality, LAME tag.
+const infoTagSize = 4 + 4 + 4 + 4 + 100 + 4 + lameTagSize
 
 // BuildInfoFrame writes a Xing/Info frame with LAME extension in the shape of h (version, rate,
 // channel mode). It uses h's bitrate when the tag fits, else the smallest bitrate that holds it,
 // writes no CRC, and computes the LAME tag CRC. x.Frames, x.Bytes, x.TOC and x.LAME are written
 // as given; all four flags are set.
 func BuildInfoFrame(h Header, x *XingTag) ([]byte, error) {
-	h = h.WithProtection(false).WithBitrateIndex(h.BitrateIndex(), false)
-	for i := h.BitrateIndex(); h.FrameSize() < infoFrameMinSize(h); i++ {
-		if i >= 14 {
-			return nil, fmt.Errorf("mp3: build Info frame: no bitrate holds %d bytes", infoFrameMinSize(h))
-		}
-		h = h.WithBitrateIndex(i+1, false)
+	h, ok := fit(h.WithProtection(false).WithBitrateIndex(h.BitrateIndex(), false), infoTagSize)
+	if !ok {
+		return nil, fmt.Errorf("mp3: build Info frame: no %v frame holds %d bytes of tag", h, infoTagSize)
 	}
 	f := make([]byte, h.FrameSize())
 	hb := h.Bytes()
