@@ -47,6 +47,7 @@ func NewLimiter(s Stream, ceilingDBTP float64) Stream {
 		ceiling: DBToAmp(ceilingDBTP - limiterMarginDB),
 		det:     truepeak.NewPrecise(ch),
 		attack:  attack,
+		attackF: float64(attack),
 		hold:    hold,
 		latency: latency,
 		delay:   make([]float32, latency*ch),
@@ -69,6 +70,7 @@ type limiter struct {
 	ceiling float64 // linear
 	det     *truepeak.Detector
 	attack  int // frames
+	attackF float64
 	hold    int // frames in the running-minimum window
 	latency int // frames between a frame going in and coming out
 
@@ -109,6 +111,13 @@ func (l *limiter) Read(p []float32) (int, error) {
 		var frame []float32
 		switch {
 		case l.inPos < l.inN:
+			if l.idle() && l.pushed >= int64(l.latency) {
+				if k := l.passIdle(l.in[l.inPos:l.inN], p[n:]); k > 0 {
+					l.inPos += k * ch
+					n += k * ch
+					continue
+				}
+			}
 			frame = l.in[l.inPos : l.inPos+ch]
 			l.inPos += ch
 		case l.srcDone:
@@ -141,42 +150,15 @@ func (l *limiter) step(x, out []float32) bool {
 	if pk := l.det.Push(x); pk > l.ceiling {
 		need = l.ceiling / pk
 	}
-	// Running minimum over the last hold frames.
-	idx := l.pushed
-	for l.minLen > 0 && l.minVal[(l.minHead+l.minLen-1)%l.hold] >= need {
-		l.minLen--
-	}
-	t := (l.minHead + l.minLen) % l.hold
-	l.minIdx[t], l.minVal[t] = idx, need
-	l.minLen++
-	for l.minIdx[l.minHead] <= idx-int64(l.hold) {
-		l.minHead = (l.minHead + 1) % l.hold
-		l.minLen--
-	}
-	// Moving average of the reduction over the attack window.
-	r := 1 - l.minVal[l.minHead]
-	old := l.box[l.boxPos]
-	if old != 0 {
-		l.boxNonzero--
-	}
-	if r != 0 {
-		l.boxNonzero++
-	}
-	l.box[l.boxPos] = r
-	l.boxPos = (l.boxPos + 1) % l.attack
-	l.boxSum += r - old
-	if l.boxNonzero == 0 {
-		l.boxSum = 0
-	}
-	target := min(1-l.boxSum/float64(l.attack), 1)
-	// Instant attack (the ramp is already in target), smooth release.
-	if target < l.gain {
-		l.gain = target
-	} else {
-		l.gain = target - (target-l.gain)*l.release
-		if target == 1 && 1-l.gain < 1e-7 {
-			l.gain = 1
+	if need == 1 && l.idle() {
+		// Idle: no reduction in either window and none needed now; of all follow would do, only
+		// the running minimum's newest index and the box position change.
+		l.minIdx[l.minHead] = l.pushed
+		if l.boxPos++; l.boxPos == l.attack {
+			l.boxPos = 0
 		}
+	} else {
+		l.follow(need)
 	}
 	l.pushed++
 	d := l.delay[l.dpos*ch : (l.dpos+1)*ch]
@@ -196,4 +178,90 @@ func (l *limiter) step(x, out []float32) bool {
 		l.dpos = 0
 	}
 	return wrote
+}
+
+// passIdle passes through, unchanged, the leading frames of in that step would pass through, as
+// many as fit in out, doing for them in one go what step does frame by frame; it returns how many.
+// The limiter must be idle and past its start (every frame writes out).
+func (l *limiter) passIdle(in, out []float32) int {
+	ch := l.f.Channels
+	in = in[:min(len(in), len(out))/ch*ch]
+	k := l.det.SkipRun(in) // frames whose true peak is under the ceiling: each needs a gain of 1
+	if k == 0 {
+		return 0
+	}
+	l.minIdx[l.minHead] = l.pushed + int64(k) - 1
+	l.boxPos = (l.boxPos + k) % l.attack
+	l.pushed += int64(k)
+	x := in[:k*ch]
+	for len(x) > 0 {
+		m := min(len(x), (l.latency-l.dpos)*ch)
+		d := l.delay[l.dpos*ch : l.dpos*ch+m]
+		copy(out, d)
+		copy(d, x[:m])
+		out, x = out[m:], x[m:]
+		if l.dpos += m / ch; l.dpos == l.latency {
+			l.dpos = 0
+		}
+	}
+	return k
+}
+
+// idle reports whether the limiter is at rest: gain 1 and no reduction in either window.
+func (l *limiter) idle() bool {
+	return l.gain == 1 && l.boxNonzero == 0 && l.minLen == 1 && l.minVal[l.minHead] == 1
+}
+
+// follow moves the gain on by one frame, given the gain the newest frame needs.
+func (l *limiter) follow(need float64) {
+	// Running minimum over the last hold frames.
+	idx := l.pushed
+	for l.minLen > 0 && l.minVal[l.ring(l.minHead+l.minLen-1)] >= need {
+		l.minLen--
+	}
+	t := l.ring(l.minHead + l.minLen)
+	l.minIdx[t], l.minVal[t] = idx, need
+	l.minLen++
+	for l.minIdx[l.minHead] <= idx-int64(l.hold) {
+		l.minHead = l.ring(l.minHead + 1)
+		l.minLen--
+	}
+	// Moving average of the reduction over the attack window.
+	r := 1 - l.minVal[l.minHead]
+	old := l.box[l.boxPos]
+	if old != 0 {
+		l.boxNonzero--
+	}
+	if r != 0 {
+		l.boxNonzero++
+	}
+	l.box[l.boxPos] = r
+	if l.boxPos++; l.boxPos == l.attack {
+		l.boxPos = 0
+	}
+	l.boxSum += r - old
+	if l.boxNonzero == 0 {
+		l.boxSum = 0
+	}
+	target := 1 - l.boxSum/l.attackF
+	if target > 1 { // min(target, 1), NaN kept, without the builtin's signed-zero handling
+		target = 1
+	}
+	// Instant attack (the ramp is already in target), smooth release.
+	if target < l.gain {
+		l.gain = target
+	} else {
+		l.gain = target - (target-l.gain)*l.release
+		if target == 1 && 1-l.gain < 1e-7 {
+			l.gain = 1
+		}
+	}
+}
+
+// ring wraps i, which is below 2·hold, into the running-minimum ring (a compare where % would divide).
+func (l *limiter) ring(i int) int {
+	if i >= l.hold {
+		i -= l.hold
+	}
+	return i
 }

@@ -105,12 +105,10 @@ func channelWeights(channels int) []float64 {
 // partial frame is ignored).
 func (m *Meter) Write(p []float32) {
 	ch := m.f.Channels
+	// Only a new maximum matters: PushMax skips the windows that cannot reach the one so far.
+	m.truePeak = m.det.PushMax(p, m.truePeak)
 	for i := 0; i+ch <= len(p); i += ch {
 		frame := p[i : i+ch]
-		if tp := m.det.Push(frame); tp > m.truePeak {
-			m.truePeak = tp
-			m.det.SkipBelow(tp) // only a new maximum matters: skip windows that cannot reach it
-		}
 		for c, v := range frame {
 			x := float64(v)
 			if a := math.Abs(x); a > m.samplePeak {
