@@ -174,9 +174,11 @@ func Mix(ctx context.Context, opts MixOptions, prog Progress) (*MixResult, error
 	}
 	res.Chapters = chapters
 
-	// Pass 3: render, limit, encode. Lossy encoders move loudness and peaks a little (LAME's
-	// lowpass and quantisation take up to half a LU off synthetic speech), so what counts is the
-	// file: it is decoded and measured, and rendered again with a corrected aim when it missed.
+	// Render, limit, encode. The first render of a normalised lossy mix only measures: the loudness
+	// the limiter leaves, and, on a few excerpts encoded and decoded in memory, what the encoder
+	// takes off (LAME's lowpass and quantisation take up to half a LU off synthetic speech) and adds
+	// to peaks. The next render aims with both and is written. Another follows only when one
+	// misses (the limiter reacting more than expected to a changed gain).
 	res.BitrateKbps = 0
 	if kind != codec.WAV {
 		res.BitrateKbps = opts.BitrateKbps
@@ -184,63 +186,80 @@ func Mix(ctx context.Context, opts MixOptions, prog Progress) (*MixResult, error
 			res.BitrateKbps = codec.DefaultBitrateKbps(kind, f.Channels)
 		}
 	}
+	encOpts := codec.EncodeOptions{BitrateKbps: opts.BitrateKbps, Tag: tagOrNil(kind, tag)}
 	ceiling := opts.TruePeakDBTP
 	if kind != codec.WAV {
 		ceiling -= lossyMarginDB
 	}
+	outFrames := total - int64(res.RemovedSeconds*float64(f.SampleRate)+0.5)
+	encoderLoss, overshoot := 0.0, 0.0
+	write := kind == codec.WAV || !opts.Normalize
 	const attempts = 4
 	for attempt := 1; ; attempt++ {
-		out, err := codec.Create(opts.Output, f, codec.EncodeOptions{BitrateKbps: opts.BitrateKbps, Tag: tagOrNil(kind, tag)})
-		if err != nil {
-			return nil, err
+		write = write || attempt == attempts
+		var out *codec.Output
+		if write {
+			if out, err = codec.Create(opts.Output, f, encOpts); err != nil {
+				return nil, err
+			}
+			prog.Stage("mixing and encoding", outFrames, f.SampleRate)
+		} else {
+			prog.Stage("measuring the mix", outFrames, f.SampleRate)
 		}
-		prog.Stage("mixing and encoding", total-int64(res.RemovedSeconds*float64(f.SampleRate)), f.SampleRate)
+		var ex *excerpts
+		if !write {
+			ex = newExcerpts(f, outFrames)
+		}
 		m := loudness.NewMeter(f)
 		frames := int64(0)
-		_, err = renderMix(ctx, speakers, gains, f, opts, gainDB, ceiling, func(p []float32) error {
+		_, err := renderMix(ctx, speakers, gains, f, opts, gainDB, ceiling, func(p []float32) error {
 			m.Write(p)
 			frames += int64(len(p) / f.Channels)
-			return out.Write(p)
+			if ex != nil {
+				ex.add(p)
+			}
+			if out != nil {
+				return out.Write(p)
+			}
+			return nil
 		}, prog)
 		res.Passes++
-		if err == nil {
-			err = out.Finish()
-		}
 		if err != nil {
-			out.Abort()
-			return nil, err
-		}
-		measured, peak := m.Integrated(), m.TruePeak()
-		aim = append(aim, gainPoint{gainDB, measured})
-		if kind != codec.WAV && opts.Normalize {
-			prog.Stage("checking the encoded file", frames, f.SampleRate)
-			st, err := measureFile(ctx, out.TempPath(), prog)
-			if err != nil {
+			if out != nil {
 				out.Abort()
-				return nil, fmt.Errorf("check %s: %w", opts.Output, err)
 			}
-			measured, peak = st.Integrated, st.TruePeak
-		}
-		missed := opts.Normalize && !math.IsInf(measured, 0) &&
-			(math.Abs(measured-opts.LoudnessLUFS) > loudnessToleranceLU || peak > opts.TruePeakDBTP)
-		if missed && attempt < attempts {
-			out.Abort()
-			// The encoder's share of the miss is taken as constant; the limiter's is steered.
-			encoderLoss := aim[len(aim)-1].lufs - measured
-			gainDB = nextGain(aim, opts.LoudnessLUFS+encoderLoss)
-			if peak > opts.TruePeakDBTP {
-				ceiling -= peak - opts.TruePeakDBTP + 0.1
-			}
-			continue
-		}
-		if err := out.Commit(); err != nil {
 			return nil, err
 		}
-		res.DurationSeconds = f.Seconds(frames)
-		res.LoudnessLUFS = finite(measured)
-		res.TruePeakDBTP = finite(peak)
-		res.GainDB = gainDB
-		return res, nil
+		measured := m.Integrated()
+		aim = append(aim, gainPoint{gainDB, measured})
+		if ex != nil {
+			if encoderLoss, overshoot, err = ex.encoderEffect(kind, encOpts); err != nil {
+				return nil, err
+			}
+		}
+		fileLUFS, filePeak := measured-encoderLoss, m.TruePeak()+overshoot
+		missed := opts.Normalize && !math.IsInf(measured, 0) &&
+			(math.Abs(fileLUFS-opts.LoudnessLUFS) > loudnessToleranceLU || filePeak > opts.TruePeakDBTP)
+		if out != nil && (!missed || attempt == attempts) {
+			if err := out.Commit(); err != nil {
+				return nil, err
+			}
+			res.DurationSeconds = f.Seconds(frames)
+			res.LoudnessLUFS = finite(fileLUFS)
+			res.TruePeakDBTP = finite(filePeak)
+			res.GainDB = gainDB
+			return res, nil
+		}
+		if out != nil {
+			out.Abort()
+		}
+		if missed {
+			gainDB = nextGain(aim, opts.LoudnessLUFS+encoderLoss)
+			if filePeak > opts.TruePeakDBTP {
+				ceiling -= filePeak - opts.TruePeakDBTP + 0.1
+			}
+		}
+		write = true
 	}
 }
 
@@ -267,20 +286,6 @@ func nextGain(pts []gainPoint, want float64) float64 {
 	}
 	slope = math.Max(0.2, math.Min(1, slope))
 	return last.gainDB + (want-last.lufs)/slope
-}
-
-// measureFile decodes a file and measures it.
-func measureFile(ctx context.Context, path string, prog Progress) (loudness.Stats, error) {
-	src, err := codec.Open(path)
-	if err != nil {
-		return loudness.Stats{}, err
-	}
-	defer src.Close()
-	m := loudness.NewMeter(src.Format())
-	if _, err := measure(ctx, progressStream{src, prog}, m); err != nil {
-		return loudness.Stats{}, err
-	}
-	return m.Stats(), nil
 }
 
 func tagOrNil(k codec.Kind, t id3.Tag) *id3.Tag {
