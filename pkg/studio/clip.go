@@ -49,14 +49,7 @@ func Clip(ctx context.Context, opts ClipOptions, prog Progress) (*ClipResult, er
 	if err != nil {
 		return nil, err
 	}
-	if err := checkNotSame(opts.Input, opts.Output); err != nil {
-		return nil, err
-	}
-	kind, err := codec.KindOfPath(opts.Output)
-	if err != nil {
-		return nil, err
-	}
-	input, _, cleanup, err := flatten(ctx, opts.Input, prog)
+	kind, input, _, cleanup, err := prepare(ctx, opts.Input, opts.Output, prog)
 	if err != nil {
 		return nil, err
 	}
@@ -225,6 +218,23 @@ func cutMP3(input, output string, kind codec.Kind, keep []edit.Range, prefix []b
 		return nil, fmt.Errorf("cut %s: %w", input, err)
 	}
 	return &cutInfo{seconds: f.Seconds(res.Samples), rate: f.SampleRate, channels: f.Channels}, nil
+}
+
+// prepare checks an edit's output name against its input and flattens a session input to one
+// file (see flatten). It returns the output's kind and the file to edit.
+func prepare(ctx context.Context, input, output string, prog Progress) (codec.Kind, string, []ChapterInfo, func(), error) {
+	if err := checkNotSame(input, output); err != nil {
+		return "", "", nil, nil, err
+	}
+	kind, err := codec.KindOfPath(output)
+	if err != nil {
+		return "", "", nil, nil, err
+	}
+	file, chapters, cleanup, err := flatten(ctx, input, prog)
+	if err != nil {
+		return "", "", nil, nil, err
+	}
+	return kind, file, chapters, cleanup, nil
 }
 
 // flatten turns a session input into one audio file (the mix with default settings, in a

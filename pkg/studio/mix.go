@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -327,7 +328,7 @@ func resolveInputs(opts MixOptions) ([]*speaker, *session.Session, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		if contains(opts.Exclude, s.Identity) {
+		if slices.Contains(opts.Exclude, s.Identity) {
 			continue
 		}
 		s.offset = int64(off.Seconds()*float64(s.native.SampleRate) + 0.5)
@@ -339,15 +340,6 @@ func resolveInputs(opts MixOptions) ([]*speaker, *session.Session, error) {
 		s.offset = s.offset * int64(rate) / int64(s.native.SampleRate)
 	}
 	return out, nil, nil
-}
-
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // checkNotSame refuses an output that is one of the inputs (or inside a session input).

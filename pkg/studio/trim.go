@@ -57,14 +57,7 @@ func Trim(ctx context.Context, opts TrimOptions, prog Progress) (*TrimResult, er
 	if err != nil {
 		return nil, err
 	}
-	if err := checkNotSame(opts.Input, opts.Output); err != nil {
-		return nil, err
-	}
-	kind, err := codec.KindOfPath(opts.Output)
-	if err != nil {
-		return nil, err
-	}
-	input, chapters, cleanup, err := flatten(ctx, opts.Input, prog)
+	kind, input, chapters, cleanup, err := prepare(ctx, opts.Input, opts.Output, prog)
 	if err != nil {
 		return nil, err
 	}
