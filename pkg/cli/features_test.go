@@ -129,3 +129,28 @@ func TestClipOtherInputs(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Trimming a session moves its chapters and soundbites with the cut.
+func TestTrimSessionMovesSoundbites(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "t.mp3")
+	var res struct {
+		Soundbites []struct {
+			Start    float64 `json:"start_seconds"`
+			Duration float64 `json:"duration_seconds"`
+		} `json:"soundbites"`
+		Chapters []struct {
+			Start float64 `json:"start_seconds"`
+		} `json:"chapters"`
+	}
+	js := mustRun(t, "trim", demoSession, "--cut", "0-10", "--cut", "45-50", "-o", out, "--json")
+	if err := json.Unmarshal([]byte(js), &res); err != nil {
+		t.Fatal(err)
+	}
+	// The demo's soundbite is 40-60 s; 10 s go before it and 5 s of it are cut: it becomes 30-45 s.
+	if len(res.Soundbites) != 1 || math.Abs(res.Soundbites[0].Start-30) > 0.001 || math.Abs(res.Soundbites[0].Duration-15) > 0.001 {
+		t.Errorf("soundbite after the trim: %+v, want 30 s long 15 s", res.Soundbites)
+	}
+	if len(res.Chapters) == 0 || res.Chapters[0].Start != 0 {
+		t.Errorf("chapters after the trim: %+v", res.Chapters)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/spacecast/spacecast/pkg/codec"
 	"github.com/spacecast/spacecast/pkg/codec/id3"
 	"github.com/spacecast/spacecast/pkg/edit"
+	"github.com/spacecast/spacecast/pkg/session"
 )
 
 // TrimOptions are the inputs of Trim.
@@ -43,6 +44,15 @@ type TrimResult struct {
 	RemovedSeconds  float64       `json:"removed_seconds"`
 	TimeMap         []MapEntry    `json:"time_map"`
 	Chapters        []ChapterInfo `json:"chapters,omitempty"`
+	// Soundbites are a session input's soundbites, moved with the cut (dropped when cut away).
+	Soundbites []SoundbiteInfo `json:"soundbites,omitempty"`
+}
+
+// SoundbiteInfo is a soundbite in output time.
+type SoundbiteInfo struct {
+	StartSeconds    float64 `json:"start_seconds"`
+	DurationSeconds float64 `json:"duration_seconds"`
+	Title           string  `json:"title,omitempty"`
 }
 
 // Trim removes the cut ranges from the input and joins what is left.
@@ -87,6 +97,18 @@ func Trim(ctx context.Context, opts TrimOptions, prog Progress) (*TrimResult, er
 	moved := moveChapters(chapters, tm)
 
 	res := &TrimResult{Output: opts.Output, Format: string(kind), InputSeconds: total.Seconds(), Chapters: moved}
+	if session.IsSession(opts.Input) {
+		s, err := session.Open(opts.Input)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrBadInput, err)
+		}
+		for _, sb := range s.Manifest.Soundbites {
+			start := session.Duration(sb.StartTicks)
+			if r, ok := tm.MapRange(edit.Range{Start: start, End: start + session.Duration(sb.DurationTicks)}); ok {
+				res.Soundbites = append(res.Soundbites, SoundbiteInfo{r.Start.Seconds(), r.Len().Seconds(), sb.Title})
+			}
+		}
+	}
 	if info.Kind == codec.MP3 && kind == codec.MP3 && !opts.Exact {
 		var prefix []byte
 		if tag := chapterTag(moved); tag != nil {

@@ -120,6 +120,7 @@ def main():
         "finalized": True, "clock_rate": RATE, "duration_ticks": round(total * RATE),
         "participants": list(participants.values()), "tracks": tracks,
         "gaps": [],
+        "soundbites": [{"start_ticks": 40 * RATE, "duration_ticks": 20 * RATE, "title": "Clips must be exact"}],
         "meta": {"title": "Keeping live rooms", "generated_by": "testdata/demo/make.py"},
     }
     with open(os.path.join(out, "manifest.json"), "w") as f:
