@@ -5,133 +5,9 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/spacecast/spacecast/pkg/audio/internal/truepeak/reference"
 )
-
-// refDetector is Detector as it was before the fast kernel and the skip rework, kept verbatim as
-// the reference the new code must match bit for bit.
-type refDetector struct {
-	channels int
-	phases   [][]float64
-	taps     int
-	delay    int
-	hist     []float64 // per channel 2·taps samples; each sample written twice so a window is contiguous
-	pos      int       // index of the oldest sample of the window within a channel's history
-
-	gain     float64 // largest Σ|h| of any phase: no interpolated value exceeds gain·max|x| of its window
-	floor    float64 // see SkipBelow; 0 when off
-	sinceHot int     // frames since the last sample at or above floor/gain
-}
-
-func newRefDetector(channels int, phases [][]float64, delay int) *refDetector {
-	taps := len(phases[0])
-	// Store each phase reversed, so Push runs forward over the window (oldest sample first).
-	rev := make([][]float64, len(phases))
-	for k, ph := range phases {
-		rev[k] = make([]float64, taps)
-		for j, c := range ph {
-			rev[k][taps-1-j] = c
-		}
-	}
-	d := &refDetector{channels: channels, phases: rev, taps: taps, delay: delay, hist: make([]float64, 2*taps*channels)}
-	for _, ph := range phases {
-		var g float64
-		for _, c := range ph {
-			g += math.Abs(c)
-		}
-		d.gain = math.Max(d.gain, g)
-	}
-	d.sinceHot = taps
-	return d
-}
-
-// SkipBelow lets Push skip the interpolation while no interpolated value can reach level: when every
-// sample in the filter's window is below level/Σ|h|, Push returns the largest of those samples
-// instead, which is below level too. A limiter only needs to know where level is crossed, and on
-// speech this skips most of the work. Level 0 turns skipping off.
-func (d *refDetector) SkipBelow(level float64) {
-	d.floor = level
-	d.sinceHot = 0
-}
-
-// Delay is the detector's latency in frames: the peak Push reports lies around the frame pushed
-// Delay frames earlier.
-func (d *refDetector) Delay() int { return d.delay }
-
-// Reset primes the detector with silence again.
-func (d *refDetector) Reset() {
-	clear(d.hist)
-	d.pos = 0
-}
-
-// Push adds one frame (len(frame) == channels) and returns the largest absolute value among the
-// interpolated points it completes and the sample Delay frames back, over all channels.
-func (d *refDetector) Push(frame []float32) float64 {
-	peak := 0.0
-	t := d.taps
-	if d.floor > 0 {
-		hot := false
-		for _, v := range frame[:d.channels] {
-			if math.Abs(float64(v))*d.gain >= d.floor {
-				hot = true
-			}
-		}
-		if hot {
-			d.sinceHot = 0
-		} else if d.sinceHot++; d.sinceHot >= t {
-			d.sinceHot = t
-			return d.pushOnly(frame)
-		}
-	}
-	for c, v := range frame[:d.channels] {
-		h := d.hist[c*2*t : (c+1)*2*t]
-		h[d.pos] = float64(v)
-		h[d.pos+t] = float64(v)
-		// After the write the window oldest→newest is h[pos+1 : pos+1+t]; with the phases stored
-		// reversed, y_k[n] = Σ_j h_k[j]·x[n−j] = Σ_i rev_k[i]·w[i].
-		w := h[d.pos+1 : d.pos+1+t]
-		for _, ph := range d.phases {
-			if y := math.Abs(refDot(ph, w)); y > peak {
-				peak = y
-			}
-		}
-		peak = math.Max(peak, math.Abs(w[t-1-d.delay]))
-	}
-	d.pos++
-	if d.pos == t {
-		d.pos = 0
-	}
-	return peak
-}
-
-// pushOnly records frame without interpolating and returns the largest absolute sample Delay frames back.
-func (d *refDetector) pushOnly(frame []float32) float64 {
-	peak := 0.0
-	t := d.taps
-	for c, v := range frame[:d.channels] {
-		h := d.hist[c*2*t : (c+1)*2*t]
-		h[d.pos] = float64(v)
-		h[d.pos+t] = float64(v)
-		peak = math.Max(peak, math.Abs(h[d.pos+t-d.delay]))
-	}
-	d.pos++
-	if d.pos == t {
-		d.pos = 0
-	}
-	return peak
-}
-
-// dot returns Σ a[i]·b[i] for len(a) a multiple of 4 (both filters are), in four running sums.
-func refDot(a, b []float64) float64 {
-	b = b[:len(a)]
-	var s0, s1, s2, s3 float64
-	for i := 0; i+3 < len(a); i += 4 {
-		s0 += a[i] * b[i]
-		s1 += a[i+1] * b[i+1]
-		s2 += a[i+2] * b[i+2]
-		s3 += a[i+3] * b[i+3]
-	}
-	return (s0 + s1) + (s2 + s3)
-}
 
 // signals returns test inputs of frames·channels samples (frames odd), each named by a sentence.
 func signals(channels, frames int) []struct {
@@ -189,11 +65,11 @@ func TestMatchesReference(t *testing.T) {
 	filters := []struct {
 		name  string
 		det   func(int) *Detector
-		ref   func(int) *refDetector
+		ref   func(int) *reference.Detector
 		level float64
 	}{
-		{"Annex 2", New, func(ch int) *refDetector { return newRefDetector(ch, annex2, 6) }, 0.8},
-		{"precise", NewPrecise, func(ch int) *refDetector { return newRefDetector(ch, precise, preciseTaps/2) }, 0.8},
+		{"Annex 2", New, func(ch int) *reference.Detector { return reference.New(ch, annex2, 6) }, 0.8},
+		{"precise", NewPrecise, func(ch int) *reference.Detector { return reference.New(ch, precise, preciseTaps/2) }, 0.8},
 	}
 	kernels := []bool{false}
 	if useAVX2 {
@@ -236,7 +112,7 @@ func TestMatchesReference(t *testing.T) {
 
 // pushMaxMatches feeds x to d by PushMax in blocks of odd sizes, and to r frame by frame as the
 // meter did before PushMax, and checks that the running maxima agree after every block.
-func pushMaxMatches(t *testing.T, where string, d *Detector, r *refDetector, ch int, x []float32) {
+func pushMaxMatches(t *testing.T, where string, d *Detector, r *reference.Detector, ch int, x []float32) {
 	sizes := []int{1, 7, 1000, 333, 2, 4096}
 	got, want := 0.0, 0.0
 	for i, n := 0, 0; i < len(x); n++ {
@@ -274,11 +150,11 @@ func FuzzMatchesReference(f *testing.F) {
 			}
 		}
 		x = x[:len(x)/ch*ch]
-		d, r := New(ch), newRefDetector(ch, annex2, 6)
-		d2, r2 := New(ch), newRefDetector(ch, annex2, 6)
+		d, r := New(ch), reference.New(ch, annex2, 6)
+		d2, r2 := New(ch), reference.New(ch, annex2, 6)
 		if mode&4 != 0 {
-			d, r = NewPrecise(ch), newRefDetector(ch, precise, preciseTaps/2)
-			d2, r2 = NewPrecise(ch), newRefDetector(ch, precise, preciseTaps/2)
+			d, r = NewPrecise(ch), reference.New(ch, precise, preciseTaps/2)
+			d2, r2 = NewPrecise(ch), reference.New(ch, precise, preciseTaps/2)
 		}
 		if mode&8 != 0 {
 			d.SkipBelow(0.9)
@@ -290,9 +166,9 @@ func FuzzMatchesReference(f *testing.F) {
 			}
 		}
 		pushMaxMatches(t, "fuzz", d2, r2, ch, x)
-		d3, r3 := New(ch), newRefDetector(ch, annex2, 6)
+		d3, r3 := New(ch), reference.New(ch, annex2, 6)
 		if mode&4 != 0 {
-			d3, r3 = NewPrecise(ch), newRefDetector(ch, precise, preciseTaps/2)
+			d3, r3 = NewPrecise(ch), reference.New(ch, precise, preciseTaps/2)
 		}
 		skipRunMatches(t, "fuzz", d3, r3, ch, 0.9, x)
 	})
@@ -301,7 +177,7 @@ func FuzzMatchesReference(f *testing.F) {
 // skipRunMatches pushes x into d at a fixed level, trying SkipRun on blocks of odd sizes and Push
 // where it skips nothing, and checks every frame against the reference: exactly equal where d
 // pushed, under the level (or NaN) where SkipRun took the frame.
-func skipRunMatches(t *testing.T, where string, d *Detector, r *refDetector, ch int, level float64, x []float32) {
+func skipRunMatches(t *testing.T, where string, d *Detector, r *reference.Detector, ch int, level float64, x []float32) {
 	d.SkipBelow(level)
 	r.SkipBelow(level)
 	sizes := []int{1, 7, 1000, 333, 2, 4096}
