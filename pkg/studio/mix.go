@@ -167,12 +167,7 @@ func Mix(ctx context.Context, opts MixOptions, prog Progress) (*MixResult, error
 
 	chapters := chaptersFor(sess, speakers, stats, f, opts.MinChapter, cuts, total)
 	tag := opts.Tag
-	for i, c := range chapters {
-		tag.Chapters = append(tag.Chapters, id3.Chapter{
-			ID: fmt.Sprintf("ch%d", i), Title: c.Title,
-			Start: time.Duration(c.StartSeconds * float64(time.Second)), End: time.Duration(c.EndSeconds * float64(time.Second)),
-		})
-	}
+	tag.Chapters = append(tag.Chapters, id3Chapters(chapters)...)
 	res.Chapters = chapters
 
 	// Render, limit, encode. The first render of a normalised lossy mix only measures: the loudness
@@ -180,7 +175,6 @@ func Mix(ctx context.Context, opts MixOptions, prog Progress) (*MixResult, error
 	// takes off (LAME's lowpass and quantisation take up to half a LU off synthetic speech) and adds
 	// to peaks. The next render aims with both and is written. Another follows only when one
 	// misses (the limiter reacting more than expected to a changed gain).
-	res.BitrateKbps = 0
 	if kind != codec.WAV {
 		res.BitrateKbps = opts.BitrateKbps
 		if res.BitrateKbps == 0 {

@@ -190,12 +190,17 @@ func chapterTag(chapters []ChapterInfo) *id3.Tag {
 	if len(chapters) == 0 {
 		return nil
 	}
-	tag := &id3.Tag{}
+	return &id3.Tag{Chapters: id3Chapters(chapters)}
+}
+
+// id3Chapters turns chapters into ID3 CHAP frames with IDs ch0, ch1, …
+func id3Chapters(chapters []ChapterInfo) []id3.Chapter {
+	var out []id3.Chapter
 	for i, c := range chapters {
-		tag.Chapters = append(tag.Chapters, id3.Chapter{ID: fmt.Sprintf("ch%d", i), Title: c.Title,
+		out = append(out, id3.Chapter{ID: fmt.Sprintf("ch%d", i), Title: c.Title,
 			Start: secondsToDuration(c.StartSeconds), End: secondsToDuration(c.EndSeconds)})
 	}
-	return tag
+	return out
 }
 
 func secondsToDuration(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
