@@ -115,9 +115,11 @@ func (t *TrackWriter) WritePacket(pkt []byte, sessionTicks int64) error {
 	return nil
 }
 
+// sessionTicks places a media sample by the last anchor: packets only move forward, so the last
+// anchor is always the one in force (constant time per packet however long the recording).
 func (t *TrackWriter) sessionTicks(media int64) int64 {
-	tr := session.Track{Timeline: t.anchors}
-	return tr.SessionTicks(media)
+	last := t.anchors[len(t.anchors)-1]
+	return last.SessionTicks + (media - last.MediaSample)
 }
 
 // Timeline returns a copy of the anchors so far.
