@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 
+	"github.com/spacecast/spacecast/internal/memfile"
 	"github.com/spacecast/spacecast/pkg/audio"
 	"github.com/spacecast/spacecast/pkg/codec/mp3"
 	"github.com/spacecast/spacecast/pkg/codec/opus"
@@ -19,7 +19,7 @@ func RoundTrip(kind Kind, f audio.Format, opts EncodeOptions, pcm []float32) ([]
 		return pcm, nil
 	}
 	opts.Tag = nil
-	var mem memFile
+	var mem memfile.File
 	if opts.BitrateKbps == 0 {
 		opts.BitrateKbps = DefaultBitrateKbps(kind, f.Channels)
 	}
@@ -36,9 +36,9 @@ func RoundTrip(kind Kind, f audio.Format, opts EncodeOptions, pcm []float32) ([]
 	var dec audio.Stream
 	switch kind {
 	case MP3:
-		dec, err = mp3.NewDecoder(bytes.NewReader(mem.b))
+		dec, err = mp3.NewDecoder(bytes.NewReader(mem.Bytes()))
 	case Opus:
-		dec, err = opus.NewOggStream(bytes.NewReader(mem.b))
+		dec, err = opus.NewOggStream(bytes.NewReader(mem.Bytes()))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("codec: round trip through %s: %w", kind, err)
@@ -48,34 +48,4 @@ func RoundTrip(kind Kind, f audio.Format, opts EncodeOptions, pcm []float32) ([]
 		return nil, fmt.Errorf("codec: round trip through %s: %w", kind, err)
 	}
 	return out, nil
-}
-
-// memFile is an in-memory io.WriteSeeker.
-type memFile struct {
-	b   []byte
-	off int64
-}
-
-func (m *memFile) Write(p []byte) (int, error) {
-	if need := m.off + int64(len(p)); need > int64(len(m.b)) {
-		m.b = append(m.b, make([]byte, need-int64(len(m.b)))...)
-	}
-	n := copy(m.b[m.off:], p)
-	m.off += int64(n)
-	return n, nil
-}
-
-func (m *memFile) Seek(offset int64, whence int) (int64, error) {
-	switch whence {
-	case io.SeekStart:
-	case io.SeekCurrent:
-		offset += m.off
-	case io.SeekEnd:
-		offset += int64(len(m.b))
-	}
-	if offset < 0 {
-		return 0, fmt.Errorf("codec: seek to %d", offset)
-	}
-	m.off = offset
-	return offset, nil
 }

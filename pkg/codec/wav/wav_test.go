@@ -11,6 +11,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/spacecast/spacecast/internal/memfile"
 	"github.com/spacecast/spacecast/internal/testutil"
 	"github.com/spacecast/spacecast/pkg/audio"
 )
@@ -247,7 +248,7 @@ func TestSeek(t *testing.T) {
 }
 
 func TestWriterErrors(t *testing.T) {
-	ws := &memFile{}
+	ws := &memfile.File{}
 	if _, err := NewWriter(ws, audio.Format{SampleRate: 48000, Channels: 1}, 8); !errors.Is(err, ErrUnsupported) {
 		t.Errorf("8-bit output: %v", err)
 	}
@@ -268,53 +269,7 @@ func TestWriterErrors(t *testing.T) {
 		t.Errorf("write after close: %v", err)
 	}
 	// 6 bytes of data: even, no pad; the file is 44 + 6 bytes and says so.
-	if len(ws.b) != 50 || binary.LittleEndian.Uint32(ws.b[4:]) != 42 || binary.LittleEndian.Uint32(ws.b[40:]) != 6 {
-		t.Errorf("sizes: file %d, RIFF %d, data %d", len(ws.b), binary.LittleEndian.Uint32(ws.b[4:]), binary.LittleEndian.Uint32(ws.b[40:]))
+	if len(ws.Bytes()) != 50 || binary.LittleEndian.Uint32(ws.Bytes()[4:]) != 42 || binary.LittleEndian.Uint32(ws.Bytes()[40:]) != 6 {
+		t.Errorf("sizes: file %d, RIFF %d, data %d", len(ws.Bytes()), binary.LittleEndian.Uint32(ws.Bytes()[4:]), binary.LittleEndian.Uint32(ws.Bytes()[40:]))
 	}
-}
-
-// memFile is an in-memory io.WriteSeeker.
-type memFile struct {
-	b   []byte
-	off int64
-}
-
-func (m *memFile) Write(p []byte) (int, error) {
-	if need := int(m.off) + len(p); need > len(m.b) {
-		m.b = append(m.b, make([]byte, need-len(m.b))...)
-	}
-	copy(m.b[m.off:], p)
-	m.off += int64(len(p))
-	return len(p), nil
-}
-
-func (m *memFile) Seek(off int64, whence int) (int64, error) {
-	switch whence {
-	case io.SeekCurrent:
-		off += m.off
-	case io.SeekEnd:
-		off += int64(len(m.b))
-	}
-	m.off = off
-	return off, nil
-}
-
-// FuzzReader reads arbitrary bytes as WAV: no panic, and never more frames than Len.
-func FuzzReader(f *testing.F) {
-	f.Add(wavBytes(10, 40, nil))
-	f.Add(wavBytes(10, 0xFFFFFFFF, []byte("junk\x03\x00\x00\x00abc\x00")))
-	f.Add([]byte("RIFF\x04\x00\x00\x00WAVE"))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		r, err := NewReader(bytes.NewReader(b))
-		if err != nil {
-			return
-		}
-		pcm, err := audio.ReadAll(r)
-		if err != nil {
-			t.Fatalf("a file that opened failed to read: %v", err)
-		}
-		if int64(len(pcm)) != r.Len()*int64(r.Format().Channels) {
-			t.Fatalf("read %d samples, Len %d", len(pcm), r.Len())
-		}
-	})
 }
