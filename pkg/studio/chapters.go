@@ -76,8 +76,8 @@ func leaderSegments(speakers []*speaker, stats []speakerStats, f audio.Format, t
 	for i, sp := range speakers {
 		activity[i] = make([]int, seconds+1)
 		blockOffset := sp.offset * 10 / int64(f.SampleRate)
-		for b, db := range stats[i].blockDB {
-			if db > stats[i].thrDB {
+		for b := range stats[i].steps {
+			if stats[i].speaking(b) {
 				if sec := (int64(b) + blockOffset) / 10; sec < int64(len(activity[i])) {
 					activity[i][sec]++
 				}

@@ -356,15 +356,17 @@ func checkNotSame(in, out string) error {
 type speakerStats struct {
 	loudness float64
 	frames   int64
-	// steps are the speaker's K-weighted powers per 100 ms from the speaker's offset, blockDB
-	// the same in LUFS; used to estimate the mix's loudness and to find who is talking.
-	steps   []float64
-	blockDB []float32
-	active  int     // blocks judged speech
-	thrDB   float32 // the level above which a block is speech
+	// steps are the speaker's K-weighted powers per 100 ms from the speaker's offset; they
+	// estimate the mix's loudness and tell who is talking.
+	steps  []float64
+	active int     // steps judged speech
+	thrDB  float64 // the loudness (LUFS) above which a step is speech
 }
 
 func (s speakerStats) talkSeconds() float64 { return float64(s.active) / 10 }
+
+// speaking reports whether step k (100 ms from the speaker's offset) is speech.
+func (s speakerStats) speaking(k int) bool { return loudness.StepLUFS(s.steps[k]) > s.thrDB }
 
 func analyseSpeakers(ctx context.Context, speakers []*speaker, f audio.Format, prog Progress) ([]speakerStats, error) {
 	stats := make([]speakerStats, len(speakers))
@@ -404,14 +406,12 @@ func analyseSpeaker(ctx context.Context, s *speaker, f audio.Format) (speakerSta
 	}
 	out := speakerStats{loudness: m.Integrated(), frames: frames, steps: m.Steps()}
 	// Speech: 100 ms steps within 20 LU of the speaker's own loudness and above -55 LUFS.
-	out.thrDB = float32(math.Max(out.loudness-20, -55))
+	out.thrDB = math.Max(out.loudness-20, -55)
 	if math.IsInf(out.loudness, 0) {
 		out.thrDB = 0
 	}
-	out.blockDB = make([]float32, len(out.steps))
-	for i, p := range out.steps {
-		out.blockDB[i] = float32(loudness.StepLUFS(p))
-		if out.blockDB[i] > out.thrDB {
+	for k := range out.steps {
+		if out.speaking(k) {
 			out.active++
 		}
 	}

@@ -70,21 +70,22 @@ func TestAfterCuts(t *testing.T) {
 // Two speakers taking long turns, with a short interjection: chapters follow the long turns only.
 func TestLeaderSegments(t *testing.T) {
 	f := audio.Format{SampleRate: 1000, Channels: 1}
-	blocks := func(active ...[2]int) []float32 { // active ranges in seconds
-		b := make([]float32, 3000) // 300 s of 100 ms blocks
+	power := func(lufs float64) float64 { return math.Pow(10, (lufs+0.691)/10) }
+	steps := func(active ...[2]int) []float64 { // active ranges in seconds
+		b := make([]float64, 3000) // 300 s of 100 ms steps
 		for i := range b {
-			b[i] = -90
+			b[i] = power(-90)
 		}
 		for _, r := range active {
 			for s := r[0] * 10; s < r[1]*10; s++ {
-				b[s] = -20
+				b[s] = power(-20)
 			}
 		}
 		return b
 	}
 	stats := []speakerStats{
-		{blockDB: blocks([2]int{0, 100}, [2]int{200, 300}), thrDB: -40},
-		{blockDB: blocks([2]int{100, 200}, [2]int{40, 45}), thrDB: -40},
+		{steps: steps([2]int{0, 100}, [2]int{200, 300}), thrDB: -40},
+		{steps: steps([2]int{100, 200}, [2]int{40, 45}), thrDB: -40},
 	}
 	speakers := []*speaker{{Name: "A"}, {Name: "B"}}
 	segs := leaderSegments(speakers, stats, f, 300*1000, 60*time.Second)
