@@ -75,7 +75,9 @@ func (ts *TrackStream) Read(p []float32) (int, error) {
 		if ts.next < len(ts.track.Timeline) {
 			until = ts.track.Timeline[ts.next].MediaSample - ts.media
 		}
-		target := ts.track.SessionTicks(ts.media)
+		// The anchor in force is the one before next: placing a sample costs nothing per anchor.
+		a := ts.track.Timeline[ts.next-1]
+		target := a.SessionTicks + (ts.media - a.MediaSample)
 		if target > ts.tick { // a gap: silence until the media resumes
 			n := min(want, target-ts.tick)
 			clear(p[:n*int64(ch)])
