@@ -102,14 +102,6 @@ type Info struct {
 	LengthExact bool
 }
 
-// Seconds is the source's duration in seconds (-1 when unknown).
-func (i Info) Seconds() float64 {
-	if i.Frames < 0 {
-		return -1
-	}
-	return i.Format.Seconds(i.Frames)
-}
-
 // Source is an open, decodable audio file.
 type Source struct {
 	audio.Stream
