@@ -149,6 +149,18 @@ func (w *OggWriter) encodeFrame() error {
 	return nil
 }
 
+// Flush writes out the Ogg page being filled, so everything encoded but the most recent packet is
+// in the underlying writer (a live recording calls it every second).
+func (w *OggWriter) Flush() error {
+	if w.err != nil {
+		return w.err
+	}
+	if err := w.ow.Flush(); err != nil {
+		return fmt.Errorf("opus: %w", err)
+	}
+	return nil
+}
+
 // Close pads and encodes the last frame, encodes until the lookahead has come out, and ends the
 // stream so decoders stop after exactly the frames written. It does not close the underlying writer.
 func (w *OggWriter) Close() error {
@@ -170,4 +182,23 @@ func (w *OggWriter) Close() error {
 		return fmt.Errorf("opus: end stream: %w", err)
 	}
 	return nil
+}
+
+// SilencePacket returns a 20 ms mono Opus packet that decodes to digital silence: what a recorder
+// writes where a sender paused (DTX, mute) so the file stays continuous.
+func SilencePacket() ([]byte, error) {
+	enc, err := hopus.NewEncoder(DecodeRate, 1, hopus.AppVoIP)
+	if err != nil {
+		return nil, fmt.Errorf("opus: new encoder: %w", err)
+	}
+	pcm := make([]float32, DecodeRate/50)
+	pkt := make([]byte, 1500)
+	var n int
+	// The first frames carry the encoder's start-up; a few frames in, silence is steady.
+	for range 5 {
+		if n, err = enc.EncodeFloat32(pcm, pkt); err != nil {
+			return nil, fmt.Errorf("opus: encode silence: %w", err)
+		}
+	}
+	return append([]byte(nil), pkt[:n]...), nil
 }

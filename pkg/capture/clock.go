@@ -1,0 +1,83 @@
+package capture
+
+import (
+	"github.com/pion/rtcp"
+
+	"github.com/spacecast/spacecast/pkg/session"
+)
+
+// The session clock, and how a stream's RTP timestamps land on it.
+//
+// Until a stream's first RTCP sender report, a packet plays where it arrived: the offset between
+// arrival (in session ticks) and RTP timestamp is the smallest seen in the last few seconds, so the least delayed packet
+// sets it and a late or retransmitted one never drags the stream back. Once a sender report
+// arrives, it ties the stream's RTP clock to the sender's NTP clock (RFC 3550 §6.4.1), and every
+// stream from the same server shares that NTP clock: speakers line up as the server saw them,
+// whatever each one's network delay, and a sender whose audio clock runs fast or slow is pulled
+// back to real time by each new report. The NTP clock relates to the session clock by one offset
+// for the whole recorder (the smallest arrival-minus-NTP seen over all reports), so one slow
+// report cannot shift one speaker against the others.
+
+// maxReportSkew is how far a sender report may put a packet from its arrival before the report is
+// distrusted (a server restarted, a sender's NTP clock jumped): the stream falls back to arrival
+// time until a report agrees again.
+const maxReportSkew = 2 * session.ClockRate
+
+// ntpTicks converts a 32.32 fixed-point NTP timestamp to session clock ticks since the NTP epoch.
+func ntpTicks(ntp uint64) int64 {
+	sec := int64(ntp >> 32)
+	frac := int64((ntp & 0xffffffff) * session.ClockRate >> 32)
+	return sec*session.ClockRate + frac
+}
+
+// arrivalWindow is how many packets one window of the arrival offset's running minimum spans:
+// the offset is the smallest over the current and the previous window (2–4 s of 20 ms packets), so
+// it follows a sender whose clock drifts instead of holding on to a minimum from hours ago.
+const arrivalWindow = 100
+
+// placer places one stream's packets on the session clock.
+type placer struct {
+	cur, prev  int64 // session ticks minus extended RTP timestamp: smallest in this and the last window
+	n          int   // packets in the current window
+	hasArrival bool
+
+	report    bool
+	reportNTP int64  // the last sender report's NTP time, in ticks
+	reportRTP uint32 // and its RTP timestamp
+}
+
+// reset forgets the arrival offset (the stream restarted and its timestamps start over).
+func (p *placer) reset() { p.hasArrival = false }
+
+// arrivalOffset takes one packet's arrival offset and returns the running minimum.
+func (p *placer) arrivalOffset(off int64) int64 {
+	if !p.hasArrival {
+		p.cur, p.prev, p.n, p.hasArrival = off, off, 0, true
+	}
+	p.cur = min(p.cur, off)
+	if p.n++; p.n == arrivalWindow {
+		p.prev, p.cur, p.n = p.cur, off, 0
+	}
+	return min(p.cur, p.prev)
+}
+
+// senderReport takes a report for this stream.
+func (p *placer) senderReport(sr *rtcp.SenderReport) {
+	p.report = true
+	p.reportNTP = ntpTicks(sr.NTPTime)
+	p.reportRTP = sr.RTPTime
+}
+
+// place returns the session tick of a packet with extended timestamp ts that arrived at
+// arrivalTicks. ntpOffset (session ticks minus NTP ticks) is valid when haveOffset.
+func (p *placer) place(ts uint64, arrivalTicks int64, ntpOffset int64, haveOffset bool) int64 {
+	byArrival := int64(ts) + p.arrivalOffset(arrivalTicks-int64(ts))
+	if !p.report || !haveOffset {
+		return byArrival
+	}
+	byReport := p.reportNTP + ntpOffset + int64(int32(uint32(ts)-p.reportRTP))
+	if d := byReport - byArrival; d > maxReportSkew || d < -maxReportSkew {
+		return byArrival
+	}
+	return byReport
+}
