@@ -1,0 +1,367 @@
+package livekit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	lkp "github.com/livekit/protocol/livekit"
+	"github.com/pion/webrtc/v3"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/spacecast/spacecast/pkg/capture"
+	"github.com/spacecast/spacecast/pkg/room/rtc"
+)
+
+// errLost says one connection to the server failed; Run reconnects.
+var errLost = errors.New("connection lost")
+
+// attempt is one joined connection: the signalling socket and two peer connections (LiveKit
+// sends media on the subscriber connection and takes data on the publisher connection).
+type attempt struct {
+	c    *Conn
+	sig  *signal
+	join *lkp.JoinResponse
+	sub  *webrtc.PeerConnection
+	pub  *webrtc.PeerConnection
+	dc   *webrtc.DataChannel
+
+	mu        sync.Mutex
+	people    map[string]*lkp.ParticipantInfo // by participant SID
+	subRemote bool
+	pubRemote bool
+	subCands  []webrtc.ICECandidateInit
+	pubCands  []webrtc.ICECandidateInit
+	published map[string]chan *lkp.TrackInfo // AddTrack requests by client ID (Publisher)
+
+	dcOpen   chan struct{}
+	fail     chan error
+	failOnce sync.Once
+	closed   chan struct{}
+	closeMu  sync.Once
+}
+
+func (c *Conn) connect(ctx context.Context) (*attempt, error) {
+	sig, join, err := dialSignal(ctx, c.base, c.token, c.opts.DialTimeout)
+	if err != nil {
+		return nil, err
+	}
+	a := &attempt{
+		c: c, sig: sig, join: join,
+		people:    map[string]*lkp.ParticipantInfo{},
+		published: map[string]chan *lkp.TrackInfo{},
+		dcOpen:    make(chan struct{}),
+		fail:      make(chan error, 1),
+		closed:    make(chan struct{}),
+	}
+	if err := a.setup(); err != nil {
+		a.close(false)
+		return nil, err
+	}
+	a.update(join.OtherParticipants)
+	go a.serve()
+	if err := a.negotiatePublisher(); err != nil {
+		a.close(false)
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *attempt) setup() error {
+	var servers []webrtc.ICEServer
+	for _, s := range a.join.IceServers {
+		servers = append(servers, webrtc.ICEServer{URLs: s.Urls, Username: s.Username, Credential: s.Credential})
+	}
+	cfg := webrtc.Configuration{ICEServers: servers, SDPSemantics: webrtc.SDPSemanticsUnifiedPlan}
+	var err error
+	if a.sub, err = a.c.api.NewPeerConnection(cfg); err != nil {
+		return fmt.Errorf("livekit: %w", err)
+	}
+	if a.pub, err = a.c.api.NewPeerConnection(cfg); err != nil {
+		return fmt.Errorf("livekit: %w", err)
+	}
+	for _, pc := range []struct {
+		pc     *webrtc.PeerConnection
+		target lkp.SignalTarget
+	}{{a.sub, lkp.SignalTarget_SUBSCRIBER}, {a.pub, lkp.SignalTarget_PUBLISHER}} {
+		target := pc.target
+		pc.pc.OnICECandidate(func(ic *webrtc.ICECandidate) {
+			if ic != nil {
+				a.sig.sendCandidate(ic.ToJSON(), target)
+			}
+		})
+	}
+	a.sub.OnConnectionStateChange(a.watch)
+	a.sub.OnTrack(a.onTrack)
+	ordered := true
+	if a.dc, err = a.pub.CreateDataChannel("_reliable", &webrtc.DataChannelInit{Ordered: &ordered}); err != nil {
+		return fmt.Errorf("livekit: %w", err)
+	}
+	a.dc.OnOpen(func() { close(a.dcOpen) })
+	return nil
+}
+
+// watch turns a subscriber connection that failed, or stayed disconnected for 3 s, into a reconnect.
+func (a *attempt) watch(s webrtc.PeerConnectionState) {
+	switch s {
+	case webrtc.PeerConnectionStateFailed:
+		a.failWith(fmt.Errorf("%w: media connection failed", errLost))
+	case webrtc.PeerConnectionStateDisconnected:
+		go func() {
+			select {
+			case <-time.After(3 * time.Second):
+				if a.sub.ConnectionState() == webrtc.PeerConnectionStateDisconnected {
+					a.failWith(fmt.Errorf("%w: media connection interrupted", errLost))
+				}
+			case <-a.closed:
+			}
+		}()
+	}
+}
+
+func (a *attempt) failWith(err error) {
+	a.failOnce.Do(func() { a.fail <- err })
+}
+
+func (a *attempt) negotiatePublisher() error {
+	offer, err := a.pub.CreateOffer(nil)
+	if err != nil {
+		return fmt.Errorf("livekit: %w", err)
+	}
+	if err := a.pub.SetLocalDescription(offer); err != nil {
+		return fmt.Errorf("livekit: %w", err)
+	}
+	return a.sig.sendSDP(true, offer)
+}
+
+// serve handles the server's messages until the connection fails or closes.
+func (a *attempt) serve() {
+	interval := time.Duration(a.join.PingInterval) * time.Second
+	if interval <= 0 {
+		interval = 5 * time.Second
+	}
+	timeout := time.Duration(a.join.PingTimeout) * time.Second
+	if timeout <= 0 {
+		timeout = 15 * time.Second
+	}
+	ping := time.NewTicker(interval)
+	defer ping.Stop()
+	last := time.Now()
+	for {
+		select {
+		case <-a.closed:
+			return
+		case <-ping.C:
+			if time.Since(last) > timeout {
+				a.failWith(fmt.Errorf("%w: the server stopped answering", errLost))
+				return
+			}
+			now := time.Now().UnixMilli()
+			a.sig.send(&lkp.SignalRequest{Message: &lkp.SignalRequest_Ping{Ping: now}})
+		case res, ok := <-a.sig.in:
+			if !ok {
+				a.failWith(fmt.Errorf("%w: signalling closed: %v", errLost, a.sig.err))
+				return
+			}
+			last = time.Now()
+			if err := a.handle(res); err != nil {
+				a.failWith(err)
+				return
+			}
+		}
+	}
+}
+
+func (a *attempt) handle(res *lkp.SignalResponse) error {
+	switch m := res.Message.(type) {
+	case *lkp.SignalResponse_Offer:
+		return a.answer(fromSDP(m.Offer))
+	case *lkp.SignalResponse_Answer:
+		if err := a.pub.SetRemoteDescription(fromSDP(m.Answer)); err != nil {
+			return fmt.Errorf("livekit: publisher answer: %w", err)
+		}
+		a.mu.Lock()
+		a.pubRemote = true
+		cands := a.pubCands
+		a.pubCands = nil
+		a.mu.Unlock()
+		for _, c := range cands {
+			a.pub.AddICECandidate(c)
+		}
+	case *lkp.SignalResponse_Trickle:
+		c, err := candidate(m.Trickle)
+		if err != nil {
+			return nil
+		}
+		pc, ready, queue := a.sub, &a.subRemote, &a.subCands
+		if m.Trickle.Target == lkp.SignalTarget_PUBLISHER {
+			pc, ready, queue = a.pub, &a.pubRemote, &a.pubCands
+		}
+		a.mu.Lock()
+		if !*ready {
+			*queue = append(*queue, c)
+			a.mu.Unlock()
+			return nil
+		}
+		a.mu.Unlock()
+		pc.AddICECandidate(c)
+	case *lkp.SignalResponse_Update:
+		a.update(m.Update.Participants)
+	case *lkp.SignalResponse_TrackPublished:
+		a.mu.Lock()
+		ch := a.published[m.TrackPublished.Cid]
+		a.mu.Unlock()
+		if ch != nil {
+			ch <- m.TrackPublished.Track
+		}
+	case *lkp.SignalResponse_Leave:
+		switch m.Leave.Reason {
+		case lkp.DisconnectReason_ROOM_DELETED, lkp.DisconnectReason_ROOM_CLOSED:
+			return fmt.Errorf("%w (%s)", errRoomClosed, m.Leave.Reason)
+		case lkp.DisconnectReason_PARTICIPANT_REMOVED:
+			return fmt.Errorf("%w: a room admin removed the recorder", errRoomClosed)
+		case lkp.DisconnectReason_DUPLICATE_IDENTITY:
+			return fmt.Errorf("%w: another participant joined as %q: give each recorder its own --identity", errRoomClosed, a.c.opts.Identity.Identity)
+		}
+		return fmt.Errorf("%w: the server asked the recorder to leave (%s)", errLost, m.Leave.Reason)
+	}
+	return nil
+}
+
+func (a *attempt) answer(offer webrtc.SessionDescription) error {
+	if err := a.sub.SetRemoteDescription(offer); err != nil {
+		return fmt.Errorf("livekit: subscriber offer: %w", err)
+	}
+	ans, err := a.sub.CreateAnswer(nil)
+	if err != nil {
+		return fmt.Errorf("livekit: %w", err)
+	}
+	if err := a.sub.SetLocalDescription(ans); err != nil {
+		return fmt.Errorf("livekit: %w", err)
+	}
+	a.mu.Lock()
+	a.subRemote = true
+	cands := a.subCands
+	a.subCands = nil
+	a.mu.Unlock()
+	for _, c := range cands {
+		a.sub.AddICECandidate(c)
+	}
+	return a.sig.sendSDP(false, ans)
+}
+
+// update takes participant infos (full or partial) and reports joins and leaves.
+func (a *attempt) update(ps []*lkp.ParticipantInfo) {
+	self := a.join.GetParticipant().GetSid()
+	for _, p := range ps {
+		if p.Sid == self || p.Identity == a.c.opts.Identity.Identity {
+			continue
+		}
+		a.mu.Lock()
+		prev := a.people[p.Sid]
+		if prev != nil && prev.Version > p.Version {
+			a.mu.Unlock()
+			continue
+		}
+		a.people[p.Sid] = p
+		a.mu.Unlock()
+		if p.State == lkp.ParticipantInfo_DISCONNECTED {
+			id := p.Identity
+			a.c.deliver(func(s sinkT) { s.Leave(id) })
+			continue
+		}
+		if prev == nil || prev.Name != p.Name {
+			part := capture.Participant{Identity: p.Identity, Name: p.Name}
+			a.c.deliver(func(s sinkT) { s.Join(part) })
+		}
+	}
+	a.c.speakersChanged()
+}
+
+// speakers is how many participants publish audio now.
+func (a *attempt) speakers() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	n := 0
+	for _, p := range a.people {
+		if p.State == lkp.ParticipantInfo_DISCONNECTED {
+			continue
+		}
+		for _, t := range p.Tracks {
+			if t.Type == lkp.TrackType_AUDIO {
+				n++
+				break
+			}
+		}
+	}
+	return n
+}
+
+func (a *attempt) identityOf(sid string) (string, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if p := a.people[sid]; p != nil {
+		return p.Identity, true
+	}
+	return "", false
+}
+
+func (a *attempt) onTrack(tr *webrtc.TrackRemote, rc *webrtc.RTPReceiver) {
+	if tr.Kind() != webrtc.RTPCodecTypeAudio || !rtc.IsOpus(tr) {
+		return
+	}
+	psid, tsid := unpackStreamID(tr.StreamID())
+	if tsid == "" {
+		tsid = tr.ID()
+	}
+	// The participant update usually comes first; give it a moment when it does not.
+	identity, ok := a.identityOf(psid)
+	for i := 0; !ok && i < 40; i++ {
+		select {
+		case <-a.closed:
+			return
+		case <-time.After(50 * time.Millisecond):
+		}
+		identity, ok = a.identityOf(psid)
+	}
+	if !ok {
+		identity = psid
+	}
+	src := rtc.Source(identity, tsid, tr, rc)
+	a.c.deliver(func(s sinkT) { s.AddTrack(src) })
+}
+
+// sendData sends a reliable data packet to everyone in the room.
+func (a *attempt) sendData(ctx context.Context, pkt *lkp.DataPacket) error {
+	select {
+	case <-a.dcOpen:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(5 * time.Second):
+		return fmt.Errorf("livekit: the data channel did not open within 5 s")
+	}
+	b, err := proto.Marshal(pkt)
+	if err != nil {
+		return err
+	}
+	return a.dc.Send(b)
+}
+
+// close leaves (when polite) and tears the connection down; the sources it delivered end.
+func (a *attempt) close(polite bool) {
+	a.closeMu.Do(func() {
+		close(a.closed)
+		if polite {
+			a.sig.leave()
+		}
+		a.sig.close()
+		if a.sub != nil {
+			a.sub.Close()
+		}
+		if a.pub != nil {
+			a.pub.Close()
+		}
+	})
+}

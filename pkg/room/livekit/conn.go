@@ -1,0 +1,347 @@
+// Package livekit joins LiveKit rooms as spacecast's recorder: its own client of LiveKit's
+// signalling protocol (protobuf over WebSocket, github.com/livekit/protocol) on pion/webrtc v3.
+//
+// spacecast does not use server-sdk-go: its last release on pion v3 (v2.3.1) takes no pion
+// SettingEngine, so it cannot be kept to loopback or a test's interfaces, and it negotiates RED,
+// video and simulcast a recorder does not want. The recorder answers with Opus only (so the file
+// holds the Opus packets the speaker sent), asks for NACK retransmission, reads the sender reports
+// that put every track on one clock, and on a lost connection joins again from scratch, so a
+// restarted server is survived the same way as a dead network.
+package livekit
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	lkp "github.com/livekit/protocol/livekit"
+	"github.com/pion/webrtc/v3"
+
+	"github.com/spacecast/spacecast/pkg/capture"
+	"github.com/spacecast/spacecast/pkg/room"
+	"github.com/spacecast/spacecast/pkg/room/rtc"
+)
+
+type sinkT = room.Sink
+
+var errRoomClosed = room.ErrRoomClosed
+
+// Options configures Dial.
+type Options struct {
+	room.Options
+	// Room is the room's name. Required with APIKey/APISecret; with a Token the token names it.
+	Room string
+	// Token is a join token; without one, APIKey and APISecret mint a recorder token.
+	Token             string
+	APIKey, APISecret string
+	RTC               rtc.Options
+	// DialTimeout bounds each connection attempt (default 10 s).
+	DialTimeout time.Duration
+}
+
+// Conn is a LiveKit room joined by the recorder.
+type Conn struct {
+	opts  Options
+	base  *url.URL
+	token string
+	api   *webrtc.API
+
+	mu      sync.Mutex
+	sink    room.Sink
+	queue   []func(room.Sink)
+	cur     *attempt
+	changed chan struct{} // pinged when the set of speakers may have changed
+	closed  bool
+}
+
+// Dial joins the room. Without Wait, a room the server does not have (checked when API
+// credentials are given) is room.ErrNoRoom and a room without a speaker is room.ErrEmptyRoom;
+// with Wait, it waits up to that long for both.
+func Dial(ctx context.Context, rawURL string, o Options) (*Conn, error) {
+	base, err := normalizeURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	if o.Identity.Identity == "" {
+		o.Identity = room.DefaultIdentity
+	}
+	if o.DialTimeout <= 0 {
+		o.DialTimeout = 10 * time.Second
+	}
+	if o.ReconnectTimeout <= 0 {
+		o.ReconnectTimeout = 2 * time.Minute
+	}
+	token := o.Token
+	if token == "" {
+		if o.APIKey == "" || o.APISecret == "" {
+			return nil, fmt.Errorf("%w: LiveKit needs --token, or --api-key and --api-secret (or LIVEKIT_API_KEY and LIVEKIT_API_SECRET)", room.ErrAuth)
+		}
+		if o.Room == "" {
+			return nil, fmt.Errorf("%w: LiveKit needs --room with --api-key/--api-secret", room.ErrURL)
+		}
+		if token, err = RecorderToken(o.APIKey, o.APISecret, o.Room, o.Identity, 24*time.Hour); err != nil {
+			return nil, err
+		}
+	}
+	api, err := rtc.NewAPI(o.RTC)
+	if err != nil {
+		return nil, err
+	}
+	c := &Conn{opts: o, base: base, token: token, api: api, changed: make(chan struct{}, 1)}
+	deadline := time.Now().Add(o.Wait)
+	if o.APIKey != "" && o.APISecret != "" && o.Room != "" {
+		if err := c.waitRoom(ctx, deadline); err != nil {
+			return nil, err
+		}
+	}
+	a, err := c.connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	c.cur = a
+	c.mu.Unlock()
+	for a.speakers() == 0 {
+		left := time.Until(deadline)
+		if left <= 0 {
+			a.close(true)
+			if o.Wait > 0 {
+				return nil, fmt.Errorf("%w: nobody published audio in %q within --wait %s", room.ErrEmptyRoom, roomName(a), o.Wait)
+			}
+			return nil, fmt.Errorf("%w: nobody publishes audio in %q yet (use --wait to wait for the first speaker)", room.ErrEmptyRoom, roomName(a))
+		}
+		select {
+		case <-c.changed:
+		case err := <-a.fail:
+			a.close(false)
+			return nil, fmt.Errorf("livekit: while waiting for a speaker: %w", err)
+		case <-time.After(min(left, time.Second)):
+		case <-ctx.Done():
+			a.close(true)
+			return nil, ctx.Err()
+		}
+	}
+	return c, nil
+}
+
+func roomName(a *attempt) string {
+	if r := a.join.GetRoom(); r != nil {
+		return r.Name
+	}
+	return ""
+}
+
+// waitRoom asks RoomService whether the room exists, until the deadline.
+func (c *Conn) waitRoom(ctx context.Context, deadline time.Time) error {
+	admin, err := adminToken(c.opts.APIKey, c.opts.APISecret)
+	if err != nil {
+		return err
+	}
+	for {
+		ok, err := c.roomExists(ctx, admin)
+		if err != nil {
+			return err
+		}
+		if ok {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			if c.opts.Wait > 0 {
+				return fmt.Errorf("%w: %q did not open within --wait %s", room.ErrNoRoom, c.opts.Room, c.opts.Wait)
+			}
+			return fmt.Errorf("%w: the server has no room %q (check --room, or use --wait to start before the room opens)", room.ErrNoRoom, c.opts.Room)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+func (c *Conn) roomExists(ctx context.Context, admin string) (bool, error) {
+	body, _ := json.Marshal(map[string]any{"names": []string{c.opts.Room}})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, httpBase(c.base)+"/twirp/livekit.RoomService/ListRooms", bytes.NewReader(body))
+	if err != nil {
+		return false, fmt.Errorf("%w: %v", room.ErrURL, err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+admin)
+	hc := http.Client{Timeout: c.opts.DialTimeout}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return false, fmt.Errorf("%w: %s: %v", room.ErrUnreachable, c.base.Host, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	switch {
+	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
+		return false, fmt.Errorf("%w (HTTP %d): check --api-key and --api-secret", room.ErrAuth, resp.StatusCode)
+	case resp.StatusCode != http.StatusOK:
+		return false, fmt.Errorf("%w: %s answered HTTP %d to RoomService.ListRooms: %s", room.ErrUnreachable, c.base.Host, resp.StatusCode, bytes.TrimSpace(b))
+	}
+	var list struct {
+		Rooms []struct {
+			Name string `json:"name"`
+		} `json:"rooms"`
+	}
+	if err := json.Unmarshal(b, &list); err != nil {
+		return false, fmt.Errorf("livekit: RoomService.ListRooms: %w", err)
+	}
+	for _, r := range list.Rooms {
+		if r.Name == c.opts.Room {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func (c *Conn) speakersChanged() {
+	select {
+	case c.changed <- struct{}{}:
+	default:
+	}
+}
+
+// deliver calls f with the sink, or queues it until Run has one.
+func (c *Conn) deliver(f func(room.Sink)) {
+	c.mu.Lock()
+	s := c.sink
+	if s == nil {
+		c.queue = append(c.queue, f)
+	}
+	c.mu.Unlock()
+	if s != nil {
+		f(s)
+	}
+}
+
+// Run delivers the room to sink until ctx ends, the room closes, or the connection stays lost
+// longer than the reconnect timeout.
+func (c *Conn) Run(ctx context.Context, sink room.Sink) error {
+	c.mu.Lock()
+	c.sink = sink
+	queue := c.queue
+	c.queue = nil
+	a := c.cur
+	c.mu.Unlock()
+	for _, f := range queue {
+		f(sink)
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			a.close(true)
+			return nil
+		case err := <-a.fail:
+			a.close(false)
+			if errors.Is(err, errRoomClosed) {
+				return err
+			}
+			if a, err = c.reconnect(ctx, sink, err); err != nil || a == nil {
+				return err
+			}
+		}
+	}
+}
+
+// reconnect joins again with backoff after cause; it returns a nil attempt when ctx ended.
+func (c *Conn) reconnect(ctx context.Context, sink room.Sink, cause error) (*attempt, error) {
+	end := sink.BeginGap("reconnecting")
+	defer end()
+	c.event(capture.Event{Type: "reconnecting", Cause: cause.Error()})
+	start := time.Now()
+	wait := 250 * time.Millisecond
+	for {
+		a, err := c.connect(ctx)
+		if err == nil {
+			c.mu.Lock()
+			c.cur = a
+			c.mu.Unlock()
+			c.event(capture.Event{Type: "reconnected", Duration: time.Since(start).Seconds()})
+			return a, nil
+		}
+		if errors.Is(err, room.ErrAuth) || errors.Is(err, room.ErrNoRoom) {
+			return nil, err
+		}
+		if time.Since(start)+wait > c.opts.ReconnectTimeout {
+			return nil, fmt.Errorf("%w (tried for %s, --reconnect-timeout): %v", room.ErrLost, c.opts.ReconnectTimeout, err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, nil
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 5*time.Second)
+	}
+}
+
+func (c *Conn) event(e capture.Event) {
+	if c.opts.Events != nil {
+		c.opts.Events(e)
+	}
+}
+
+// Announcement is the JSON spacecast sends on the data topic AnnounceTopic.
+type Announcement struct {
+	Type     string `json:"type"` // "recording-started", "recording-stopped"
+	Message  string `json:"message"`
+	Recorder string `json:"recorder"`
+}
+
+// AnnounceTopic is the data topic of machine-readable announcements; ChatTopic carries the same
+// text as a chat message for apps built on LiveKit's components.
+const (
+	AnnounceTopic = "spacecast.recording"
+	ChatTopic     = "lk-chat-topic"
+)
+
+// Announce sends text to everyone in the room, as a chat message and as a spacecast announcement.
+func (c *Conn) Announce(ctx context.Context, text string) error {
+	c.mu.Lock()
+	a := c.cur
+	c.mu.Unlock()
+	typ := "recording-started"
+	if bytes.Contains([]byte(text), []byte("stopped")) {
+		typ = "recording-stopped"
+	}
+	ann, _ := json.Marshal(Announcement{Type: typ, Message: text, Recorder: c.opts.Identity.Identity})
+	chat, _ := json.Marshal(map[string]any{"id": fmt.Sprint(time.Now().UnixNano()), "timestamp": time.Now().UnixMilli(), "message": text})
+	for _, m := range []struct {
+		topic string
+		b     []byte
+	}{{AnnounceTopic, ann}, {ChatTopic, chat}} {
+		topic := m.topic
+		pkt := &lkp.DataPacket{Kind: lkp.DataPacket_RELIABLE, Value: &lkp.DataPacket_User{User: &lkp.UserPacket{Payload: m.b, Topic: &topic}}}
+		if err := a.sendData(ctx, pkt); err != nil {
+			return fmt.Errorf("livekit: announce: %w", err)
+		}
+	}
+	return nil
+}
+
+// Close leaves the room.
+func (c *Conn) Close() error {
+	c.mu.Lock()
+	a := c.cur
+	c.closed = true
+	c.mu.Unlock()
+	if a != nil {
+		a.close(true)
+	}
+	return nil
+}
+
+var _ room.Conn = (*Conn)(nil)
+
+type (
+	capturePart   = capture.Participant
+	captureSource = capture.Source
+)
