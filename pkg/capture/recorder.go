@@ -72,7 +72,7 @@ type Recorder struct {
 	failed  chan struct{}
 	errOnce sync.Once
 	err     error
-	bad     atomic.Bool // err is set
+	bad     atomic.Bool    // err is set
 	wg      sync.WaitGroup // readers
 }
 

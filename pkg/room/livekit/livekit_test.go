@@ -140,7 +140,10 @@ func TestRecordTwoSpeakers(t *testing.T) {
 	var wg sync.WaitGroup
 	sendErr := make(chan error, 2)
 	wg.Add(1)
-	go func() { defer wg.Done(); sendErr <- rtptone.Send(ctx, atr, rtptone.Tone{Freq: 440, Duration: 6 * time.Second}) }()
+	go func() {
+		defer wg.Done()
+		sendErr <- rtptone.Send(ctx, atr, rtptone.Tone{Freq: 440, Duration: 6 * time.Second})
+	}()
 
 	conn, err := livekit.Dial(ctx, url, livekit.Options{Room: roomName, APIKey: apiKey, APISecret: apiSecret,
 		RTC: rtc.Options{Loopback: true}, Options: room.Options{Wait: 5 * time.Second}})
@@ -168,7 +171,10 @@ func TestRecordTwoSpeakers(t *testing.T) {
 	}
 	bobStart := time.Now()
 	wg.Add(1)
-	go func() { defer wg.Done(); sendErr <- rtptone.Send(ctx, btr, rtptone.Tone{Freq: 1000, Duration: 3 * time.Second}) }()
+	go func() {
+		defer wg.Done()
+		sendErr <- rtptone.Send(ctx, btr, rtptone.Tone{Freq: 1000, Duration: 3 * time.Second})
+	}()
 	wg.Wait()
 	time.Sleep(time.Second)
 	stop()
