@@ -1,0 +1,303 @@
+// Package netns runs a test inside private network namespaces: a server side (the test's own
+// process) and a client side joined by a veth pair, so that every server, recorder and pion peer
+// the test starts can reach only the others and never the machine's interfaces. The test can cut
+// the link (LinkDown) and get a nearly full disk (DiskFull).
+//
+// It needs root (CAP_SYS_ADMIN, CAP_NET_ADMIN), ip (iproute2) and nsenter (util-linux). When one
+// is missing the test is skipped, except when the CI environment variable is set: there it fails.
+package netns
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/spacecast/spacecast/internal/testutil"
+)
+
+// The fixed addresses of the topology. Every test has its own namespaces, so parallel tests do not
+// collide.
+const (
+	ServerIP    = "10.77.0.1"
+	ClientIP    = "10.77.0.2"
+	ServerIface = "sc0"
+	ClientIface = "sc1"
+	prefixLen   = 24
+)
+
+// entered is set in the process running a test inside its namespace.
+var entered bool
+
+// envTest names the test a re-executed test binary is to run inside its namespace.
+const envTest = "SPACECAST_NETNS_TEST"
+
+// NS is the topology a test runs in. The calling process is the server side.
+type NS struct {
+	ServerIP, ClientIP       string // 10.77.0.1 on ServerIface, 10.77.0.2 on ClientIface
+	ServerIface, ClientIface string // sc0 (server side), sc1 (client side)
+	// ClientNetNS is the path of the client namespace (/proc/PID/ns/net of a holder process), for
+	// tools that take one (nsenter --net=PATH).
+	ClientNetNS string
+
+	t       testing.TB
+	ip      string
+	nsenter string
+}
+
+// Run runs fn inside a fresh pair of network namespaces. The test binary is executed again for
+// this test alone (-test.run matching t.Name()) in a new network and mount namespace; there Run
+// sets the namespaces up and calls fn, and here the test passes, fails or is skipped as the test
+// did there, with its output logged. Everything the test does belongs inside fn: code before and
+// after Run runs in both processes.
+//
+// Inside, lo is up, the process has ServerIP on ServerIface, and processes started with
+// ClientCommand have ClientIP on ClientIface. There is no default route: nothing can leave.
+func Run(t *testing.T, fn func(t *testing.T, ns *NS)) {
+	t.Helper()
+	if os.Getenv(envTest) == t.Name() {
+		// Inside. Nothing this process starts is a namespace child of its own test.
+		os.Unsetenv(envTest)
+		entered = true
+		fn(t, setup(t))
+		return
+	}
+	runOutside(t)
+}
+
+// Missing handles a prerequisite the environment lacks: it skips the test, or fails it when the
+// CI environment variable is set (the same rule as testutil.Require).
+func Missing(t testing.TB, format string, args ...any) {
+	t.Helper()
+	msg := fmt.Sprintf(format, args...)
+	if os.Getenv("CI") != "" {
+		t.Fatalf("%s (required when CI is set: see .ci/run)", msg)
+	}
+	t.Skip(msg)
+}
+
+// runOutside re-executes the test binary for t alone in new namespaces and reports its result.
+func runOutside(t *testing.T) {
+	t.Helper()
+	testutil.Require(t, "ip")
+	testutil.Require(t, "nsenter")
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatalf("netns: find the test binary to run %s in a namespace: %v", t.Name(), err)
+	}
+	args := []string{"-test.run=" + runPattern(t.Name()), "-test.v=true", "-test.count=1"}
+	if testing.Short() {
+		args = append(args, "-test.short=true")
+	}
+	ctx := context.Background()
+	if deadline, ok := t.Deadline(); ok {
+		// The child times out first and prints its goroutines; the kill is the backstop.
+		left := time.Until(deadline)
+		args = append(args, "-test.timeout="+max(left-5*time.Second, time.Second).String())
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline.Add(-2*time.Second))
+		defer cancel()
+	}
+	cmd := exec.CommandContext(ctx, exe, args...)
+	cmd.Env = append(os.Environ(), envTest+"="+t.Name())
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		Cloneflags: syscall.CLONE_NEWNET | syscall.CLONE_NEWNS,
+		Pdeathsig:  syscall.SIGKILL,
+	}
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	start := time.Now()
+	err = cmd.Start()
+	if errors.Is(err, syscall.EPERM) {
+		Missing(t, "netns: cannot create a network namespace for %s (%v): run the tests as root (CAP_SYS_ADMIN)", t.Name(), err)
+	}
+	if err != nil {
+		t.Fatalf("netns: start %s in a namespace: %v", t.Name(), err)
+	}
+	err = cmd.Wait()
+	took := time.Since(start).Round(time.Millisecond)
+	shown := quote(out.Bytes())
+	switch outcome(out.Bytes(), t.Name()) {
+	case "FAIL":
+		t.Fatalf("%s failed inside its network namespace (%v):\n%s", t.Name(), took, shown)
+	case "SKIP":
+		t.Skipf("%s was skipped inside its network namespace:\n%s", t.Name(), shown)
+	case "PASS":
+		if err != nil {
+			t.Fatalf("%s passed inside its network namespace but the process failed (%v):\n%s", t.Name(), err, shown)
+		}
+		t.Logf("passed inside its network namespace (%v):\n%s", took, shown)
+	default:
+		t.Fatalf("netns: the process in the namespace did not report %s (exit: %v, pattern %s):\n%s",
+			t.Name(), err, runPattern(t.Name()), shown)
+	}
+}
+
+// runPattern is the -test.run pattern matching exactly the test (or subtest) named name.
+func runPattern(name string) string {
+	parts := strings.Split(name, "/")
+	for i, p := range parts {
+		parts[i] = "^" + regexp.QuoteMeta(p) + "$"
+	}
+	return strings.Join(parts, "/")
+}
+
+// outcome finds the verdict line ("--- PASS: name (1.00s)") of the named test in -test.v output.
+func outcome(out []byte, name string) string {
+	s := bufio.NewScanner(bytes.NewReader(out))
+	s.Buffer(nil, 1<<20)
+	for s.Scan() {
+		line := strings.TrimLeft(s.Text(), " ")
+		for _, v := range []string{"PASS", "FAIL", "SKIP"} {
+			if strings.HasPrefix(line, "--- "+v+": "+name+" (") {
+				return v
+			}
+		}
+	}
+	return ""
+}
+
+// quote marks the child's output so tools that read test output (test2json) do not take its
+// "--- PASS" lines for the parent's.
+func quote(out []byte) string {
+	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = "│ " + l
+	}
+	return strings.Join(lines, "\n")
+}
+
+// setup builds the topology inside the fresh namespaces this process was started in.
+func setup(t *testing.T) *NS {
+	t.Helper()
+	// Mounts made here (DiskFull) must not reach the machine's mount namespace.
+	if err := syscall.Mount("", "/", "", syscall.MS_REC|syscall.MS_PRIVATE, ""); err != nil {
+		t.Fatalf("netns: make the mount namespace private: %v", err)
+	}
+	ns := &NS{
+		ServerIP: ServerIP, ClientIP: ClientIP, ServerIface: ServerIface, ClientIface: ClientIface,
+		t: t, ip: testutil.Require(t, "ip"), nsenter: testutil.Require(t, "nsenter"),
+	}
+	// A fresh namespace holds lo and nothing else; anything more means we are on a real network.
+	ifs, err := net.Interfaces()
+	if err != nil {
+		t.Fatalf("netns: list interfaces: %v", err)
+	}
+	for _, i := range ifs {
+		if i.Name != "lo" {
+			t.Fatalf("netns: %s is not in a fresh network namespace (it sees interface %s); refusing to touch it", t.Name(), i.Name)
+		}
+	}
+	ns.mustIP(nil, "link", "set", "lo", "up")
+
+	// The client side lives as long as a holder process in its own network namespace.
+	sleep := testutil.Require(t, "sleep")
+	holder := exec.Command(sleep, "infinity")
+	holder.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNET, Pdeathsig: syscall.SIGKILL}
+	if err := holder.Start(); err != nil {
+		t.Fatalf("netns: start the client namespace: %v", err)
+	}
+	t.Cleanup(func() {
+		holder.Process.Kill()
+		holder.Wait()
+	})
+	ns.ClientNetNS = fmt.Sprintf("/proc/%d/ns/net", holder.Process.Pid)
+	client := []string{"--net=" + ns.ClientNetNS, "--"}
+
+	pid := fmt.Sprint(holder.Process.Pid)
+	if out, err := ns.ipCmd(nil, "link", "add", ServerIface, "type", "veth", "peer", "name", ClientIface, "netns", pid); err != nil {
+		if bytes.Contains(out, []byte("Unknown device type")) || bytes.Contains(out, []byte("not supported")) {
+			Missing(t, "netns: the kernel cannot make a veth pair (%s): load the veth module", strings.TrimSpace(string(out)))
+		}
+		t.Fatalf("netns: ip link add %s type veth peer name %s: %v: %s", ServerIface, ClientIface, err, out)
+	}
+	ns.mustIP(nil, "addr", "add", fmt.Sprintf("%s/%d", ServerIP, prefixLen), "dev", ServerIface)
+	ns.mustIP(nil, "link", "set", ServerIface, "up")
+	ns.mustIP(client, "link", "set", "lo", "up")
+	ns.mustIP(client, "addr", "add", fmt.Sprintf("%s/%d", ClientIP, prefixLen), "dev", ClientIface)
+	ns.mustIP(client, "link", "set", ClientIface, "up")
+	if err := waitRunning(ServerIface, true); err != nil {
+		t.Fatal(err)
+	}
+	return ns
+}
+
+// ipCmd runs ip, in the client namespace when prefix holds nsenter's arguments.
+func (ns *NS) ipCmd(prefix []string, args ...string) ([]byte, error) {
+	var cmd *exec.Cmd
+	if prefix != nil {
+		cmd = exec.Command(ns.nsenter, append(append(slices.Clone(prefix), ns.ip), args...)...)
+	} else {
+		cmd = exec.Command(ns.ip, args...)
+	}
+	return cmd.CombinedOutput()
+}
+
+func (ns *NS) mustIP(prefix []string, args ...string) {
+	ns.t.Helper()
+	if out, err := ns.ipCmd(prefix, args...); err != nil {
+		ns.t.Fatalf("netns: ip %s: %v: %s", strings.Join(args, " "), err, out)
+	}
+}
+
+// waitRunning waits until the interface is operationally up (carrier) or not.
+func waitRunning(name string, up bool) error {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		i, err := net.InterfaceByName(name)
+		if err != nil {
+			return fmt.Errorf("netns: %s: %w", name, err)
+		}
+		if (i.Flags&net.FlagRunning != 0) == up {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("netns: %s did not come %s within 5 s", name, map[bool]string{true: "up", false: "down"}[up])
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// ClientCommand returns a command that runs name with args in the client namespace (through
+// nsenter, which then becomes the program: the command's process is the program's). The program
+// sees ClientIP on ClientIface and its own lo; it shares the test's files and mounts.
+func (ns *NS) ClientCommand(ctx context.Context, name string, args ...string) *exec.Cmd {
+	return exec.CommandContext(ctx, ns.nsenter, append([]string{"--net=" + ns.ClientNetNS, "--", name}, args...)...)
+}
+
+var linkMu sync.Mutex
+
+// LinkDown takes the server end of the veth down: the client side keeps its address but loses
+// carrier, so its packets to the server vanish (as on a dead network), and the server side has no
+// route to the client. It may be called from any goroutine; a failure is reported to the test and
+// returned.
+func (ns *NS) LinkDown() error { return ns.setLink("down") }
+
+// LinkUp restores the link after LinkDown and waits for carrier; connected routes come back with it.
+func (ns *NS) LinkUp() error { return ns.setLink("up") }
+
+func (ns *NS) setLink(state string) error {
+	linkMu.Lock()
+	defer linkMu.Unlock()
+	if out, err := ns.ipCmd(nil, "link", "set", ServerIface, state); err != nil {
+		err = fmt.Errorf("netns: ip link set %s %s: %w: %s", ServerIface, state, err, out)
+		ns.t.Error(err)
+		return err
+	}
+	if err := waitRunning(ServerIface, state == "up"); err != nil {
+		ns.t.Error(err)
+		return err
+	}
+	return nil
+}
