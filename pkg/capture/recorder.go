@@ -380,7 +380,7 @@ func (r *Recorder) newTrackLocked(src Source) (*track, error) {
 	}
 	t := &track{
 		id: id, identity: src.Participant, rel: rel, file: f, tw: tw, channels: src.Channels,
-		streams: map[uint32]*stream{}, active: true, source: src.ID,
+		streams: map[uint32]*stream{}, active: true, source: src.ID, stats: TrackStats{Level: math.Inf(-1)},
 		dec: dec, pcm: make([]float32, 5760*src.Channels), mono: make([]float32, 5760), ring: new(ring),
 		lastEnd: -1,
 	}

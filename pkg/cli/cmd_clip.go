@@ -18,12 +18,13 @@ type clipOptions struct {
 	fade     string
 	copy     bool
 	bitrate  int
+	last     string
 }
 
 func newClipCommand(g *globalOptions) *cobra.Command {
 	o := &clipOptions{}
 	cmd := &cobra.Command{
-		Use:   "clip INPUT --start T (--end T | --duration D) -o OUT",
+		Use:   "clip INPUT (--start T (--end T | --duration D) | --last D) -o OUT",
 		Short: "Cut an exact clip, or a lossless frame-accurate one with --copy",
 		Long: `Clip cuts the stretch from --start to --end (or --start plus --duration) out of INPUT.
 
@@ -37,8 +38,13 @@ LAME/Xing tag is rewritten so decoders play exactly the cut.
 INPUT is an MP3 (any encoder, CBR or VBR, MPEG-1/2, ID3v2/ID3v1/APE tags), a WAV, an Ogg Opus
 file, or a session folder (mixed with mix's defaults first).
 
+--last D clips the last D of a session: the "clip that" button. It works while 'spacecast record'
+is still writing the session (the clip comes from the live mix as far as it is on disk, at most
+about 2 s behind the room).
+
 Times: seconds (754.5), MM:SS(.mmm), HH:MM:SS(.mmm) or 1h2m3s.`,
 		Example: `  spacecast clip episode.mp3 --start 12:30 --duration 30s -o clip.mp3
+  spacecast clip town-hall/ --last 30s -o that.mp3
   spacecast clip episode.mp3 --start 754.5 --end 784.5 --copy -o clip.mp3
   spacecast clip session/ --start 1:00 --end 1:30 -o clip.wav`,
 		Args: exactArgs("clip", 1, "INPUT"),
@@ -54,6 +60,7 @@ Times: seconds (754.5), MM:SS(.mmm), HH:MM:SS(.mmm) or 1h2m3s.`,
 	fl.StringVar(&o.fade, "fade", "10ms", "fade in and out of an exact clip (0 for none)")
 	fl.BoolVar(&o.copy, "copy", false, "MP3 only: cut without re-encoding, frame-accurate")
 	fl.IntVar(&o.bitrate, "bitrate", 0, "bitrate in kbps of the re-encoded clip (default: the source's)")
+	fl.StringVar(&o.last, "last", "", "clip the last D of a session, even one being recorded (instead of --start/--end)")
 	cmd.MarkFlagFilename("output", "mp3", "wav", "opus")
 	return cmd
 }
@@ -62,6 +69,9 @@ func runClip(cmd *cobra.Command, o *clipOptions, g *globalOptions, input string)
 	switch {
 	case o.output == "":
 		return usageErr("clip: -o OUT is required (e.g. -o clip.mp3)")
+	case o.last != "" && (o.start != "" || o.end != "" || o.duration != ""):
+		return usageErr("clip: --last replaces --start, --end and --duration; give one or the other")
+	case o.last != "":
 	case o.start == "":
 		return usageErr("clip: --start is required (e.g. --start 12:30)")
 	case o.end == "" && o.duration == "":
@@ -71,7 +81,14 @@ func runClip(cmd *cobra.Command, o *clipOptions, g *globalOptions, input string)
 	}
 	opts := studio.ClipOptions{Input: input, Output: o.output, Copy: o.copy, BitrateKbps: o.bitrate}
 	var err error
-	if opts.Start, err = parseTimeFlag("clip", "start", o.start); err != nil {
+	if o.last != "" {
+		if opts.Last, err = parseTimeFlag("clip", "last", o.last); err != nil {
+			return err
+		}
+		if opts.Last <= 0 {
+			return usageErr("clip: --last must be longer than 0")
+		}
+	} else if opts.Start, err = parseTimeFlag("clip", "start", o.start); err != nil {
 		return err
 	}
 	if o.end != "" {

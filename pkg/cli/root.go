@@ -67,6 +67,8 @@ spacecast does all of its audio work itself; it needs no ffmpeg.`,
 		newTrimCommand(g),
 		newInspectCommand(g),
 		newDemoCommand(g),
+		newRecordCommand(g),
+		newRecoverCommand(g),
 	)
 	root.InitDefaultCompletionCmd()
 	for _, c := range root.Commands() {

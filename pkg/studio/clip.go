@@ -12,6 +12,7 @@ import (
 	"github.com/spacecast/spacecast/pkg/codec"
 	"github.com/spacecast/spacecast/pkg/codec/mp3"
 	"github.com/spacecast/spacecast/pkg/edit"
+	"github.com/spacecast/spacecast/pkg/ogg"
 	"github.com/spacecast/spacecast/pkg/session"
 )
 
@@ -26,6 +27,9 @@ type ClipOptions struct {
 	Copy bool
 	// BitrateKbps of a re-encoded clip (0: the source's).
 	BitrateKbps int
+	// Last, instead of Start/End, clips the last stretch of a session — while it is being recorded
+	// too: the clip comes from the live mix as far as it is on disk.
+	Last time.Duration
 }
 
 // ClipResult reports what Clip wrote.
@@ -44,6 +48,12 @@ type ClipResult struct {
 func Clip(ctx context.Context, opts ClipOptions, prog Progress) (*ClipResult, error) {
 	if prog == nil {
 		prog = NoProgress{}
+	}
+	if opts.Last > 0 {
+		var err error
+		if opts, err = lastRange(opts); err != nil {
+			return nil, err
+		}
 	}
 	r, err := clipRange(opts)
 	if err != nil {
@@ -102,6 +112,48 @@ func Clip(ctx context.Context, opts ClipOptions, prog Progress) (*ClipResult, er
 	return &ClipResult{Output: opts.Output, Mode: "exact", Format: string(kind),
 		StartSeconds: r.Start.Seconds(), EndSeconds: r.End.Seconds(), DurationSeconds: f.Seconds(end - start),
 		SampleRate: f.SampleRate, Channels: f.Channels}, nil
+}
+
+// lastRange turns --last into a range over a session's live mix (or its full mix when it has none).
+func lastRange(opts ClipOptions) (ClipOptions, error) {
+	s, err := session.Open(opts.Input)
+	if err != nil {
+		if errors.Is(err, session.ErrNotSession) {
+			return opts, fmt.Errorf("%w: --last clips a session folder (a recording, running or not); for a file use --start and --end", ErrBadInput)
+		}
+		return opts, fmt.Errorf("%w: %w", ErrBadInput, err)
+	}
+	end := session.Duration(s.Manifest.DurationTicks)
+	if s.Manifest.Mix != nil {
+		mix := s.Path(s.Manifest.Mix.File)
+		if n, err := liveLength(mix); err == nil && n > 0 {
+			opts.Input, end = mix, time.Duration(n)*time.Second/48000
+		}
+	}
+	if end <= 0 {
+		return opts, fmt.Errorf("%w: %s holds no audio yet", ErrBadInput, opts.Input)
+	}
+	opts.Start = max(0, end-opts.Last)
+	opts.End, opts.Duration = end, 0
+	return opts, nil
+}
+
+// liveLength is how many samples of an Ogg Opus file are on whole pages now.
+func liveLength(path string) (int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	r, err := ogg.NewOpusReader(f)
+	if err != nil {
+		return 0, err
+	}
+	g, _, err := ogg.LastGranule(f)
+	if err != nil {
+		return 0, err
+	}
+	return g - int64(r.Head().PreSkip), nil
 }
 
 func clipRange(opts ClipOptions) (edit.Range, error) {

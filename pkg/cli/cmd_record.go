@@ -1,0 +1,497 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/spacecast/spacecast/pkg/capture"
+	"github.com/spacecast/spacecast/pkg/room"
+	"github.com/spacecast/spacecast/pkg/room/rtc"
+	"github.com/spacecast/spacecast/pkg/session"
+)
+
+type recordOptions struct {
+	output           string
+	protocol         string
+	room             string
+	token            string
+	apiKey           string
+	apiSecret        string
+	identity         string
+	name             string
+	consent          string
+	wait             time.Duration
+	duration         time.Duration
+	stopWhenEmpty    time.Duration
+	reconnectTimeout time.Duration
+	plugin           string
+	pin              string
+	loopback         bool
+	interfaces       []string
+}
+
+// ExitRoom is the exit status when the room could not be joined, or was lost for longer than
+// --reconnect-timeout (what was recorded until then is finalized).
+const ExitRoom = 4
+
+func newRecordCommand(g *globalOptions) *cobra.Command {
+	o := &recordOptions{}
+	cmd := &cobra.Command{
+		Use:   "record URL [-o SESSION_DIR] [flags]",
+		Short: "Join a live room as a visible recorder and capture every speaker losslessly",
+		Long: `Record joins a room as a WebRTC participant that publishes nothing, subscribes to every
+speaker's audio and writes a session folder: one Ogg Opus file per speaker holding the packets as
+they were sent (no transcoding), a live mix (mix.opus) and manifest.json, synced to disk every
+second. Every track sits on one session clock taken from the senders' RTCP reports, so speakers
+line up and do not drift.
+
+The recorder never hides: it joins as "spacecast-recorder" with a REC name, marks itself as a
+recorder in its metadata/attributes, and announces "recording started/stopped" where the protocol
+carries messages (LiveKit). --consent announced (the default) refuses rooms that cannot see the
+recorder (WHEP has no participant list); --consent assume is for an admin who told the room another way.
+
+Protocols (from the URL, or --protocol):
+  livekit  ws:// or wss:// URL with --room, and --token or --api-key/--api-secret
+           (or LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET)
+  janus    the Janus HTTP API URL (…/janus) with --room; AudioBridge or VideoRoom (--janus-plugin)
+  whep     an RFC 9725 WHEP endpoint (http:// or https://), --token as its bearer token
+
+It stops, finalizing the session, on --duration, on --stop-when-empty (no speaker for that
+long), when the room closes, or on Ctrl-C/SIGTERM. A lost network is reconnected with backoff;
+the silence is recorded as a gap. If the process is killed, 'spacecast recover DIR' finishes the
+session (at most the last 2 s are lost); mix, clip and inspect read an unrecovered session too.
+While it runs, 'spacecast clip DIR --last 30s -o clip.mp3' cuts the last 30 seconds.`,
+		Example: `  spacecast record wss://example.livekit.cloud --room town-hall --api-key KEY --api-secret SECRET -o town-hall
+  LIVEKIT_URL=ws://localhost:7880 spacecast record --room standup --token "$TOKEN" --stop-when-empty 2m
+  spacecast record http://localhost:8088/janus --room 1234 -o janus-room --duration 1h
+  spacecast record https://media.example.com/whep/live --consent assume -o live --json`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			u := os.Getenv("LIVEKIT_URL")
+			if len(args) == 1 {
+				u = args[0]
+			}
+			if u == "" {
+				return usageErr("record: which room? Give its URL (or set LIVEKIT_URL); see 'spacecast record --help'")
+			}
+			return runRecord(cmd.Context(), o, g, u)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&o.output, "output", "o", "", "session folder to create (default: ROOM-YYYYMMDD-HHMMSS)")
+	fl.StringVar(&o.protocol, "protocol", "", "livekit, janus or whep (default: from the URL)")
+	fl.StringVar(&o.room, "room", "", "room name (LiveKit) or room ID (Janus)")
+	fl.StringVar(&o.token, "token", "", "LiveKit join token, Janus token or WHEP bearer token")
+	fl.StringVar(&o.apiKey, "api-key", os.Getenv("LIVEKIT_API_KEY"), "LiveKit API key, to mint a recorder token (env LIVEKIT_API_KEY)")
+	fl.StringVar(&o.apiSecret, "api-secret", os.Getenv("LIVEKIT_API_SECRET"), "LiveKit API secret (env LIVEKIT_API_SECRET)")
+	fl.StringVar(&o.identity, "identity", room.DefaultIdentity.Identity, "the recorder's identity in the room")
+	fl.StringVar(&o.name, "name", room.DefaultIdentity.Name, "the recorder's display name (keep the REC marker)")
+	fl.StringVar(&o.consent, "consent", "announced", "announced: the room sees and is told about the recorder; assume: you told the room another way")
+	fl.DurationVar(&o.wait, "wait", 0, "wait up to this long for the room to open and a first speaker (default: fail at once)")
+	fl.DurationVar(&o.duration, "duration", 0, "stop after this long (default: until the room ends)")
+	fl.DurationVar(&o.stopWhenEmpty, "stop-when-empty", 0, "stop when no speaker has been on for this long")
+	fl.DurationVar(&o.reconnectTimeout, "reconnect-timeout", 2*time.Minute, "give up (and finalize) when the room cannot be reached for this long")
+	fl.StringVar(&o.plugin, "janus-plugin", "", "Janus: audiobridge or videoroom (default: whichever has the room)")
+	fl.StringVar(&o.pin, "pin", "", "Janus: the room's PIN")
+	fl.BoolVar(&o.loopback, "loopback", false, "gather ICE candidates on loopback only (a server on this machine)")
+	fl.StringSliceVar(&o.interfaces, "interface", nil, "gather ICE candidates only on these network interfaces")
+	cmd.MarkFlagDirname("output")
+	cmd.RegisterFlagCompletionFunc("protocol", cobra.FixedCompletions([]string{"livekit", "janus", "whep"}, cobra.ShellCompDirectiveNoFileComp))
+	cmd.RegisterFlagCompletionFunc("consent", cobra.FixedCompletions([]string{"announced", "assume"}, cobra.ShellCompDirectiveNoFileComp))
+	cmd.RegisterFlagCompletionFunc("janus-plugin", cobra.FixedCompletions([]string{"audiobridge", "videoroom"}, cobra.ShellCompDirectiveNoFileComp))
+	return cmd
+}
+
+// protocolOf picks the protocol from the URL: WebSocket URLs are LiveKit, a path naming janus is
+// Janus, and any other http(s) URL is WHEP.
+func protocolOf(raw, flag string) (string, error) {
+	if flag != "" {
+		switch flag {
+		case "livekit", "janus", "whep":
+			return flag, nil
+		}
+		return "", usageErr("record: --protocol %q: want livekit, janus or whep", flag)
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "", usageErr("record: %q is not a room URL (want ws://, wss://, http:// or https://HOST/…)", raw)
+	}
+	switch {
+	case u.Scheme == "ws" || u.Scheme == "wss":
+		return "livekit", nil
+	case (u.Scheme == "http" || u.Scheme == "https") && strings.Contains(strings.ToLower(u.Path), "janus"):
+		return "janus", nil
+	case u.Scheme == "http" || u.Scheme == "https":
+		return "whep", nil
+	}
+	return "", usageErr("record: %q: scheme %q is not a room URL; pass --protocol if the URL is right", raw, u.Scheme)
+}
+
+func runRecord(ctx context.Context, o *recordOptions, g *globalOptions, rawURL string) error {
+	proto, err := protocolOf(rawURL, o.protocol)
+	if err != nil {
+		return err
+	}
+	switch o.consent {
+	case "announced", "assume":
+	default:
+		return usageErr("record: --consent %q: want announced or assume", o.consent)
+	}
+	if proto == "whep" && o.consent == "announced" {
+		return usageErr("record: WHEP has no participant list, so the room cannot see the recorder and --consent announced cannot hold; " +
+			"if you told the room it is being recorded another way, pass --consent assume")
+	}
+	if !strings.Contains(o.name, "REC") {
+		return usageErr("record: --name %q must keep the REC marker so the room sees it is being recorded", o.name)
+	}
+	for _, d := range []struct {
+		flag string
+		v    time.Duration
+	}{{"--wait", o.wait}, {"--duration", o.duration}, {"--stop-when-empty", o.stopWhenEmpty}, {"--reconnect-timeout", o.reconnectTimeout}} {
+		if d.v < 0 {
+			return usageErr("record: %s %s is negative", d.flag, d.v)
+		}
+	}
+	out := o.output
+	if out == "" {
+		name := o.room
+		if name == "" {
+			name = "room"
+		}
+		out = fmt.Sprintf("%s-%s", safeName(name), time.Now().UTC().Format("20060102-150405"))
+	}
+	if entries, err := os.ReadDir(out); err == nil && len(entries) > 0 {
+		return inputErr(fmt.Errorf("record: %s already holds files: choose another -o or remove it", out))
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return inputErr(fmt.Errorf("record: %w", err))
+	}
+
+	ev := newEventPrinter(g)
+	ropts := room.Options{
+		Identity:         room.Identity{Identity: o.identity, Name: o.name},
+		Wait:             o.wait,
+		ReconnectTimeout: o.reconnectTimeout,
+		Events:           ev.print,
+	}
+	network := rtc.Options{Loopback: o.loopback, Interfaces: o.interfaces}
+	if !g.json && !g.quiet {
+		if o.wait > 0 {
+			fmt.Fprintf(g.stderr, "record: joining %s (%s), waiting up to %s for the room and a first speaker…\n", rawURL, proto, o.wait)
+		} else {
+			fmt.Fprintf(g.stderr, "record: joining %s (%s)…\n", rawURL, proto)
+		}
+	}
+	conn, err := dialRoom(ctx, proto, rawURL, o, ropts, network)
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return err
+		}
+		return roomErr(err)
+	}
+	defer conn.Close()
+
+	rec, err := capture.Create(capture.Options{
+		Dir:     out,
+		Room:    session.Room{Name: o.room, Protocol: proto, URL: redactURL(rawURL)},
+		OnEvent: ev.print,
+	})
+	if err != nil {
+		if errors.Is(err, capture.ErrExists) {
+			return inputErr(fmt.Errorf("record: %w", err))
+		}
+		return fmt.Errorf("record: %w", err)
+	}
+	ev.print(capture.Event{Type: "joined", Message: out})
+	if o.consent == "announced" {
+		if err := conn.Announce(ctx, "⏺ recording started by spacecast"); err != nil && !errors.Is(err, room.ErrNoMessages) {
+			ev.warn(fmt.Sprintf("could not announce the recording in the room: %v (the recorder is still visible as %q)", err, o.name))
+		}
+	}
+
+	runCtx, stopRun := context.WithCancel(context.Background())
+	defer stopRun()
+	runErr := make(chan error, 1)
+	go func() { runErr <- conn.Run(runCtx, rec) }()
+
+	status := newRecordStatus(g, rec, out)
+	defer status.finish()
+	var (
+		reason  string
+		failure error
+	)
+	var durC <-chan time.Time
+	if o.duration > 0 {
+		t := time.NewTimer(o.duration)
+		defer t.Stop()
+		durC = t.C
+	}
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	emptySince := time.Now()
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			reason = "interrupted"
+			break loop
+		case <-durC:
+			reason = "duration reached"
+			break loop
+		case <-rec.Failed():
+			reason = "failed"
+			break loop
+		case err := <-runErr:
+			runErr = nil
+			if err == nil || errors.Is(err, room.ErrRoomClosed) {
+				reason = "the room closed"
+			} else {
+				reason, failure = "lost the room", err
+			}
+			break loop
+		case <-tick.C:
+			status.draw()
+			if rec.Speakers() > 0 {
+				emptySince = time.Now()
+			} else if o.stopWhenEmpty > 0 && time.Since(emptySince) >= o.stopWhenEmpty {
+				reason = fmt.Sprintf("no speaker for %s", o.stopWhenEmpty)
+				break loop
+			}
+		}
+	}
+	status.finish()
+	if o.consent == "announced" && runErr != nil {
+		actx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		conn.Announce(actx, "⏹ recording stopped")
+		cancel()
+	}
+	stopRun()
+	if runErr != nil {
+		<-runErr
+	}
+	conn.Close()
+	closeErr := rec.Close()
+	st := rec.Stats()
+	summary := recordSummary{Session: out, Reason: reason, Duration: st.Elapsed.Seconds(), Bytes: st.Bytes}
+	for _, t := range st.Tracks {
+		summary.Tracks = append(summary.Tracks, recordTrack{ID: t.ID, Identity: t.Identity, Name: t.Name, Packets: t.Received, Lost: t.Lost})
+	}
+	if closeErr != nil {
+		summary.Error = closeErr.Error()
+	} else if failure != nil {
+		summary.Error = failure.Error()
+	}
+	if g.json {
+		writeJSON(g.stdout, summary)
+	} else if !g.quiet {
+		fmt.Fprintf(g.stdout, "recorded %s into %s (%s): %d track(s)\n", st.Elapsed.Truncate(time.Second), out, reason, len(st.Tracks))
+		for _, t := range st.Tracks {
+			fmt.Fprintf(g.stdout, "  %-4s %-24s %7d packets, %d lost\n", t.ID, t.Identity, t.Received, t.Lost)
+		}
+		if closeErr == nil {
+			fmt.Fprintf(g.stdout, "next: spacecast mix %s -o episode.mp3\n", out)
+		}
+	}
+	if closeErr != nil {
+		return fmt.Errorf("record: stopped: %w; everything up to the last sync is in %s ('spacecast recover %s' finishes it once the problem is fixed)", closeErr, out, out)
+	}
+	if failure != nil {
+		return &exitError{code: ExitRoom, err: fmt.Errorf("record: %w; the session in %s is finalized up to then", failure, out)}
+	}
+	return nil
+}
+
+type recordSummary struct {
+	Session  string        `json:"session"`
+	Reason   string        `json:"reason"`
+	Duration float64       `json:"duration"`
+	Bytes    int64         `json:"bytes"`
+	Tracks   []recordTrack `json:"tracks"`
+	Error    string        `json:"error,omitempty"`
+}
+
+type recordTrack struct {
+	ID       string `json:"id"`
+	Identity string `json:"identity"`
+	Name     string `json:"name,omitempty"`
+	Packets  uint64 `json:"packets"`
+	Lost     uint64 `json:"lost"`
+}
+
+// roomErr maps an adapter's error to an exit status: a malformed URL is a usage error, anything
+// that kept the recorder out of the room is ExitRoom.
+func roomErr(err error) error {
+	switch {
+	case errors.Is(err, room.ErrURL):
+		return &exitError{code: ExitUsage, err: fmt.Errorf("record: %w", err)}
+	case errors.Is(err, room.ErrAuth), errors.Is(err, room.ErrNoRoom), errors.Is(err, room.ErrEmptyRoom),
+		errors.Is(err, room.ErrUnreachable), errors.Is(err, room.ErrNotSupported):
+		return &exitError{code: ExitRoom, err: fmt.Errorf("record: %w", err)}
+	}
+	return &exitError{code: ExitRoom, err: fmt.Errorf("record: could not join: %w", err)}
+}
+
+// redactURL drops credentials from a URL before it is written to the manifest.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	u.User = nil
+	q := u.Query()
+	for k := range q {
+		if strings.Contains(strings.ToLower(k), "token") || strings.Contains(strings.ToLower(k), "secret") {
+			q.Del(k)
+		}
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+func safeName(s string) string {
+	var b strings.Builder
+	for _, c := range s {
+		if c == '/' || c == '\\' || c == ':' || c < ' ' {
+			c = '-'
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// eventPrinter prints events as JSON lines with --json; otherwise the notable ones as lines on
+// stderr (the status line shows the rest).
+type eventPrinter struct {
+	g  *globalOptions
+	mu sync.Mutex
+}
+
+func newEventPrinter(g *globalOptions) *eventPrinter { return &eventPrinter{g: g} }
+
+func (p *eventPrinter) print(e capture.Event) {
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.g.json {
+		writeJSON(p.g.stdout, e)
+		return
+	}
+	if p.g.quiet {
+		return
+	}
+	var line string
+	switch e.Type {
+	case "joined":
+		line = "recording into " + e.Message
+	case "speaker-joined":
+		line = fmt.Sprintf("%s started speaking (%s)", nameOf(e), e.Track)
+	case "speaker-left":
+		line = fmt.Sprintf("%s stopped (%s)", e.Identity, e.Track)
+	case "reconnecting":
+		line = "connection lost (" + e.Cause + "); reconnecting…"
+	case "reconnected":
+		line = fmt.Sprintf("reconnected after %.1f s", e.Duration)
+	case "gap":
+		line = fmt.Sprintf("gap of %.1f s at %s (%s) recorded in the manifest", e.Duration, fmtSecs(e.At), e.Cause)
+	case "error":
+		line = "error: " + e.Message
+	default:
+		return
+	}
+	fmt.Fprintf(p.g.stderr, "\r\033[K%s %s\n", fmtSecs(e.At), line)
+}
+
+func (p *eventPrinter) warn(msg string) {
+	p.print(capture.Event{Type: "error", Message: msg})
+}
+
+func nameOf(e capture.Event) string {
+	if e.Name != "" && e.Name != e.Identity {
+		return fmt.Sprintf("%s (%s)", e.Name, e.Identity)
+	}
+	return e.Identity
+}
+
+func fmtSecs(s float64) string {
+	d := time.Duration(s * float64(time.Second)).Truncate(time.Second)
+	return fmt.Sprintf("[%02d:%02d:%02d]", int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60)
+}
+
+// recordStatus draws the live status line: elapsed, speakers with level meters, loss, bytes.
+type recordStatus struct {
+	g     *globalOptions
+	rec   *capture.Recorder
+	dir   string
+	on    bool
+	drawn bool
+}
+
+func newRecordStatus(g *globalOptions, rec *capture.Recorder, dir string) *recordStatus {
+	return &recordStatus{g: g, rec: rec, dir: dir, on: g.isTerminal && !g.json && !g.quiet}
+}
+
+func (s *recordStatus) draw() {
+	if !s.on {
+		return
+	}
+	st := s.rec.Stats()
+	var b strings.Builder
+	fmt.Fprintf(&b, "⏺ REC %s", fmtSecs(st.Elapsed.Seconds()))
+	var recv, lost uint64
+	for _, t := range st.Tracks {
+		recv += t.Received
+		lost += t.Lost
+		if !t.Active {
+			continue
+		}
+		fmt.Fprintf(&b, "  %s %s", t.Identity, meter(t.Level))
+	}
+	if recv > 0 {
+		fmt.Fprintf(&b, "  loss %.1f%%", 100*float64(lost)/float64(recv+lost))
+	}
+	fmt.Fprintf(&b, "  %.1f MiB", float64(diskBytes(s.dir))/(1<<20))
+	fmt.Fprintf(s.g.stderr, "\r\033[K%s", b.String())
+	s.drawn = true
+}
+
+func (s *recordStatus) finish() {
+	if s.drawn {
+		fmt.Fprint(s.g.stderr, "\r\033[K")
+		s.drawn = false
+	}
+}
+
+// meter draws a level in dBFS as five blocks from -60 to 0.
+func meter(db float64) string {
+	if math.IsNaN(db) || math.IsInf(db, -1) {
+		db = -100
+	}
+	n := int(math.Round((db + 60) / 12))
+	n = max(0, min(5, n))
+	return strings.Repeat("▮", n) + strings.Repeat("▯", 5-n)
+}
+
+func diskBytes(dir string) int64 {
+	var n int64
+	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if info, err := d.Info(); err == nil {
+				n += info.Size()
+			}
+		}
+		return nil
+	})
+	return n
+}
