@@ -1,0 +1,67 @@
+package capture
+
+import (
+	"testing"
+	"time"
+
+	"github.com/pion/rtcp"
+
+	"github.com/spacecast/spacecast/pkg/session"
+)
+
+// ntpOf converts seconds since an arbitrary epoch to a 32.32 NTP timestamp.
+func ntpOf(sec float64) uint64 {
+	whole := uint64(sec)
+	frac := uint64((sec - float64(whole)) * (1 << 32))
+	return (3_900_000_000+whole)<<32 | frac
+}
+
+// TestPlacerFollowsSenderReportsUnderSkew: a sender whose audio clock runs 1000 ppm fast (its RTP
+// timestamps gain 3.6 s an hour on real time) stays within 20 ms of real time on the session clock
+// for a simulated hour once its sender reports come in, while arrival-only placement would drift.
+func TestPlacerFollowsSenderReportsUnderSkew(t *testing.T) {
+	const ppm = 1000.0
+	var p placer
+	var offset int64
+	have := false
+	worst := time.Duration(0)
+	for i := 0; i < 180_000; i++ { // an hour of 20 ms packets
+		real := float64(i) * 0.020 / (1 + ppm/1e6) // when the packet's audio was captured, in real seconds
+		ts := uint64(i) * 960
+		arrival := session.Ticks(time.Duration((real + 0.030) * float64(time.Second))) // 30 ms network delay
+		if i%250 == 0 { // a sender report every 5 s
+			sr := &rtcp.SenderReport{NTPTime: ntpOf(real), RTPTime: uint32(ts)}
+			p.senderReport(sr)
+			off := arrival - ntpTicks(sr.NTPTime)
+			if !have || off < offset {
+				offset, have = off, true
+			}
+		}
+		at := p.place(ts, arrival, offset, have)
+		want := session.Ticks(time.Duration((real + 0.030) * float64(time.Second)))
+		if d := session.Duration(at - want); d.Abs() > worst {
+			worst = d.Abs()
+		}
+	}
+	if worst > 20*time.Millisecond {
+		t.Fatalf("placed up to %v from real time, want within 20 ms", worst)
+	}
+	t.Logf("worst placement error over an hour at %v ppm: %v", ppm, worst)
+}
+
+// TestPlacerArrivalIgnoresLatePackets: before any report, a packet that arrives late (a
+// retransmission, a queue) does not move the stream: the least delayed packets set its place.
+func TestPlacerArrivalIgnoresLatePackets(t *testing.T) {
+	var p placer
+	for i := range 500 {
+		ts := uint64(i) * 960
+		delay := int64(960) // 20 ms
+		if i%7 == 3 {
+			delay += 48000 / 5 // 200 ms late
+		}
+		at := p.place(ts, int64(ts)+delay, 0, false)
+		if at != int64(ts)+960 {
+			t.Fatalf("packet %d placed at %d, want %d", i, at, int64(ts)+960)
+		}
+	}
+}
