@@ -116,16 +116,19 @@ func probe(udpAddr, tcpAddr string) (udpErr, tcpErr error) {
 		}
 		return nil
 	}
-	if c, err := net.DialTimeout("udp4", udpAddr, probeTimeout); err != nil {
-		udpErr = err
-	} else {
-		udpErr = exchange(c)
+	dial := func(network, addr string, err *error, done chan<- struct{}) {
+		if c, e := net.DialTimeout(network, addr, probeTimeout); e != nil {
+			*err = e
+		} else {
+			*err = exchange(c)
+		}
+		done <- struct{}{}
 	}
-	if c, err := net.DialTimeout("tcp4", tcpAddr, probeTimeout); err != nil {
-		tcpErr = err
-	} else {
-		tcpErr = exchange(c)
-	}
+	done := make(chan struct{})
+	go dial("udp4", udpAddr, &udpErr, done)
+	go dial("tcp4", tcpAddr, &tcpErr, done)
+	<-done
+	<-done
 	return udpErr, tcpErr
 }
 
