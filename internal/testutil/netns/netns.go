@@ -17,12 +17,15 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/spacecast/spacecast/internal/testutil"
 )
@@ -304,4 +307,28 @@ func (ns *NS) setLink(state string) error {
 		return err
 	}
 	return nil
+}
+
+// InClient calls fn on an OS thread that has entered the client namespace: sockets fn creates
+// (net.ListenUDP, net.Dial) belong to the client side for their whole life, though the test's
+// other goroutines use them. Goroutines fn starts run in the server side. The thread is discarded
+// afterwards.
+func (ns *NS) InClient(fn func() error) error {
+	errc := make(chan error, 1)
+	go func() {
+		// Never unlocked: when this goroutine ends, the runtime ends the thread, namespace and all.
+		runtime.LockOSThread()
+		f, err := os.Open(ns.ClientNetNS)
+		if err != nil {
+			errc <- fmt.Errorf("netns: open the client namespace: %w", err)
+			return
+		}
+		defer f.Close()
+		if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
+			errc <- fmt.Errorf("netns: enter the client namespace %s: %w", ns.ClientNetNS, err)
+			return
+		}
+		errc <- fn()
+	}()
+	return <-errc
 }

@@ -431,3 +431,53 @@ func checkFull(t *testing.T, dir string, sizeKB int) {
 		t.Errorf("writing %d bytes more into a %d KiB filesystem: wrote %d, error %v, want ENOSPC", sizeKB*1024, sizeKB, n, err)
 	}
 }
+
+// TestInClient: sockets made in InClient belong to the client side (its address, its loopback),
+// and the process's other threads stay on the server side.
+func TestInClient(t *testing.T) {
+	Run(t, func(t *testing.T, ns *NS) {
+		if c, err := net.ListenPacket("udp4", net.JoinHostPort(ns.ClientIP, "0")); err == nil {
+			c.Close()
+			t.Fatalf("bound %s on the server side", ns.ClientIP)
+		}
+		var loUDP, loTCP string
+		for range 10 {
+			err := ns.InClient(func() error {
+				c, err := net.ListenPacket("udp4", net.JoinHostPort(ns.ClientIP, "0"))
+				if err != nil {
+					return err
+				}
+				c.Close()
+				loUDP, loTCP, err = startEcho("127.0.0.1")
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		// A client process reaches the echo servers on its own loopback; the server side does not.
+		res := clientProbe(t, ns, loUDP, loTCP)
+		if res["udp"] != "ok" || res["tcp"] != "ok" {
+			t.Errorf("client side → sockets made in InClient on its loopback: udp %s, tcp %s", res["udp"], res["tcp"])
+		}
+		if udpErr, tcpErr := probe(loUDP, loTCP); udpErr == nil || tcpErr == nil {
+			t.Errorf("server side reached the client side's loopback: udp %v, tcp %v", errText(udpErr), errText(tcpErr))
+		}
+		// Every thread the runtime hands work to still sees the server side.
+		errs := make(chan error, 50)
+		for range 50 {
+			go func() {
+				ifs, err := net.Interfaces()
+				if err == nil && (len(ifs) != 2 || ifs[1].Name != ns.ServerIface) {
+					err = fmt.Errorf("a thread sees %v", ifs)
+				}
+				errs <- err
+			}()
+		}
+		for range 50 {
+			if err := <-errs; err != nil {
+				t.Error(err)
+			}
+		}
+	})
+}

@@ -145,16 +145,30 @@ func New(listenAddr, upstreamAddr string, f Faults) (*Relay, error) {
 	if err != nil {
 		return nil, fmt.Errorf("relay: listen address %q: %w (use IP:PORT)", listenAddr, err)
 	}
-	ua, err := net.ResolveUDPAddr("udp", upstreamAddr)
-	if err != nil {
-		return nil, fmt.Errorf("relay: upstream address %q: %w (use IP:PORT)", upstreamAddr, err)
-	}
-	if ua.Port == 0 || ua.IP == nil || ua.IP.IsUnspecified() {
-		return nil, fmt.Errorf("relay: upstream address %q names no host and port to send to (use IP:PORT)", upstreamAddr)
+	if _, err := upstream(upstreamAddr); err != nil {
+		return nil, err
 	}
 	ln, err := net.ListenUDP("udp", la)
 	if err != nil {
 		return nil, fmt.Errorf("relay: listen on %s: %w", listenAddr, err)
+	}
+	r, err := NewConn(ln, upstreamAddr, f)
+	if err != nil {
+		return nil, errors.Join(err, ln.Close())
+	}
+	return r, nil
+}
+
+// NewConn relays what arrives on ln (which it then owns) to upstreamAddr: for a socket made
+// elsewhere, such as in a test's client network namespace (netns.NS.InClient), while the upstream
+// sockets are made in the calling process's namespace.
+func NewConn(ln *net.UDPConn, upstreamAddr string, f Faults) (*Relay, error) {
+	if err := f.validate(); err != nil {
+		return nil, err
+	}
+	ua, err := upstream(upstreamAddr)
+	if err != nil {
+		return nil, err
 	}
 	ln.SetReadBuffer(1 << 20)
 	ln.SetWriteBuffer(1 << 20)
@@ -164,6 +178,17 @@ func New(listenAddr, upstreamAddr string, f Faults) (*Relay, error) {
 	r.wg.Add(1)
 	go r.readClients()
 	return r, nil
+}
+
+func upstream(addr string) (*net.UDPAddr, error) {
+	ua, err := net.ResolveUDPAddr("udp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("relay: upstream address %q: %w (use IP:PORT)", addr, err)
+	}
+	if ua.Port == 0 || ua.IP == nil || ua.IP.IsUnspecified() {
+		return nil, fmt.Errorf("relay: upstream address %q names no host and port to send to (use IP:PORT)", addr)
+	}
+	return ua, nil
 }
 
 // Addr is where clients send to.

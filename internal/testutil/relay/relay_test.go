@@ -478,3 +478,29 @@ func TestClose(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestNewConn relays from a socket made by the caller.
+func TestNewConn(t *testing.T) {
+	base := time.Now()
+	server := newEndpoint(t, base, false)
+	client := newEndpoint(t, base, false)
+	ln, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := NewConn(ln, server.addr(), Faults{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if r.Addr().String() != ln.LocalAddr().String() {
+		t.Errorf("Addr %s, want the socket's %s", r.Addr(), ln.LocalAddr())
+	}
+	client.send(t, r.Addr(), 10, 100*time.Microsecond)
+	if got := settle(t, r, up, 10, server); len(got) != 10 {
+		t.Errorf("%d of 10 arrived", len(got))
+	}
+	if _, err := NewConn(ln, "127.0.0.1", Faults{}); err == nil || !strings.Contains(err.Error(), `upstream address "127.0.0.1"`) {
+		t.Errorf("NewConn with an upstream without a port: %v", err)
+	}
+}
