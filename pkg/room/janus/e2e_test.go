@@ -1,0 +1,338 @@
+package janus
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/spacecast/spacecast/internal/testutil"
+	"github.com/spacecast/spacecast/internal/testutil/netns"
+	"github.com/spacecast/spacecast/pkg/room"
+	"github.com/spacecast/spacecast/pkg/session"
+)
+
+// onsetTolerance is how far a tone may start from where its sender put it on the session clock.
+const onsetTolerance = 40 * time.Millisecond
+
+// Two VideoRoom publishers with their own tones; one unpublishes and publishes again (a new
+// PeerConnection, a new SSRC), the other leaves. Each gets one track file with their tone at the
+// right time, judged through pkg/session, ffmpeg and opusdec.
+func TestVideoRoomRecordsEachPublisher(t *testing.T) {
+	t.Parallel()
+	netns.Run(t, func(t *testing.T, ns *netns.NS) {
+		testutil.Require(t, "ffmpeg")
+		testutil.Require(t, "opusdec")
+		j := startJanus(t, ns)
+		alice := newSpeaker(t, ns, j.url, VideoRoom, vrRoom, "Alice", 440)
+		bob := newSpeaker(t, ns, j.url, VideoRoom, vrRoom, "Bob", 1250)
+		alice.publish()
+		bob.publish()
+
+		rec := newRecording(t, j.url)
+		conn, err := Dial(context.Background(), j.url, Options{
+			Options: room.Options{Identity: room.Identity{Name: recName}},
+			Room:    vrRoom, Plugin: VideoRoom, RTC: testRTC(ns),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stop := runConn(t, conn, rec)
+		rec.speakerJoined("Alice", 1)
+		rec.speakerJoined("Bob", 1)
+
+		// The room sees the recorder by its display name.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ev, _, err := alice.sess.request(ctx, alice.handle, map[string]any{"request": "listparticipants", "room": parseRoomID(vrRoom)}, nil)
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := false
+		for _, p := range ev.Participants {
+			seen = seen || (p.Display == recName && !p.Publisher)
+		}
+		if !seen {
+			t.Errorf("the room's participants %+v do not show the recorder as %q", ev.Participants, recName)
+		}
+
+		time.Sleep(300 * time.Millisecond)
+		aliceOn := alice.say(time.Second)
+		time.Sleep(400 * time.Millisecond)
+		bobOn := bob.say(time.Second)
+		time.Sleep(1300 * time.Millisecond)
+
+		bobUnpublished := time.Now()
+		bob.unpublish()
+		bobID := rec.identity("Bob")
+		rec.left(func() string { return bobID }, 1)
+		time.Sleep(300 * time.Millisecond)
+		bob.publish()
+		rec.speakerJoined("Bob", 2)
+		time.Sleep(300 * time.Millisecond)
+		bobOn2 := bob.say(600 * time.Millisecond)
+		time.Sleep(900 * time.Millisecond)
+
+		aliceLeft := time.Now()
+		alice.leave()
+		aliceID := rec.identity("Alice")
+		rec.left(func() string { return aliceID }, 1)
+		if err := stop(); err != nil {
+			t.Errorf("Run: %v", err)
+		}
+		if err := rec.Close(); err != nil {
+			t.Fatal(err)
+		}
+
+		s, err := session.Open(rec.Dir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := s.Manifest
+		if len(m.Tracks) != 2 {
+			t.Fatalf("%d tracks, want one per publisher (2): %+v", len(m.Tracks), m.Tracks)
+		}
+		want := map[string]struct {
+			freq, other float64
+			onsets      []time.Time
+			lengths     []time.Duration
+			ssrcs       int
+		}{
+			"Alice": {440, 1250, []time.Time{aliceOn}, []time.Duration{time.Second}, 1},
+			"Bob":   {1250, 440, []time.Time{bobOn, bobOn2}, []time.Duration{time.Second, 600 * time.Millisecond}, 2},
+		}
+		for i := range m.Tracks {
+			tr := &m.Tracks[i]
+			p := m.Participant(tr.Participant)
+			if p == nil {
+				t.Fatalf("track %s: participant %q not in the manifest (%s)", tr.ID, tr.Participant, names(m))
+			}
+			w, ok := want[p.Name]
+			if !ok {
+				t.Fatalf("track %s belongs to %q (%s), not a publisher", tr.ID, p.Name, names(m))
+			}
+			if len(tr.SSRCs) != w.ssrcs {
+				t.Errorf("%s: %d SSRCs %v, want %d", p.Name, len(tr.SSRCs), tr.SSRCs, w.ssrcs)
+			}
+			x, start := trackAudio(t, s, tr)
+			got := parts(x, start)
+			if len(got) != len(w.onsets) {
+				t.Fatalf("%s: audible parts %v, want %d", p.Name, got, len(w.onsets))
+			}
+			for k, part := range got {
+				d, ok := near(part.start, rec.Start(), w.onsets[k], onsetTolerance)
+				t.Logf("%s tone %d: %v, onset %+v from where it was sent", p.Name, k+1, part, d)
+				if !ok {
+					t.Errorf("%s tone %d starts %v from where it was sent (tolerance %v)", p.Name, k+1, d, onsetTolerance)
+				}
+				if l := session.Duration(part.end - part.start); (l - w.lengths[k]).Abs() > onsetTolerance {
+					t.Errorf("%s tone %d lasts %v, want %v", p.Name, k+1, l, w.lengths[k])
+				}
+				seg := slice(x, start, part.start, part.end)
+				if a, b := power(seg, w.freq), power(seg, w.other); a < 100*b {
+					t.Errorf("%s tone %d: power at %.0f Hz %.3g is not 20 dB over %.0f Hz %.3g", p.Name, k+1, w.freq, a, w.other, b)
+				}
+			}
+			judgeFile(t, s, tr, w.freq, len(w.onsets))
+		}
+		for _, name := range []string{"Alice", "Bob"} {
+			var p *session.Participant
+			for i := range m.Participants {
+				if m.Participants[i].Name == name {
+					p = &m.Participants[i]
+				}
+			}
+			if p == nil {
+				t.Fatalf("%s is not among the participants (%s)", name, names(m))
+			}
+			// Bob: published, unpublished, published again; Alice: one stretch until she left.
+			wantStretches := map[string]int{"Alice": 1, "Bob": 2}[name]
+			if len(p.Presence) != wantStretches {
+				t.Errorf("%s: presence %+v, want %d stretches", name, p.Presence, wantStretches)
+			}
+		}
+		// Presence ends when the publisher unpublished or left (an event away: allow 300 ms).
+		for _, c := range []struct {
+			id      string
+			stretch int
+			at      time.Time
+		}{{aliceID, 0, aliceLeft}, {bobID, 0, bobUnpublished}} {
+			p := m.Participant(c.id)
+			if p == nil || len(p.Presence) <= c.stretch {
+				t.Errorf("participant %s: no presence stretch %d (%s)", c.id, c.stretch, names(m))
+				continue
+			}
+			end := p.Presence[c.stretch].EndTicks
+			if d := session.Duration(end) - c.at.Sub(rec.Start()); d < 0 || d > 300*time.Millisecond {
+				t.Errorf("%s (%s): presence stretch %d ends %v after they went", p.Name, c.id, c.stretch, d)
+			}
+		}
+	})
+}
+
+// judgeFile decodes a track file with ffmpeg and opusdec: both must find the file's length the
+// manifest states, and the tone in as many parts.
+func judgeFile(t *testing.T, s *session.Session, tr *session.Track, freq float64, nParts int) {
+	t.Helper()
+	path := s.Path(tr.File)
+	ff := testutil.FFmpegDecode(t, path, 48000, 1)
+	od := testutil.Mono(testutil.OpusdecDecode(t, path), tr.Channels)
+	for _, dec := range []struct {
+		name string
+		x    []float32
+	}{{"ffmpeg", ff}, {"opusdec", od}} {
+		if d := int64(len(dec.x)) - tr.Samples; d < -960 || d > 960 {
+			t.Errorf("%s: %s decodes %d samples, the manifest says %d", filepath.Base(path), dec.name, len(dec.x), tr.Samples)
+		}
+		ps := parts(dec.x, 0)
+		if len(ps) < nParts {
+			t.Errorf("%s: %s finds audible parts %v, want at least %d", filepath.Base(path), dec.name, ps, nParts)
+			continue
+		}
+		for _, p := range ps {
+			seg := dec.x[p.start:p.end]
+			if power(seg, freq) < 100*power(seg, freq*1.37) {
+				t.Errorf("%s: %s: part %v is not a %.0f Hz tone", filepath.Base(path), dec.name, p, freq)
+			}
+		}
+	}
+}
+
+// Two AudioBridge participants with their own tones, overlapping: the recorder, found by asking
+// both plugins, records AudioBridge's mix as one track holding both tones, and lists the
+// participants with the stretches they were in the room.
+func TestAudioBridgeRecordsTheMix(t *testing.T) {
+	t.Parallel()
+	netns.Run(t, func(t *testing.T, ns *netns.NS) {
+		testutil.Require(t, "ffmpeg")
+		testutil.Require(t, "opusdec")
+		j := startJanus(t, ns)
+		alice := newSpeaker(t, ns, j.url, AudioBridge, abRoom, "Alice", 440)
+		bob := newSpeaker(t, ns, j.url, AudioBridge, abRoom, "Bob", 1250)
+		alice.publish()
+		bob.publish()
+
+		rec := newRecording(t, j.url)
+		conn, err := Dial(context.Background(), j.url, Options{
+			Options: room.Options{Identity: room.Identity{Name: recName}},
+			Room:    abRoom, RTC: testRTC(ns), // no Plugin: detected
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stop := runConn(t, conn, rec)
+		rec.speakerJoined(MixName, 1)
+		if err := conn.Announce(context.Background(), "recording"); !errors.Is(err, room.ErrNoMessages) {
+			t.Errorf("Announce: %v, want room.ErrNoMessages", err)
+		}
+
+		time.Sleep(300 * time.Millisecond)
+		aliceOn := alice.say(1200 * time.Millisecond)
+		time.Sleep(600 * time.Millisecond)
+		bobOn := bob.say(1200 * time.Millisecond)
+		time.Sleep(1500 * time.Millisecond)
+		bobLeft := time.Now()
+		bob.leave()
+		bobID := rec.identity("Bob")
+		rec.left(func() string { return bobID }, 1)
+		if err := stop(); err != nil {
+			t.Errorf("Run: %v", err)
+		}
+		if err := rec.Close(); err != nil {
+			t.Fatal(err)
+		}
+
+		s, err := session.Open(rec.Dir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := s.Manifest
+		if len(m.Tracks) != 1 || m.Tracks[0].Participant != MixIdentity {
+			t.Fatalf("tracks %+v, want the one mix track of %s", m.Tracks, MixIdentity)
+		}
+		for _, name := range []string{MixName, "Alice", "Bob"} {
+			found := false
+			for _, p := range m.Participants {
+				found = found || p.Name == name
+			}
+			if !found {
+				t.Errorf("%q is not among the participants (%s)", name, names(m))
+			}
+		}
+		if p := m.Participant(bobID); p == nil || len(p.Presence) != 1 {
+			t.Errorf("Bob's presence: %+v", p)
+		} else if d := session.Duration(p.Presence[0].EndTicks) - bobLeft.Sub(rec.Start()); d < 0 || d > 300*time.Millisecond {
+			t.Errorf("Bob's presence ends %v after he left", d)
+		}
+		for _, p := range m.Participants {
+			if p.Name == recName {
+				t.Errorf("the recorder lists itself as a participant: %+v", p)
+			}
+		}
+
+		tr := &m.Tracks[0]
+		x, start := trackAudio(t, s, tr)
+		got := parts(x, start)
+		if len(got) != 1 {
+			t.Fatalf("mix: audible parts %v, want one (Alice's tone running into Bob's)", got)
+		}
+		// AudioBridge mixes 20 ms frames after a jitter buffer: the mix runs a little behind.
+		d, _ := near(got[0].start, rec.Start(), aliceOn, 0)
+		t.Logf("mix: %v; Alice's onset %+v from where she sent it", got[0], d)
+		if d < -onsetTolerance || d > mixTolerance {
+			t.Errorf("the mix starts %v from Alice's onset (allowed %v to %v)", d, -onsetTolerance, mixTolerance)
+		}
+		if l, w := session.Duration(got[0].end-got[0].start), bobOn.Add(1200*time.Millisecond).Sub(aliceOn); (l - w).Abs() > onsetTolerance {
+			t.Errorf("the mix carries sound for %v, want %v (Alice's onset to Bob's end)", l, w)
+		}
+		lag := d
+		aliceEnd := aliceOn.Add(1200 * time.Millisecond)
+		bobEnd := bobOn.Add(1200 * time.Millisecond)
+		at := func(w time.Time) int64 { return session.Ticks(w.Sub(rec.Start()) + lag) }
+		margin := session.Ticks(60 * time.Millisecond)
+		for _, c := range []struct {
+			what       string
+			from, to   int64
+			alice, bob bool
+		}{
+			{"Alice alone", at(aliceOn) + margin, at(bobOn) - margin, true, false},
+			{"both", at(bobOn) + margin, at(aliceEnd) - margin, true, true},
+			{"Bob alone", at(aliceEnd) + margin, at(bobEnd) - margin, false, true},
+		} {
+			seg := slice(x, start, c.from, c.to)
+			if len(seg) < 4800 {
+				t.Fatalf("%s: only %d samples in the mix", c.what, len(seg))
+			}
+			pa, pb := power(seg, 440), power(seg, 1250)
+			floor := power(seg, 3000)
+			t.Logf("%s: 440 Hz %.3g, 1250 Hz %.3g, 3000 Hz %.3g", c.what, pa, pb, floor)
+			if (pa > 100*floor) != c.alice || (pb > 100*floor) != c.bob {
+				t.Errorf("%s: 440 Hz present %v (want %v), 1250 Hz present %v (want %v)", c.what, pa > 100*floor, c.alice, pb > 100*floor, c.bob)
+			}
+		}
+		judgeMix(t, s, tr)
+	})
+}
+
+// mixTolerance is how late AudioBridge's mix may carry a tone: its jitter buffer and mixing period.
+const mixTolerance = 200 * time.Millisecond
+
+// judgeMix decodes the mix track with ffmpeg and opusdec: the length the manifest states, and both
+// tones in it.
+func judgeMix(t *testing.T, s *session.Session, tr *session.Track) {
+	t.Helper()
+	path := s.Path(tr.File)
+	for _, dec := range []struct {
+		name string
+		x    []float32
+	}{{"ffmpeg", testutil.FFmpegDecode(t, path, 48000, 1)}, {"opusdec", testutil.Mono(testutil.OpusdecDecode(t, path), tr.Channels)}} {
+		if d := int64(len(dec.x)) - tr.Samples; d < -960 || d > 960 {
+			t.Errorf("%s: %s decodes %d samples, the manifest says %d", filepath.Base(path), dec.name, len(dec.x), tr.Samples)
+		}
+		floor := power(dec.x, 3000)
+		if pa, pb := power(dec.x, 440), power(dec.x, 1250); pa < 100*floor || pb < 100*floor {
+			t.Errorf("%s: %s: 440 Hz %.3g and 1250 Hz %.3g are not both 20 dB over 3000 Hz %.3g", filepath.Base(path), dec.name, pa, pb, floor)
+		}
+	}
+}

@@ -1,0 +1,592 @@
+// Package janus joins a room on a Janus WebRTC server (its AudioBridge or VideoRoom plugin) through
+// the Janus HTTP API, as a participant that sends nothing, and hands the room's Opus audio to a
+// room.Sink: one track per VideoRoom publisher, or AudioBridge's server-side mix.
+//
+// The recorder is visible in the room under its display name. Neither plugin carries chat, so
+// Announce returns room.ErrNoMessages.
+package janus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pion/webrtc/v3"
+
+	"github.com/spacecast/spacecast/pkg/capture"
+	"github.com/spacecast/spacecast/pkg/room"
+	"github.com/spacecast/spacecast/pkg/room/rtc"
+)
+
+// Plugins Options.Plugin names.
+const (
+	AudioBridge = "audiobridge"
+	VideoRoom   = "videoroom"
+)
+
+// MixIdentity and MixName are the participant AudioBridge's mixed track is recorded as.
+const (
+	MixIdentity = "audiobridge-mix"
+	MixName     = "Room mix (server-side)"
+)
+
+// Options configures Dial.
+type Options struct {
+	room.Options
+	// Room is the room id: digits for a numeric id, anything else for a string id (Janus
+	// string_ids).
+	Room string
+	// Plugin is AudioBridge, VideoRoom or "": ask both plugins for the room and take the one that
+	// has it (if both do, the one with a speaker; VideoRoom when that does not decide).
+	Plugin string
+	// APISecret is the server's api_secret, Token a stored token (token_auth), if it needs one.
+	APISecret, Token string
+	// PIN is the room's pin, if it has one.
+	PIN string
+	RTC rtc.Options
+}
+
+// pollEvery is how often Dial asks again while it waits for the room or a speaker.
+const pollEvery = 500 * time.Millisecond
+
+// conn is a joined Janus room.
+type conn struct {
+	opts   Options
+	cl     *client
+	rawURL string
+	api    *webrtc.API
+	plugin string // AudioBridge or VideoRoom, once known
+	room   jid
+
+	tasks  *queue[task] // work for Run's goroutine from pion callbacks and subscribers
+	roster *roster      // Run's goroutine only
+
+	mu       sync.Mutex // guards the fields below
+	sess     *apiSession
+	handle   uint64 // the recorder's own plugin handle
+	gen      int    // counts sessions: work for an older one is dropped
+	selfID   jid
+	privID   uint64
+	pc       *webrtc.PeerConnection // AudioBridge's mix
+	subs     map[string]*subscriber // VideoRoom: by feed/mid
+	byHandle map[uint64]*subscriber
+	initial  *pluginEvent // the join answer, applied when Run starts
+	running  bool
+	closed   bool
+	done     chan struct{}
+}
+
+// task is work Run's goroutine does for another goroutine; an error ends Run.
+type task func(ctx context.Context, sink room.Sink) error
+
+var _ room.Conn = (*conn)(nil)
+
+// Dial joins the room. A URL that is not a Janus HTTP API endpoint is room.ErrURL, a server that
+// cannot be reached room.ErrUnreachable, refused credentials room.ErrAuth. Without Wait, a room
+// neither plugin has is room.ErrNoRoom and a room without a speaker room.ErrEmptyRoom; with Wait,
+// Dial waits up to that long for both.
+func Dial(ctx context.Context, httpURL string, opts Options) (room.Conn, error) {
+	base, err := endpoint(httpURL)
+	if err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(opts.Room) == "" {
+		return nil, fmt.Errorf("janus: %s: no room given (pass --room with the room's id as configured on the server)", base)
+	}
+	switch opts.Plugin {
+	case "", AudioBridge, VideoRoom:
+	default:
+		return nil, fmt.Errorf("janus: plugin %q is not supported (use %q, %q, or leave it empty to detect)", opts.Plugin, AudioBridge, VideoRoom)
+	}
+	if opts.Identity.Identity == "" {
+		opts.Identity.Identity = room.DefaultIdentity.Identity
+	}
+	if opts.Identity.Name == "" {
+		opts.Identity.Name = room.DefaultIdentity.Name
+	}
+	if opts.ReconnectTimeout <= 0 {
+		opts.ReconnectTimeout = 2 * time.Minute
+	}
+	api, err := rtc.NewAPI(opts.RTC)
+	if err != nil {
+		return nil, fmt.Errorf("janus: %w", err)
+	}
+	c := &conn{
+		opts:     opts,
+		cl:       newClient(base, opts.APISecret, opts.Token),
+		rawURL:   base,
+		api:      api,
+		plugin:   opts.Plugin,
+		room:     parseRoomID(strings.TrimSpace(opts.Room)),
+		tasks:    newQueue[task](),
+		roster:   newRoster(),
+		subs:     map[string]*subscriber{},
+		byHandle: map[uint64]*subscriber{},
+		done:     make(chan struct{}),
+	}
+	rctx, cancel := context.WithTimeout(ctx, requestTimeout)
+	sess, err := c.cl.createSession(rctx)
+	cancel()
+	if err != nil {
+		return nil, fmt.Errorf("janus: %w", err)
+	}
+	c.sess = sess
+	fail := func(err error) (room.Conn, error) {
+		c.Close()
+		return nil, fmt.Errorf("janus: %w", err)
+	}
+	handle, err := c.findRoom(ctx, sess)
+	if err != nil {
+		return fail(err)
+	}
+	c.mu.Lock()
+	c.handle = handle
+	c.mu.Unlock()
+	rctx, cancel = context.WithTimeout(ctx, requestTimeout)
+	initial, err := c.join(rctx, sess, handle)
+	cancel()
+	if err != nil {
+		return fail(err)
+	}
+	c.mu.Lock()
+	c.initial = initial
+	c.mu.Unlock()
+	return c, nil
+}
+
+// endpoint checks the user's URL and returns the Janus API endpoint (path /janus when none is given).
+func endpoint(raw string) (string, error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		return "", fmt.Errorf("janus: %q: %w: %v (expected http://HOST:8088/janus)", raw, room.ErrURL, err)
+	}
+	switch u.Scheme {
+	case "http", "https":
+	case "ws", "wss":
+		return "", fmt.Errorf("janus: %q: %w: spacecast speaks Janus's HTTP API, not its WebSocket one (use http://HOST:8088/janus)", raw, room.ErrURL)
+	default:
+		return "", fmt.Errorf("janus: %q: %w: the scheme must be http or https (expected http://HOST:8088/janus)", raw, room.ErrURL)
+	}
+	if u.Host == "" || u.Hostname() == "" {
+		return "", fmt.Errorf("janus: %q: %w: no host (expected http://HOST:8088/janus)", raw, room.ErrURL)
+	}
+	if u.Path == "" || u.Path == "/" {
+		u.Path = "/janus"
+	}
+	u.Path = strings.TrimRight(u.Path, "/")
+	u.RawPath, u.RawQuery, u.Fragment, u.User = "", "", "", nil
+	return u.String(), nil
+}
+
+func pluginName(p string) string { return "janus.plugin." + p }
+
+// findRoom finds the plugin that has the room (asking both when none was given) and waits, up to
+// Wait, for the room to exist and have a speaker. It returns a handle attached to that plugin.
+func (c *conn) findRoom(ctx context.Context, sess *apiSession) (uint64, error) {
+	plugins := []string{VideoRoom, AudioBridge}
+	if c.plugin != "" {
+		plugins = []string{c.plugin}
+	}
+	handles := map[string]uint64{}
+	var attachErr error
+	for _, p := range plugins {
+		rctx, cancel := context.WithTimeout(ctx, requestTimeout)
+		h, err := sess.attach(rctx, pluginName(p))
+		cancel()
+		var ae *apiError
+		switch {
+		case err == nil:
+			handles[p] = h
+		case errors.As(err, &ae) && ae.Code == codePluginNotFound:
+			attachErr = fmt.Errorf("%s: the server has no %s plugin (%w)", c.rawURL, p, err)
+		default:
+			return 0, err
+		}
+	}
+	if len(handles) == 0 {
+		return 0, attachErr
+	}
+	deadline := time.Now().Add(c.opts.Wait)
+	for {
+		var withRoom, withSpeaker []string
+		for _, p := range plugins {
+			h, ok := handles[p]
+			if !ok {
+				continue
+			}
+			exists, speakers, err := c.probe(ctx, sess, p, h)
+			if err != nil {
+				return 0, err
+			}
+			if exists {
+				withRoom = append(withRoom, p)
+			}
+			if speakers {
+				withSpeaker = append(withSpeaker, p)
+			}
+		}
+		chosen := ""
+		if len(withSpeaker) > 0 {
+			chosen = withSpeaker[0]
+		} else if len(withRoom) > 0 && time.Now().After(deadline) {
+			return 0, fmt.Errorf("%s: room %s (%s): %w%s", c.rawURL, c.room, strings.Join(withRoom, ", "), room.ErrEmptyRoom, waitHint(c.opts.Wait))
+		} else if time.Now().After(deadline) {
+			where := "neither the VideoRoom nor the AudioBridge plugin has it"
+			if len(handles) == 1 {
+				for p := range handles {
+					where = "the " + p + " plugin does not have it"
+				}
+			}
+			return 0, fmt.Errorf("%s: room %s: %w: %s (check --room%s)", c.rawURL, c.room, room.ErrNoRoom, where, waitHint(c.opts.Wait))
+		}
+		if chosen != "" {
+			c.plugin = chosen
+			for p, h := range handles {
+				if p != chosen {
+					rctx, cancel := context.WithTimeout(ctx, requestTimeout)
+					sess.detach(rctx, h)
+					cancel()
+				}
+			}
+			return handles[chosen], nil
+		}
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-sess.lost:
+			return 0, fmt.Errorf("%s: %w", c.rawURL, sess.lostErr())
+		case <-time.After(pollEvery):
+		}
+	}
+}
+
+func waitHint(wait time.Duration) string {
+	if wait > 0 {
+		return fmt.Sprintf("; waited %s", wait)
+	}
+	return ", or pass --wait to wait for it"
+}
+
+// probe asks a plugin whether it has the room and whether anyone speaks in it (a VideoRoom
+// publisher, any AudioBridge participant).
+func (c *conn) probe(ctx context.Context, sess *apiSession, plugin string, h uint64) (exists, speakers bool, err error) {
+	rctx, cancel := context.WithTimeout(ctx, requestTimeout)
+	defer cancel()
+	ev, _, err := sess.request(rctx, h, map[string]any{"request": "exists", "room": c.room}, nil)
+	var pe *pluginError
+	if errors.As(err, &pe) && (pe.Code == vrInvalidElement || pe.Code == abInvalidElement) && !c.room.str {
+		// The plugin uses string ids (string_ids = true): ask again with the room as a string.
+		c.room = stringID(c.room.s)
+		ev, _, err = sess.request(rctx, h, map[string]any{"request": "exists", "room": c.room}, nil)
+	}
+	if err != nil {
+		return false, false, fmt.Errorf("%s: asking %s for room %s: %w", c.rawURL, plugin, c.room, err)
+	}
+	if ev.Exists == nil || !*ev.Exists {
+		return false, false, nil
+	}
+	ev, _, err = sess.request(rctx, h, map[string]any{"request": "listparticipants", "room": c.room}, nil)
+	if err != nil {
+		// The list is not ours to see (a private room): let the join tell.
+		return true, true, nil
+	}
+	for _, p := range ev.Participants {
+		if plugin == AudioBridge || p.Publisher {
+			return true, true, nil
+		}
+	}
+	return true, false, nil
+}
+
+// join joins the room on handle (Dial, and again after a reconnect) and returns the answer.
+func (c *conn) join(ctx context.Context, sess *apiSession, handle uint64) (*pluginEvent, error) {
+	if c.plugin == AudioBridge {
+		return c.joinAudioBridge(ctx, sess, handle)
+	}
+	return c.joinVideoRoom(ctx, sess, handle)
+}
+
+// joinError turns a plugin's refusal to let the recorder in into the error a user can act on.
+func (c *conn) joinError(err error) error {
+	var pe *pluginError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case vrNoSuchRoom, abNoSuchRoom:
+			return fmt.Errorf("%s: room %s: %w (%v)", c.rawURL, c.room, room.ErrNoRoom, err)
+		case vrUnauthorized, abUnauthorized:
+			return fmt.Errorf("%s: room %s: %w: %v (a room with a pin needs --pin)", c.rawURL, c.room, room.ErrAuth, err)
+		}
+	}
+	return fmt.Errorf("%s: joining room %s (%s): %w", c.rawURL, c.room, c.plugin, err)
+}
+
+func (c *conn) joinBody(body map[string]any) map[string]any {
+	body["room"] = c.room
+	body["display"] = c.opts.Identity.Name
+	if c.opts.PIN != "" {
+		body["pin"] = c.opts.PIN
+	}
+	return body
+}
+
+// Run applies the room's events to sink until ctx ends, the room closes or the connection is lost
+// for longer than ReconnectTimeout.
+func (c *conn) Run(ctx context.Context, sink room.Sink) error {
+	c.mu.Lock()
+	if c.running || c.closed {
+		c.mu.Unlock()
+		return errors.New("janus: Run called twice or after Close")
+	}
+	c.running = true
+	initial := c.initial
+	c.initial = nil
+	c.mu.Unlock()
+	if err := c.apply(ctx, sink, initial); err != nil {
+		return err
+	}
+	for {
+		c.mu.Lock()
+		sess := c.sess
+		c.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-c.done:
+			return nil
+		case <-sess.events.ready:
+			for _, m := range sess.events.pop() {
+				if err := c.onMessage(ctx, sink, m); err != nil {
+					return err
+				}
+			}
+		case <-c.tasks.ready:
+			for _, t := range c.tasks.pop() {
+				if err := t(ctx, sink); err != nil {
+					return err
+				}
+			}
+		case <-sess.lost:
+			if err := c.reconnect(ctx, sink, sess.lostErr()); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// apply reports the people a join answer lists and subscribes to their audio.
+func (c *conn) apply(ctx context.Context, sink room.Sink, ev *pluginEvent) error {
+	if ev == nil {
+		return nil
+	}
+	if c.plugin == AudioBridge {
+		return c.onAudioBridge(sink, ev)
+	}
+	return c.onVideoRoom(sink, ev)
+}
+
+// onMessage handles one event from the long poll.
+func (c *conn) onMessage(ctx context.Context, sink room.Sink, m *message) error {
+	c.mu.Lock()
+	own := m.Sender == c.handle
+	sub := c.byHandle[m.Sender]
+	c.mu.Unlock()
+	switch {
+	case own:
+		switch m.Janus {
+		case "event":
+			ev, err := m.event()
+			if err != nil {
+				c.event(capture.Event{Type: "error", Message: fmt.Sprintf("janus: %v", err)})
+				return nil
+			}
+			if c.plugin == AudioBridge {
+				return c.onAudioBridge(sink, ev)
+			}
+			return c.onVideoRoom(sink, ev)
+		case "hangup", "detached":
+			if c.plugin == AudioBridge || m.Janus == "detached" {
+				return c.reconnect(ctx, sink, fmt.Errorf("the server ended the recorder's %s (%s)", m.Janus, m.Reason))
+			}
+		}
+	case sub != nil:
+		switch m.Janus {
+		case "event":
+			if m.JSEP != nil && m.JSEP.Type == "offer" {
+				go sub.renegotiate(m.JSEP)
+			}
+		case "hangup", "detached":
+			c.subscriptionFailed(sub, fmt.Errorf("the server hung up (%s)", m.Reason))
+		}
+	}
+	return nil
+}
+
+// reconnect starts over with a new session after the old one was lost, for up to
+// ReconnectTimeout; the time it takes is a gap in the recording.
+func (c *conn) reconnect(ctx context.Context, sink room.Sink, cause error) error {
+	end := sink.BeginGap("reconnecting")
+	defer end()
+	c.event(capture.Event{Type: "reconnecting", Cause: fmt.Sprint(cause)})
+	c.teardown()
+	c.roster.forget()
+	deadline := time.Now().Add(c.opts.ReconnectTimeout)
+	backoff := 250 * time.Millisecond
+	for {
+		initial, err := c.connect(ctx)
+		if err == nil {
+			if err := c.apply(ctx, sink, initial); err != nil {
+				return err
+			}
+			for _, p := range c.roster.sweep() {
+				sink.Leave(p.identity)
+			}
+			c.event(capture.Event{Type: "reconnected"})
+			return nil
+		}
+		if ctx.Err() != nil || c.isClosed() {
+			return nil
+		}
+		if errors.Is(err, room.ErrAuth) {
+			return fmt.Errorf("janus: reconnecting: %w", err)
+		}
+		if time.Now().Add(backoff).After(deadline) {
+			return fmt.Errorf("janus: %s: %w (tried for %s, see --reconnect-timeout): %v (lost because: %v)",
+				c.rawURL, room.ErrLost, c.opts.ReconnectTimeout, err, cause)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-c.done:
+			return nil
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 4*time.Second)
+	}
+}
+
+// connect opens a new session, attaches to the plugin and joins the room.
+func (c *conn) connect(ctx context.Context) (*pluginEvent, error) {
+	rctx, cancel := context.WithTimeout(ctx, requestTimeout)
+	defer cancel()
+	sess, err := c.cl.createSession(rctx)
+	if err != nil {
+		return nil, err
+	}
+	handle, err := sess.attach(rctx, pluginName(c.plugin))
+	if err != nil {
+		sess.close(rctx, true)
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		sess.close(rctx, true)
+		return nil, errors.New("closed")
+	}
+	old := c.sess
+	c.sess, c.handle = sess, handle
+	c.gen++
+	c.mu.Unlock()
+	old.close(rctx, true) // a lost session is not destroyed: the server no longer has it
+	initial, err := c.join(rctx, sess, handle)
+	if err != nil {
+		// Keep sess as the current one so Run does not wait on a lost session's channels; the
+		// next attempt replaces it.
+		return nil, err
+	}
+	return initial, nil
+}
+
+// teardown drops every PeerConnection of the current session: their sources end.
+func (c *conn) teardown() {
+	c.mu.Lock()
+	subs := c.subs
+	c.subs = map[string]*subscriber{}
+	c.byHandle = map[uint64]*subscriber{}
+	pc := c.pc
+	c.pc = nil
+	c.gen++
+	c.mu.Unlock()
+	for _, s := range subs {
+		s.close(false)
+	}
+	if pc != nil {
+		pc.Close()
+	}
+}
+
+func (c *conn) isClosed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closed
+}
+
+// current reports whether gen is still the current session's.
+func (c *conn) current(gen int) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return gen == c.gen && !c.closed
+}
+
+func (c *conn) event(e capture.Event) {
+	if c.opts.Events != nil {
+		if e.Time.IsZero() {
+			e.Time = time.Now()
+		}
+		c.opts.Events(e)
+	}
+}
+
+// Announce returns room.ErrNoMessages: neither AudioBridge nor VideoRoom carries chat. The room
+// sees the recorder by its display name instead.
+func (c *conn) Announce(ctx context.Context, text string) error {
+	return fmt.Errorf("janus: %w (the room shows the recorder as %q)", room.ErrNoMessages, c.opts.Identity.Name)
+}
+
+// Close leaves the room: every source ends, and the session is destroyed on the server.
+func (c *conn) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closed = true
+	close(c.done)
+	c.mu.Unlock()
+	c.teardown()
+	c.mu.Lock()
+	sess := c.sess
+	c.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	sess.close(ctx, true)
+	return nil
+}
+
+// answer answers an offer on pc once its candidates are gathered (the recorder does not trickle).
+func answer(ctx context.Context, pc *webrtc.PeerConnection, offer *jsep) (*jsep, error) {
+	if offer == nil || offer.Type != "offer" {
+		return nil, errors.New("the server sent no offer")
+	}
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer.SDP}); err != nil {
+		return nil, fmt.Errorf("the server's offer: %w", err)
+	}
+	ans, err := pc.CreateAnswer(nil)
+	if err != nil {
+		return nil, fmt.Errorf("answer: %w", err)
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(ans); err != nil {
+		return nil, fmt.Errorf("answer: %w", err)
+	}
+	select {
+	case <-gathered:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("gathering ICE candidates: %w", ctx.Err())
+	}
+	return &jsep{Type: "answer", SDP: pc.LocalDescription().SDP}, nil
+}

@@ -1,0 +1,423 @@
+package janus
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/spacecast/spacecast/pkg/room"
+)
+
+const (
+	// requestTimeout bounds one request and the plugin's answer to it.
+	requestTimeout = 10 * time.Second
+	// connectTimeout bounds opening a TCP connection: an unreachable server fails within it.
+	connectTimeout = 3 * time.Second
+	// keepaliveInterval keeps the session alive: Janus drops a session after session_timeout
+	// (60 s by default) without a request.
+	keepaliveInterval = 25 * time.Second
+	// pollTimeout bounds a long poll: Janus answers an idle one after 30 s with a keepalive.
+	pollTimeout = 65 * time.Second
+	// pollFailures is how many long polls in a row may fail on the network before the session
+	// is taken for lost.
+	pollFailures = 3
+)
+
+// client talks to one Janus HTTP API endpoint (Janus API over HTTP: POST to /janus,
+// /janus/SESSION and /janus/SESSION/HANDLE; GET /janus/SESSION for the long poll).
+type client struct {
+	base   string // the endpoint, e.g. http://10.0.0.1:8088/janus
+	secret string // api_secret
+	token  string
+	hc     *http.Client
+	poll   *http.Client
+	txn    atomic.Uint64
+	prefix string
+}
+
+func newClient(base, secret, token string) *client {
+	tr := &http.Transport{
+		Proxy:                 nil, // a room server is reached directly, never through a proxy
+		DialContext:           (&net.Dialer{Timeout: connectTimeout}).DialContext,
+		ResponseHeaderTimeout: pollTimeout,
+		MaxIdleConnsPerHost:   4,
+		IdleConnTimeout:       90 * time.Second,
+	}
+	var b [4]byte
+	rand.Read(b[:])
+	return &client{
+		base:   base,
+		secret: secret,
+		token:  token,
+		hc:     &http.Client{Transport: tr, Timeout: requestTimeout},
+		poll:   &http.Client{Transport: tr, Timeout: pollTimeout},
+		prefix: "sc" + hex.EncodeToString(b[:]) + "-",
+	}
+}
+
+func (c *client) transaction() string {
+	return c.prefix + strconv.FormatUint(c.txn.Add(1), 10)
+}
+
+// post sends one request to path (relative to the endpoint) and returns Janus's answer. A
+// janus:"error" answer is returned as an error (*apiError, wrapped with room.ErrAuth where the
+// server refused the credentials).
+func (c *client) post(ctx context.Context, path string, req map[string]any) (*message, error) {
+	if _, ok := req["transaction"]; !ok {
+		req["transaction"] = c.transaction()
+	}
+	if c.secret != "" {
+		req["apisecret"] = c.secret
+	}
+	if c.token != "" {
+		req["token"] = c.token
+	}
+	body, err := json.Marshal(req)
+	if err != nil {
+		return nil, err
+	}
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+path, bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w: %v", c.base, room.ErrURL, err)
+	}
+	hreq.Header.Set("Content-Type", "application/json")
+	return c.do(c.hc, hreq)
+}
+
+func (c *client) do(hc *http.Client, hreq *http.Request) (*message, error) {
+	resp, err := hc.Do(hreq)
+	if err != nil {
+		if ctxErr := hreq.Context().Err(); ctxErr != nil {
+			return nil, ctxErr
+		}
+		return nil, fmt.Errorf("%s: %w: %v (is Janus running there with its HTTP transport enabled? check the host and port)",
+			c.base, room.ErrUnreachable, unwrapURLError(err))
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w: reading the answer: %v", c.base, room.ErrUnreachable, err)
+	}
+	msgs, perr := parseMessages(b)
+	if perr != nil || len(msgs) != 1 {
+		if resp.StatusCode != http.StatusOK {
+			return nil, fmt.Errorf("%s: %w: the server answered HTTP %d, not the Janus API (its HTTP API is usually at http://HOST:8088/janus)",
+				c.base, room.ErrURL, resp.StatusCode)
+		}
+		return nil, fmt.Errorf("%s: %w: the answer is not the Janus API's (%v); give the Janus HTTP API URL, usually http://HOST:8088/janus",
+			c.base, room.ErrURL, perr)
+	}
+	m := &msgs[0]
+	if m.Janus == "error" {
+		e := m.Error
+		if e == nil {
+			e = &apiError{Reason: "error without details"}
+		}
+		if e.Code == codeUnauthorized || e.Code == codeUnauthorizedPlugin {
+			return m, fmt.Errorf("%s: %w: %w (check --api-secret / --token)", c.base, room.ErrAuth, e)
+		}
+		return m, e
+	}
+	return m, nil
+}
+
+func unwrapURLError(err error) error {
+	var ue interface{ Unwrap() error }
+	if errors.As(err, &ue) {
+		if inner := ue.Unwrap(); inner != nil {
+			return inner
+		}
+	}
+	return err
+}
+
+// apiSession is one Janus session: it long-polls for events, keeps itself alive, and hands each
+// event either to the request waiting for it (by transaction) or to the events queue.
+type apiSession struct {
+	cl *client
+	id uint64
+
+	mu      sync.Mutex
+	waiters map[string]chan *message
+
+	events *queue[*message]
+	lost   chan struct{} // closed when the session is gone (Janus restarted, timed out, unreachable)
+	lostMu sync.Mutex
+	why    error
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// createSession opens a session and starts its long poll and keepalive.
+func (c *client) createSession(ctx context.Context) (*apiSession, error) {
+	m, err := c.post(ctx, "", map[string]any{"janus": "create"})
+	if err != nil {
+		return nil, err
+	}
+	if m.Janus != "success" || m.Data == nil || m.Data.ID == 0 {
+		return nil, fmt.Errorf("%s: %w: create answered %q without a session id", c.base, room.ErrURL, m.Janus)
+	}
+	pctx, cancel := context.WithCancel(context.Background())
+	s := &apiSession{
+		cl:      c,
+		id:      m.Data.ID,
+		waiters: map[string]chan *message{},
+		events:  newQueue[*message](),
+		lost:    make(chan struct{}),
+		cancel:  cancel,
+	}
+	s.wg.Add(2)
+	go s.pollLoop(pctx)
+	go s.keepaliveLoop(pctx)
+	return s, nil
+}
+
+func (s *apiSession) path() string { return "/" + strconv.FormatUint(s.id, 10) }
+
+// setLost marks the session gone, once.
+func (s *apiSession) setLost(err error) {
+	s.lostMu.Lock()
+	defer s.lostMu.Unlock()
+	select {
+	case <-s.lost:
+	default:
+		s.why = err
+		close(s.lost)
+	}
+}
+
+// lostErr is why the session was lost.
+func (s *apiSession) lostErr() error {
+	s.lostMu.Lock()
+	defer s.lostMu.Unlock()
+	return s.why
+}
+
+func (s *apiSession) pollLoop(ctx context.Context) {
+	defer s.wg.Done()
+	failures := 0
+	for ctx.Err() == nil {
+		msgs, err := s.pollOnce(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			var ae *apiError
+			if errors.As(err, &ae) && ae.Code == codeSessionNotFound {
+				s.setLost(fmt.Errorf("the server no longer knows session %d (Janus restarted?)", s.id))
+				return
+			}
+			if failures++; failures >= pollFailures {
+				s.setLost(err)
+				return
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(300 * time.Millisecond):
+			}
+			continue
+		}
+		failures = 0
+		for _, m := range msgs {
+			switch m.Janus {
+			case "keepalive":
+				continue
+			case "timeout":
+				s.setLost(fmt.Errorf("the server timed session %d out", s.id))
+				return
+			case "event":
+				if s.deliver(m) {
+					continue
+				}
+			}
+			s.events.push(m)
+		}
+	}
+}
+
+// pollOnce is one long poll: GET /janus/SESSION?maxev=N. Janus answers with an array of up to N
+// events, or a keepalive after 30 s without one.
+func (s *apiSession) pollOnce(ctx context.Context) ([]*message, error) {
+	u := s.cl.base + s.path() + "?maxev=16&rid=" + strconv.FormatInt(time.Now().UnixMilli(), 10)
+	if s.cl.secret != "" {
+		u += "&apisecret=" + url.QueryEscape(s.cl.secret)
+	}
+	if s.cl.token != "" {
+		u += "&token=" + url.QueryEscape(s.cl.token)
+	}
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := s.cl.poll.Do(hreq)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w: %v", s.cl.base, room.ErrUnreachable, unwrapURLError(err))
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w: %v", s.cl.base, room.ErrUnreachable, err)
+	}
+	msgs, err := parseMessages(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: long poll (HTTP %d): %w", s.cl.base, resp.StatusCode, err)
+	}
+	out := make([]*message, len(msgs))
+	for i := range msgs {
+		out[i] = &msgs[i]
+		if msgs[i].Janus == "error" && msgs[i].Error != nil {
+			return nil, msgs[i].Error
+		}
+	}
+	return out, nil
+}
+
+// deliver hands an event to the request waiting for its transaction.
+func (s *apiSession) deliver(m *message) bool {
+	if m.Transaction == "" {
+		return false
+	}
+	s.mu.Lock()
+	ch := s.waiters[m.Transaction]
+	delete(s.waiters, m.Transaction)
+	s.mu.Unlock()
+	if ch == nil {
+		return false
+	}
+	ch <- m // buffered, one event per transaction
+	return true
+}
+
+func (s *apiSession) keepaliveLoop(ctx context.Context) {
+	defer s.wg.Done()
+	t := time.NewTicker(keepaliveInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		rctx, cancel := context.WithTimeout(ctx, requestTimeout)
+		_, err := s.cl.post(rctx, s.path(), map[string]any{"janus": "keepalive"})
+		cancel()
+		var ae *apiError
+		if errors.As(err, &ae) && ae.Code == codeSessionNotFound {
+			s.setLost(fmt.Errorf("the server no longer knows session %d (Janus restarted?)", s.id))
+			return
+		}
+	}
+}
+
+// attach attaches a handle to a plugin ("janus.plugin.videoroom").
+func (s *apiSession) attach(ctx context.Context, plugin string) (uint64, error) {
+	m, err := s.cl.post(ctx, s.path(), map[string]any{"janus": "attach", "plugin": plugin})
+	if err != nil {
+		return 0, err
+	}
+	if m.Data == nil || m.Data.ID == 0 {
+		return 0, fmt.Errorf("attach %s: answer %q without a handle id", plugin, m.Janus)
+	}
+	return m.Data.ID, nil
+}
+
+// detach releases a handle (best effort: the session may be gone).
+func (s *apiSession) detach(ctx context.Context, handle uint64) {
+	_, _ = s.cl.post(ctx, s.path()+"/"+strconv.FormatUint(handle, 10), map[string]any{"janus": "detach"})
+}
+
+// request sends a plugin message and returns the plugin's answer: the synchronous "success" for
+// requests such as exists and listparticipants, else the event that follows the "ack". A plugin
+// error comes back as *pluginError.
+func (s *apiSession) request(ctx context.Context, handle uint64, body map[string]any, offer *jsep) (*pluginEvent, *jsep, error) {
+	txn := s.cl.transaction()
+	ch := make(chan *message, 1)
+	s.mu.Lock()
+	s.waiters[txn] = ch
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.waiters, txn)
+		s.mu.Unlock()
+	}()
+	req := map[string]any{"janus": "message", "transaction": txn, "body": body}
+	if offer != nil {
+		req["jsep"] = offer
+	}
+	m, err := s.cl.post(ctx, s.path()+"/"+strconv.FormatUint(handle, 10), req)
+	if err != nil {
+		return nil, nil, err
+	}
+	switch m.Janus {
+	case "success":
+	case "ack":
+		select {
+		case m = <-ch:
+		case <-ctx.Done():
+			return nil, nil, fmt.Errorf("no answer to %v: %w", body["request"], ctx.Err())
+		case <-s.lost:
+			return nil, nil, fmt.Errorf("no answer to %v: session lost: %w", body["request"], s.lostErr())
+		}
+	default:
+		return nil, nil, fmt.Errorf("unexpected answer %q to %v", m.Janus, body["request"])
+	}
+	ev, err := m.event()
+	return ev, m.JSEP, err
+}
+
+// close stops the long poll and keepalive and destroys the session on the server (best effort,
+// bounded by ctx).
+func (s *apiSession) close(ctx context.Context, destroy bool) {
+	if destroy {
+		select {
+		case <-s.lost:
+		default:
+			_, _ = s.cl.post(ctx, s.path(), map[string]any{"janus": "destroy"})
+		}
+	}
+	s.cancel()
+	s.wg.Wait()
+}
+
+// queue is an unbounded FIFO whose ready channel is signalled after each push: the long poll
+// never blocks on a slow reader.
+type queue[T any] struct {
+	mu    sync.Mutex
+	items []T
+	ready chan struct{}
+}
+
+func newQueue[T any]() *queue[T] { return &queue[T]{ready: make(chan struct{}, 1)} }
+
+func (q *queue[T]) push(v T) {
+	q.mu.Lock()
+	q.items = append(q.items, v)
+	q.mu.Unlock()
+	select {
+	case q.ready <- struct{}{}:
+	default:
+	}
+}
+
+// pop takes everything queued.
+func (q *queue[T]) pop() []T {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	items := q.items
+	q.items = nil
+	return items
+}
