@@ -18,9 +18,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/spacecast/spacecast/internal/testutil/netns"
 )
 
 // The server the team tests against, and how to get it. v1.13.6 and later do not build with go
@@ -171,8 +172,7 @@ turn:
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.Dir = s.dir
 	// Dies with the test binary, even when it is killed.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	if err := netns.StartTied(cmd); err != nil {
 		log.Close()
 		return fmt.Errorf("lkserver: start %s: %w", s.bin, err)
 	}

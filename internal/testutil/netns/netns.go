@@ -118,14 +118,11 @@ func runOutside(t *testing.T) {
 		// A race-enabled binary otherwise sleeps 1 s at exit: in the child and in every helper it runs.
 		cmd.Env = append(cmd.Env, "GORACE=atexit_sleep_ms=0")
 	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{
-		Cloneflags: syscall.CLONE_NEWNET | syscall.CLONE_NEWNS,
-		Pdeathsig:  syscall.SIGKILL,
-	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNET | syscall.CLONE_NEWNS}
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	start := time.Now()
-	err = cmd.Start()
+	err = StartTied(cmd)
 	if errors.Is(err, syscall.EPERM) {
 		Missing(t, "netns: cannot create a network namespace for %s (%v): run the tests as root (CAP_SYS_ADMIN)", t.Name(), err)
 	}
@@ -211,8 +208,8 @@ func setup(t *testing.T) *NS {
 	// The client side lives as long as a holder process in its own network namespace.
 	sleep := testutil.Require(t, "sleep")
 	holder := exec.Command(sleep, "infinity")
-	holder.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNET, Pdeathsig: syscall.SIGKILL}
-	if err := holder.Start(); err != nil {
+	holder.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNET}
+	if err := StartTied(holder); err != nil {
 		t.Fatalf("netns: start the client namespace: %v", err)
 	}
 	t.Cleanup(func() {
@@ -311,24 +308,61 @@ func (ns *NS) setLink(state string) error {
 
 // InClient calls fn on an OS thread that has entered the client namespace: sockets fn creates
 // (net.ListenUDP, net.Dial) belong to the client side for their whole life, though the test's
-// other goroutines use them. Goroutines fn starts run in the server side. The thread is discarded
-// afterwards.
+// other goroutines use them. Goroutines fn starts run in the server side.
 func (ns *NS) InClient(fn func() error) error {
 	errc := make(chan error, 1)
 	go func() {
-		// Never unlocked: when this goroutine ends, the runtime ends the thread, namespace and all.
 		runtime.LockOSThread()
-		f, err := os.Open(ns.ClientNetNS)
+		self, err := os.Open("/proc/thread-self/ns/net")
+		if err != nil {
+			errc <- fmt.Errorf("netns: open this thread's namespace: %w", err)
+			return // the thread stays locked and ends with the goroutine
+		}
+		defer self.Close()
+		client, err := os.Open(ns.ClientNetNS)
 		if err != nil {
 			errc <- fmt.Errorf("netns: open the client namespace: %w", err)
 			return
 		}
-		defer f.Close()
-		if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
+		defer client.Close()
+		if err := unix.Setns(int(client.Fd()), unix.CLONE_NEWNET); err != nil {
 			errc <- fmt.Errorf("netns: enter the client namespace %s: %w", ns.ClientNetNS, err)
 			return
 		}
-		errc <- fn()
+		err = fn()
+		// Back to the server side; if that fails the thread stays locked and the runtime ends it.
+		if unix.Setns(int(self.Fd()), unix.CLONE_NEWNET) == nil {
+			runtime.UnlockOSThread()
+		}
+		errc <- err
 	}()
 	return <-errc
+}
+
+var spawner struct {
+	once sync.Once
+	reqs chan *exec.Cmd
+	errs chan error
+}
+
+// StartTied starts cmd so that the kernel kills it (SIGKILL) when the test binary dies, however it
+// dies. It sets SysProcAttr.Pdeathsig and starts the command from one OS thread that lives as long
+// as the process: Pdeathsig fires when the thread that started the child ends, and Go ends any
+// thread whose goroutine exits while locked to it, which would kill the child early.
+func StartTied(cmd *exec.Cmd) error {
+	spawner.once.Do(func() {
+		spawner.reqs, spawner.errs = make(chan *exec.Cmd), make(chan error)
+		go func() {
+			runtime.LockOSThread() // never unlocked; the goroutine never returns
+			for c := range spawner.reqs {
+				spawner.errs <- c.Start()
+			}
+		}()
+	})
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
+	spawner.reqs <- cmd
+	return <-spawner.errs
 }

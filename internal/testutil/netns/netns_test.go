@@ -11,7 +11,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -27,6 +29,14 @@ func TestMain(m *testing.M) {
 		helperEcho()
 	case "probe":
 		helperProbe()
+	case "tied":
+		cmd := exec.Command("sleep", "30")
+		if err := StartTied(cmd); err != nil {
+			fmt.Println("error", err)
+			os.Exit(1)
+		}
+		fmt.Println(cmd.Process.Pid)
+		select {}
 	default:
 		fmt.Fprintln(os.Stderr, "unknown NETNS_HELPER", os.Getenv("NETNS_HELPER"))
 		os.Exit(2)
@@ -480,4 +490,64 @@ func TestInClient(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestStartTied: a tied process survives threads ending in its parent and dies with its parent.
+func TestStartTied(t *testing.T) {
+	// Each started from a goroutine that exits locked to its thread: the runtime ends that thread
+	// (except the main thread, which it parks: hence several).
+	var sleeps []*exec.Cmd
+	for range 5 {
+		sleep := exec.Command("sleep", "30")
+		errc := make(chan error)
+		go func() {
+			runtime.LockOSThread()
+			errc <- StartTied(sleep)
+		}()
+		if err := <-errc; err != nil {
+			t.Fatal(err)
+		}
+		defer func() { sleep.Process.Kill(); sleep.Wait() }()
+		sleeps = append(sleeps, sleep)
+	}
+	time.Sleep(100 * time.Millisecond)
+	for _, sleep := range sleeps {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", sleep.Process.Pid))
+		if err != nil || strings.Contains(string(b), ") Z ") {
+			t.Errorf("tied process %d died when the thread that asked for it ended", sleep.Process.Pid)
+		}
+	}
+
+	helper := exec.Command(os.Args[0])
+	helper.Env = append(os.Environ(), "NETNS_HELPER=tied")
+	out, err := helper.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := helper.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(line))
+	if err != nil {
+		t.Fatalf("helper: %q", line)
+	}
+	helper.Process.Kill()
+	helper.Wait()
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		// The orphan is reaped by init once killed; until then it shows as a zombie or not at all.
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil || strings.Contains(string(b), ") Z ") {
+			break
+		}
+		if time.Now().After(deadline) {
+			syscall.Kill(pid, syscall.SIGKILL)
+			t.Fatalf("process %d outlived its killed parent by 2 s", pid)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
