@@ -9,6 +9,7 @@ import (
 
 	"github.com/spacecast/spacecast/internal/testutil"
 	"github.com/spacecast/spacecast/internal/testutil/netns"
+	"github.com/spacecast/spacecast/pkg/capture"
 	"github.com/spacecast/spacecast/pkg/room"
 	"github.com/spacecast/spacecast/pkg/session"
 )
@@ -335,4 +336,167 @@ func judgeMix(t *testing.T, s *session.Session, tr *session.Track) {
 			t.Errorf("%s: %s: 440 Hz %.3g and 1250 Hz %.3g are not both 20 dB over 3000 Hz %.3g", filepath.Base(path), dec.name, pa, pb, floor)
 		}
 	}
+}
+
+// Janus is killed and started again while a publisher speaks: the recorder notices the lost
+// session, records a reconnecting gap, joins again and puts the publisher's audio after the
+// restart (a new Janus id, the same display name) in the same track.
+func TestVideoRoomSurvivesJanusRestart(t *testing.T) {
+	t.Parallel()
+	netns.Run(t, func(t *testing.T, ns *netns.NS) {
+		j := startJanus(t, ns)
+		alice := newSpeaker(t, ns, j.url, VideoRoom, vrRoom, "Alice", 440)
+		alice.publish()
+		rec := newRecording(t, j.url)
+		conn, err := Dial(context.Background(), j.url, Options{
+			Options: room.Options{Identity: room.Identity{Name: recName}, ReconnectTimeout: 20 * time.Second, Events: rec.add},
+			Room:    vrRoom, Plugin: VideoRoom, RTC: testRTC(ns),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stop := runConn(t, conn, rec)
+		rec.speakerJoined("Alice", 1)
+		time.Sleep(300 * time.Millisecond)
+		on1 := alice.say(600 * time.Millisecond)
+		time.Sleep(800 * time.Millisecond)
+
+		killed := time.Now()
+		j.restart()
+		restarted := time.Now()
+		alice.close()
+		alice = newSpeaker(t, ns, j.url, VideoRoom, vrRoom, "Alice", 440)
+		alice.publish()
+		rec.wait("reconnected", 1, func(e capture.Event) bool { return e.Type == "reconnected" })
+		rec.speakerJoined("Alice", 2)
+		time.Sleep(300 * time.Millisecond)
+		on2 := alice.say(600 * time.Millisecond)
+		time.Sleep(800 * time.Millisecond)
+		if err := stop(); err != nil {
+			t.Errorf("Run: %v", err)
+		}
+		if err := rec.Close(); err != nil {
+			t.Fatal(err)
+		}
+
+		s, err := session.Open(rec.Dir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := s.Manifest
+		if len(m.Tracks) != 1 {
+			t.Fatalf("%d tracks, want Alice's one track across the restart: %+v (%s)", len(m.Tracks), m.Tracks, names(m))
+		}
+		tr := &m.Tracks[0]
+		if len(tr.SSRCs) != 2 {
+			t.Errorf("SSRCs %v, want two (before and after the restart)", tr.SSRCs)
+		}
+		x, start := trackAudio(t, s, tr)
+		got := parts(x, start)
+		if len(got) != 2 {
+			t.Fatalf("audible parts %v, want Alice's two tones", got)
+		}
+		for k, on := range []time.Time{on1, on2} {
+			d, ok := near(got[k].start, rec.Start(), on, onsetTolerance)
+			t.Logf("tone %d: %v, onset %+v from where it was sent", k+1, got[k], d)
+			if !ok {
+				t.Errorf("tone %d starts %v from where it was sent", k+1, d)
+			}
+		}
+		var gap *session.Gap
+		for i := range m.Gaps {
+			if m.Gaps[i].Cause == "reconnecting" {
+				gap = &m.Gaps[i]
+			}
+		}
+		if gap == nil {
+			t.Fatalf("no reconnecting gap in %+v", m.Gaps)
+		}
+		gapStart := session.Duration(gap.StartTicks)
+		gapEnd := session.Duration(gap.StartTicks + gap.DurationTicks)
+		t.Logf("reconnecting gap [%v, %v); Janus killed at %v", gapStart, gapEnd, killed.Sub(rec.Start()))
+		// The gap opens when the long poll finds nothing listening (within a second of the kill)
+		// and closes once the recorder is back in the room: after Janus answers again, before the
+		// second tone.
+		if gapStart < killed.Sub(rec.Start()) || gapStart > killed.Sub(rec.Start())+time.Second ||
+			gapEnd < restarted.Sub(rec.Start()) || gapEnd > on2.Sub(rec.Start()) {
+			t.Errorf("the reconnecting gap [%v, %v) does not run from the kill (%v) to after the restart (%v) and before the second tone (%v)",
+				gapStart, gapEnd, killed.Sub(rec.Start()), restarted.Sub(rec.Start()), on2.Sub(rec.Start()))
+		}
+	})
+}
+
+// Errors a user makes or meets: each is the right room error, within seconds.
+func TestDialErrorsAgainstJanus(t *testing.T) {
+	t.Parallel()
+	netns.Run(t, func(t *testing.T, ns *netns.NS) {
+		j := startJanus(t, ns)
+		rtcOpts := testRTC(ns)
+		newSpeaker(t, ns, j.url, VideoRoom, pinRoom, "Pat", 440).publish()
+		for _, c := range []struct {
+			name   string
+			url    string
+			opts   Options
+			want   error
+			within time.Duration
+		}{
+			{"a room neither plugin has is ErrNoRoom", j.url, Options{Room: "999"}, room.ErrNoRoom, time.Second},
+			{"a room the named plugin lacks is ErrNoRoom", j.url, Options{Room: abRoom, Plugin: VideoRoom}, room.ErrNoRoom, time.Second},
+			{"an empty room without --wait is ErrEmptyRoom", j.url, Options{Room: vrRoom}, room.ErrEmptyRoom, time.Second},
+			{"an empty room after --wait is ErrEmptyRoom", j.url, Options{Room: vrRoom, Options: room.Options{Wait: 700 * time.Millisecond}}, room.ErrEmptyRoom, 2 * time.Second},
+			{"a wrong PIN is ErrAuth", j.url, Options{Room: pinRoom, Plugin: VideoRoom, PIN: "0000"}, room.ErrAuth, time.Second},
+			{"the right PIN joins", j.url, Options{Room: pinRoom, PIN: roomPIN}, nil, time.Second},
+			{"a path that is not the API is ErrURL", "http://" + ns.ClientIP + ":8088/nope", Options{Room: vrRoom}, room.ErrURL, time.Second},
+			{"a closed port is ErrUnreachable", "http://" + ns.ClientIP + ":8099/janus", Options{Room: vrRoom}, room.ErrUnreachable, time.Second},
+			{"a silent address is ErrUnreachable", "http://10.77.0.9:8088/janus", Options{Room: vrRoom}, room.ErrUnreachable, connectTimeout + time.Second},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				c.opts.RTC = rtcOpts
+				begin := time.Now()
+				conn, err := Dial(context.Background(), c.url, c.opts)
+				took := time.Since(begin)
+				if conn != nil {
+					conn.Close()
+				}
+				t.Logf("%v after %v", err, took.Round(time.Millisecond))
+				if !errors.Is(err, c.want) || (c.want == nil) != (err == nil) {
+					t.Errorf("Dial: %v, want %v", err, c.want)
+				}
+				if took > c.within {
+					t.Errorf("took %v, want under %v", took, c.within)
+				}
+			})
+		}
+	})
+}
+
+// --wait: the recorder waits for a speaker; with a room in both plugins it takes the plugin where
+// someone speaks.
+func TestDialWaitsForASpeaker(t *testing.T) {
+	t.Parallel()
+	netns.Run(t, func(t *testing.T, ns *netns.NS) {
+		j := startJanus(t, ns)
+		joined := make(chan time.Time, 1)
+		go func() {
+			time.Sleep(time.Second)
+			s := newSpeaker(t, ns, j.url, AudioBridge, bothRoom, "Late", 440)
+			joined <- time.Now()
+			_ = s
+		}()
+		begin := time.Now()
+		rc, err := Dial(context.Background(), j.url, Options{Room: bothRoom, RTC: testRTC(ns),
+			Options: room.Options{Wait: 10 * time.Second}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rc.Close()
+		took := time.Since(begin)
+		at := <-joined
+		if c := rc.(*conn); c.plugin != AudioBridge {
+			t.Errorf("plugin %q, want %q: the speaker is in AudioBridge's room %s", c.plugin, AudioBridge, bothRoom)
+		}
+		if late := time.Since(at); took < time.Second || late > pollEvery+time.Second {
+			t.Errorf("Dial returned after %v, %v after the speaker joined", took, late)
+		}
+	})
 }

@@ -233,7 +233,8 @@ func (c *conn) findRoom(ctx context.Context, sess *apiSession) (uint64, error) {
 		if len(withSpeaker) > 0 {
 			chosen = withSpeaker[0]
 		} else if len(withRoom) > 0 && time.Now().After(deadline) {
-			return 0, fmt.Errorf("%s: room %s (%s): %w%s", c.rawURL, c.room, strings.Join(withRoom, ", "), room.ErrEmptyRoom, waitHint(c.opts.Wait))
+			return 0, fmt.Errorf("%s: room %s (%s): %w (%s)", c.rawURL, c.room, strings.Join(withRoom, ", "), room.ErrEmptyRoom,
+				waitHint(c.opts.Wait, "pass --wait to wait for one"))
 		} else if time.Now().After(deadline) {
 			where := "neither the VideoRoom nor the AudioBridge plugin has it"
 			if len(handles) == 1 {
@@ -241,7 +242,8 @@ func (c *conn) findRoom(ctx context.Context, sess *apiSession) (uint64, error) {
 					where = "the " + p + " plugin does not have it"
 				}
 			}
-			return 0, fmt.Errorf("%s: room %s: %w: %s (check --room%s)", c.rawURL, c.room, room.ErrNoRoom, where, waitHint(c.opts.Wait))
+			return 0, fmt.Errorf("%s: room %s: %w: %s (check --room; %s)", c.rawURL, c.room, room.ErrNoRoom, where,
+				waitHint(c.opts.Wait, "pass --wait to wait for it to open"))
 		}
 		if chosen != "" {
 			c.plugin = chosen
@@ -264,11 +266,11 @@ func (c *conn) findRoom(ctx context.Context, sess *apiSession) (uint64, error) {
 	}
 }
 
-func waitHint(wait time.Duration) string {
+func waitHint(wait time.Duration, hint string) string {
 	if wait > 0 {
-		return fmt.Sprintf("; waited %s", wait)
+		return fmt.Sprintf("waited %s", wait)
 	}
-	return ", or pass --wait to wait for it"
+	return hint
 }
 
 // probe asks a plugin whether it has the room and whether anyone speaks in it (a VideoRoom

@@ -244,6 +244,9 @@ func newSpeaker(t *testing.T, ns *netns.NS, url, plugin, roomID, display string,
 		t.Fatalf("speaker %s: %v", display, err)
 	}
 	body := map[string]any{"request": "join", "room": parseRoomID(roomID), "display": display}
+	if roomID == pinRoom {
+		body["pin"] = roomPIN
+	}
 	if plugin == VideoRoom {
 		body["ptype"] = "publisher"
 	} else {

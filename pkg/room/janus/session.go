@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/spacecast/spacecast/pkg/room"
@@ -102,7 +103,7 @@ func (c *client) do(hc *http.Client, hreq *http.Request) (*message, error) {
 		if ctxErr := hreq.Context().Err(); ctxErr != nil {
 			return nil, ctxErr
 		}
-		return nil, fmt.Errorf("%s: %w: %v (is Janus running there with its HTTP transport enabled? check the host and port)",
+		return nil, fmt.Errorf("%s: %w: %w (is Janus running there with its HTTP transport enabled? check the host and port)",
 			c.base, room.ErrUnreachable, unwrapURLError(err))
 	}
 	defer resp.Body.Close()
@@ -153,9 +154,10 @@ type apiSession struct {
 	waiters map[string]chan *message
 
 	events *queue[*message]
-	lost   chan struct{} // closed when the session is gone (Janus restarted, timed out, unreachable)
+	lost   chan struct{} // closed when the session is lost (Janus restarted, timed out, unreachable)
 	lostMu sync.Mutex
 	why    error
+	gone   bool // the server said it no longer has the session
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -187,14 +189,14 @@ func (c *client) createSession(ctx context.Context) (*apiSession, error) {
 
 func (s *apiSession) path() string { return "/" + strconv.FormatUint(s.id, 10) }
 
-// setLost marks the session gone, once.
-func (s *apiSession) setLost(err error) {
+// setLost marks the session lost, once; gone says the server no longer has it.
+func (s *apiSession) setLost(err error, gone bool) {
 	s.lostMu.Lock()
 	defer s.lostMu.Unlock()
 	select {
 	case <-s.lost:
 	default:
-		s.why = err
+		s.why, s.gone = err, gone
 		close(s.lost)
 	}
 }
@@ -217,11 +219,12 @@ func (s *apiSession) pollLoop(ctx context.Context) {
 		if err != nil {
 			var ae *apiError
 			if errors.As(err, &ae) && ae.Code == codeSessionNotFound {
-				s.setLost(fmt.Errorf("the server no longer knows session %d (Janus restarted?)", s.id))
+				s.setLost(fmt.Errorf("the server no longer knows session %d (Janus restarted?)", s.id), true)
 				return
 			}
-			if failures++; failures >= pollFailures {
-				s.setLost(err)
+			if failures++; failures >= pollFailures || errors.Is(err, syscall.ECONNREFUSED) {
+				// Refused: nothing listens any more, so the session went with the server.
+				s.setLost(err, false)
 				return
 			}
 			select {
@@ -237,7 +240,7 @@ func (s *apiSession) pollLoop(ctx context.Context) {
 			case "keepalive":
 				continue
 			case "timeout":
-				s.setLost(fmt.Errorf("the server timed session %d out", s.id))
+				s.setLost(fmt.Errorf("the server timed session %d out", s.id), true)
 				return
 			case "event":
 				if s.deliver(m) {
@@ -265,7 +268,7 @@ func (s *apiSession) pollOnce(ctx context.Context) ([]*message, error) {
 	}
 	resp, err := s.cl.poll.Do(hreq)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w: %v", s.cl.base, room.ErrUnreachable, unwrapURLError(err))
+		return nil, fmt.Errorf("%s: %w: %w", s.cl.base, room.ErrUnreachable, unwrapURLError(err))
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
@@ -317,7 +320,7 @@ func (s *apiSession) keepaliveLoop(ctx context.Context) {
 		cancel()
 		var ae *apiError
 		if errors.As(err, &ae) && ae.Code == codeSessionNotFound {
-			s.setLost(fmt.Errorf("the server no longer knows session %d (Janus restarted?)", s.id))
+			s.setLost(fmt.Errorf("the server no longer knows session %d (Janus restarted?)", s.id), true)
 			return
 		}
 	}
@@ -379,18 +382,18 @@ func (s *apiSession) request(ctx context.Context, handle uint64, body map[string
 	return ev, m.JSEP, err
 }
 
-// close stops the long poll and keepalive and destroys the session on the server (best effort,
-// bounded by ctx).
+// close stops the long poll and keepalive and, with destroy, destroys the session on the server
+// (best effort, bounded by ctx): the room then sees the recorder leave. A session lost on a dead
+// network may still exist there; one the server said it no longer has is not asked for.
 func (s *apiSession) close(ctx context.Context, destroy bool) {
-	if destroy {
-		select {
-		case <-s.lost:
-		default:
-			_, _ = s.cl.post(ctx, s.path(), map[string]any{"janus": "destroy"})
-		}
-	}
 	s.cancel()
 	s.wg.Wait()
+	s.lostMu.Lock()
+	gone := s.gone
+	s.lostMu.Unlock()
+	if destroy && !gone {
+		_, _ = s.cl.post(ctx, s.path(), map[string]any{"janus": "destroy"})
+	}
 }
 
 // queue is an unbounded FIFO whose ready channel is signalled after each push: the long poll
