@@ -24,15 +24,21 @@ import (
 // The test binary doubles as an HTTP probe run in a client namespace (LKSERVER_GET=URL).
 func TestMain(m *testing.M) {
 	if u := os.Getenv("LKSERVER_GET"); u != "" {
-		fmt.Println(get(u, ""))
+		timeout, err := time.ParseDuration(os.Getenv("LKSERVER_TIMEOUT"))
+		if err != nil {
+			timeout = 10 * time.Second
+		}
+		fmt.Println(getTimeout(u, "", timeout))
 		os.Exit(0)
 	}
 	os.Exit(m.Run())
 }
 
-// get returns "STATUS BODY" for a GET (with a WebSocket upgrade when token is not empty or is
-// "-"), or "error ..." when the request fails.
-func get(url, token string) string {
+// get returns "STATUS BODY" for a GET (with a WebSocket upgrade when token is not empty; "-" for
+// none), or "error ..." when the request fails within 10 s.
+func get(url, token string) string { return getTimeout(url, token, 10*time.Second) }
+
+func getTimeout(url, token string, timeout time.Duration) string {
 	req, err := http.NewRequest("GET", url, nil)
 	if err != nil {
 		return "error " + err.Error()
@@ -46,7 +52,7 @@ func get(url, token string) string {
 			req.Header.Set("Authorization", "Bearer "+token)
 		}
 	}
-	resp, err := httpClient(2 * time.Second).Do(req)
+	resp, err := httpClient(timeout).Do(req)
 	if err != nil {
 		return "error " + err.Error()
 	}
@@ -184,30 +190,30 @@ func TestVeth(t *testing.T) {
 		}
 		checkAuth(t, s)
 		checkBound(t, s)
-		fromClient := func() string {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		fromClient := func(timeout time.Duration) string {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			cmd := ns.ClientCommand(ctx, os.Args[0])
-			cmd.Env = append(os.Environ(), "LKSERVER_GET="+s.HTTPURL+"/")
+			cmd.Env = append(os.Environ(), "LKSERVER_GET="+s.HTTPURL+"/", "LKSERVER_TIMEOUT="+timeout.String())
 			out, err := cmd.CombinedOutput()
 			if err != nil {
 				t.Fatalf("client probe: %v\n%s", err, out)
 			}
 			return strings.TrimSpace(string(out))
 		}
-		if got := fromClient(); got != "200 OK" {
+		if got := fromClient(10 * time.Second); got != "200 OK" {
 			t.Errorf("from the client side, GET / = %q, want 200 OK", got)
 		}
 		if err := ns.LinkDown(); err != nil {
 			t.Fatal(err)
 		}
-		if got := fromClient(); !strings.HasPrefix(got, "error ") {
+		if got := fromClient(time.Second); !strings.HasPrefix(got, "error ") {
 			t.Errorf("with the link down, the client side got %q", got)
 		}
 		if err := ns.LinkUp(); err != nil {
 			t.Fatal(err)
 		}
-		if got := fromClient(); got != "200 OK" {
+		if got := fromClient(10 * time.Second); got != "200 OK" {
 			t.Errorf("with the link back, GET / = %q", got)
 		}
 	})
