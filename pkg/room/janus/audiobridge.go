@@ -62,6 +62,9 @@ func (c *conn) joinAudioBridge(ctx context.Context, sess *apiSession, handle uin
 		})
 	})
 	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
+		if st == webrtc.PeerConnectionStateDisconnected {
+			sess.checkNow()
+		}
 		if st == webrtc.PeerConnectionStateFailed {
 			c.tasks.push(func(ctx context.Context, sink room.Sink) error {
 				if !c.current(gen) {

@@ -26,14 +26,22 @@ const (
 	requestTimeout = 10 * time.Second
 	// connectTimeout bounds opening a TCP connection: an unreachable server fails within it.
 	connectTimeout = 3 * time.Second
-	// keepaliveInterval keeps the session alive: Janus drops a session after session_timeout
-	// (60 s by default) without a request.
-	keepaliveInterval = 25 * time.Second
 	// pollTimeout bounds a long poll: Janus answers an idle one after 30 s with a keepalive.
 	pollTimeout = 65 * time.Second
 	// pollFailures is how many long polls in a row may fail on the network before the session
 	// is taken for lost.
 	pollFailures = 3
+)
+
+// Variables, not constants, so that a test can shorten them (each netns test runs in a process of
+// its own).
+var (
+	// keepaliveInterval keeps the session alive (Janus drops a session after session_timeout,
+	// 60 s by default, without a request) and finds a dead network: a keepalive that gets no
+	// answer within keepaliveTimeout is tried again a second later, and a second miss loses the
+	// session.
+	keepaliveInterval = 15 * time.Second
+	keepaliveTimeout  = 5 * time.Second
 )
 
 // client talks to one Janus HTTP API endpoint (Janus API over HTTP: POST to /janus,
@@ -159,6 +167,8 @@ type apiSession struct {
 	why    error
 	gone   bool // the server said it no longer has the session
 
+	check  chan struct{} // asks the keepalive loop to ask the server now
+
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 }
@@ -179,6 +189,7 @@ func (c *client) createSession(ctx context.Context) (*apiSession, error) {
 		waiters: map[string]chan *message{},
 		events:  newQueue[*message](),
 		lost:    make(chan struct{}),
+		check:   make(chan struct{}, 1),
 		cancel:  cancel,
 	}
 	s.wg.Add(2)
@@ -307,22 +318,46 @@ func (s *apiSession) deliver(m *message) bool {
 
 func (s *apiSession) keepaliveLoop(ctx context.Context) {
 	defer s.wg.Done()
-	t := time.NewTicker(keepaliveInterval)
+	t := time.NewTimer(keepaliveInterval)
 	defer t.Stop()
+	misses := 0
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-s.check:
 		}
-		rctx, cancel := context.WithTimeout(ctx, requestTimeout)
+		rctx, cancel := context.WithTimeout(ctx, keepaliveTimeout)
 		_, err := s.cl.post(rctx, s.path(), map[string]any{"janus": "keepalive"})
 		cancel()
-		var ae *apiError
-		if errors.As(err, &ae) && ae.Code == codeSessionNotFound {
-			s.setLost(fmt.Errorf("the server no longer knows session %d (Janus restarted?)", s.id), true)
+		if ctx.Err() != nil {
 			return
 		}
+		var ae *apiError
+		switch {
+		case errors.As(err, &ae) && ae.Code == codeSessionNotFound:
+			s.setLost(fmt.Errorf("the server no longer knows session %d (Janus restarted?)", s.id), true)
+			return
+		case err != nil && ae == nil:
+			if misses++; misses >= 2 {
+				s.setLost(fmt.Errorf("no answer to two keepalives: %w", err), false)
+				return
+			}
+			t.Reset(time.Second)
+		default:
+			misses = 0
+			t.Reset(keepaliveInterval)
+		}
+	}
+}
+
+// checkNow asks the server at once whether the session is alive (a PeerConnection lost touch:
+// the network may be dead).
+func (s *apiSession) checkNow() {
+	select {
+	case s.check <- struct{}{}:
+	default:
 	}
 }
 

@@ -222,6 +222,9 @@ func (s *subscriber) negotiate() error {
 		})
 	})
 	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
+		if st == webrtc.PeerConnectionStateDisconnected {
+			s.sess.checkNow()
+		}
 		if st == webrtc.PeerConnectionStateFailed {
 			s.c.tasks.push(func(context.Context, room.Sink) error {
 				s.c.subscriptionFailed(s, errors.New("ICE/DTLS connection failed"))
