@@ -33,7 +33,7 @@ func TestVideoRoomRecordsEachPublisher(t *testing.T) {
 
 		rec := newRecording(t, j.url)
 		conn, err := Dial(context.Background(), j.url, Options{
-			Options: room.Options{Identity: room.Identity{Name: recName}},
+			Options: room.Options{Identity: room.Identity{Name: recName}, Events: rec.add},
 			Room:    vrRoom, Plugin: VideoRoom, RTC: testRTC(ns),
 		})
 		if err != nil {
@@ -86,6 +86,11 @@ func TestVideoRoomRecordsEachPublisher(t *testing.T) {
 			t.Fatal(err)
 		}
 
+		for _, e := range rec.snapshot() {
+			if e.Type == "error" || e.Type == "reconnecting" {
+				t.Errorf("unexpected event %+v", e)
+			}
+		}
 		s, err := session.Open(rec.Dir())
 		if err != nil {
 			t.Fatal(err)

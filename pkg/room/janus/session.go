@@ -238,10 +238,15 @@ func (s *apiSession) pollLoop(ctx context.Context) {
 				s.setLost(err, false)
 				return
 			}
+			// Ask again at once (a server that died refuses the next connection), then slower.
+			wait := 300 * time.Millisecond
+			if failures == 1 {
+				wait = 10 * time.Millisecond
+			}
 			select {
 			case <-ctx.Done():
 				return
-			case <-time.After(300 * time.Millisecond):
+			case <-time.After(wait):
 			}
 			continue
 		}
