@@ -545,7 +545,7 @@ func TestVideoRoomSurvivesADeadNetwork(t *testing.T) {
 		lost := rec.wait("reconnecting", 1, func(e capture.Event) bool { return e.Type == "reconnecting" })
 		t.Logf("lost after %v: %s", lost.Time.Sub(down).Round(time.Millisecond), lost.Cause)
 		time.Sleep(time.Second) // attempts fail while the network is dead
-		up := time.Now() // the recorder cannot be back before this; LinkUp returns once carrier is up
+		up := time.Now()        // the recorder cannot be back before this; LinkUp returns once carrier is up
 		if ns.LinkUp() != nil {
 			t.FailNow()
 		}

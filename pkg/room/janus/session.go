@@ -167,7 +167,7 @@ type apiSession struct {
 	why    error
 	gone   bool // the server said it no longer has the session
 
-	check  chan struct{} // asks the keepalive loop to ask the server now
+	check chan struct{} // asks the keepalive loop to ask the server now
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
