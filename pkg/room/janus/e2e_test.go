@@ -227,6 +227,9 @@ func TestAudioBridgeRecordsTheMix(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if c := asConn(conn); c.plugin != AudioBridge || !c.room.str {
+			t.Errorf("joined %s room %+v, want AudioBridge's room as a string id (its string_ids)", c.plugin, c.room)
+		}
 		stop := runConn(t, conn, rec)
 		rec.speakerJoined(MixName, 1)
 		if err := conn.Announce(context.Background(), "recording"); !errors.Is(err, room.ErrNoMessages) {
@@ -504,7 +507,7 @@ func TestDialWaitsForASpeaker(t *testing.T) {
 		defer rc.Close()
 		took := time.Since(begin)
 		at := <-joined
-		if c := rc.(*conn); c.plugin != AudioBridge {
+		if c := asConn(rc); c.plugin != AudioBridge {
 			t.Errorf("plugin %q, want %q: the speaker is in AudioBridge's room %s", c.plugin, AudioBridge, bothRoom)
 		}
 		if late := time.Since(at); took < time.Second || late > pollEvery+time.Second {
@@ -598,3 +601,5 @@ func TestVideoRoomSurvivesADeadNetwork(t *testing.T) {
 		}
 	})
 }
+
+func asConn(c room.Conn) *conn { return c.(*conn) }

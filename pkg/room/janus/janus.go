@@ -210,6 +210,11 @@ func (c *conn) findRoom(ctx context.Context, sess *apiSession) (uint64, error) {
 	if len(handles) == 0 {
 		return 0, attachErr
 	}
+	// The room's id as each plugin takes it: a plugin with string_ids wants digits as a string.
+	ids := map[string]jid{}
+	for p := range handles {
+		ids[p] = c.room
+	}
 	deadline := time.Now().Add(c.opts.Wait)
 	for {
 		var withRoom, withSpeaker []string
@@ -218,10 +223,11 @@ func (c *conn) findRoom(ctx context.Context, sess *apiSession) (uint64, error) {
 			if !ok {
 				continue
 			}
-			exists, speakers, err := c.probe(ctx, sess, p, h)
+			id, exists, speakers, err := c.probe(ctx, sess, p, h, ids[p])
 			if err != nil {
 				return 0, err
 			}
+			ids[p] = id
 			if exists {
 				withRoom = append(withRoom, p)
 			}
@@ -246,7 +252,7 @@ func (c *conn) findRoom(ctx context.Context, sess *apiSession) (uint64, error) {
 				waitHint(c.opts.Wait, "pass --wait to wait for it to open"))
 		}
 		if chosen != "" {
-			c.plugin = chosen
+			c.plugin, c.room = chosen, ids[chosen]
 			for p, h := range handles {
 				if p != chosen {
 					rctx, cancel := context.WithTimeout(ctx, requestTimeout)
@@ -274,34 +280,34 @@ func waitHint(wait time.Duration, hint string) string {
 }
 
 // probe asks a plugin whether it has the room and whether anyone speaks in it (a VideoRoom
-// publisher, any AudioBridge participant).
-func (c *conn) probe(ctx context.Context, sess *apiSession, plugin string, h uint64) (exists, speakers bool, err error) {
+// publisher, any AudioBridge participant). It returns the room's id in the form the plugin takes.
+func (c *conn) probe(ctx context.Context, sess *apiSession, plugin string, h uint64, id jid) (_ jid, exists, speakers bool, err error) {
 	rctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
-	ev, _, err := sess.request(rctx, h, map[string]any{"request": "exists", "room": c.room}, nil)
+	ev, _, err := sess.request(rctx, h, map[string]any{"request": "exists", "room": id}, nil)
 	var pe *pluginError
-	if errors.As(err, &pe) && (pe.Code == vrInvalidElement || pe.Code == abInvalidElement) && !c.room.str {
-		// The plugin uses string ids (string_ids = true): ask again with the room as a string.
-		c.room = stringID(c.room.s)
-		ev, _, err = sess.request(rctx, h, map[string]any{"request": "exists", "room": c.room}, nil)
+	if errors.As(err, &pe) && (pe.Code == vrInvalidElement || pe.Code == abInvalidElement) && !id.str {
+		// The plugin uses string ids (string_ids = true): ask again with the digits as a string.
+		id = stringID(id.s)
+		ev, _, err = sess.request(rctx, h, map[string]any{"request": "exists", "room": id}, nil)
 	}
 	if err != nil {
-		return false, false, fmt.Errorf("%s: asking %s for room %s: %w", c.rawURL, plugin, c.room, err)
+		return id, false, false, fmt.Errorf("%s: asking %s for room %s: %w", c.rawURL, plugin, id, err)
 	}
 	if ev.Exists == nil || !*ev.Exists {
-		return false, false, nil
+		return id, false, false, nil
 	}
-	ev, _, err = sess.request(rctx, h, map[string]any{"request": "listparticipants", "room": c.room}, nil)
+	ev, _, err = sess.request(rctx, h, map[string]any{"request": "listparticipants", "room": id}, nil)
 	if err != nil {
 		// The list is not ours to see (a private room): let the join tell.
-		return true, true, nil
+		return id, true, true, nil
 	}
 	for _, p := range ev.Participants {
 		if plugin == AudioBridge || p.Publisher {
-			return true, true, nil
+			return id, true, true, nil
 		}
 	}
-	return true, false, nil
+	return id, true, false, nil
 }
 
 // join joins the room on handle (Dial, and again after a reconnect) and returns the answer.
