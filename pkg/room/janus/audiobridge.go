@@ -120,8 +120,12 @@ func (c *conn) onAudioBridge(sink room.Sink, ev *pluginEvent) error {
 		person, _ := c.roster.up(p.ID.String(), p.Display)
 		sink.Join(capture.Participant{Identity: person.identity, Name: person.name})
 	}
+	if ev.Leaving == stringID("ok") {
+		// The recorder never leaves by request (Close destroys the session): it was kicked.
+		return fmt.Errorf("janus: room %s: %w (the recorder was removed from it)", c.room, room.ErrRoomClosed)
+	}
 	for _, id := range []jid{ev.Leaving, ev.Kicked} {
-		if id.IsZero() || (id.str && id.s == "ok") {
+		if id.IsZero() || id == stringID("ok") {
 			continue
 		}
 		if id == self {

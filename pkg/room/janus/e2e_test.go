@@ -447,7 +447,8 @@ func TestDialErrorsAgainstJanus(t *testing.T) {
 	netns.Run(t, func(t *testing.T, ns *netns.NS) {
 		j := startJanus(t, ns)
 		rtcOpts := testRTC(ns)
-		newSpeaker(t, ns, j.url, VideoRoom, pinRoom, "Pat", 440).publish()
+		pat := newSpeaker(t, ns, j.url, VideoRoom, pinRoom, "Pat", 440)
+		pat.publish()
 		for _, c := range []struct {
 			name   string
 			url    string
@@ -482,6 +483,32 @@ func TestDialErrorsAgainstJanus(t *testing.T) {
 				}
 			})
 		}
+		t.Run("a kicked recorder stops with ErrRoomClosed", func(t *testing.T) {
+			conn, err := Dial(context.Background(), j.url, Options{Room: pinRoom, PIN: roomPIN, RTC: rtcOpts})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			rec := newRecording(t, j.url)
+			errc := make(chan error, 1)
+			go func() { errc <- conn.Run(context.Background(), rec) }()
+			rec.speakerJoined("Pat", 1)
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			kick := map[string]any{"request": "kick", "room": parseRoomID(pinRoom), "id": asConn(conn).selfID}
+			if _, _, err := pat.sess.request(ctx, pat.handle, kick, nil); err != nil {
+				t.Fatalf("kick: %v", err)
+			}
+			select {
+			case err := <-errc:
+				if !errors.Is(err, room.ErrRoomClosed) {
+					t.Errorf("Run: %v, want room.ErrRoomClosed", err)
+				}
+				t.Logf("Run: %v", err)
+			case <-time.After(3 * time.Second):
+				t.Error("Run did not end within 3 s of the kick")
+			}
+		})
 	})
 }
 

@@ -57,8 +57,12 @@ func (c *conn) onVideoRoom(sink room.Sink, ev *pluginEvent) error {
 			c.publisherUp(sink, &ev.Publishers[i])
 		}
 	}
+	if ev.Leaving == stringID("ok") {
+		// The recorder never leaves by request (Close destroys the session): it was kicked.
+		return fmt.Errorf("janus: room %s: %w (the recorder was removed from it)", c.room, room.ErrRoomClosed)
+	}
 	for _, id := range []jid{ev.Unpublished, ev.Leaving, ev.Kicked} {
-		if id.IsZero() || (id.str && id.s == "ok") {
+		if id.IsZero() || id == stringID("ok") {
 			continue
 		}
 		if id == self {
