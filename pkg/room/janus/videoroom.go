@@ -182,11 +182,12 @@ func (s *subscriber) negotiate() error {
 	roomID, priv := s.c.room, s.c.privID
 	s.c.mu.Unlock()
 
-	want := map[string]any{"feed": s.feed}
+	body := map[string]any{"request": "join", "ptype": "subscriber", "room": roomID}
 	if s.mid != "" {
-		want["mid"] = s.mid
+		body["streams"] = []any{map[string]any{"feed": s.feed, "mid": s.mid}}
+	} else {
+		body["feed"] = s.feed // a VideoRoom before multistream (0.x): the whole feed
 	}
-	body := map[string]any{"request": "join", "ptype": "subscriber", "room": roomID, "streams": []any{want}}
 	if priv != 0 {
 		body["private_id"] = priv
 	}
