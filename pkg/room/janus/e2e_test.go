@@ -387,6 +387,22 @@ func TestVideoRoomSurvivesJanusRestart(t *testing.T) {
 		time.Sleep(300 * time.Millisecond)
 		on2 := alice.say(600 * time.Millisecond)
 		time.Sleep(800 * time.Millisecond)
+		// The session lost on the dead network was destroyed once it was back: one recorder in the room.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ev, _, err := alice.sess.request(ctx, alice.handle, map[string]any{"request": "listparticipants", "room": parseRoomID(vrRoom)}, nil)
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		recorders := 0
+		for _, p := range ev.Participants {
+			if p.Display == recName {
+				recorders++
+			}
+		}
+		if recorders != 1 {
+			t.Errorf("the room lists the recorder %d times after the rejoin: %+v", recorders, ev.Participants)
+		}
 		if err := stop(); err != nil {
 			t.Errorf("Run: %v", err)
 		}
@@ -584,6 +600,22 @@ func TestVideoRoomSurvivesADeadNetwork(t *testing.T) {
 		time.Sleep(300 * time.Millisecond)
 		on2 := alice.say(600 * time.Millisecond)
 		time.Sleep(800 * time.Millisecond)
+		// The session lost on the dead network was destroyed once it was back: one recorder in the room.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ev, _, err := alice.sess.request(ctx, alice.handle, map[string]any{"request": "listparticipants", "room": parseRoomID(vrRoom)}, nil)
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		recorders := 0
+		for _, p := range ev.Participants {
+			if p.Display == recName {
+				recorders++
+			}
+		}
+		if recorders != 1 {
+			t.Errorf("the room lists the recorder %d times after the rejoin: %+v", recorders, ev.Participants)
+		}
 		if err := stop(); err != nil {
 			t.Errorf("Run: %v", err)
 		}

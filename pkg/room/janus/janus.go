@@ -499,7 +499,7 @@ func (c *conn) connect(ctx context.Context) (*pluginEvent, error) {
 	c.sess, c.handle = sess, handle
 	c.gen++
 	c.mu.Unlock()
-	old.close(rctx, true) // a lost session is not destroyed: the server no longer has it
+	old.close(rctx, true) // a session lost on a dead network leaves the room; one the server forgot is not asked
 	initial, err := c.join(rctx, sess, handle)
 	if err != nil {
 		// Keep sess as the current one so Run does not wait on a lost session's channels; the
