@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -158,8 +157,7 @@ func (j *janusServer) start() {
 	}
 	cmd := j.ns.ClientCommand(context.Background(), "janus", "-C", filepath.Join(j.dir, "janus.jcfg"), "-F", j.dir)
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	if err := netns.StartTied(cmd); err != nil {
 		logf.Close()
 		j.t.Fatalf("start janus: %v", err)
 	}
