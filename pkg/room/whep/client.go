@@ -1,0 +1,257 @@
+// Package whep records rooms served over WHEP, the WebRTC-HTTP Egress Protocol
+// (draft-ietf-wish-whep-02, built on RFC 9725 WHIP's HTTP rules), and serves them: Dial is the
+// recorder's WHEP player, Server an endpoint that serves local audio tracks to every viewer (the
+// embedded demo room and the tests' server; no third-party WHEP server installs here).
+//
+// WHEP carries media only: no participant list and no messages. A speaker's identity is the msid
+// stream id of its track. One session carries one audio track (draft §4.6.2); spacecast's server
+// advertises more with the audio-tracks link (AudioTracksRel) and Dial then offers as many.
+package whep
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/pion/webrtc/v3"
+
+	"github.com/spacecast/spacecast/pkg/capture"
+	"github.com/spacecast/spacecast/pkg/room"
+	"github.com/spacecast/spacecast/pkg/room/rtc"
+)
+
+// maxSDP bounds the SDP bodies read from the network.
+const maxSDP = 64 << 10
+
+// Options configures Dial.
+type Options struct {
+	room.Options
+	// BearerToken, when set, goes in an Authorization header on every request (§4.9.1).
+	BearerToken string
+	RTC         rtc.Options
+	// Tracks is how many recvonly audio m-lines the offer carries. 0 offers one, as WHEP allows,
+	// and as many as the endpoint advertises with the audio-tracks link (a second offer).
+	Tracks int
+	// DialTimeout bounds each HTTP request and the media connection's setup (default 10 s).
+	DialTimeout time.Duration
+	// HTTPClient sends the requests (default: a client that follows 307/308 redirects, §4.7).
+	HTTPClient *http.Client
+}
+
+// Conn is a WHEP session the recorder plays, and the sessions it opens again after losing one.
+type Conn struct {
+	opts     Options
+	endpoint *url.URL
+	api      *webrtc.API
+	hc       *http.Client
+	tracks   int // audio m-lines to offer
+
+	mu     sync.Mutex
+	sink   room.Sink
+	queue  []func(room.Sink)
+	cur    *attempt
+	byMid  map[string]string
+	known  map[string]bool
+	closed bool
+}
+
+var _ room.Conn = (*Conn)(nil)
+
+// Dial plays the WHEP endpoint at rawURL: it offers recvonly Opus, sets up the media connection and
+// returns once it is up. Errors wrap room.ErrURL (not an http(s) URL, not a WHEP endpoint),
+// room.ErrAuth (401/403), room.ErrNoRoom (404), room.ErrEmptyRoom (409, or no audio in the answer),
+// room.ErrUnreachable (no answer, or no media path). With Wait, a missing or empty stream is
+// retried until Wait has passed.
+func Dial(ctx context.Context, rawURL string, o Options) (*Conn, error) {
+	u, err := ParseURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	if o.DialTimeout <= 0 {
+		o.DialTimeout = 10 * time.Second
+	}
+	if o.ReconnectTimeout <= 0 {
+		o.ReconnectTimeout = 2 * time.Minute
+	}
+	if o.Tracks < 0 || o.Tracks > MaxTracks {
+		return nil, fmt.Errorf("whep: %d tracks: offer between 1 and %d (0 asks the endpoint)", o.Tracks, MaxTracks)
+	}
+	api, err := rtc.NewAPI(o.RTC)
+	if err != nil {
+		return nil, err
+	}
+	hc := o.HTTPClient
+	if hc == nil {
+		hc = &http.Client{}
+	}
+	c := &Conn{opts: o, endpoint: u, api: api, hc: hc, tracks: max(o.Tracks, 1),
+		byMid: map[string]string{}, known: map[string]bool{}}
+	deadline := time.Now().Add(o.Wait)
+	for {
+		a, err := c.connect(ctx)
+		if err == nil {
+			c.mu.Lock()
+			c.cur = a
+			c.mu.Unlock()
+			return c, nil
+		}
+		if !errors.Is(err, room.ErrNoRoom) && !errors.Is(err, room.ErrEmptyRoom) || o.Wait <= 0 {
+			return nil, err
+		}
+		wait := time.Second
+		var ra *retryAfter
+		if errors.As(err, &ra) && ra.after > 0 {
+			wait = ra.after
+		}
+		if time.Now().Add(wait).After(deadline) {
+			return nil, fmt.Errorf("%w (waited --wait %s)", err, o.Wait)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
+// ParseURL checks that rawURL can be a WHEP endpoint: an http or https URL with a host.
+func ParseURL(rawURL string) (*url.URL, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %q: %v (a WHEP endpoint is an http:// or https:// URL)", room.ErrURL, rawURL, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("%w: %q: a WHEP endpoint is an http:// or https:// URL, not %q", room.ErrURL, rawURL, u.Scheme+":")
+	}
+	if u.Host == "" || u.Hostname() == "" {
+		return nil, fmt.Errorf("%w: %q has no host (use http://HOST:PORT/PATH of the WHEP endpoint)", room.ErrURL, rawURL)
+	}
+	if u.User != nil {
+		return nil, fmt.Errorf("%w: %q: put credentials in --token (a bearer token), not in the URL", room.ErrURL, u.Redacted())
+	}
+	u.Fragment = ""
+	return u, nil
+}
+
+// deliver calls f with the sink, or queues it until Run has one.
+func (c *Conn) deliver(f func(room.Sink)) {
+	c.mu.Lock()
+	s := c.sink
+	if s == nil {
+		c.queue = append(c.queue, f)
+	}
+	c.mu.Unlock()
+	if s != nil {
+		f(s)
+	}
+}
+
+// Run delivers the speakers' tracks to sink until ctx ends (nil), the server ends the session
+// (room.ErrRoomClosed), or the media connection stays lost longer than ReconnectTimeout
+// (room.ErrLost). A lost connection is opened again with a new offer; the stretch is marked with
+// sink.BeginGap("reconnecting").
+func (c *Conn) Run(ctx context.Context, sink room.Sink) error {
+	c.mu.Lock()
+	c.sink = sink
+	queue := c.queue
+	c.queue = nil
+	a := c.cur
+	c.mu.Unlock()
+	if a == nil {
+		return fmt.Errorf("whep: Run after Close")
+	}
+	for _, f := range queue {
+		f(sink)
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			a.close(true)
+			return nil
+		case err := <-a.fail:
+			if errors.Is(err, room.ErrRoomClosed) {
+				a.close(false)
+				return err
+			}
+			a.close(true) // the server may still hold the session: free it
+			var nerr error
+			if a, nerr = c.reconnect(ctx, sink, err); nerr != nil || a == nil {
+				return nerr
+			}
+		}
+	}
+}
+
+// reconnect posts new offers with backoff after cause; it returns a nil attempt when ctx ended.
+func (c *Conn) reconnect(ctx context.Context, sink room.Sink, cause error) (*attempt, error) {
+	end := sink.BeginGap("reconnecting")
+	defer end()
+	c.event(capture.Event{Type: "reconnecting", Cause: cause.Error()})
+	start := time.Now()
+	wait := 250 * time.Millisecond
+	for {
+		a, err := c.connect(ctx)
+		if err == nil {
+			c.mu.Lock()
+			closed := c.closed
+			c.cur = a
+			c.mu.Unlock()
+			if closed {
+				a.close(true)
+				return nil, nil
+			}
+			c.event(capture.Event{Type: "reconnected", Duration: time.Since(start).Seconds()})
+			return a, nil
+		}
+		switch {
+		case ctx.Err() != nil:
+			return nil, nil
+		case errors.Is(err, room.ErrAuth):
+			return nil, err
+		case errors.Is(err, room.ErrNoRoom):
+			return nil, fmt.Errorf("%w: while reconnecting, %v", room.ErrRoomClosed, err)
+		}
+		var ra *retryAfter
+		if errors.As(err, &ra) && ra.after > wait {
+			wait = ra.after
+		}
+		if time.Since(start)+wait > c.opts.ReconnectTimeout {
+			return nil, fmt.Errorf("%w (tried for %s, --reconnect-timeout): %v", room.ErrLost, c.opts.ReconnectTimeout, err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, nil
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 5*time.Second)
+	}
+}
+
+func (c *Conn) event(e capture.Event) {
+	if c.opts.Events != nil {
+		c.opts.Events(e)
+	}
+}
+
+// Announce returns room.ErrNoMessages: WHEP carries media only, so nobody in the room can be told
+// that a recording started.
+func (c *Conn) Announce(ctx context.Context, text string) error {
+	return fmt.Errorf("whep: %w: WHEP carries no messages or participant list, so the room cannot be told it is recorded (get consent another way and use --consent assume)", room.ErrNoMessages)
+}
+
+// Close ends the session (HTTP DELETE, §4.3); the sources handed to the sink end. It is safe to
+// call more than once.
+func (c *Conn) Close() error {
+	c.mu.Lock()
+	a := c.cur
+	c.closed = true
+	c.mu.Unlock()
+	if a != nil {
+		return a.close(true)
+	}
+	return nil
+}
