@@ -181,9 +181,12 @@ func (a *attempt) remoteCandidates() string {
 // watch turns a media connection that failed, or stayed disconnected for 3 s, into a failure.
 func (a *attempt) watch(s webrtc.PeerConnectionState) {
 	switch s {
+	case webrtc.PeerConnectionStateConnected:
+		a.c.endGap()
 	case webrtc.PeerConnectionStateFailed:
 		go a.lost("the media connection failed")
 	case webrtc.PeerConnectionStateDisconnected:
+		a.c.beginGap()
 		go func() {
 			select {
 			case <-time.After(3 * time.Second):

@@ -54,6 +54,7 @@ type Conn struct {
 	sink   room.Sink
 	queue  []func(room.Sink)
 	cur    *attempt
+	gapEnd func() // ends the open "reconnecting" gap
 	byMid  map[string]string
 	known  map[string]bool
 	closed bool
@@ -186,10 +187,31 @@ func (c *Conn) Run(ctx context.Context, sink room.Sink) error {
 	}
 }
 
+// beginGap marks that the recorder hears nothing from now on (the media connection went quiet);
+// endGap closes the mark when media is back or the recording ends.
+func (c *Conn) beginGap() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gapEnd == nil && c.sink != nil && !c.closed {
+		c.gapEnd = c.sink.BeginGap("reconnecting")
+	}
+}
+
+func (c *Conn) endGap() {
+	c.mu.Lock()
+	end := c.gapEnd
+	c.gapEnd = nil
+	c.mu.Unlock()
+	if end != nil {
+		end()
+	}
+}
+
 // reconnect posts new offers with backoff after cause; it returns a nil attempt when ctx ended.
+// The gap began when the connection went quiet (or now) and ends when the new one is up.
 func (c *Conn) reconnect(ctx context.Context, sink room.Sink, cause error) (*attempt, error) {
-	end := sink.BeginGap("reconnecting")
-	defer end()
+	c.beginGap()
+	defer c.endGap()
 	c.event(capture.Event{Type: "reconnecting", Cause: cause.Error()})
 	start := time.Now()
 	wait := 250 * time.Millisecond
