@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -284,6 +285,33 @@ func TestSpeakerErrors(t *testing.T) {
 			t.Errorf("participants after a refused join: %+v", ps)
 		}
 
+		// A server that takes the connection and never answers: the join gives up after the
+		// timeout, saying so.
+		ln, err := net.Listen("tcp4", ns.ServerIP+":0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				defer c.Close() // held open, unanswered, until the test ends
+			}
+		}()
+		began = time.Now()
+		_, err = start(t, Options{URL: "ws://" + ln.Addr().String(), Token: good, WAV: wav, Command: inClient, Timeout: 3 * time.Second})
+		took = time.Since(began)
+		t.Logf("silent server, after %v: %v", took.Round(time.Millisecond), firstLines(fmt.Sprint(err), 3))
+		if err == nil || !strings.Contains(err.Error(), ln.Addr().String()) {
+			t.Errorf("a silent server: %v; want an error naming %s", err, ln.Addr())
+		}
+		if took > 12*time.Second {
+			t.Errorf("a silent server held the start for %v with a 3 s timeout", took)
+		}
+
 		// Not a WAV: refused before any browser starts, naming the file.
 		notWAV := filepath.Join(t.TempDir(), "speech.mp3")
 		if err := os.WriteFile(notWAV, []byte("ID3\x04\x00\x00\x00\x00\x00\x00"), 0o644); err != nil {
@@ -299,4 +327,27 @@ func TestSpeakerErrors(t *testing.T) {
 func firstLines(s string, n int) string {
 	lines := strings.SplitN(s, "\n", n+1)
 	return strings.Join(lines[:min(n, len(lines))], "\n")
+}
+
+// TestSpeakerLoopback: the loopback variant (livekit-server on 127.0.0.1 with loopback
+// candidates, Chromium with --allow-loopback-in-peer-connection), as the pion-based LiveKit tests
+// run. Still inside a namespace of its own, so Chromium sees no interface of the machine.
+func TestSpeakerLoopback(t *testing.T) {
+	netns.Run(t, func(t *testing.T, ns *netns.NS) {
+		srv := lkserver.Start(t, lkserver.Config{})
+		s := Speaker(t, Options{URL: srv.URL, Token: joinToken(t, "lo", "carol"), WAV: toneFile(t, 440, 0.5)})
+		pub := s.Published()
+		waitServer(t, srv.HTTPURL, "lo", "carol publishes over loopback", func(ps map[string]participant) bool {
+			return publishes(ps, "carol", pub.TrackSID, false)
+		})
+		// RTP keeps flowing: the sender's count grows.
+		time.Sleep(200 * time.Millisecond)
+		st, err := s.Stats()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.PacketsSent <= pub.PacketsSent {
+			t.Errorf("packets sent: %d at publish, %d 200 ms later", pub.PacketsSent, st.PacketsSent)
+		}
+	})
 }
