@@ -233,6 +233,14 @@ func (s *Server) answer(offer string, wanted int) (*serverSession, string, error
 		sess.senders = append(sess.senders, snd)
 		go drainRTCP(snd)
 	}
+	// The m-lines left without a track answer inactive (pion would say sendonly and send nothing).
+	for _, tr := range pc.GetTransceivers() {
+		if tr.Sender() == nil {
+			if err := tr.Stop(); err != nil {
+				return fail("whep: %v", err)
+			}
+		}
+	}
 	ans, err := pc.CreateAnswer(nil)
 	if err != nil {
 		return fail("no answer to this offer (does it offer Opus?): %v", err)
