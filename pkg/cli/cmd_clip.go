@@ -116,6 +116,7 @@ func runClip(cmd *cobra.Command, o *clipOptions, g *globalOptions, input string)
 	if err := checkOutputDir(o.output); err != nil {
 		return inputErr(fmt.Errorf("clip: %w", err))
 	}
+	warnUnfinalized(g, input)
 	prog := newProgress(g, "clip")
 	res, err := studio.Clip(cmd.Context(), opts, prog)
 	prog.Finish()

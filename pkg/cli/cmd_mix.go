@@ -134,6 +134,7 @@ func runMix(cmd *cobra.Command, o *mixOptions, g *globalOptions, args []string) 
 	if err := checkOutputDir(o.output); err != nil {
 		return inputErr(fmt.Errorf("mix: %w", err))
 	}
+	warnUnfinalized(g, args...)
 	prog := newProgress(g, "mix")
 	res, err := studio.Mix(cmd.Context(), opts, prog)
 	prog.Finish()

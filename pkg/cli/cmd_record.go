@@ -2,8 +2,10 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math"
 	"net/url"
@@ -292,7 +294,7 @@ loop:
 		summary.Error = failure.Error()
 	}
 	if g.json {
-		writeJSON(g.stdout, summary)
+		writeJSONLine(g.stdout, summary)
 	} else if !g.quiet {
 		fmt.Fprintf(g.stdout, "recorded %s into %s (%s): %d track(s)\n", st.Elapsed.Truncate(time.Second), out, reason, len(st.Tracks))
 		for _, t := range st.Tracks {
@@ -385,7 +387,7 @@ func (p *eventPrinter) print(e capture.Event) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.g.json {
-		writeJSON(p.g.stdout, e)
+		writeJSONLine(p.g.stdout, e)
 		return
 	}
 	if p.g.quiet {
@@ -494,4 +496,12 @@ func diskBytes(dir string) int64 {
 		return nil
 	})
 	return n
+}
+
+// writeJSONLine writes v as one line of JSON: record's output is a stream of events.
+func writeJSONLine(w io.Writer, v any) {
+	b, err := json.Marshal(v)
+	if err == nil {
+		w.Write(append(b, '\n'))
+	}
 }

@@ -76,6 +76,7 @@ func runTrim(cmd *cobra.Command, o *trimOptions, g *globalOptions, input string)
 	if err := checkOutputDir(o.output); err != nil {
 		return inputErr(fmt.Errorf("trim: %w", err))
 	}
+	warnUnfinalized(g, input)
 	prog := newProgress(g, "trim")
 	res, err := studio.Trim(cmd.Context(), opts, prog)
 	prog.Finish()

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spacecast/spacecast/pkg/codec"
 	"github.com/spacecast/spacecast/pkg/edit"
+	"github.com/spacecast/spacecast/pkg/session"
 	"github.com/spacecast/spacecast/pkg/studio"
 )
 
@@ -27,4 +28,19 @@ func studioErr(command string, err error) error {
 		return &exitError{code: ExitUsage, err: wrapped}
 	}
 	return wrapped
+}
+
+// warnUnfinalized tells the user, on stderr, that a session input was not finalized: it is still
+// being recorded, or its recorder died. The command works on what is on disk.
+func warnUnfinalized(g *globalOptions, inputs ...string) {
+	for _, in := range inputs {
+		if !session.IsSession(in) {
+			continue
+		}
+		s, err := session.Open(in)
+		if err != nil || s.Manifest.Finalized {
+			continue
+		}
+		fmt.Fprintf(g.stderr, "note: %s was not finalized (still recording, or its recorder died: 'spacecast recover %s' finishes it); using what is on disk\n", in, in)
+	}
 }
