@@ -2,18 +2,15 @@ package livekit_test
 
 import (
 	"context"
-	"fmt"
 	"math"
-	"net"
-	"net/http"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/spacecast/spacecast/internal/testutil"
+	"github.com/spacecast/spacecast/internal/testutil/lkserver"
+	"github.com/spacecast/spacecast/internal/testutil/netns"
 	"github.com/spacecast/spacecast/internal/testutil/rtptone"
 	"github.com/spacecast/spacecast/pkg/capture"
 	"github.com/spacecast/spacecast/pkg/room"
@@ -22,93 +19,13 @@ import (
 	"github.com/spacecast/spacecast/pkg/session"
 )
 
-const (
-	apiKey    = "devkey"
-	apiSecret = "spacecast-test-secret-0123456789abcdef"
-)
+var apiKey, apiSecret string
 
-// startLoopbackServer runs livekit-server on 127.0.0.1 with loopback candidates.
+// startLoopbackServer runs a real livekit-server on 127.0.0.1 (inside the test's namespace).
 func startLoopbackServer(t *testing.T) string {
-	t.Helper()
-	bin := os.Getenv("LIVEKIT_SERVER")
-	if bin == "" {
-		if p, err := exec.LookPath("livekit-server"); err == nil {
-			bin = p
-		} else if home, err := os.UserHomeDir(); err == nil {
-			bin = filepath.Join(home, "go", "bin", "server")
-		}
-	}
-	if _, err := os.Stat(bin); err != nil {
-		testutil.Require(t, "livekit-server (go install github.com/livekit/livekit-server/cmd/server@v1.13.5)")
-	}
-	port := freePort(t, "tcp")
-	udp := freePort(t, "udp")
-	cfg := fmt.Sprintf(`port: %d
-bind_addresses: [127.0.0.1]
-keys:
-  %s: %s
-rtc:
-  udp_port: %d
-  tcp_port: 0
-  use_external_ip: false
-  enable_loopback_candidate: true
-  node_ip: 127.0.0.1
-  interfaces:
-    includes: [lo]
-logging:
-  level: warn
-`, port, apiKey, apiSecret, udp)
-	dir := t.TempDir()
-	path := filepath.Join(dir, "livekit.yaml")
-	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	log, _ := os.Create(filepath.Join(dir, "server.log"))
-	cmd := exec.Command(bin, "--config", path, "--node-ip", "127.0.0.1")
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		if t.Failed() {
-			b, _ := os.ReadFile(log.Name())
-			if len(b) > 4000 {
-				b = b[len(b)-4000:]
-			}
-			t.Logf("livekit-server log tail:\n%s", b)
-		}
-	})
-	url := fmt.Sprintf("http://127.0.0.1:%d", port)
-	for i := 0; ; i++ {
-		if resp, err := http.Get(url); err == nil {
-			resp.Body.Close()
-			break
-		}
-		if i > 100 {
-			t.Fatal("livekit-server did not start")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return fmt.Sprintf("ws://127.0.0.1:%d", port)
-}
-
-func freePort(t *testing.T, network string) int {
-	if network == "udp" {
-		c, err := net.ListenPacket("udp4", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		return c.LocalAddr().(*net.UDPAddr).Port
-	}
-	l, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	srv := lkserver.Start(t, lkserver.Config{BindIP: "127.0.0.1"})
+	apiKey, apiSecret = srv.APIKey, srv.APISecret
+	return srv.URL
 }
 
 func speaker(t *testing.T, ctx context.Context, url, roomName, identity string) *livekit.Speaker {
@@ -128,6 +45,10 @@ func speaker(t *testing.T, ctx context.Context, url, roomName, identity string) 
 // TestRecordTwoSpeakers records two pion speakers through a real LiveKit server and judges the
 // tracks with opusdec: the right tone in each file, at the right time on the session clock.
 func TestRecordTwoSpeakers(t *testing.T) {
+	netns.Run(t, testRecordTwoSpeakers)
+}
+
+func testRecordTwoSpeakers(t *testing.T, _ *netns.NS) {
 	url := startLoopbackServer(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
