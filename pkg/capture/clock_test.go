@@ -29,7 +29,7 @@ func TestPlacerFollowsSenderReportsUnderSkew(t *testing.T) {
 		real := float64(i) * 0.020 / (1 + ppm/1e6) // when the packet's audio was captured, in real seconds
 		ts := uint64(i) * 960
 		arrival := session.Ticks(time.Duration((real + 0.030) * float64(time.Second))) // 30 ms network delay
-		if i%250 == 0 { // a sender report every 5 s
+		if i%250 == 0 {                                                                // a sender report every 5 s
 			sr := &rtcp.SenderReport{NTPTime: ntpOf(real), RTPTime: uint32(ts)}
 			p.senderReport(sr)
 			off := arrival - ntpTicks(sr.NTPTime)
