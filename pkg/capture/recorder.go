@@ -39,6 +39,9 @@ type Options struct {
 	OnEvent func(Event)
 	// Now is the clock (tests); default time.Now.
 	Now func() time.Time
+
+	// manual leaves pumping to the caller (benchmarks drive a simulated clock).
+	manual bool
 }
 
 // Recorder writes a session folder as a room runs: one Ogg Opus file per speaker with the packets
@@ -194,7 +197,11 @@ func Create(opts Options) (*Recorder, error) {
 		r.mixFile.Close()
 		return nil, err
 	}
-	go r.loop()
+	if opts.manual {
+		close(r.done)
+	} else {
+		go r.loop()
+	}
 	return r, nil
 }
 
@@ -402,14 +409,17 @@ func (r *Recorder) readRTP(t *track, src Source) {
 		if pkt.Unmarshal(buf[:n]) != nil || (src.PayloadType != 0 && pkt.PayloadType != src.PayloadType) || len(pkt.Payload) == 0 {
 			continue
 		}
-		arrival := r.now()
-		t.pmu.Lock()
-		s := t.streamLocked(pkt.SSRC, r.opts.Latency)
-		s.jb.Push(&pkt, arrival)
-		t.pmu.Unlock()
+		r.push(t, &pkt, r.now())
 	}
 	t.pmu.Lock()
 	t.ended = true
+	t.pmu.Unlock()
+}
+
+// push hands one packet to its stream's jitter buffer.
+func (r *Recorder) push(t *track, pkt *rtp.Packet, arrival time.Time) {
+	t.pmu.Lock()
+	t.streamLocked(pkt.SSRC, r.opts.Latency).jb.Push(pkt, arrival)
 	t.pmu.Unlock()
 }
 
