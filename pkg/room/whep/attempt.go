@@ -250,7 +250,9 @@ func (a *attempt) onTrack(tr *webrtc.TrackRemote, rc *webrtc.RTPReceiver) {
 	}
 	src := rtc.Source(identity, mid, tr, rc)
 	read := src.ReadRTCP
+	var drain sync.Once
 	src.ReadRTCP = func(b []byte) (int, error) {
+		drain.Do(func() { dropQueuedRTCP(rc) })
 		n, err := read(b)
 		if err == nil && hasBye(b[:n]) {
 			select {
@@ -261,6 +263,24 @@ func (a *attempt) onTrack(tr *webrtc.TrackRemote, rc *webrtc.RTPReceiver) {
 		return n, err
 	}
 	a.c.deliver(func(s room.Sink) { s.AddTrack(src) })
+}
+
+// dropQueuedRTCP drops the RTCP that queued before the recorder read the track: it describes no media
+// yet (pion's sender reports carry a made-up RTP time until a stream's first packet), and a report
+// read seconds late would tell the recorder's clock the wrong story. The next one comes within a
+// few seconds (RFC 3550 §6.2).
+func dropQueuedRTCP(rc *webrtc.RTPReceiver) {
+	// A deadline already passed reads nothing at all: give the queue 10 ms.
+	if rc.SetReadDeadline(time.Now().Add(10*time.Millisecond)) != nil {
+		return
+	}
+	buf := make([]byte, 1500)
+	for range 1000 {
+		if _, _, err := rc.Read(buf); err != nil {
+			break
+		}
+	}
+	rc.SetReadDeadline(time.Time{})
 }
 
 // hasBye reports whether a compound RTCP packet holds a BYE.

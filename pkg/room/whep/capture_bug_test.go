@@ -1,0 +1,102 @@
+package whep
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+
+	"github.com/spacecast/spacecast/pkg/capture"
+	"github.com/spacecast/spacecast/pkg/codec/opus"
+	"github.com/spacecast/spacecast/pkg/session"
+)
+
+func ntpTime(t time.Time) uint64 {
+	return uint64(t.Unix()+2208988800)<<32 | uint64(t.Nanosecond())<<32/1e9
+}
+
+// feed is a capture.Source fed from channels.
+func feed(id string) (capture.Source, chan<- []byte, chan<- []byte) {
+	rtpc, rtcpc := make(chan []byte, 1000), make(chan []byte, 100)
+	read := func(c chan []byte) func([]byte) (int, error) {
+		return func(b []byte) (int, error) {
+			p, ok := <-c
+			if !ok {
+				return 0, io.EOF
+			}
+			return copy(b, p), nil
+		}
+	}
+	return capture.Source{Participant: id, ID: id, Channels: 1, PayloadType: 111, ReadRTP: read(rtpc), ReadRTCP: read(rtcpc)}, rtpc, rtcpc
+}
+
+// TestCaptureStaleReports reproduces a capture bug the WHEP adapter works around (dropQueuedRTCP):
+// sender reports that queued before a late speaker's track was read arrive seconds old, and the
+// first of them resets the recorder-wide NTP offset (capture.observeNTP takes an offset more than
+// 2 s above the minimum as a restarted server), so every other speaker's packets are placed up to
+// seconds late until a fresh report arrives: their timelines jump. Gated while the bug is open:
+// SPACECAST_KNOWN_BUGS=1 go test ./pkg/room/whep -run CaptureStale
+func TestCaptureStaleReports(t *testing.T) {
+	if os.Getenv("SPACECAST_KNOWN_BUGS") == "" {
+		t.Skip("known capture bug (stale sender reports reset the NTP offset): set SPACECAST_KNOWN_BUGS=1 to run")
+	}
+	pkt, err := opus.SilencePacket()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "s")
+	rec, err := capture.Create(capture.Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, artp, artcp := feed("a")
+	b, brtp, brtcp := feed("b")
+	rec.AddTrack(a)
+	start := time.Now()
+	tsA, tsB := uint32(1000), uint32(900000)
+	for i := 0; i < 300; i++ { // 6 s of 20 ms packets, a from 0 s, b from 3 s
+		at := start.Add(time.Duration(i) * 20 * time.Millisecond)
+		time.Sleep(time.Until(at))
+		p, _ := (&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 111, SequenceNumber: uint16(i), Timestamp: tsA + uint32(i)*960}, Payload: pkt}).Marshal()
+		artp <- p
+		if i%50 == 10 { // a fresh, true report for a every second
+			sr, _ := (&rtcp.SenderReport{SSRC: 0, NTPTime: ntpTime(at), RTPTime: tsA + uint32(i)*960}).Marshal()
+			artcp <- sr
+		}
+		if i == 150 { // b starts: its reader finds the reports queued since the session began
+			for k := 3; k >= 1; k-- {
+				sr, _ := (&rtcp.SenderReport{SSRC: 0, NTPTime: ntpTime(at.Add(-time.Duration(k) * time.Second)), RTPTime: 923864645}).Marshal()
+				brtcp <- sr
+			}
+			rec.AddTrack(b)
+		}
+		if i >= 150 {
+			p, _ := (&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 111, SequenceNumber: uint16(i), Timestamp: tsB + uint32(i)*960}, Payload: pkt}).Marshal()
+			brtp <- p
+		}
+	}
+	close(artp)
+	close(artcp)
+	close(brtp)
+	close(brtcp)
+	time.Sleep(500 * time.Millisecond)
+	if err := rec.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := session.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tr := range s.Manifest.Tracks {
+		for i := 1; i < len(tr.Timeline); i++ {
+			x, y := tr.Timeline[i-1], tr.Timeline[i]
+			if jump := session.Duration((y.SessionTicks - x.SessionTicks) - (y.MediaSample - x.MediaSample)); jump < -25*time.Millisecond || jump > 25*time.Millisecond {
+				t.Errorf("%s's timeline jumps %v at %.2f s though its packets came on time: %+v", tr.Participant, jump, session.Duration(y.SessionTicks).Seconds(), tr.Timeline)
+			}
+		}
+	}
+}
