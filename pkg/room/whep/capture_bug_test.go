@@ -100,3 +100,51 @@ func TestCaptureStaleReports(t *testing.T) {
 		}
 	}
 }
+
+// TestCaptureLateFirstPacket reproduces a second capture limitation the WHEP adapter meets when a
+// track is delivered a little after its first packet arrived (pion calls OnTrack on the first
+// packet; Run may start later): the first packet's arrival time sets the track's first anchor, and
+// the packets after it, placed right, stay within the 20 ms tolerance of that late anchor, so the
+// whole file stays up to 20 ms late. Gated like TestCaptureStaleReports.
+func TestCaptureLateFirstPacket(t *testing.T) {
+	if os.Getenv("SPACECAST_KNOWN_BUGS") == "" {
+		t.Skip("known capture limitation (a first packet read late sets the anchor): set SPACECAST_KNOWN_BUGS=1 to run")
+	}
+	pkt, err := opus.SilencePacket()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "s")
+	rec, err := capture.Create(capture.Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, artp, artcp := feed("a")
+	time.Sleep(100 * time.Millisecond)
+	start := time.Now()
+	for i := 0; i < 100; i++ {
+		at := start.Add(time.Duration(i) * 20 * time.Millisecond)
+		time.Sleep(time.Until(at))
+		p, _ := (&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 111, SequenceNumber: uint16(i), Timestamp: uint32(i) * 960}, Payload: pkt}).Marshal()
+		artp <- p
+		if i == 0 {
+			time.Sleep(15 * time.Millisecond) // the track reaches the recorder 15 ms after its first packet
+			rec.AddTrack(a)
+		}
+	}
+	close(artp)
+	close(artcp)
+	time.Sleep(300 * time.Millisecond)
+	if err := rec.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := session.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := s.Manifest.Tracks[0]
+	first := session.Duration(tr.SessionTicks(48000) - 48000 - capture.PreSkip) // where packet 0 plays, by the timeline at 1 s
+	if d := first - start.Sub(rec.Start()); d > 5*time.Millisecond || d < -5*time.Millisecond {
+		t.Errorf("packet 0 (sent %v) plays at %v by the timeline one second later: %v off", start.Sub(rec.Start()), first, d)
+	}
+}
