@@ -83,6 +83,7 @@ func match(a, b []float32, centre, maxLag int) (lag int, corr float64) {
 // stint's speech lies in its speaker's file at the session time it was sent (within 22 ms), the
 // speaker who left is silent while away, and every speaker is heard in the live mix.
 func TestRecordDemoRoom(t *testing.T) {
+	t.Parallel()
 	testutil.Require(t, "ffmpeg")
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
@@ -257,6 +258,62 @@ func TestRecordDemoRoom(t *testing.T) {
 		t.Logf("%s in the mix: correlation %.3f", sp.Identity, heard[sp.Identity])
 		if heard[sp.Identity] < 0.9 {
 			t.Errorf("%s is not heard in the mix (best correlation %.3f)", sp.Identity, heard[sp.Identity])
+		}
+	}
+}
+
+// TestBundledRoom plays the session embedded in the binary (what `spacecast demo` uses), shortened
+// to 4 s, into a recorder: every speaker is heard and the room ends by itself.
+func TestBundledRoom(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	r, err := demo.StartRoom(ctx, demo.RoomOptions{Length: 4 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	conn, err := whep.Dial(ctx, r.URL(), whep.Options{RTC: rtc.Options{Loopback: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	rec, err := capture.Create(capture.Options{Dir: filepath.Join(t.TempDir(), "s")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.Run(ctx, rec); !errors.Is(err, room.ErrRoomClosed) {
+		t.Fatalf("Run: %v, want room.ErrRoomClosed", err)
+	}
+	if err := rec.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Err(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := session.Open(rec.Dir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Manifest.Tracks) != 3 || len(r.Plays()) != len(r.Script()) {
+		t.Errorf("%d tracks, %d of %d stints played", len(s.Manifest.Tracks), len(r.Plays()), len(r.Script()))
+	}
+	for _, tr := range s.Manifest.Tracks {
+		if tr.Samples < 4800 {
+			t.Errorf("%s: %d samples", tr.Participant, tr.Samples)
+		}
+	}
+}
+
+// TestRoomStaysLocal: the demo room refuses to listen beyond loopback.
+func TestRoomStaysLocal(t *testing.T) {
+	t.Parallel()
+	for _, addr := range []string{"0.0.0.0:0", ":0", "192.0.2.1:8080", "nonsense"} {
+		if r, err := demo.StartRoom(context.Background(), demo.RoomOptions{Addr: addr}); err == nil {
+			r.Close()
+			t.Errorf("listened on %q", addr)
+		} else {
+			t.Logf("%s: %v", addr, err)
 		}
 	}
 }
