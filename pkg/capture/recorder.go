@@ -458,10 +458,12 @@ func (r *Recorder) readRTCP(t *track, src Source) {
 }
 
 // observeNTP keeps the smallest arrival-minus-NTP offset seen: the report that travelled fastest.
+// A report that arrives late (queued before its track was read, a slow path) only ever has a
+// larger offset and changes nothing, so one outlier cannot move every speaker.
 func (r *Recorder) observeNTP(off int64) {
 	for {
 		cur := r.ntpOffset.Load()
-		if r.haveNTP.Load() && cur <= off && cur-off > -maxReportSkew {
+		if r.haveNTP.Load() && cur <= off {
 			return
 		}
 		if r.ntpOffset.CompareAndSwap(cur, off) {

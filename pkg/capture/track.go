@@ -15,6 +15,9 @@ import (
 // pre-skip) where it belongs, so those 80 ms are dropped deliberately, not shifted.
 const PreSkip = 3840
 
+// settleSamples is how long after a track's start its first anchor may still move earlier.
+const settleSamples = 48000
+
 // TrackWriter writes one track's Opus packets, as received, to an Ogg Opus file, and keeps the
 // track's timeline: anchors from the file's media samples to the session clock (docs/session-format.md).
 //
@@ -99,6 +102,13 @@ func (t *TrackWriter) WritePacket(pkt []byte, sessionTicks int64) error {
 			}
 			media = t.raw - PreSkip
 			at = t.sessionTicks(media)
+		}
+		// While the first second is written, the first placements are still settling (a first
+		// packet read late, an arrival estimate that improves): a packet that belongs earlier moves
+		// the whole start earlier instead of waiting to exceed the tolerance.
+		if d := sessionTicks - at; d < 0 && len(t.anchors) == 1 && media < settleSamples {
+			t.anchors[0].SessionTicks += d
+			at += d
 		}
 		if d := sessionTicks - at; d > t.tolerance || d < -t.tolerance {
 			if last := &t.anchors[len(t.anchors)-1]; last.MediaSample == media {

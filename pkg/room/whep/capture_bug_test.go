@@ -2,7 +2,6 @@ package whep
 
 import (
 	"io"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -34,16 +33,12 @@ func feed(id string) (capture.Source, chan<- []byte, chan<- []byte) {
 	return capture.Source{Participant: id, ID: id, Channels: 1, PayloadType: 111, ReadRTP: read(rtpc), ReadRTCP: read(rtcpc)}, rtpc, rtcpc
 }
 
-// TestCaptureStaleReports reproduces a capture bug the WHEP adapter works around (dropQueuedRTCP):
-// sender reports that queued before a late speaker's track was read arrive seconds old, and the
-// first of them resets the recorder-wide NTP offset (capture.observeNTP takes an offset more than
-// 2 s above the minimum as a restarted server), so every other speaker's packets are placed up to
-// seconds late until a fresh report arrives: their timelines jump. Gated while the bug is open:
-// SPACECAST_KNOWN_BUGS=1 go test ./pkg/room/whep -run CaptureStale
+// TestCaptureStaleReports guards a fixed capture bug the WHEP adapter also works around
+// (dropQueuedRTCP): sender reports that queued before a late speaker's track was read arrive
+// seconds old; the first of them used to reset the recorder-wide NTP offset, so every other
+// speaker's packets were placed seconds late until a fresh report arrived. The offset is now the
+// minimum over all reports.
 func TestCaptureStaleReports(t *testing.T) {
-	if os.Getenv("SPACECAST_KNOWN_BUGS") == "" {
-		t.Skip("known capture bug (stale sender reports reset the NTP offset): set SPACECAST_KNOWN_BUGS=1 to run")
-	}
 	pkt, err := opus.SilencePacket()
 	if err != nil {
 		t.Fatal(err)
@@ -101,15 +96,12 @@ func TestCaptureStaleReports(t *testing.T) {
 	}
 }
 
-// TestCaptureLateFirstPacket reproduces a second capture limitation the WHEP adapter meets when a
-// track is delivered a little after its first packet arrived (pion calls OnTrack on the first
-// packet; Run may start later): the first packet's arrival time sets the track's first anchor, and
-// the packets after it, placed right, stay within the 20 ms tolerance of that late anchor, so the
-// whole file stays up to 20 ms late. Gated like TestCaptureStaleReports.
+// TestCaptureLateFirstPacket guards a fixed capture limitation the WHEP adapter met when a track
+// is delivered a little after its first packet arrived (pion calls OnTrack on the first packet; Run
+// may start later): the first packet's arrival time set the track's first anchor, and the packets
+// after it, placed right, stayed within the 20 ms tolerance of that late anchor, so the whole file
+// stayed up to 20 ms late. During its first second a track's start now moves earlier.
 func TestCaptureLateFirstPacket(t *testing.T) {
-	if os.Getenv("SPACECAST_KNOWN_BUGS") == "" {
-		t.Skip("known capture limitation (a first packet read late sets the anchor): set SPACECAST_KNOWN_BUGS=1 to run")
-	}
 	pkt, err := opus.SilencePacket()
 	if err != nil {
 		t.Fatal(err)
