@@ -8,8 +8,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spacecast/spacecast/internal/testutil"
+	"github.com/spacecast/spacecast/pkg/session"
 )
 
 // These tests hold the studio's promises, judged by decoders spacecast does not contain.
@@ -245,9 +247,34 @@ func TestMixLevelsSpeakers(t *testing.T) {
 	}
 }
 
+// TestDemo runs the README's first command (a shorter room): the embedded live room is recorded
+// over real WebRTC on loopback, then mixed, clipped, trimmed and inspected. The recording holds the
+// room's three speakers, the late joiner starting late, and a live mix as long as the session.
 func TestDemo(t *testing.T) {
 	dir := t.TempDir()
-	out := mustRun(t, "demo", "-o", dir)
+	out := mustRun(t, "demo", "-o", dir, "--length", "30s")
+	s, err := session.Open(filepath.Join(dir, "session"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := s.Manifest
+	if !m.Finalized || len(m.Tracks) != 3 || m.Room.Protocol != "whep" {
+		t.Fatalf("recorded session: finalized %v, %d tracks, protocol %q", m.Finalized, len(m.Tracks), m.Room.Protocol)
+	}
+	starts := map[string]float64{}
+	for _, tr := range m.Tracks {
+		starts[tr.Participant] = session.Duration(tr.Timeline[0].SessionTicks).Seconds()
+	}
+	if starts["cyd"] < starts["ada"]+3 || starts["cyd"] < starts["brook"]+3 {
+		t.Errorf("the late joiner does not start late: %v", starts)
+	}
+	if d := session.Duration(m.DurationTicks); d < 29*time.Second || d > 33*time.Second {
+		t.Errorf("a 30 s room recorded as %v", d)
+	}
+	mix := testutil.FFmpegDecode(t, s.Path(m.Mix.File), 48000, 1)
+	if got, want := float64(len(mix))/48000, session.Duration(m.DurationTicks).Seconds(); math.Abs(got-want) > 0.1 {
+		t.Errorf("live mix %.2f s, session %.2f s", got, want)
+	}
 	for _, f := range []string{"episode.mp3", "clip.mp3", "clip-copy.mp3", "episode-trimmed.mp3", "session/manifest.json"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("demo did not make %s: %v\n%s", f, err, out)

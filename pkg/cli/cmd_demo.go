@@ -1,58 +1,69 @@
 package cli
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/spacecast/spacecast"
+	"github.com/spacecast/spacecast/pkg/capture"
+	"github.com/spacecast/spacecast/pkg/demo"
 	"github.com/spacecast/spacecast/pkg/edit"
+	roompkg "github.com/spacecast/spacecast/pkg/room"
+	"github.com/spacecast/spacecast/pkg/room/rtc"
+	"github.com/spacecast/spacecast/pkg/room/whep"
+	"github.com/spacecast/spacecast/pkg/session"
 	"github.com/spacecast/spacecast/pkg/studio"
 )
 
 type demoOptions struct {
 	output string
+	length time.Duration
 }
 
 func newDemoCommand(g *globalOptions) *cobra.Command {
 	o := &demoOptions{}
 	cmd := &cobra.Command{
 		Use:   "demo [-o DIR]",
-		Short: "Run the studio end to end on the bundled demo session",
-		Long: `Demo copies the bundled demo session (three speakers, overlapping turns, one joining late,
-one leaving and coming back) into DIR and runs the studio on it: mix to a levelled,
-loudness-normalised MP3 with chapters, cut an exact clip and a lossless one, trim the start,
-and inspect the result. It prints what it made and the commands to look at it.
+		Short: "Record an embedded live room, then mix, clip, trim and inspect it",
+		Long: `Demo starts a live room inside this process, on 127.0.0.1 only: a WHEP endpoint where three
+synthetic speakers (speech from the bundled demo session) talk at real time as Opus over WebRTC,
+with overlapping turns, one joining late, one leaving and coming back and the host muting for a
+while. It records the room through the same WebRTC path and capture engine as 'spacecast record'
+into DIR/session, then runs the studio on the recording: mix to a levelled, loudness-normalised
+MP3 with chapters, an exact clip and a lossless one, a lossless trim, and inspect. It prints what
+it made and the commands to look at it.
 
-It needs nothing but this binary: no server, no network, no ffmpeg.`,
+It needs nothing but this binary: no server, no root, no network beyond loopback, no ffmpeg.
+The room lasts --length (default 60 s; 0 plays the whole 110 s session).`,
 		Example: `  spacecast demo
-  spacecast demo -o /tmp/spacecast-demo`,
+  spacecast demo -o /tmp/spacecast-demo --length 0`,
 		Args: exactArgs("demo", 0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runDemo(cmd, o, g)
 		},
 	}
 	cmd.Flags().StringVarP(&o.output, "output", "o", "spacecast-demo", "folder to write the demo into")
+	cmd.Flags().DurationVar(&o.length, "length", 60*time.Second, "how long the live room runs (0: the whole session, about 110 s)")
 	return cmd
 }
 
 func runDemo(cmd *cobra.Command, o *demoOptions, g *globalOptions) error {
 	ctx := cmd.Context()
+	if o.length < 0 || (o.length > 0 && o.length < 20*time.Second) {
+		return usageErr("demo: --length %s: give 20s or more (or 0 for the whole session)", o.length)
+	}
 	out := o.output
 	sess := filepath.Join(out, "session")
 	if err := os.RemoveAll(sess); err != nil {
 		return err
-	}
-	sub, err := fs.Sub(spacecast.DemoSession, "testdata/demo/session")
-	if err != nil {
-		return err
-	}
-	if err := os.CopyFS(sess, sub); err != nil {
-		return fmt.Errorf("demo: copy the demo session to %s: %w", sess, err)
 	}
 	w := g.stdout
 	step := func(format string, a ...any) {
@@ -60,7 +71,19 @@ func runDemo(cmd *cobra.Command, o *demoOptions, g *globalOptions) error {
 			fmt.Fprintf(w, format, a...)
 		}
 	}
-	step("demo session copied to %s\n\n", sess)
+	sub, err := fs.Sub(spacecast.DemoSession, "testdata/demo/session")
+	if err != nil {
+		return err
+	}
+	rec, speakers, err := recordDemoRoom(ctx, g, sub, sess, o.length, step)
+	if err != nil {
+		return err
+	}
+	step("0. recorded the live room into %s: %s, %d tracks (%s)\n", sess, rec.Elapsed.Truncate(time.Second), len(rec.Tracks), strings.Join(speakers, ", "))
+	for _, t := range rec.Tracks {
+		step("     %-4s %-8s %5d packets, %d lost\n", t.ID, t.Identity, t.Received, t.Lost)
+	}
+	step("\n")
 
 	prog := newProgress(g, "demo")
 	defer prog.Finish()
@@ -80,7 +103,9 @@ func runDemo(cmd *cobra.Command, o *demoOptions, g *globalOptions) error {
 	}
 
 	clip := filepath.Join(out, "clip.mp3")
-	co := studio.ClipOptions{Input: episode, Output: clip, Start: 40 * time.Second, Duration: 20 * time.Second, Fade: 10 * time.Millisecond}
+	length := secs(mix.DurationSeconds)
+	co := studio.ClipOptions{Input: episode, Output: clip, Start: (length * 2 / 5).Truncate(time.Second),
+		Duration: min(20*time.Second, length/4).Truncate(time.Second), Fade: 10 * time.Millisecond}
 	cr, err := studio.Clip(ctx, co, prog)
 	if err != nil {
 		return studioErr("demo: clip", err)
@@ -110,9 +135,82 @@ func runDemo(cmd *cobra.Command, o *demoOptions, g *globalOptions) error {
 	}
 	prog.Finish()
 	if g.json {
-		return writeJSON(w, map[string]any{"session": sess, "mix": mix, "clip": cr, "clip_copy": copyClip, "trim": tr, "inspect": rep})
+		return writeJSON(w, map[string]any{"session": sess, "recording": rec, "mix": mix, "clip": cr, "clip_copy": copyClip, "trim": tr, "inspect": rep})
 	}
 	step("5. inspected %s: %.3f s, %.1f LUFS, true peak %.1f dBTP, LRA %.1f LU\n\n", episode, rep.DurationSeconds, rep.LoudnessLUFS, rep.TruePeakDBTP, rep.LoudnessRangeLU)
-	step("Look at it:\n  spacecast inspect %s\n  spacecast inspect %s\n  ffplay %s   (or any player)\n", sess, episode, clip)
+	step("Look at it:\n  spacecast inspect %s\n  spacecast inspect %s\n  ffplay %s   (or any player)\n  ffplay %s   (the live mix, as recorded)\n", sess, episode, clip, filepath.Join(sess, "mix.opus"))
 	return nil
+}
+
+// recordDemoRoom starts the embedded room and records it, like 'spacecast record', until the room
+// ends. It returns the recording's stats and the speakers' names.
+func recordDemoRoom(ctx context.Context, g *globalOptions, sess fs.FS, dir string, length time.Duration, step func(string, ...any)) (capture.Stats, []string, error) {
+	room, err := demo.StartRoom(ctx, demo.RoomOptions{Session: sess, Length: length})
+	if err != nil {
+		return capture.Stats{}, nil, fmt.Errorf("demo: start the room: %w", err)
+	}
+	defer room.Close()
+	step("started a live room at %s (WHEP on loopback), %s long; recording it…\n", room.URL(), room.Length().Truncate(time.Second))
+	conn, err := whep.Dial(ctx, room.URL(), whep.Options{RTC: rtc.Options{Loopback: true}})
+	if err != nil {
+		return capture.Stats{}, nil, fmt.Errorf("demo: join the room: %w", err)
+	}
+	defer conn.Close()
+	ev := newEventPrinter(g)
+	quiet := *g
+	quiet.json = false // the room's events are progress here; --json prints the final report only
+	if g.json {
+		quiet.quiet = true
+	}
+	ev.g = &quiet
+	rec, err := capture.Create(capture.Options{Dir: dir, Room: session.Room{Name: "spacecast demo", Protocol: "whep", URL: room.URL()}, OnEvent: ev.print})
+	if err != nil {
+		return capture.Stats{}, nil, fmt.Errorf("demo: %w", err)
+	}
+	var names []string
+	for _, sp := range room.Speakers() {
+		rec.Join(capture.Participant{Identity: sp.Identity, Name: sp.Name})
+		names = append(names, sp.Name)
+	}
+	runErr := make(chan error, 1)
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	go func() { runErr <- conn.Run(runCtx, rec) }()
+	status := newRecordStatus(&quiet, rec, dir)
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	var rerr error
+wait:
+	for {
+		select {
+		case rerr = <-runErr:
+			break wait
+		case <-room.Done():
+			time.Sleep(700 * time.Millisecond) // the last packets through the jitter buffer
+			stop()
+			rerr = <-runErr
+			break wait
+		case <-rec.Failed():
+			stop()
+			<-runErr
+			break wait
+		case <-tick.C:
+			status.draw()
+		}
+	}
+	status.finish()
+	conn.Close()
+	if err := rec.Close(); err != nil {
+		return capture.Stats{}, nil, fmt.Errorf("demo: recording: %w", err)
+	}
+	if ctx.Err() != nil {
+		return capture.Stats{}, nil, ctx.Err()
+	}
+	if rerr != nil && !errors.Is(rerr, roompkg.ErrRoomClosed) {
+		return capture.Stats{}, nil, fmt.Errorf("demo: recording: %w", rerr)
+	}
+	if err := room.Err(); err != nil {
+		return capture.Stats{}, nil, fmt.Errorf("demo: the room: %w", err)
+	}
+	return rec.Stats(), names, nil
 }
