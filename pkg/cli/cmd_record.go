@@ -67,7 +67,7 @@ Protocols (from the URL, or --protocol):
   livekit  ws:// or wss:// URL with --room, and --token or --api-key/--api-secret
            (or LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET)
   janus    the Janus HTTP API URL (…/janus) with --room; AudioBridge or VideoRoom (--janus-plugin)
-  whep     an RFC 9725 WHEP endpoint (http:// or https://), --token as its bearer token
+  whep     a WHEP endpoint (draft-ietf-wish-whep; RFC 9725 is its ingest twin WHIP), --token as its bearer token
 
 It stops, finalizing the session, on --duration, on --stop-when-empty (no speaker for that
 long), when the room closes, or on Ctrl-C/SIGTERM. A lost network is reconnected with backoff;
