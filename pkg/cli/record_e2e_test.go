@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/livekit/protocol/auth"
 
 	"github.com/spacecast/spacecast/internal/testutil"
 	"github.com/spacecast/spacecast/internal/testutil/lkserver"
@@ -131,8 +134,9 @@ func startRecorder(t *testing.T, args ...string) *recorder {
 				rc.events <- e
 			}
 		}
+		err := cmd.Wait() // before events close: stderr is complete when a reader sees the end
 		close(rc.events)
-		rc.done <- cmd.Wait()
+		rc.done <- err
 	}()
 	t.Cleanup(func() { cmd.Process.Kill() })
 	return rc
@@ -142,12 +146,14 @@ func startRecorder(t *testing.T, args ...string) *recorder {
 func (rc *recorder) waitEvent(t *testing.T, typ string, timeout time.Duration) map[string]any {
 	t.Helper()
 	deadline := time.After(timeout)
+	var seen []map[string]any
 	for {
 		select {
 		case e, ok := <-rc.events:
 			if !ok {
-				t.Fatalf("recorder exited before %q; stderr:\n%s", typ, rc.stderr.String())
+				t.Fatalf("recorder exited before %q (events: %v); stderr:\n%s", typ, seen, rc.stderr.String())
 			}
+			seen = append(seen, e)
 			if e["type"] == typ {
 				return e
 			}
@@ -345,4 +351,101 @@ func toneEnergy(x []float32, freq float64) float64 {
 		im += float64(s) * math.Sin(ph)
 	}
 	return 2 * math.Hypot(re, im) / float64(max(1, len(x))) / math.Sqrt2
+}
+
+// TestRecordStops: each way a recording ends on its own — --duration, --stop-when-empty after the
+// last speaker leaves, the room deleted by its admin, SIGTERM — finalizes the session and exits 0.
+func TestRecordStops(t *testing.T) {
+	netns.Run(t, func(t *testing.T, _ *netns.NS) {
+		r := newLiveRoom(t, "stops")
+		finish := func(t *testing.T, rc *recorder, dir, reason string, within time.Duration) {
+			t.Helper()
+			var summary map[string]any
+			deadline := time.After(within)
+		read:
+			for {
+				select {
+				case e, ok := <-rc.events:
+					if !ok {
+						break read
+					}
+					if _, ok := e["session"]; ok {
+						summary = e
+					}
+				case <-deadline:
+					t.Fatalf("still recording after %v; stderr:\n%s", within, rc.stderr.String())
+				}
+			}
+			if err := <-rc.done; err != nil {
+				t.Fatalf("exit: %v; stderr:\n%s", err, rc.stderr.String())
+			}
+			if summary == nil || !strings.Contains(fmt.Sprint(summary["reason"]), reason) {
+				t.Errorf("summary %v, want reason %q", summary, reason)
+			}
+			s, err := session.Open(dir)
+			if err != nil || !s.Manifest.Finalized {
+				t.Fatalf("session %v finalized? %v", err, s != nil && s.Manifest.Finalized)
+			}
+		}
+
+		t.Run("stop-when-empty", func(t *testing.T) {
+			r.speak("fay", rtptone.Tone{Freq: 700, Duration: 4 * time.Second})
+			dir := filepath.Join(t.TempDir(), "s")
+			rc := startRecorder(t, r.recordArgs(dir, "--stop-when-empty", "1500ms", "--wait", "10s")...)
+			rc.waitEvent(t, "speaker-left", 15*time.Second) // fay's tone ends and she leaves
+			left := time.Now()
+			finish(t, rc, dir, "no speaker", 10*time.Second)
+			if d := time.Since(left); d < time.Second || d > 5*time.Second {
+				t.Errorf("stopped %v after the last speaker left, want about 1.5 s", d)
+			}
+		})
+		t.Run("duration", func(t *testing.T) {
+			r.speak("eve", rtptone.Tone{Freq: 600, Duration: 4 * time.Second})
+			dir := filepath.Join(t.TempDir(), "s")
+			start := time.Now()
+			rc := startRecorder(t, r.recordArgs(dir, "--duration", "2s")...)
+			finish(t, rc, dir, "duration", 15*time.Second)
+			if d := time.Since(start); d > 8*time.Second {
+				t.Errorf("--duration 2s took %v", d)
+			}
+		})
+		t.Run("room-deleted", func(t *testing.T) {
+			r.speak("gus", rtptone.Tone{Freq: 800, Duration: 30 * time.Second})
+			dir := filepath.Join(t.TempDir(), "s")
+			rc := startRecorder(t, r.recordArgs(dir)...)
+			rc.waitEvent(t, "speaker-joined", 15*time.Second)
+			deleteRoom(t, r)
+			finish(t, rc, dir, "room closed", 15*time.Second)
+		})
+		t.Run("SIGTERM", func(t *testing.T) {
+			r.speak("hal", rtptone.Tone{Freq: 900, Duration: 30 * time.Second})
+			dir := filepath.Join(t.TempDir(), "s")
+			rc := startRecorder(t, r.recordArgs(dir)...)
+			rc.waitEvent(t, "speaker-joined", 15*time.Second)
+			rc.cmd.Process.Signal(syscall.SIGTERM)
+			finish(t, rc, dir, "interrupted", 15*time.Second)
+		})
+	})
+}
+
+// deleteRoom deletes the room through LiveKit's RoomService, as its admin would.
+func deleteRoom(t *testing.T, r *liveRoom) {
+	t.Helper()
+	g := &auth.VideoGrant{RoomCreate: true}
+	tok, err := auth.NewAccessToken(r.srv.APIKey, r.srv.APISecret).SetVideoGrant(g).SetValidFor(time.Minute).ToJWT()
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := strings.NewReader(fmt.Sprintf(`{"room":%q}`, r.room))
+	req, _ := http.NewRequest(http.MethodPost, strings.Replace(r.srv.URL, "ws://", "http://", 1)+"/twirp/livekit.RoomService/DeleteRoom", body)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("DeleteRoom: HTTP %d", resp.StatusCode)
+	}
 }

@@ -108,6 +108,11 @@ func Dial(ctx context.Context, rawURL string, o Options) (*Conn, error) {
 	c.mu.Lock()
 	c.cur = a
 	c.mu.Unlock()
+	// A track published a moment ago may reach the recorder in an update just after the join
+	// response: give the room a short grace before calling it empty.
+	if grace := time.Now().Add(2 * time.Second); deadline.Before(grace) {
+		deadline = grace
+	}
 	for a.speakers() == 0 {
 		left := time.Until(deadline)
 		if left <= 0 {
