@@ -34,7 +34,7 @@ var (
 )
 
 // spacecastBinary builds the command once for the tests that need a real process (signals, kill -9).
-func spacecastBinary(t *testing.T) string {
+func spacecastBinary(t testing.TB) string {
 	t.Helper()
 	binOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "spacecast-bin-")
