@@ -159,3 +159,63 @@ func dominant(x []float32) float64 {
 	}
 	return best
 }
+
+// TestRecordSkewedSender: a speaker whose audio clock runs 3000 ppm fast (it sends 20 s of audio in
+// 19.94 s of real time) through a real livekit-server. Sender reports pull the track back to real
+// time: the tone's last sample lands where the last packet was sent, within 25 ms, where a file
+// placed by its own samples alone would end 60 ms late.
+// (the last packet's audio ends 20 ms after it was sent).
+func TestRecordSkewedSender(t *testing.T) {
+	netns.Run(t, func(t *testing.T, _ *netns.NS) {
+		url := startLoopbackServer(t)
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		const roomName = "skew"
+		sp := speaker(t, ctx, url, roomName, "skewy")
+		tr, err := sp.Publish(ctx, "mic")
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn, err := livekit.Dial(ctx, url, livekit.Options{Room: roomName, APIKey: apiKey, APISecret: apiSecret,
+			RTC: rtc.Options{Loopback: true}, Options: room.Options{Wait: 10 * time.Second}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sent := make(chan time.Time, 1)
+		go func() {
+			rtptone.Send(ctx, tr, rtptone.Tone{Freq: 440, Duration: 20 * time.Second, SkewPPM: 3000})
+			sent <- time.Now()
+		}()
+		dir := filepath.Join(t.TempDir(), "s")
+		rec, err := capture.Create(capture.Options{Dir: dir, Room: session.Room{Name: roomName, Protocol: "livekit"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		runCtx, stop := context.WithCancel(ctx)
+		runErr := make(chan error, 1)
+		go func() { runErr <- conn.Run(runCtx, rec) }()
+		end := <-sent
+		time.Sleep(time.Second)
+		stop()
+		if err := <-runErr; err != nil {
+			t.Fatal(err)
+		}
+		if err := rec.Close(); err != nil {
+			t.Fatal(err)
+		}
+		s, err := session.Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		trk := s.Manifest.Tracks[0]
+		last := session.Duration(trk.SessionTicks(trk.Samples - 1))
+		want := end.Sub(s.Manifest.StartedAt) + 20*time.Millisecond // the last packet's audio runs 20 ms past its sending
+		t.Logf("%d anchors; tone ends at %v on the session clock, last packet's audio ends at %v", len(trk.Timeline), last, want)
+		if d := last - want; d < -25*time.Millisecond || d > 25*time.Millisecond {
+			t.Errorf("the skewed track ends %v from real time", d)
+		}
+		if len(trk.Timeline) < 2 {
+			t.Errorf("no clock corrections in %d anchors", len(trk.Timeline))
+		}
+	})
+}
