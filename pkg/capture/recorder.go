@@ -793,22 +793,6 @@ func (r *Recorder) Close() error {
 	return nil
 }
 
-// Abort removes the session folder when nothing was recorded (the room could not be joined), so a
-// failed start leaves nothing behind; once audio arrived it finalizes like Close.
-func (r *Recorder) Abort() error {
-	r.mu.Lock()
-	n := len(r.tracks)
-	r.mu.Unlock()
-	if n > 0 {
-		return r.Close()
-	}
-	err := r.Close()
-	if rmErr := os.RemoveAll(r.dir); rmErr != nil {
-		return rmErr
-	}
-	return err
-}
-
 // silencePacket is a 20 ms Opus packet that decodes to silence, for filling DTX and mute in files.
 func silencePacket() ([]byte, error) {
 	pkt, err := opus.SilencePacket()
