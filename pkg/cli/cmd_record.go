@@ -43,10 +43,6 @@ type recordOptions struct {
 	interfaces       []string
 }
 
-// ExitRoom is the exit status when the room could not be joined, or was lost for longer than
-// --reconnect-timeout (what was recorded until then is finalized).
-const ExitRoom = 4
-
 func newRecordCommand(g *globalOptions) *cobra.Command {
 	o := &recordOptions{}
 	cmd := &cobra.Command{

@@ -12,6 +12,7 @@ const (
 	ExitFailure     = 1   // something went wrong while working (I/O, encoding, a tool's own bug)
 	ExitUsage       = 2   // the command line is wrong: unknown flag, bad time or range, missing argument
 	ExitBadInput    = 3   // an input file or session is missing, unreadable, not audio, or does not fit the request
+	ExitRoom        = 4   // record: the room could not be joined, or was lost past --reconnect-timeout
 	ExitInterrupted = 130 // stopped by SIGINT/SIGTERM; outputs were not written
 )
 
@@ -20,6 +21,8 @@ const exitStatusHelp = `EXIT STATUS
   1    failure while working (I/O error, disk full, internal error)
   2    usage error: unknown flag, malformed time or range, wrong number of arguments
   3    bad input: missing, unreadable or corrupt file, not audio, range past the end
+  4    record: the room could not be joined (credentials, server, room, no speaker), or was lost
+       for longer than --reconnect-timeout (what was recorded until then is finalized)
   130  interrupted (Ctrl-C or SIGTERM); no partial output is left behind
 `
 

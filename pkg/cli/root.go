@@ -37,6 +37,11 @@ func NewRootCommand(info BuildInfo, stdout, stderr io.Writer) *cobra.Command {
 		Short: "Record live audio rooms and turn them into podcasts",
 		Long: `spacecast keeps live audio rooms (Twitter Spaces, Clubhouse and their clones) after they end.
 
+Recording (a visible participant: the room sees a REC name and is told):
+  record    join a LiveKit, Janus or WHEP room and capture every speaker losslessly, with a live mix
+  recover   finish a session whose recorder was killed (at most the last 2 s are lost)
+  demo      record an embedded live room on loopback, then mix, clip, trim and inspect it
+
 The studio commands work offline on recordings and ordinary audio files:
   mix       mix speakers (a session folder or audio files) into one levelled, loudness-normalised file
   clip      cut an exact clip (or a lossless frame-accurate one with --copy)
@@ -45,7 +50,9 @@ The studio commands work offline on recordings and ordinary audio files:
 
 Times are typed as seconds (754.5), MM:SS(.mmm), HH:MM:SS(.mmm) or 1h2m3s.
 spacecast does all of its audio work itself; it needs no ffmpeg.`,
-		Example: `  spacecast mix testdata/demo/session -o episode.mp3
+		Example: `  spacecast demo
+  spacecast record wss://example.livekit.cloud --room town-hall --api-key KEY --api-secret SECRET -o town-hall
+  spacecast mix testdata/demo/session -o episode.mp3
   spacecast clip episode.mp3 --start 1:05 --duration 30s -o clip.mp3
   spacecast trim episode.mp3 --cut 0-12.5 -o trimmed.mp3
   spacecast inspect episode.mp3 --json`,
