@@ -15,6 +15,9 @@ import (
 // pre-skip) where it belongs, so those 80 ms are dropped deliberately, not shifted.
 const PreSkip = 3840
 
+// resyncTicks is how far a packet after a pause may land from the timeline before it is re-synced.
+const resyncTicks = 48
+
 // settleSamples is how long after a track's start its first anchor may still move earlier.
 const settleSamples = 48000
 
@@ -29,6 +32,7 @@ type TrackWriter struct {
 	ow        *ogg.OpusWriter
 	anchors   []session.Anchor
 	raw       int64 // samples written, pre-skip included
+	placed    int64 // session tick of the last packet written
 	tolerance int64
 
 	silence        []byte
@@ -81,6 +85,17 @@ func NewTrackWriter(w io.Writer, channels int, opts []TrackOption, oggOpts ...og
 // WritePacket appends pkt, whose first sample plays at sessionTicks. The packet is copied into
 // the writer's page; the caller may reuse it.
 func (t *TrackWriter) WritePacket(pkt []byte, sessionTicks int64) error {
+	return t.write(pkt, sessionTicks, false)
+}
+
+// WriteContiguous is WritePacket for a packet that follows the previous one in the stream (no
+// loss, no pause): it is never separated from it by a silence fill, only by a correction beyond
+// the tolerance.
+func (t *TrackWriter) WriteContiguous(pkt []byte, sessionTicks int64) error {
+	return t.write(pkt, sessionTicks, true)
+}
+
+func (t *TrackWriter) write(pkt []byte, sessionTicks int64, contiguous bool) error {
 	n, err := ogg.PacketSamples(pkt)
 	if err != nil {
 		return fmt.Errorf("capture: %w", err)
@@ -91,14 +106,20 @@ func (t *TrackWriter) WritePacket(pkt []byte, sessionTicks int64) error {
 	} else if media >= 0 {
 		at := t.sessionTicks(media)
 		gap := sessionTicks - at
-		if gap > 0 && gap <= t.maxFill && t.silence != nil {
-			for gap >= t.silenceSamples {
+		// Fill a pause (DTX, mute) with silence packets, to the nearest whole packet: placement
+		// noise of a millisecond must not decide between none and one. Packets that follow each
+		// other in the stream (contiguous) are never pulled apart by a fill.
+		if gap > 0 && gap <= t.maxFill && t.silence != nil && !contiguous {
+			for gap >= t.silenceSamples/2 {
 				if err := t.ow.WritePacket(t.silence); err != nil {
 					return fmt.Errorf("capture: %w", err)
 				}
 				t.raw += t.silenceSamples
 				t.filled += t.silenceSamples
 				gap -= t.silenceSamples
+				if gap < t.silenceSamples/2 {
+					break
+				}
 			}
 			media = t.raw - PreSkip
 			at = t.sessionTicks(media)
@@ -110,7 +131,14 @@ func (t *TrackWriter) WritePacket(pkt []byte, sessionTicks int64) error {
 			t.anchors[0].SessionTicks += d
 			at += d
 		}
-		if d := sessionTicks - at; d > t.tolerance || d < -t.tolerance {
+		// Mid-speech (contiguous packets) the timeline moves only past the tolerance: a correction
+		// there is audible. At a pause or after a loss, where nothing plays, it re-syncs to within
+		// a millisecond, so placement noise never piles up into a mid-speech correction.
+		tol := t.tolerance
+		if !contiguous {
+			tol = min(tol, resyncTicks)
+		}
+		if d := sessionTicks - at; d > tol || d < -tol {
 			if last := &t.anchors[len(t.anchors)-1]; last.MediaSample == media {
 				last.SessionTicks = sessionTicks
 			} else {
@@ -121,9 +149,14 @@ func (t *TrackWriter) WritePacket(pkt []byte, sessionTicks int64) error {
 	if err := t.ow.WritePacket(pkt); err != nil {
 		return fmt.Errorf("capture: %w", err)
 	}
+	t.placed = t.sessionTicks(t.raw - PreSkip)
 	t.raw += int64(n)
 	return nil
 }
+
+// Placed is the session tick where the last packet written plays by the file's timeline: where
+// the live mix must put it so the mix and the file agree.
+func (t *TrackWriter) Placed() int64 { return t.placed }
 
 // sessionTicks places a media sample by the last anchor: packets only move forward, so the last
 // anchor is always the one in force (constant time per packet however long the recording).
