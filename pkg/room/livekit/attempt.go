@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	lkp "github.com/livekit/protocol/livekit"
@@ -17,6 +18,14 @@ import (
 
 // errLost says one connection to the server failed; Run reconnects.
 var errLost = errors.New("connection lost")
+
+// The recorder pings the server every livenessTick, more often than LiveKit asks (5 s), so that a
+// dead network is noticed within quietAfter of the last thing heard, signalling or media, and the
+// reconnecting gap starts there; the connection is only declared lost later (ICE, ping timeout).
+const (
+	livenessTick = 500 * time.Millisecond
+	quietAfter   = 1500 * time.Millisecond
+)
 
 // attempt is one joined connection: the signalling socket and two peer connections (LiveKit
 // sends media on the subscriber connection and takes data on the publisher connection).
@@ -35,6 +44,10 @@ type attempt struct {
 	subCands  []webrtc.ICECandidateInit
 	pubCands  []webrtc.ICECandidateInit
 	published map[string]chan *lkp.TrackInfo // AddTrack requests by client ID (Publisher)
+
+	born  time.Time    // when the attempt began (its monotonic reading times heard)
+	heard atomic.Int64 // when the server was last heard (signalling or media), in nanoseconds since born
+	lost  atomic.Bool  // failWith was called: Run owns the gap from here
 
 	dcOpen   chan struct{}
 	fail     chan error
@@ -55,6 +68,7 @@ func (c *Conn) connect(ctx context.Context) (*attempt, error) {
 		dcOpen:    make(chan struct{}),
 		fail:      make(chan error, 1),
 		closed:    make(chan struct{}),
+		born:      time.Now(),
 	}
 	if err := a.setup(); err != nil {
 		a.close(false)
@@ -122,8 +136,17 @@ func (a *attempt) watch(s webrtc.PeerConnectionState) {
 }
 
 func (a *attempt) failWith(err error) {
-	a.failOnce.Do(func() { a.fail <- err })
+	a.failOnce.Do(func() {
+		a.lost.Store(true)
+		a.fail <- err
+	})
 }
+
+// hear notes that something came from the server; it allocates nothing (it runs per packet).
+func (a *attempt) hear() { a.heard.Store(int64(time.Since(a.born))) }
+
+// quiet is how long nothing has come from the server (monotonic: wall-clock steps do not count).
+func (a *attempt) quiet() time.Duration { return time.Since(a.born) - time.Duration(a.heard.Load()) }
 
 func (a *attempt) negotiatePublisher() error {
 	offer, err := a.pub.CreateOffer(nil)
@@ -136,19 +159,19 @@ func (a *attempt) negotiatePublisher() error {
 	return a.sig.sendSDP(true, offer)
 }
 
-// serve handles the server's messages until the connection fails or closes.
+// serve handles the server's messages until the connection fails or closes. It pings every
+// livenessTick; when nothing at all has come from the server for quietAfter it opens the
+// reconnecting gap (the recorder hears nothing from then on), and closes it again if the server is
+// heard before the connection is declared lost.
 func (a *attempt) serve() {
-	interval := time.Duration(a.join.PingInterval) * time.Second
-	if interval <= 0 {
-		interval = 5 * time.Second
-	}
 	timeout := time.Duration(a.join.PingTimeout) * time.Second
 	if timeout <= 0 {
 		timeout = 15 * time.Second
 	}
-	ping := time.NewTicker(interval)
+	ping := time.NewTicker(livenessTick)
 	defer ping.Stop()
 	last := time.Now()
+	suspect := false
 	for {
 		select {
 		case <-a.closed:
@@ -158,6 +181,14 @@ func (a *attempt) serve() {
 				a.failWith(fmt.Errorf("%w: the server stopped answering", errLost))
 				return
 			}
+			switch q := a.quiet(); {
+			case !suspect && q > quietAfter:
+				suspect = true
+				a.c.beginGap()
+			case suspect && q < quietAfter:
+				suspect = false
+				a.c.endGapFor(a)
+			}
 			now := time.Now().UnixMilli()
 			a.sig.send(&lkp.SignalRequest{Message: &lkp.SignalRequest_Ping{Ping: now}})
 		case res, ok := <-a.sig.in:
@@ -166,6 +197,7 @@ func (a *attempt) serve() {
 				return
 			}
 			last = time.Now()
+			a.hear()
 			if err := a.handle(res); err != nil {
 				a.failWith(err)
 				return
@@ -330,6 +362,21 @@ func (a *attempt) onTrack(tr *webrtc.TrackRemote, rc *webrtc.RTPReceiver) {
 		identity = psid
 	}
 	src := rtc.Source(identity, tsid, tr, rc)
+	readRTP, readRTCP := src.ReadRTP, src.ReadRTCP
+	src.ReadRTP = func(b []byte) (int, error) {
+		n, err := readRTP(b)
+		if err == nil {
+			a.hear()
+		}
+		return n, err
+	}
+	src.ReadRTCP = func(b []byte) (int, error) {
+		n, err := readRTCP(b)
+		if err == nil {
+			a.hear()
+		}
+		return n, err
+	}
 	a.c.deliver(func(s sinkT) { s.AddTrack(src) })
 }
 

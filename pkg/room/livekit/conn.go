@@ -59,6 +59,7 @@ type Conn struct {
 	cur     *attempt
 	changed chan struct{} // pinged when the set of speakers may have changed
 	closed  bool
+	gapEnd  func() // ends the open reconnecting gap; nil when none is open
 }
 
 // Dial joins the room. Without Wait, a room the server does not have (checked when API
@@ -237,6 +238,7 @@ func (c *Conn) Run(ctx context.Context, sink room.Sink) error {
 	c.queue = nil
 	a := c.cur
 	c.mu.Unlock()
+	defer c.endGap() // a gap open when the recording stops ends there
 	for _, f := range queue {
 		f(sink)
 	}
@@ -250,22 +252,28 @@ func (c *Conn) Run(ctx context.Context, sink room.Sink) error {
 			if errors.Is(err, errRoomClosed) {
 				return err
 			}
-			if a, err = c.reconnect(ctx, sink, err); err != nil || a == nil {
+			if a, err = c.reconnect(ctx, err); err != nil || a == nil {
 				return err
 			}
 		}
 	}
 }
 
-// reconnect joins again with backoff after cause; it returns a nil attempt when ctx ended.
-func (c *Conn) reconnect(ctx context.Context, sink room.Sink, cause error) (*attempt, error) {
-	end := sink.BeginGap("reconnecting")
-	defer end()
+// reconnect joins again with backoff after cause; it returns a nil attempt when ctx ended. The
+// reconnecting gap (opened already if the server went quiet before the loss was declared) ends
+// when it returns. Each try is cut off at the reconnect timeout, so giving up comes on time even
+// while a dial hangs on a dead network.
+func (c *Conn) reconnect(ctx context.Context, cause error) (*attempt, error) {
+	c.beginGap()
+	defer c.endGap()
 	c.event(capture.Event{Type: "reconnecting", Cause: cause.Error()})
 	start := time.Now()
+	deadline := start.Add(c.opts.ReconnectTimeout)
 	wait := 250 * time.Millisecond
 	for {
-		a, err := c.connect(ctx)
+		actx, cancel := context.WithDeadline(ctx, deadline)
+		a, err := c.connect(actx)
+		cancel()
 		if err == nil {
 			c.mu.Lock()
 			c.cur = a
@@ -273,18 +281,59 @@ func (c *Conn) reconnect(ctx context.Context, sink room.Sink, cause error) (*att
 			c.event(capture.Event{Type: "reconnected", Duration: time.Since(start).Seconds()})
 			return a, nil
 		}
+		if ctx.Err() != nil {
+			return nil, nil
+		}
 		if errors.Is(err, room.ErrAuth) || errors.Is(err, room.ErrNoRoom) {
 			return nil, err
 		}
-		if time.Since(start)+wait > c.opts.ReconnectTimeout {
+		left := time.Until(deadline)
+		if left <= 0 {
 			return nil, fmt.Errorf("%w (tried for %s, --reconnect-timeout): %v", room.ErrLost, c.opts.ReconnectTimeout, err)
 		}
 		select {
 		case <-ctx.Done():
 			return nil, nil
-		case <-time.After(wait):
+		case <-time.After(min(wait, left)):
 		}
 		wait = min(2*wait, 5*time.Second)
+	}
+}
+
+// beginGap opens the reconnecting gap unless one is open: from now on the recorder hears nothing
+// of the room.
+func (c *Conn) beginGap() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gapEnd == nil && c.sink != nil {
+		c.gapEnd = c.sink.BeginGap("reconnecting")
+	}
+}
+
+// endGap ends the open gap, if any, and records it.
+func (c *Conn) endGap() {
+	c.mu.Lock()
+	end := c.gapEnd
+	c.gapEnd = nil
+	c.mu.Unlock()
+	if end != nil {
+		end()
+	}
+}
+
+// endGapFor ends the gap because attempt a hears the server again, unless a was declared lost
+// meanwhile: then the gap lasts until reconnect is done.
+func (c *Conn) endGapFor(a *attempt) {
+	c.mu.Lock()
+	end := c.gapEnd
+	if a.lost.Load() || c.cur != a {
+		end = nil
+	} else {
+		c.gapEnd = nil
+	}
+	c.mu.Unlock()
+	if end != nil {
+		end()
 	}
 }
 
