@@ -211,16 +211,18 @@ func runRecord(ctx context.Context, o *recordOptions, g *globalOptions, rawURL s
 		return fmt.Errorf("record: %w", err)
 	}
 	ev.print(capture.Event{Type: "joined", Message: out})
-	if o.consent == "announced" {
-		if err := conn.Announce(ctx, "⏺ recording started by spacecast"); err != nil && !errors.Is(err, room.ErrNoMessages) {
-			ev.warn(fmt.Sprintf("could not announce the recording in the room: %v (the recorder is still visible as %q)", err, o.name))
-		}
-	}
 
 	runCtx, stopRun := context.WithCancel(context.Background())
 	defer stopRun()
 	runErr := make(chan error, 1)
 	go func() { runErr <- conn.Run(runCtx, rec) }()
+	// Announce once tracks are being read: the data channel may take seconds to open, and tracks
+	// left unread meanwhile would arrive in one burst.
+	if o.consent == "announced" {
+		if err := conn.Announce(ctx, "⏺ recording started by spacecast"); err != nil && !errors.Is(err, room.ErrNoMessages) {
+			ev.warn(fmt.Sprintf("could not announce the recording in the room: %v (the recorder is still visible as %q)", err, o.name))
+		}
+	}
 
 	status := newRecordStatus(g, rec, out)
 	defer status.finish()
