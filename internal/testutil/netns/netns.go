@@ -134,7 +134,9 @@ func runOutside(t *testing.T) {
 	shown := quote(out.Bytes())
 	switch outcome(out.Bytes(), t.Name()) {
 	case "FAIL":
-		t.Fatalf("%s failed inside its network namespace (%v):\n%s", t.Name(), took, shown)
+		// Server logs printed on failure can bury the test's own messages: repeat them last.
+		t.Fatalf("%s failed inside its network namespace (%v):\n%s\n%s failed; its messages again:\n%s",
+			t.Name(), took, shown, t.Name(), quote(testMessages(out.Bytes())))
 	case "SKIP":
 		t.Skipf("%s was skipped inside its network namespace:\n%s", t.Name(), shown)
 	case "PASS":
@@ -170,6 +172,25 @@ func outcome(out []byte, name string) string {
 		}
 	}
 	return ""
+}
+
+// testMessage is the first line of a t.Log or t.Error message in -test.v output.
+var testMessage = regexp.MustCompile(`^\s+[\w.-]+_test\.go:\d+: `)
+
+// testMessages is the first line of every message the tests logged, each cut to 400 bytes.
+func testMessages(out []byte) []byte {
+	var b bytes.Buffer
+	s := bufio.NewScanner(bytes.NewReader(out))
+	s.Buffer(nil, 1<<20)
+	for s.Scan() {
+		if l := s.Text(); testMessage.MatchString(l) {
+			if len(l) > 400 {
+				l = l[:400] + "…"
+			}
+			b.WriteString(l + "\n")
+		}
+	}
+	return b.Bytes()
 }
 
 // quote marks the child's output so tools that read test output (test2json) do not take its

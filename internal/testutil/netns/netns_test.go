@@ -298,7 +298,7 @@ func TestOutcomes(t *testing.T) {
 		want     []string
 	}{
 		{"", 0, []string{"--- PASS: TestFreshNamespace"}},
-		{"fail", 1, []string{"--- FAIL: TestFreshNamespace", "failed inside its network namespace", "forced failure"}},
+		{"fail", 1, []string{"--- FAIL: TestFreshNamespace", "failed inside its network namespace", "forced failure", "its messages again:"}},
 		{"skip", 0, []string{"--- SKIP: TestFreshNamespace", "skipped inside its network namespace", "forced skip"}},
 	}
 	for _, c := range cases {
@@ -321,6 +321,10 @@ func TestOutcomes(t *testing.T) {
 				if !bytes.Contains(out, []byte(w)) {
 					t.Errorf("output lacks %q", w)
 				}
+			}
+			// A failure's messages are repeated after the child's output (server logs may bury them).
+			if c.force == "fail" && bytes.Count(out, []byte("forced failure")) != 2 {
+				t.Errorf("the inner failure message appears %d times, want 2 (in the output and repeated last)", bytes.Count(out, []byte("forced failure")))
 			}
 			// The inner verdict is quoted, so only the outer one starts a line.
 			if n := bytes.Count(out, []byte("\n--- ")); n != 1 {
