@@ -212,7 +212,7 @@ func TestRecordSkewedSender(t *testing.T) {
 		want := end.Sub(s.Manifest.StartedAt) + 20*time.Millisecond // the last packet's audio runs 20 ms past its sending
 		t.Logf("%d anchors; tone ends at %v on the session clock, last packet's audio ends at %v", len(trk.Timeline), last, want)
 		if d := last - want; d < -25*time.Millisecond || d > 25*time.Millisecond {
-			t.Errorf("the skewed track ends %v from real time", d)
+			t.Errorf("the skewed track ends %v from real time; timeline %+v, gaps %+v, session gaps %+v", d, trk.Timeline, trk.Gaps, s.Manifest.Gaps)
 		}
 		if len(trk.Timeline) < 2 {
 			t.Errorf("no clock corrections in %d anchors", len(trk.Timeline))
