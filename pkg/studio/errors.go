@@ -10,4 +10,8 @@ var (
 	ErrSameFile = errors.New("output is the same file as an input (choose another -o)")
 	// ErrNoSpeakers is returned when every speaker was excluded or no input has audio.
 	ErrNoSpeakers = errors.New("nothing to mix: no speakers left")
+	// ErrBadMeta is returned for a TXXX "spacecast" frame whose JSON is not valid metadata.
+	ErrBadMeta = errors.New("malformed spacecast metadata")
+	// ErrMetaVersion is returned for metadata written by a newer spacecast.
+	ErrMetaVersion = errors.New("spacecast metadata of a newer version")
 )
