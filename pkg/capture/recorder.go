@@ -286,9 +286,17 @@ func (r *Recorder) Leave(identity string) {
 }
 
 // BeginGap marks the start of a stretch where the recorder itself hears nothing (reconnecting,
-// paused); calling the returned function ends it and records it in the manifest.
-func (r *Recorder) BeginGap(cause string) (end func()) {
+// paused); calling the returned function ends it and records it in the manifest. The gap starts
+// at since when that is earlier (the adapter noticed a dead network only after it went quiet), and
+// never before the session.
+func (r *Recorder) BeginGap(cause string, since time.Time) (end func()) {
 	start := r.now()
+	if !since.IsZero() && since.Before(start) {
+		start = since
+	}
+	if start.Before(r.start) {
+		start = r.start
+	}
 	var once sync.Once
 	return func() {
 		once.Do(func() {
@@ -703,6 +711,9 @@ func (r *Recorder) saveLocked() error {
 			dur = t.lastEnd
 		}
 		t.pmu.Unlock()
+	}
+	for _, g := range m.Gaps { // a room-wide gap at the end (a lost server) is part of the session
+		dur = max(dur, g.StartTicks+g.DurationTicks)
 	}
 	m.DurationTicks = dur
 	b, err := m.Marshal()

@@ -77,6 +77,9 @@ func Recover(dir string) (*RecoverReport, error) {
 			m.Mix = nil // nothing usable: `spacecast mix` rebuilds one from the tracks
 		}
 	}
+	for _, g := range m.Gaps { // a room-wide gap written before the crash is part of the session
+		end = max(end, g.StartTicks+g.DurationTicks)
+	}
 	m.DurationTicks = max(end, 0)
 	m.Finalized = true
 	m.EndedAt = m.StartedAt.Add(session.Duration(m.DurationTicks))

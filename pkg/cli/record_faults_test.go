@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"math"
 	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -272,8 +271,7 @@ func reconnectGaps(t *testing.T, m *session.Manifest) []session.Gap {
 			gs = append(gs, g)
 		}
 		if end := g.StartTicks + g.DurationTicks; end > m.DurationTicks {
-			knownBug(t, "duration_ticks leaves out room-wide gaps", "the %s gap ends at %.3f s, the session's duration_ticks is %.3f s",
-				g.Cause, tickSecs(end), tickSecs(m.DurationTicks))
+			t.Errorf("the %s gap ends at %.3f s, after the session's duration_ticks %.3f s", g.Cause, tickSecs(end), tickSecs(m.DurationTicks))
 		}
 	}
 	return gs
@@ -340,10 +338,11 @@ func TestRecordLinkDown(t *testing.T) {
 		t.Logf("link down %.2f–%.2f s; reconnecting gap %.2f–%.2f s (%.2f s); track gaps %+v; ssrcs %v",
 			downAt.Seconds(), upAt.Seconds(), gStart.Seconds(), gEnd.Seconds(), tickSecs(g.DurationTicks), m.Tracks[0].Gaps, m.Tracks[0].SSRCs)
 
-		// The recorder notices the silence within 2 s (quiet for 1.5 s, checked every 0.5 s) and is
-		// back within a few seconds of the link (it retries with backoff).
-		if d := gStart - downAt; d < 0 || d > 2500*time.Millisecond {
-			t.Errorf("the reconnecting gap starts %v after the link went down, want within 2.5 s", d)
+		// The recorder notices the silence within 2 s (quiet for 1.5 s, checked every 0.5 s) and
+		// starts the gap where it last heard the room; it is back within a few seconds of the link
+		// (it retries with backoff).
+		if d := gStart - downAt; d < -100*time.Millisecond || d > 500*time.Millisecond {
+			t.Errorf("the reconnecting gap starts %v after the link went down, want within 0.5 s", d)
 		}
 		if d := gEnd - upAt; d < 0 || d > 3*time.Second {
 			t.Errorf("the reconnecting gap ends %v after the link came back, want within 3 s", d)
@@ -435,8 +434,8 @@ func TestRecordLinkNeverBack(t *testing.T) {
 		gStart, gEnd := session.Duration(g.StartTicks), session.Duration(g.StartTicks+g.DurationTicks)
 		t.Logf("link down at %.2f s; reconnecting gap %.2f–%.2f s; session %.2f s",
 			downAt.Seconds(), gStart.Seconds(), gEnd.Seconds(), tickSecs(m.DurationTicks))
-		if d := gStart - downAt; d < 0 || d > 2500*time.Millisecond {
-			t.Errorf("the reconnecting gap starts %v after the link went down, want within 2.5 s", d)
+		if d := gStart - downAt; d < -100*time.Millisecond || d > 500*time.Millisecond {
+			t.Errorf("the reconnecting gap starts %v after the link went down, want within 0.5 s", d)
 		}
 		if gEnd < sessionAt(m, exited)-time.Second {
 			t.Errorf("the gap ends at %v, the recorder gave up at %v", gEnd, sessionAt(m, exited))
@@ -504,7 +503,7 @@ func TestRecordServerRestart(t *testing.T) {
 		stopAt, backAt := sessionAt(m, stopped), sessionAt(m, restarted)
 		t.Logf("server stopped at %.2f s, ready at %.2f s; reconnecting gap %.2f–%.2f s; track gaps %+v",
 			stopAt.Seconds(), backAt.Seconds(), gStart.Seconds(), gEnd.Seconds(), m.Tracks[0].Gaps)
-		if gStart < stopAt || gStart > stopAt+time.Second || gEnd < backAt || gEnd > sessionAt(m, rejoined)+2*time.Second {
+		if gStart < stopAt-100*time.Millisecond || gStart > stopAt+time.Second || gEnd < backAt || gEnd > sessionAt(m, rejoined)+2*time.Second {
 			t.Errorf("the gap %.2f–%.2f s does not cover the restart %.2f–%.2f s", gStart.Seconds(), gEnd.Seconds(), stopAt.Seconds(), backAt.Seconds())
 		}
 		x := onSessionClock(t, s, m.Tracks[0])
@@ -653,17 +652,6 @@ func TestRecordLossyPath(t *testing.T) {
 				unexplained, tr.Timeline, tr.Gaps)
 		}
 	})
-}
-
-// knownBug reports a failure that comes from a known problem outside this test's reach: an error
-// when SPACECAST_KNOWN_BUGS is set, otherwise a log line naming it.
-func knownBug(t *testing.T, name, format string, args ...any) {
-	t.Helper()
-	if os.Getenv("SPACECAST_KNOWN_BUGS") != "" {
-		t.Errorf("known bug (%s): "+format, append([]any{name}, args...)...)
-		return
-	}
-	t.Logf("known bug (%s), set SPACECAST_KNOWN_BUGS=1 to fail on it: "+format, append([]any{name}, args...)...)
 }
 
 // toneSpan is where freq is on in x: the start of the first and the end of the last 20 ms window

@@ -16,9 +16,9 @@ type Sink interface {
 	Join(p capture.Participant)
 	Leave(identity string)
 	AddTrack(src capture.Source) error
-	// BeginGap marks the start of a stretch the recorder cannot hear (reconnecting); the returned
-	// function ends it.
-	BeginGap(cause string) (end func())
+	// BeginGap marks a stretch the recorder cannot hear (reconnecting), from since (when the room
+	// was last heard; zero for now); the returned function ends it.
+	BeginGap(cause string, since time.Time) (end func())
 }
 
 // Conn is a joined room.

@@ -436,7 +436,7 @@ func (c *conn) onMessage(ctx context.Context, sink room.Sink, m *message) error 
 // reconnect starts over with a new session after the old one was lost, for up to
 // ReconnectTimeout; the time it takes is a gap in the recording.
 func (c *conn) reconnect(ctx context.Context, sink room.Sink, cause error) error {
-	end := sink.BeginGap("reconnecting")
+	end := sink.BeginGap("reconnecting", time.Time{})
 	defer end()
 	c.event(capture.Event{Type: "reconnecting", Cause: fmt.Sprint(cause)})
 	c.teardown()

@@ -145,6 +145,9 @@ func (a *attempt) failWith(err error) {
 // hear notes that something came from the server; it allocates nothing (it runs per packet).
 func (a *attempt) hear() { a.heard.Store(int64(time.Since(a.born))) }
 
+// lastHeard is when the server was last heard.
+func (a *attempt) lastHeard() time.Time { return a.born.Add(time.Duration(a.heard.Load())) }
+
 // quiet is how long nothing has come from the server (monotonic: wall-clock steps do not count).
 func (a *attempt) quiet() time.Duration { return time.Since(a.born) - time.Duration(a.heard.Load()) }
 
@@ -184,7 +187,7 @@ func (a *attempt) serve() {
 			switch q := a.quiet(); {
 			case !suspect && q > quietAfter:
 				suspect = true
-				a.c.beginGap()
+				a.c.beginGap(a.lastHeard())
 			case suspect && q < quietAfter:
 				suspect = false
 				a.c.endGapFor(a)

@@ -252,7 +252,7 @@ func (c *Conn) Run(ctx context.Context, sink room.Sink) error {
 			if errors.Is(err, errRoomClosed) {
 				return err
 			}
-			if a, err = c.reconnect(ctx, err); err != nil || a == nil {
+			if a, err = c.reconnect(ctx, err, a.lastHeard()); err != nil || a == nil {
 				return err
 			}
 		}
@@ -263,8 +263,8 @@ func (c *Conn) Run(ctx context.Context, sink room.Sink) error {
 // reconnecting gap (opened already if the server went quiet before the loss was declared) ends
 // when it returns. Each try is cut off at the reconnect timeout, so giving up comes on time even
 // while a dial hangs on a dead network.
-func (c *Conn) reconnect(ctx context.Context, cause error) (*attempt, error) {
-	c.beginGap()
+func (c *Conn) reconnect(ctx context.Context, cause error, lastHeard time.Time) (*attempt, error) {
+	c.beginGap(lastHeard)
 	defer c.endGap()
 	c.event(capture.Event{Type: "reconnecting", Cause: cause.Error()})
 	start := time.Now()
@@ -300,13 +300,13 @@ func (c *Conn) reconnect(ctx context.Context, cause error) (*attempt, error) {
 	}
 }
 
-// beginGap opens the reconnecting gap unless one is open: from now on the recorder hears nothing
-// of the room.
-func (c *Conn) beginGap() {
+// beginGap opens the reconnecting gap unless one is open: the recorder has heard nothing of the
+// room since lastHeard.
+func (c *Conn) beginGap(lastHeard time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.gapEnd == nil && c.sink != nil {
-		c.gapEnd = c.sink.BeginGap("reconnecting")
+		c.gapEnd = c.sink.BeginGap("reconnecting", lastHeard)
 	}
 }
 

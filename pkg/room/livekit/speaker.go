@@ -107,7 +107,7 @@ func (s *Speaker) Close() { s.a.close(true) }
 
 type nopSink struct{}
 
-func (nopSink) Join(p capturePart)           {}
-func (nopSink) Leave(string)                 {}
-func (nopSink) AddTrack(captureSource) error { return nil }
-func (nopSink) BeginGap(string) (end func()) { return func() {} }
+func (nopSink) Join(p capturePart)                      {}
+func (nopSink) Leave(string)                            {}
+func (nopSink) AddTrack(captureSource) error            { return nil }
+func (nopSink) BeginGap(string, time.Time) (end func()) { return func() {} }

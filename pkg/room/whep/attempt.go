@@ -178,6 +178,10 @@ func (a *attempt) remoteCandidates() string {
 	return strings.Join(out, ", ")
 }
 
+// iceQuiet is how long pion's ICE agent hears nothing before it calls a connection disconnected
+// (its default disconnected timeout; pkg/room/rtc does not change it).
+const iceQuiet = 5 * time.Second
+
 // watch turns a media connection that failed, or stayed disconnected for 3 s, into a failure.
 func (a *attempt) watch(s webrtc.PeerConnectionState) {
 	switch s {
@@ -186,7 +190,9 @@ func (a *attempt) watch(s webrtc.PeerConnectionState) {
 	case webrtc.PeerConnectionStateFailed:
 		go a.lost("the media connection failed")
 	case webrtc.PeerConnectionStateDisconnected:
-		a.c.beginGap()
+		// ICE calls a connection disconnected after iceQuiet without a packet: that is when the
+		// recorder last heard the room.
+		a.c.beginGap(time.Now().Add(-iceQuiet))
 		go func() {
 			select {
 			case <-time.After(3 * time.Second):

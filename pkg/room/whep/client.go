@@ -187,13 +187,13 @@ func (c *Conn) Run(ctx context.Context, sink room.Sink) error {
 	}
 }
 
-// beginGap marks that the recorder hears nothing from now on (the media connection went quiet);
-// endGap closes the mark when media is back or the recording ends.
-func (c *Conn) beginGap() {
+// beginGap marks that the recorder has heard nothing since since (the media connection went
+// quiet); endGap closes the mark when media is back or the recording ends.
+func (c *Conn) beginGap(since time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.gapEnd == nil && c.sink != nil && !c.closed {
-		c.gapEnd = c.sink.BeginGap("reconnecting")
+		c.gapEnd = c.sink.BeginGap("reconnecting", since)
 	}
 }
 
@@ -210,7 +210,7 @@ func (c *Conn) endGap() {
 // reconnect posts new offers with backoff after cause; it returns a nil attempt when ctx ended.
 // The gap began when the connection went quiet (or now) and ends when the new one is up.
 func (c *Conn) reconnect(ctx context.Context, sink room.Sink, cause error) (*attempt, error) {
-	c.beginGap()
+	c.beginGap(time.Time{})
 	defer c.endGap()
 	c.event(capture.Event{Type: "reconnecting", Cause: cause.Error()})
 	start := time.Now()
