@@ -571,10 +571,6 @@ func (r *Recorder) write(t *track, s *stream, out jitter.Out) error {
 	if len(t.ssrcs) == 0 || t.ssrcs[len(t.ssrcs)-1] != s.ssrc {
 		t.ssrcs = appendUnique(t.ssrcs, s.ssrc)
 	}
-	if out.Lost > 0 {
-		t.stats.Lost += uint64(out.Lost)
-		t.lost(at, out, n, r.mix.pos)
-	}
 	write := t.tw.WritePacket
 	if !out.Reset && out.Lost == 0 && out.TSDelta > 0 && out.TSDelta <= int64(n) && t.lastSSRC == s.ssrc {
 		write = t.tw.WriteContiguous
@@ -582,6 +578,10 @@ func (r *Recorder) write(t *track, s *stream, out jitter.Out) error {
 	t.lastSSRC = s.ssrc
 	if err := write(out.Payload, at); err != nil {
 		return fmt.Errorf("track %s (%s): %w", t.id, t.identity, err)
+	}
+	if out.Lost > 0 {
+		t.stats.Lost += uint64(out.Lost)
+		t.lost(t.tw.Placed(), out, n, r.mix.pos)
 	}
 	// The mix takes the packet where the file's timeline put it: placement noise within the
 	// tolerance neither tears nor doubles the mix.
@@ -594,13 +594,15 @@ func (r *Recorder) write(t *track, s *stream, out jitter.Out) error {
 	return nil
 }
 
-// lost records a loss before the packet at tick at and conceals it in the mix: forward error
-// correction from this packet for the last lost frame, concealment for the ones before.
+// lost records a loss right before the packet the file's timeline put at tick at, and conceals
+// it in the mix: forward error correction from this packet for the last lost frame, concealment
+// for the ones before. Each gap is as long as the packets lost, so the gaps add up to the loss; a
+// gap that would overlap the one before (the timeline moved back) continues it instead.
 func (t *track) lost(at int64, out jitter.Out, n int, floor int64) {
 	dur := int64(out.Lost) * int64(n)
 	start := at - dur
-	if k := len(t.gaps) - 1; k >= 0 && t.gaps[k].Cause == "loss" && t.gaps[k].StartTicks+t.gaps[k].DurationTicks >= start-int64(n) {
-		t.gaps[k].DurationTicks = at - t.gaps[k].StartTicks
+	if k := len(t.gaps) - 1; k >= 0 && t.gaps[k].Cause == "loss" && t.gaps[k].StartTicks+t.gaps[k].DurationTicks > start {
+		t.gaps[k].DurationTicks += dur
 	} else {
 		t.gaps = append(t.gaps, session.Gap{StartTicks: start, DurationTicks: dur, Cause: "loss"})
 	}
