@@ -18,10 +18,17 @@ import (
 // for the whole recorder (the smallest arrival-minus-NTP seen over all reports), so one slow
 // report cannot shift one speaker against the others.
 
-// maxReportSkew is how far a sender report may put a packet from its arrival before the report is
-// distrusted (a server restarted, a sender's NTP clock jumped): the stream falls back to arrival
-// time until a report agrees again.
+// maxReportSkew is how far before its arrival a sender report may put a packet (a packet queued
+// or retransmitted arrives late, legitimately) before the report is distrusted (a server
+// restarted, a sender's NTP clock jumped): the stream falls back to arrival time until a report
+// agrees again.
 const maxReportSkew = 2 * session.ClockRate
+
+// maxReportLate is how far after its own arrival a sender report may put a packet. A packet is
+// sent before it arrives, and the NTP offset comes from the fastest report, so a placement later
+// than the arrival is a report that maps RTP to NTP wrongly (seen through a loaded SFU: a second
+// late): the packet is placed by arrival instead.
+const maxReportLate = session.ClockRate / 5
 
 // ntpTicks converts a 32.32 fixed-point NTP timestamp to session clock ticks since the NTP epoch.
 func ntpTicks(ntp uint64) int64 {
@@ -76,7 +83,7 @@ func (p *placer) place(ts uint64, arrivalTicks int64, ntpOffset int64, haveOffse
 		return byArrival
 	}
 	byReport := p.reportNTP + ntpOffset + int64(int32(uint32(ts)-p.reportRTP))
-	if d := byReport - byArrival; d > maxReportSkew || d < -maxReportSkew {
+	if byReport-arrivalTicks > maxReportLate || byReport-byArrival < -maxReportSkew {
 		return byArrival
 	}
 	return byReport

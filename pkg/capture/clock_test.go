@@ -65,3 +65,28 @@ func TestPlacerArrivalIgnoresLatePackets(t *testing.T) {
 		}
 	}
 }
+
+// TestPlacerDistrustsReportsThatPlaceAfterArrival: a report whose RTP-to-NTP mapping is a second
+// off would put packets a second after they arrived, which cannot be: those packets are placed by
+// arrival, and placement by report resumes when a good report comes.
+func TestPlacerDistrustsReportsThatPlaceAfterArrival(t *testing.T) {
+	var p placer
+	const delay = 960 // 20 ms network delay
+	offset := int64(delay) - ntpTicks(ntpOf(0))
+	for i := range 500 {
+		ts := uint64(i) * 960
+		arrival := int64(ts) + delay
+		switch i {
+		case 100: // a good report
+			p.senderReport(&rtcp.SenderReport{NTPTime: ntpOf(float64(ts) / 48000), RTPTime: uint32(ts)})
+		case 200: // a report one second off: it says this timestamp was sent a second later
+			p.senderReport(&rtcp.SenderReport{NTPTime: ntpOf(float64(ts)/48000 + 1), RTPTime: uint32(ts)})
+		case 300: // good again
+			p.senderReport(&rtcp.SenderReport{NTPTime: ntpOf(float64(ts) / 48000), RTPTime: uint32(ts)})
+		}
+		at := p.place(ts, arrival, offset, true)
+		if d := at - arrival; d < -48 || d > 48 {
+			t.Fatalf("packet %d placed %d ticks from its arrival, want within 1 ms", i, d)
+		}
+	}
+}
