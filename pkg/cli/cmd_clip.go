@@ -42,6 +42,10 @@ file, or a session folder (mixed with mix's defaults first).
 is still writing the session (the clip comes from the live mix as far as it is on disk, at most
 about 2 s behind the room).
 
+An MP3 clip carries spacecast's metadata (ID3 TXXX "spacecast") on from its input: the session,
+the speakers mixed into it, the chapters and soundbites that fall inside the clip (moved to the
+clip's time) and the map from the session clock to the clip's time.
+
 Times: seconds (754.5), MM:SS(.mmm), HH:MM:SS(.mmm) or 1h2m3s.`,
 		Example: `  spacecast clip episode.mp3 --start 12:30 --duration 30s -o clip.mp3
   spacecast clip town-hall/ --last 30s -o that.mp3
@@ -128,6 +132,7 @@ func runClip(cmd *cobra.Command, o *clipOptions, g *globalOptions, input string)
 	}
 	_, err = fmt.Fprintf(g.stdout, "wrote %s: %s to %s (%s, %s)\n", res.Output,
 		edit.FormatTime(secs(res.StartSeconds)), edit.FormatTime(secs(res.EndSeconds)), edit.FormatTime(secs(res.DurationSeconds)), res.Mode)
+	printSoundbites(g.stdout, res.Soundbites)
 	return err
 }
 

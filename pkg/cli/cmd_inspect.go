@@ -17,7 +17,8 @@ func newInspectCommand(g *globalOptions) *cobra.Command {
 		Short: "Show duration, format, loudness and true peak of a file, or the speakers of a session",
 		Long: `Inspect decodes INPUT and reports its exact duration (from the LAME tag where present), format,
 bitrate, encoder delay and padding, integrated loudness (LUFS), loudness range (LU), true peak
-(dBTP), sample peak and share of silence. For a session folder it lists the speakers, their
+(dBTP), sample peak and share of silence. For an MP3 that spacecast made, it shows the metadata
+the file carries: session, speakers, soundbites and the map from the session clock. For a session folder it lists the speakers, their
 offsets and talk time, and whether the recording was finalized.
 
 --json prints one object with stable keys, documented in docs/inspect.md.`,
@@ -83,6 +84,23 @@ func runInspect(cmd *cobra.Command, g *globalOptions, input string) error {
 	}
 	for _, c := range r.Chapters {
 		fmt.Fprintf(w, "  chapter     %s  %s\n", edit.FormatTime(secs(c.StartSeconds)), c.Title)
+	}
+	if r.SpacecastError != "" {
+		fmt.Fprintf(w, "  spacecast   metadata unreadable: %s\n", r.SpacecastError)
+	}
+	if m := r.Spacecast; m != nil {
+		if m.Session != nil {
+			fmt.Fprintf(w, "  spacecast   from session %s, room %q, started %s\n", m.Session.ID, m.Session.Room, m.Session.StartedAt.Format("2006-01-02 15:04:05 MST"))
+		}
+		for _, sp := range m.Speakers {
+			fmt.Fprintf(w, "  speaker     %s (%s)\n", sp.Name, sp.Identity)
+		}
+		for _, sb := range m.Soundbites {
+			fmt.Fprintf(w, "  soundbite   %s+%s  %s\n", edit.FormatTime(secs(sb.StartSeconds)), edit.FormatTime(secs(sb.DurationSeconds)), sb.Title)
+		}
+		for _, e := range m.TimeMap {
+			fmt.Fprintf(w, "  source      %s-%s  plays at %s\n", edit.FormatTime(secs(e.OldStartSeconds)), edit.FormatTime(secs(e.OldEndSeconds)), edit.FormatTime(secs(e.NewStartSeconds)))
+		}
 	}
 	return nil
 }

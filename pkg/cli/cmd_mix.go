@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -51,7 +52,12 @@ at or under --true-peak. A mono output is measured as one channel, as ffmpeg's e
 
 The output format follows the extension: .mp3 (LAME, with a LAME/Info tag so every decoder gets
 the exact length, ID3v2 tags and, for several speakers, ID3 chapters: one per stretch led by one
-speaker), .wav (16-bit PCM) or .opus (Ogg Opus).`,
+speaker), .wav (16-bit PCM) or .opus (Ogg Opus).
+
+An MP3 also carries spacecast's own metadata as JSON in an ID3 TXXX frame named "spacecast": the
+session it came from, the speakers heard in it (not those --exclude left out), its chapters, the
+session's soundbites and a map from the session clock to the file's time (--max-silence cuts).
+clip and trim carry it on; 'spacecast inspect' shows it (docs/session-format.md).`,
 		Example: `  spacecast mix testdata/demo/session -o episode.mp3
   spacecast mix host.wav guest.mp3@2.5 -o episode.mp3 --title "Episode 1" --artist "Ada"
   spacecast mix session/ -o episode.opus --exclude brook --max-silence 2s
@@ -159,7 +165,15 @@ func runMix(cmd *cobra.Command, o *mixOptions, g *globalOptions, args []string) 
 	for _, c := range res.Chapters {
 		fmt.Fprintf(w, "  chapter %s  %s\n", edit.FormatTime(secs(c.StartSeconds)), c.Title)
 	}
+	printSoundbites(w, res.Soundbites)
 	return nil
+}
+
+// printSoundbites lists soundbites as the text output of mix, clip and trim shows them.
+func printSoundbites(w io.Writer, sbs []studio.SoundbiteInfo) {
+	for _, s := range sbs {
+		fmt.Fprintf(w, "  soundbite %s+%s  %s\n", edit.FormatTime(secs(s.StartSeconds)), edit.FormatTime(secs(s.DurationSeconds)), s.Title)
+	}
 }
 
 func secs(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }

@@ -30,7 +30,13 @@ join decodes without errors. --exact re-encodes for sample-accurate joins with s
 (--crossfade, 10 ms). Other inputs are always cut exactly.
 
 ID3 chapters (and, for a session, its chapters) move with the cut; a chapter wholly inside a cut
-is dropped. --json prints the old-to-new time map.
+is dropped. Soundbites (a session's, or those a spacecast MP3 carries) move too; one with a cut
+inside it is dropped, not shortened, since podcast apps play it by start and duration. --json
+prints the old-to-new time map.
+
+An MP3 output carries spacecast's metadata (ID3 TXXX "spacecast": session, speakers, chapters,
+soundbites, and the map from the session clock to the file's time, composed with any earlier
+edit), so a trim of a trimmed file still knows where each second was recorded.
 
 Ranges are START-END or START+DURATION, times as seconds, MM:SS(.mmm), HH:MM:SS(.mmm) or 1h2m3s.`,
 		Example: `  spacecast trim episode.mp3 --cut 0-45 -o episode-trimmed.mp3
@@ -91,5 +97,6 @@ func runTrim(cmd *cobra.Command, o *trimOptions, g *globalOptions, input string)
 	for _, m := range res.TimeMap {
 		fmt.Fprintf(w, "  kept %s-%s  now at %s\n", edit.FormatTime(secs(m.OldStartSeconds)), edit.FormatTime(secs(m.OldEndSeconds)), edit.FormatTime(secs(m.NewStartSeconds)))
 	}
+	printSoundbites(w, res.Soundbites)
 	return nil
 }

@@ -130,7 +130,8 @@ func TestClipOtherInputs(t *testing.T) {
 	}
 }
 
-// Trimming a session moves its chapters and soundbites with the cut.
+// Trimming a session moves its chapters and soundbites with the cut; a soundbite with a cut
+// inside it is dropped (podcast apps would play it across the join).
 func TestTrimSessionMovesSoundbites(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "t.mp3")
 	var res struct {
@@ -142,15 +143,23 @@ func TestTrimSessionMovesSoundbites(t *testing.T) {
 			Start float64 `json:"start_seconds"`
 		} `json:"chapters"`
 	}
-	js := mustRun(t, "trim", demoSession, "--cut", "0-10", "--cut", "45-50", "-o", out, "--json")
+	js := mustRun(t, "trim", demoSession, "--cut", "0-10", "--cut", "65-70", "-o", out, "--json")
 	if err := json.Unmarshal([]byte(js), &res); err != nil {
 		t.Fatal(err)
 	}
-	// The demo's soundbite is 40-60 s; 10 s go before it and 5 s of it are cut: it becomes 30-45 s.
-	if len(res.Soundbites) != 1 || math.Abs(res.Soundbites[0].Start-30) > 0.001 || math.Abs(res.Soundbites[0].Duration-15) > 0.001 {
-		t.Errorf("soundbite after the trim: %+v, want 30 s long 15 s", res.Soundbites)
+	// The demo's soundbite is 40-60 s; 10 s go before it: it becomes 30-50 s.
+	if len(res.Soundbites) != 1 || math.Abs(res.Soundbites[0].Start-30) > 0.001 || math.Abs(res.Soundbites[0].Duration-20) > 0.001 {
+		t.Errorf("soundbite after the trim: %+v, want 30 s long 20 s", res.Soundbites)
 	}
 	if len(res.Chapters) == 0 || res.Chapters[0].Start != 0 {
 		t.Errorf("chapters after the trim: %+v", res.Chapters)
+	}
+	js = mustRun(t, "trim", demoSession, "--cut", "0-10", "--cut", "45-50", "-o", out, "--json")
+	res.Soundbites = nil
+	if err := json.Unmarshal([]byte(js), &res); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Soundbites) != 0 {
+		t.Errorf("a cut of 45-50 s inside the 40-60 s soundbite left %+v; want it dropped", res.Soundbites)
 	}
 }

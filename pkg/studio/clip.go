@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/spacecast/spacecast/pkg/audio"
 	"github.com/spacecast/spacecast/pkg/codec"
+	"github.com/spacecast/spacecast/pkg/codec/id3"
 	"github.com/spacecast/spacecast/pkg/codec/mp3"
 	"github.com/spacecast/spacecast/pkg/edit"
 	"github.com/spacecast/spacecast/pkg/ogg"
@@ -42,6 +44,9 @@ type ClipResult struct {
 	DurationSeconds float64 `json:"duration_seconds"`
 	SampleRate      int     `json:"sample_rate"`
 	Channels        int     `json:"channels"`
+	// Chapters and Soundbites are the input's, moved onto the clip (those outside it dropped).
+	Chapters   []ChapterInfo   `json:"chapters,omitempty"`
+	Soundbites []SoundbiteInfo `json:"soundbites,omitempty"`
 }
 
 // Clip cuts [Start, End) out of the input.
@@ -49,9 +54,10 @@ func Clip(ctx context.Context, opts ClipOptions, prog Progress) (*ClipResult, er
 	if prog == nil {
 		prog = NoProgress{}
 	}
+	var base *Meta
 	if opts.Last > 0 {
 		var err error
-		if opts, err = lastRange(opts); err != nil {
+		if opts, base, err = lastRange(opts); err != nil {
 			return nil, err
 		}
 	}
@@ -59,13 +65,16 @@ func Clip(ctx context.Context, opts ClipOptions, prog Progress) (*ClipResult, er
 	if err != nil {
 		return nil, err
 	}
-	kind, input, _, cleanup, err := prepare(ctx, opts.Input, opts.Output, prog)
+	kind, input, mixed, cleanup, err := prepare(ctx, opts.Input, opts.Output, prog)
 	if err != nil {
 		return nil, err
 	}
 	defer cleanup()
+	if base == nil {
+		base = mixed
+	}
 	if opts.Copy {
-		return clipCopy(input, opts, r, kind)
+		return clipCopy(input, opts, r, kind, base)
 	}
 
 	src, err := codec.Open(input)
@@ -92,7 +101,18 @@ func Clip(ctx context.Context, opts ClipOptions, prog Progress) (*ClipResult, er
 	if bitrate == 0 && src.Info.Kind == kind {
 		bitrate = src.Info.BitrateKbps
 	}
-	out, err := codec.Create(opts.Output, f, codec.EncodeOptions{BitrateKbps: snapBitrate(kind, bitrate)})
+	in, err := metaOf(base, opts.Input, input, src.Info.Kind, f.Duration(src.Info.Frames))
+	if err != nil {
+		return nil, err
+	}
+	meta := in.edited(edit.TimeMap{Segments: []edit.Segment{{Old: edit.Range{Start: f.Duration(start), End: f.Duration(end)}}}})
+	var tag *id3.Tag
+	if kind == codec.MP3 {
+		if tag, err = metaTag(meta, nil); err != nil {
+			return nil, err
+		}
+	}
+	out, err := codec.Create(opts.Output, f, codec.EncodeOptions{BitrateKbps: snapBitrate(kind, bitrate), Tag: tag})
 	if err != nil {
 		return nil, err
 	}
@@ -111,31 +131,44 @@ func Clip(ctx context.Context, opts ClipOptions, prog Progress) (*ClipResult, er
 	}
 	return &ClipResult{Output: opts.Output, Mode: "exact", Format: string(kind),
 		StartSeconds: r.Start.Seconds(), EndSeconds: r.End.Seconds(), DurationSeconds: f.Seconds(end - start),
-		SampleRate: f.SampleRate, Channels: f.Channels}, nil
+		SampleRate: f.SampleRate, Channels: f.Channels, Chapters: meta.Chapters, Soundbites: meta.Soundbites}, nil
 }
 
 // lastRange turns --last into a range over a session's live mix (or its full mix when it has none).
-func lastRange(opts ClipOptions) (ClipOptions, error) {
+// Clipping the live mix, it also returns the mix's metadata: the session, everyone with a track
+// (the live mix holds them all), the session's chapters and soundbites.
+func lastRange(opts ClipOptions) (ClipOptions, *Meta, error) {
 	s, err := session.Open(opts.Input)
 	if err != nil {
 		if errors.Is(err, session.ErrNotSession) {
-			return opts, fmt.Errorf("%w: --last clips a session folder (a recording, running or not); for a file use --start and --end", ErrBadInput)
+			return opts, nil, fmt.Errorf("%w: --last clips a session folder (a recording, running or not); for a file use --start and --end", ErrBadInput)
 		}
-		return opts, fmt.Errorf("%w: %w", ErrBadInput, err)
+		return opts, nil, fmt.Errorf("%w: %w", ErrBadInput, err)
 	}
 	end := session.Duration(s.Manifest.DurationTicks)
+	var base *Meta
 	if s.Manifest.Mix != nil {
 		mix := s.Path(s.Manifest.Mix.File)
 		if n, err := liveLength(mix); err == nil && n > 0 {
-			opts.Input, end = mix, time.Duration(n)*time.Second/48000
+			opts.Input, end = mix, time.Duration(n)*time.Second/session.ClockRate
+			speakers, err := sessionSpeakers(s, nil)
+			if err != nil {
+				return opts, nil, err
+			}
+			var who []MetaSpeaker
+			for _, sp := range speakers {
+				who = append(who, MetaSpeaker{Identity: sp.Identity, Name: sp.Name})
+			}
+			f := audio.Format{SampleRate: session.ClockRate, Channels: 1}
+			base = sessionMeta(s, who, chaptersFor(s, nil, nil, f, 0, nil, n), end)
 		}
 	}
 	if end <= 0 {
-		return opts, fmt.Errorf("%w: %s holds no audio yet", ErrBadInput, opts.Input)
+		return opts, nil, fmt.Errorf("%w: %s holds no audio yet", ErrBadInput, opts.Input)
 	}
 	opts.Start = max(0, end-opts.Last)
 	opts.End, opts.Duration = end, 0
-	return opts, nil
+	return opts, base, nil
 }
 
 // liveLength is how many samples of an Ogg Opus file are on whole pages now.
@@ -206,29 +239,36 @@ func abs(x int) int {
 }
 
 // clipCopy cuts an MP3 without re-encoding.
-func clipCopy(input string, opts ClipOptions, r edit.Range, kind codec.Kind) (*ClipResult, error) {
-	res, err := cutMP3(input, opts.Output, kind, []edit.Range{r}, nil)
+func clipCopy(input string, opts ClipOptions, r edit.Range, kind codec.Kind, base *Meta) (*ClipResult, error) {
+	res, err := cutMP3(opts.Input, input, opts.Output, kind, []edit.Range{r}, base)
 	if err != nil {
 		return nil, err
 	}
 	return &ClipResult{Output: opts.Output, Mode: "copy", Format: "mp3",
 		StartSeconds: r.Start.Seconds(), EndSeconds: r.End.Seconds(),
-		DurationSeconds: res.seconds, SampleRate: res.rate, Channels: res.channels}, nil
+		DurationSeconds: res.seconds, SampleRate: res.rate, Channels: res.channels,
+		Chapters: res.meta.Chapters, Soundbites: res.meta.Soundbites}, nil
 }
 
 type cutInfo struct {
 	seconds        float64
 	rate, channels int
-	timeMap        edit.TimeMap
+	// timeMap maps the input's time to the output's, from where the joins really landed.
+	timeMap edit.TimeMap
+	// meta is what the output carries.
+	meta *Meta
 }
 
-// cutMP3 keeps the given ranges of an MP3 without re-encoding, writing atomically.
-func cutMP3(input, output string, kind codec.Kind, keep []edit.Range, prefix []byte) (*cutInfo, error) {
+// cutMP3 keeps the given ranges of an MP3 without re-encoding, writing atomically. The output's
+// ID3 tag carries the input's metadata (base, or what the file carries, see metaOf) moved by the
+// cut; it is made once the cut is done, since the joins land on frame boundaries. name is the
+// input as the user gave it, for messages.
+func cutMP3(name, input, output string, kind codec.Kind, keep []edit.Range, base *Meta) (*cutInfo, error) {
 	if kind != codec.MP3 {
 		return nil, fmt.Errorf("%w: a lossless cut writes MP3; name the output .mp3 (or drop --copy to re-encode)", ErrBadInput)
 	}
 	if k, err := codec.SniffFile(input); err != nil || k != codec.MP3 {
-		return nil, fmt.Errorf("%w: %s: a lossless cut needs MP3 input (WAV clips are lossless without --copy)", ErrBadInput, input)
+		return nil, fmt.Errorf("%w: %s: a lossless cut needs MP3 input (WAV clips are lossless without --copy)", ErrBadInput, name)
 	}
 	in, err := os.Open(input)
 	if err != nil {
@@ -241,23 +281,61 @@ func cutMP3(input, output string, kind codec.Kind, keep []edit.Range, prefix []b
 	}
 	mf, err := mp3.Probe(in, st.Size())
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", ErrBadInput, input, err)
+		return nil, fmt.Errorf("%w: %s: %w", ErrBadInput, name, err)
 	}
 	f := mf.Format()
 	var ranges []mp3.Range
 	for _, k := range keep {
 		s, e := f.Frames(k.Start), f.Frames(k.End)
 		if s >= mf.Samples || e > mf.Samples {
-			return nil, fmt.Errorf("%w: %s is %s long; the range %s reaches past its end", ErrBadInput, input,
+			return nil, fmt.Errorf("%w: %s is %s long; the range %s reaches past its end", ErrBadInput, name,
 				edit.FormatTime(f.Duration(mf.Samples)), k)
 		}
 		ranges = append(ranges, mp3.Range{Start: s, End: e})
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(output), "."+filepath.Base(output)+".part*")
+	meta, err := metaOf(base, name, input, codec.MP3, f.Duration(mf.Samples))
 	if err != nil {
 		return nil, err
 	}
-	res, err := mp3.Cut(tmp, in, mf, ranges, mp3.CutOptions{Prefix: prefix})
+	// The cut goes to a first temporary file; the tag, once the landing is known, and the cut
+	// go to a second, renamed into place.
+	dir, pattern := filepath.Dir(output), "."+filepath.Base(output)+".part*"
+	audioTmp, err := os.CreateTemp(dir, pattern)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { audioTmp.Close(); os.Remove(audioTmp.Name()) }()
+	res, err := mp3.Cut(audioTmp, in, mf, ranges, mp3.CutOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("cut %s: %w", name, err)
+	}
+	ci := &cutInfo{seconds: f.Seconds(res.Samples), rate: f.SampleRate, channels: f.Channels}
+	for _, l := range res.Ranges {
+		if l.Source.Len() > 0 {
+			ci.timeMap.Segments = append(ci.timeMap.Segments, edit.Segment{
+				Old: edit.Range{Start: f.Duration(l.Source.Start), End: f.Duration(l.Source.End)}, New: f.Duration(l.At)})
+		}
+	}
+	ci.meta = meta.edited(ci.timeMap)
+	tag, err := metaTag(ci.meta, nil)
+	if err != nil {
+		return nil, err
+	}
+	prefix, err := tag.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	tmp, err := os.CreateTemp(dir, pattern)
+	if err != nil {
+		return nil, err
+	}
+	_, err = tmp.Write(prefix)
+	if err == nil {
+		_, err = audioTmp.Seek(0, io.SeekStart)
+	}
+	if err == nil {
+		_, err = io.Copy(tmp, audioTmp)
+	}
 	if err == nil {
 		err = tmp.Sync()
 	}
@@ -267,14 +345,41 @@ func cutMP3(input, output string, kind codec.Kind, keep []edit.Range, prefix []b
 	}
 	if err != nil {
 		os.Remove(tmp.Name())
-		return nil, fmt.Errorf("cut %s: %w", input, err)
+		return nil, fmt.Errorf("cut %s: %w", name, err)
 	}
-	return &cutInfo{seconds: f.Seconds(res.Samples), rate: f.SampleRate, channels: f.Channels}, nil
+	return ci, nil
+}
+
+// metaOf is the metadata an edit of a file starts from: base when the input was a session (its
+// mix's) or a live mix; else what the file carries in its TXXX "spacecast" frame; else, for any
+// other file, a map of the file onto itself with the file's ID3 chapters. A malformed frame is an
+// error: carrying on without it would silently drop speakers and soundbites. name is the input as
+// the user gave it, path the file to read.
+func metaOf(base *Meta, name, path string, kind codec.Kind, length time.Duration) (*Meta, error) {
+	if base != nil {
+		return base, nil
+	}
+	if kind == codec.MP3 {
+		m, err := ReadMeta(path)
+		switch {
+		case errors.Is(err, ErrBadMeta) || errors.Is(err, ErrMetaVersion):
+			return nil, fmt.Errorf("%w: %w (make the file again with spacecast, or remove the frame with an ID3 editor)", ErrBadInput, err)
+		case err == nil && m != nil:
+			return m, nil
+		}
+		// Any other tag problem: the file is still audio; carry on as with a file without metadata.
+	}
+	m := &Meta{Version: MetaVersion, TimeMap: mapEntries(identityMap(length))}
+	if kind == codec.MP3 {
+		m.Chapters = readChapters(path)
+	}
+	return m, nil
 }
 
 // prepare checks an edit's output name against its input and flattens a session input to one
-// file (see flatten). It returns the output's kind and the file to edit.
-func prepare(ctx context.Context, input, output string, prog Progress) (codec.Kind, string, []ChapterInfo, func(), error) {
+// file (see flatten). It returns the output's kind, the file to edit and, for a session, the
+// metadata of its mix.
+func prepare(ctx context.Context, input, output string, prog Progress) (codec.Kind, string, *Meta, func(), error) {
 	if err := checkNotSame(input, output); err != nil {
 		return "", "", nil, nil, err
 	}
@@ -282,17 +387,17 @@ func prepare(ctx context.Context, input, output string, prog Progress) (codec.Ki
 	if err != nil {
 		return "", "", nil, nil, err
 	}
-	file, chapters, cleanup, err := flatten(ctx, input, prog)
+	file, meta, cleanup, err := flatten(ctx, input, prog)
 	if err != nil {
 		return "", "", nil, nil, err
 	}
-	return kind, file, chapters, cleanup, nil
+	return kind, file, meta, cleanup, nil
 }
 
 // flatten turns a session input into one audio file (the mix with default settings, in a
-// temporary folder) so clip and trim can work on it, and returns the mix's chapters. Files pass
+// temporary folder) so clip and trim can work on it, and returns the mix's metadata. Files pass
 // through unchanged.
-func flatten(ctx context.Context, input string, prog Progress) (string, []ChapterInfo, func(), error) {
+func flatten(ctx context.Context, input string, prog Progress) (string, *Meta, func(), error) {
 	if !session.IsSession(input) {
 		if st, err := os.Stat(input); err != nil {
 			return "", nil, nil, fmt.Errorf("%w: %w", ErrBadInput, err)
@@ -314,5 +419,5 @@ func flatten(ctx context.Context, input string, prog Progress) (string, []Chapte
 		cleanup()
 		return "", nil, nil, err
 	}
-	return opts.Output, res.Chapters, cleanup, nil
+	return opts.Output, res.meta, cleanup, nil
 }

@@ -42,6 +42,10 @@ type Report struct {
 	Tags     map[string]string `json:"tags,omitempty"`
 	Chapters []ChapterInfo     `json:"chapters,omitempty"`
 	Session  *SessionReport    `json:"session,omitempty"`
+	// Spacecast is the metadata a spacecast MP3 carries (see ReadMeta); SpacecastError says why
+	// a file's TXXX "spacecast" frame could not be read.
+	Spacecast      *Meta  `json:"spacecast,omitempty"`
+	SpacecastError string `json:"spacecast_error,omitempty"`
 }
 
 // SessionReport describes a session folder.
@@ -100,6 +104,9 @@ func Inspect(ctx context.Context, path string, prog Progress) (*Report, error) {
 	r.SilenceShare = m.SilenceShare()
 	if info.Kind == codec.MP3 {
 		r.Tags, r.Chapters = readTags(path)
+		if r.Spacecast, err = ReadMeta(path); err != nil {
+			r.SpacecastError = err.Error()
+		}
 	}
 	return r, nil
 }

@@ -1,9 +1,11 @@
 package studio
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"slices"
@@ -68,12 +70,17 @@ func ReadMeta(path string) (*Meta, error) {
 		return nil, fmt.Errorf("studio: read metadata: %w", err)
 	}
 	defer f.Close()
-	tag, _, err := id3.Read(f)
+	return readMeta(bufio.NewReader(f), path)
+}
+
+// readMeta reads the metadata from the ID3v2 tag at the start of r; name is for messages.
+func readMeta(r io.Reader, name string) (*Meta, error) {
+	tag, _, err := id3.Read(r)
 	if errors.Is(err, id3.ErrNoTag) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("studio: read metadata: %s: %w", path, err)
+		return nil, fmt.Errorf("studio: read metadata: %s: %w", name, err)
 	}
 	v, ok := tag.Text[MetaFrame]
 	if !ok {
@@ -81,7 +88,7 @@ func ReadMeta(path string) (*Meta, error) {
 	}
 	m, err := ParseMeta([]byte(v))
 	if err != nil {
-		return nil, fmt.Errorf("%s: ID3 TXXX %q: %w", path, MetaFrame, err)
+		return nil, fmt.Errorf("%w (%s: ID3 TXXX %q)", err, name, MetaFrame)
 	}
 	return m, nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/spacecast/spacecast/pkg/audio/loudness"
 	"github.com/spacecast/spacecast/pkg/codec"
 	"github.com/spacecast/spacecast/pkg/codec/id3"
+	"github.com/spacecast/spacecast/pkg/edit"
 	"github.com/spacecast/spacecast/pkg/session"
 )
 
@@ -83,7 +84,13 @@ type MixResult struct {
 	RemovedSeconds  float64       `json:"removed_silence_seconds"`
 	Speakers        []MixSpeaker  `json:"speakers"`
 	Chapters        []ChapterInfo `json:"chapters,omitempty"`
-	Passes          int           `json:"passes"`
+	// Soundbites are a session's soundbites on the mix's timeline (dropped when --max-silence cut
+	// into them).
+	Soundbites []SoundbiteInfo `json:"soundbites,omitempty"`
+	Passes     int             `json:"passes"`
+	// meta is what an MP3 output carries in its TXXX "spacecast" frame (and what an edit of a
+	// session's mix carries on).
+	meta *Meta
 }
 
 // lossyMarginDB keeps the limiter this far under the true-peak ceiling for lossy output: encoding
@@ -166,9 +173,15 @@ func Mix(ctx context.Context, opts MixOptions, prog Progress) (*MixResult, error
 	}
 
 	chapters := chaptersFor(sess, speakers, stats, f, opts.MinChapter, cuts, total)
-	tag := opts.Tag
-	tag.Chapters = append(tag.Chapters, id3Chapters(chapters)...)
 	res.Chapters = chapters
+	res.meta = mixMeta(sess, speakers, stats, f, cuts, total, chapters)
+	res.Soundbites = res.meta.Soundbites
+	var tag *id3.Tag
+	if kind == codec.MP3 {
+		if tag, err = metaTag(res.meta, &opts.Tag); err != nil {
+			return nil, err
+		}
+	}
 
 	// Render, limit, encode. The first render of a normalised lossy mix only measures: the loudness
 	// the limiter leaves, and, on a few excerpts encoded and decoded in memory, what the encoder
@@ -181,7 +194,7 @@ func Mix(ctx context.Context, opts MixOptions, prog Progress) (*MixResult, error
 			res.BitrateKbps = codec.DefaultBitrateKbps(kind, f.Channels)
 		}
 	}
-	encOpts := codec.EncodeOptions{BitrateKbps: opts.BitrateKbps, Tag: tagOrNil(kind, tag)}
+	encOpts := codec.EncodeOptions{BitrateKbps: opts.BitrateKbps, Tag: tag}
 	ceiling := opts.TruePeakDBTP
 	if kind != codec.WAV {
 		ceiling -= lossyMarginDB
@@ -258,6 +271,38 @@ func Mix(ctx context.Context, opts MixOptions, prog Progress) (*MixResult, error
 	}
 }
 
+// mixMeta is the metadata of a mix: the speakers whose audio it holds (those heard at all: a
+// participant with a silent track is not one), its chapters, the session's soundbites moved
+// through the silence cuts, and the map from the mix timeline (the session clock, for a session)
+// to the output.
+func mixMeta(sess *session.Session, speakers []*speaker, stats []speakerStats, f audio.Format, cuts []audio.Cut, total int64, chapters []ChapterInfo) *Meta {
+	var heard []MetaSpeaker
+	for i, s := range speakers {
+		if stats[i].active > 0 {
+			heard = append(heard, MetaSpeaker{Identity: s.Identity, Name: s.Name})
+		}
+	}
+	var keep edit.TimeMap
+	at, out := int64(0), int64(0)
+	for _, c := range append(slices.Clone(cuts), audio.Cut{Start: total, End: total}) {
+		if c.Start > at {
+			keep.Segments = append(keep.Segments, edit.Segment{
+				Old: edit.Range{Start: f.Duration(at), End: f.Duration(c.Start)}, New: f.Duration(out)})
+			out += c.Start - at
+		}
+		at = max(at, c.End)
+	}
+	var m *Meta
+	if sess != nil {
+		m = sessionMeta(sess, heard, nil, f.Duration(total))
+	} else {
+		m = &Meta{Version: MetaVersion, Speakers: heard, TimeMap: mapEntries(identityMap(f.Duration(total)))}
+	}
+	m = m.edited(keep)
+	m.Chapters = chapters // found on the mix, already moved by the cuts
+	return m
+}
+
 type gainPoint struct{ gainDB, lufs float64 }
 
 // nextGain picks the gain expected to reach want from the (gain, loudness) points seen so far.
@@ -281,13 +326,6 @@ func nextGain(pts []gainPoint, want float64) float64 {
 	}
 	slope = math.Max(0.2, math.Min(1, slope))
 	return last.gainDB + (want-last.lufs)/slope
-}
-
-func tagOrNil(k codec.Kind, t id3.Tag) *id3.Tag {
-	if k != codec.MP3 {
-		return nil
-	}
-	return &t
 }
 
 // finite maps -Inf (silence) to -70, the absolute gate, so JSON stays valid.

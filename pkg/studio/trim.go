@@ -10,7 +10,6 @@ import (
 	"github.com/spacecast/spacecast/pkg/codec"
 	"github.com/spacecast/spacecast/pkg/codec/id3"
 	"github.com/spacecast/spacecast/pkg/edit"
-	"github.com/spacecast/spacecast/pkg/session"
 )
 
 // TrimOptions are the inputs of Trim.
@@ -27,7 +26,8 @@ type TrimOptions struct {
 	BitrateKbps int
 }
 
-// MapEntry is one kept stretch: input [OldStart, OldEnd) plays from NewStart in the output.
+// MapEntry is one kept stretch: input [OldStart, OldEnd) plays from NewStart in the output. In a
+// Meta the input is the source clock (the session's), in a TrimResult the trimmed file.
 type MapEntry struct {
 	OldStartSeconds float64 `json:"old_start_seconds"`
 	OldEndSeconds   float64 `json:"old_end_seconds"`
@@ -44,7 +44,8 @@ type TrimResult struct {
 	RemovedSeconds  float64       `json:"removed_seconds"`
 	TimeMap         []MapEntry    `json:"time_map"`
 	Chapters        []ChapterInfo `json:"chapters,omitempty"`
-	// Soundbites are a session input's soundbites, moved with the cut (dropped when cut away).
+	// Soundbites are the input's (a session's, or those a spacecast MP3 carries), moved with the
+	// cut; one with a cut inside it is dropped.
 	Soundbites []SoundbiteInfo `json:"soundbites,omitempty"`
 }
 
@@ -67,7 +68,7 @@ func Trim(ctx context.Context, opts TrimOptions, prog Progress) (*TrimResult, er
 	if err != nil {
 		return nil, err
 	}
-	kind, input, chapters, cleanup, err := prepare(ctx, opts.Input, opts.Output, prog)
+	kind, input, base, cleanup, err := prepare(ctx, opts.Input, opts.Output, prog)
 	if err != nil {
 		return nil, err
 	}
@@ -90,52 +91,65 @@ func Trim(ctx context.Context, opts TrimOptions, prog Progress) (*TrimResult, er
 	if len(keep) == 0 {
 		return nil, fmt.Errorf("%w: the cuts remove all of %s", ErrBadInput, opts.Input)
 	}
-	if chapters == nil && info.Kind == codec.MP3 {
-		chapters = readChapters(input)
-	}
-	tm := edit.KeepMap(keep)
-	moved := moveChapters(chapters, tm)
 
-	res := &TrimResult{Output: opts.Output, Format: string(kind), InputSeconds: total.Seconds(), Chapters: moved}
-	if session.IsSession(opts.Input) {
-		s, err := session.Open(opts.Input)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrBadInput, err)
-		}
-		for _, sb := range s.Manifest.Soundbites {
-			start := session.Duration(sb.StartTicks)
-			if r, ok := tm.MapRange(edit.Range{Start: start, End: start + session.Duration(sb.DurationTicks)}); ok {
-				res.Soundbites = append(res.Soundbites, SoundbiteInfo{r.Start.Seconds(), r.Len().Seconds(), sb.Title})
-			}
-		}
-	}
+	res := &TrimResult{Output: opts.Output, Format: string(kind), InputSeconds: total.Seconds()}
+	var tm edit.TimeMap
+	var meta *Meta
 	if info.Kind == codec.MP3 && kind == codec.MP3 && !opts.Exact {
-		var prefix []byte
-		if tag := chapterTag(moved); tag != nil {
-			if prefix, err = tag.Marshal(); err != nil {
-				return nil, err
-			}
-		}
-		ci, err := cutMP3(input, opts.Output, kind, keep, prefix)
+		ci, err := cutMP3(opts.Input, input, opts.Output, kind, keep, base)
 		if err != nil {
 			return nil, err
 		}
 		res.Mode, res.DurationSeconds = "copy", ci.seconds
+		tm, meta = ci.timeMap, ci.meta
 	} else {
-		n, err := trimExact(ctx, input, opts, kind, keep, moved, prog)
+		in, err := metaOf(base, opts.Input, input, info.Kind, total)
+		if err != nil {
+			return nil, err
+		}
+		tm = exactMap(keep, f, f.Frames(opts.Crossfade))
+		meta = in.edited(tm)
+		n, err := trimExact(ctx, input, opts, kind, keep, meta, prog)
 		if err != nil {
 			return nil, err
 		}
 		res.Mode, res.DurationSeconds = "exact", f.Seconds(n)
 	}
 	res.RemovedSeconds = res.InputSeconds - res.DurationSeconds
-	for _, s := range tm.Segments {
-		res.TimeMap = append(res.TimeMap, MapEntry{s.Old.Start.Seconds(), s.Old.End.Seconds(), s.New.Seconds()})
-	}
+	res.TimeMap = mapEntries(tm)
+	res.Chapters, res.Soundbites = meta.Chapters, meta.Soundbites
 	return res, nil
 }
 
-func trimExact(ctx context.Context, input string, opts TrimOptions, kind codec.Kind, keep []edit.Range, chapters []ChapterInfo, prog Progress) (int64, error) {
+// exactMap is the time map of an exact trim: the kept ranges (cut on the sample) joined with
+// crossfades of xf frames. Each crossfade is split in its middle: up to there the time belongs to
+// the part that fades out, after it to the part that fades in.
+func exactMap(keep []edit.Range, f audio.Format, xf int64) edit.TimeMap {
+	var tm edit.TimeMap
+	if len(keep) < 2 {
+		xf = 0
+	}
+	half := xf / 2
+	at := int64(0) // output frame where the current part starts
+	for i, k := range keep {
+		s, e := f.Frames(k.Start), f.Frames(k.End)
+		lead, tail := int64(0), int64(0)
+		if i > 0 {
+			lead = half
+		}
+		if i < len(keep)-1 {
+			tail = xf - half
+		}
+		tm.Segments = append(tm.Segments, edit.Segment{
+			Old: edit.Range{Start: f.Duration(s + lead), End: f.Duration(e - tail)},
+			New: f.Duration(at + lead),
+		})
+		at += e - s - xf
+	}
+	return tm
+}
+
+func trimExact(ctx context.Context, input string, opts TrimOptions, kind codec.Kind, keep []edit.Range, meta *Meta, prog Progress) (int64, error) {
 	var parts []audio.Stream
 	var srcs closers
 	defer func() { srcs.Close() }()
@@ -170,7 +184,9 @@ func trimExact(ctx context.Context, input string, opts TrimOptions, kind codec.K
 	}
 	var tag *id3.Tag
 	if kind == codec.MP3 {
-		tag = chapterTag(chapters)
+		if tag, err = metaTag(meta, nil); err != nil {
+			return 0, err
+		}
 	}
 	out, err := codec.Create(opts.Output, f, codec.EncodeOptions{BitrateKbps: snapBitrate(kind, bitrate), Tag: tag})
 	if err != nil {
@@ -183,14 +199,6 @@ func trimExact(ctx context.Context, input string, opts TrimOptions, kind codec.K
 		return 0, err
 	}
 	return n, out.Commit()
-}
-
-// chapterTag makes an ID3 tag holding chapters, or nil when there are none.
-func chapterTag(chapters []ChapterInfo) *id3.Tag {
-	if len(chapters) == 0 {
-		return nil
-	}
-	return &id3.Tag{Chapters: id3Chapters(chapters)}
 }
 
 // id3Chapters turns chapters into ID3 CHAP frames with IDs ch0, ch1, …
