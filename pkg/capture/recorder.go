@@ -448,21 +448,30 @@ func (r *Recorder) readRTCP(t *track, src Source) {
 		if err != nil {
 			return
 		}
-		arrival := r.ticks(r.now())
-		pkts, err := rtcp.Unmarshal(buf[:n])
-		if err != nil {
+		r.rtcp(t, buf[:n], r.ticks(r.now()))
+	}
+}
+
+// rtcp takes one compound RTCP packet that arrived at tick arrival: its sender reports.
+func (r *Recorder) rtcp(t *track, b []byte, arrival int64) {
+	pkts, err := rtcp.Unmarshal(b)
+	if err != nil {
+		return
+	}
+	for _, p := range pkts {
+		sr, ok := p.(*rtcp.SenderReport)
+		if !ok {
 			continue
 		}
-		for _, p := range pkts {
-			sr, ok := p.(*rtcp.SenderReport)
-			if !ok {
-				continue
-			}
-			r.observeNTP(arrival - ntpTicks(sr.NTPTime))
-			t.pmu.Lock()
-			t.streamLocked(sr.SSRC, r.opts.Latency).pl.senderReport(sr)
-			t.pmu.Unlock()
+		r.observeNTP(arrival - ntpTicks(sr.NTPTime))
+		// Only for a stream this track carries: a server may send one compound packet with the
+		// reports of every stream it sends, and a report before a stream's first packet is
+		// followed by another within seconds.
+		t.pmu.Lock()
+		if st := t.streams[sr.SSRC]; st != nil {
+			st.pl.senderReport(sr)
 		}
+		t.pmu.Unlock()
 	}
 }
 
