@@ -26,13 +26,13 @@ func TestVideoRoomRecordsEachPublisher(t *testing.T) {
 		testutil.Require(t, "ffmpeg")
 		testutil.Require(t, "opusdec")
 		j := startJanus(t, ns)
-		alice := newSpeaker(t, ns, j.url, VideoRoom, vrRoom, "Alice", 440)
-		bob := newSpeaker(t, ns, j.url, VideoRoom, vrRoom, "Bob", 1250)
-		alice.publish()
-		bob.publish()
+		alice := newSpeaker(t, ns, j.URL, VideoRoom, vrRoom, "Alice", 440)
+		bob := newSpeaker(t, ns, j.URL, VideoRoom, vrRoom, "Bob", 1250)
+		alice.Publish()
+		bob.Publish()
 
-		rec := newRecording(t, j.url)
-		conn, err := Dial(context.Background(), j.url, Options{
+		rec := newRecording(t, j.URL)
+		conn, err := Dial(context.Background(), j.URL, Options{
 			Options: room.Options{Identity: room.Identity{Name: recName}, Events: rec.add},
 			Room:    vrRoom, Plugin: VideoRoom, RTC: testRTC(ns),
 		})
@@ -45,7 +45,7 @@ func TestVideoRoomRecordsEachPublisher(t *testing.T) {
 
 		// The room sees the recorder by its display name.
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		ev, _, err := alice.sess.request(ctx, alice.handle, map[string]any{"request": "listparticipants", "room": parseRoomID(vrRoom)}, nil)
+		ev, err := ask(ctx, alice, map[string]any{"request": "listparticipants", "room": parseRoomID(vrRoom)})
 		cancel()
 		if err != nil {
 			t.Fatal(err)
@@ -59,24 +59,24 @@ func TestVideoRoomRecordsEachPublisher(t *testing.T) {
 		}
 
 		time.Sleep(300 * time.Millisecond)
-		aliceOn := alice.say(time.Second)
+		aliceOn := alice.Say(time.Second)
 		time.Sleep(400 * time.Millisecond)
-		bobOn := bob.say(time.Second)
+		bobOn := bob.Say(time.Second)
 		time.Sleep(1300 * time.Millisecond)
 
 		bobUnpublished := time.Now()
-		bob.unpublish()
+		bob.Unpublish()
 		bobID := rec.identity("Bob")
 		rec.left(func() string { return bobID }, 1)
 		time.Sleep(300 * time.Millisecond)
-		bob.publish()
+		bob.Publish()
 		rec.speakerJoined("Bob", 2)
 		time.Sleep(300 * time.Millisecond)
-		bobOn2 := bob.say(600 * time.Millisecond)
+		bobOn2 := bob.Say(600 * time.Millisecond)
 		time.Sleep(900 * time.Millisecond)
 
 		aliceLeft := time.Now()
-		alice.leave()
+		alice.Leave()
 		aliceID := rec.identity("Alice")
 		rec.left(func() string { return aliceID }, 1)
 		if err := stop(); err != nil {
@@ -214,13 +214,13 @@ func TestAudioBridgeRecordsTheMix(t *testing.T) {
 		testutil.Require(t, "ffmpeg")
 		testutil.Require(t, "opusdec")
 		j := startJanus(t, ns)
-		alice := newSpeaker(t, ns, j.url, AudioBridge, abRoom, "Alice", 440)
-		bob := newSpeaker(t, ns, j.url, AudioBridge, abRoom, "Bob", 1250)
-		alice.publish()
-		bob.publish()
+		alice := newSpeaker(t, ns, j.URL, AudioBridge, abRoom, "Alice", 440)
+		bob := newSpeaker(t, ns, j.URL, AudioBridge, abRoom, "Bob", 1250)
+		alice.Publish()
+		bob.Publish()
 
-		rec := newRecording(t, j.url)
-		conn, err := Dial(context.Background(), j.url, Options{
+		rec := newRecording(t, j.URL)
+		conn, err := Dial(context.Background(), j.URL, Options{
 			Options: room.Options{Identity: room.Identity{Name: recName}},
 			Room:    abRoom, RTC: testRTC(ns), // no Plugin: detected
 		})
@@ -237,12 +237,12 @@ func TestAudioBridgeRecordsTheMix(t *testing.T) {
 		}
 
 		time.Sleep(300 * time.Millisecond)
-		aliceOn := alice.say(1200 * time.Millisecond)
+		aliceOn := alice.Say(1200 * time.Millisecond)
 		time.Sleep(600 * time.Millisecond)
-		bobOn := bob.say(1200 * time.Millisecond)
+		bobOn := bob.Say(1200 * time.Millisecond)
 		time.Sleep(1500 * time.Millisecond)
 		bobLeft := time.Now()
-		bob.leave()
+		bob.Leave()
 		bobID := rec.identity("Bob")
 		rec.left(func() string { return bobID }, 1)
 		if err := stop(); err != nil {
@@ -360,10 +360,10 @@ func TestVideoRoomSurvivesJanusRestart(t *testing.T) {
 	t.Parallel()
 	netns.Run(t, func(t *testing.T, ns *netns.NS) {
 		j := startJanus(t, ns)
-		alice := newSpeaker(t, ns, j.url, VideoRoom, vrRoom, "Alice", 440)
-		alice.publish()
-		rec := newRecording(t, j.url)
-		conn, err := Dial(context.Background(), j.url, Options{
+		alice := newSpeaker(t, ns, j.URL, VideoRoom, vrRoom, "Alice", 440)
+		alice.Publish()
+		rec := newRecording(t, j.URL)
+		conn, err := Dial(context.Background(), j.URL, Options{
 			Options: room.Options{Identity: room.Identity{Name: recName}, ReconnectTimeout: 20 * time.Second, Events: rec.add},
 			Room:    vrRoom, Plugin: VideoRoom, RTC: testRTC(ns),
 		})
@@ -373,23 +373,23 @@ func TestVideoRoomSurvivesJanusRestart(t *testing.T) {
 		stop := runConn(t, conn, rec)
 		rec.speakerJoined("Alice", 1)
 		time.Sleep(300 * time.Millisecond)
-		on1 := alice.say(600 * time.Millisecond)
+		on1 := alice.Say(600 * time.Millisecond)
 		time.Sleep(800 * time.Millisecond)
 
 		killed := time.Now()
-		j.restart()
+		j.Restart()
 		restarted := time.Now()
-		alice.close()
-		alice = newSpeaker(t, ns, j.url, VideoRoom, vrRoom, "Alice", 440)
-		alice.publish()
+		alice.Close()
+		alice = newSpeaker(t, ns, j.URL, VideoRoom, vrRoom, "Alice", 440)
+		alice.Publish()
 		rec.wait("reconnected", 1, func(e capture.Event) bool { return e.Type == "reconnected" })
 		rec.speakerJoined("Alice", 2)
 		time.Sleep(300 * time.Millisecond)
-		on2 := alice.say(600 * time.Millisecond)
+		on2 := alice.Say(600 * time.Millisecond)
 		time.Sleep(800 * time.Millisecond)
 		// The session lost on the dead network was destroyed once it was back: one recorder in the room.
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		ev, _, err := alice.sess.request(ctx, alice.handle, map[string]any{"request": "listparticipants", "room": parseRoomID(vrRoom)}, nil)
+		ev, err := ask(ctx, alice, map[string]any{"request": "listparticipants", "room": parseRoomID(vrRoom)})
 		cancel()
 		if err != nil {
 			t.Fatal(err)
@@ -463,8 +463,8 @@ func TestDialErrorsAgainstJanus(t *testing.T) {
 	netns.Run(t, func(t *testing.T, ns *netns.NS) {
 		j := startJanus(t, ns)
 		rtcOpts := testRTC(ns)
-		pat := newSpeaker(t, ns, j.url, VideoRoom, pinRoom, "Pat", 440)
-		pat.publish()
+		pat := newSpeaker(t, ns, j.URL, VideoRoom, pinRoom, "Pat", 440)
+		pat.Publish()
 		for _, c := range []struct {
 			name   string
 			url    string
@@ -472,12 +472,12 @@ func TestDialErrorsAgainstJanus(t *testing.T) {
 			want   error
 			within time.Duration
 		}{
-			{"a room neither plugin has is ErrNoRoom", j.url, Options{Room: "999"}, room.ErrNoRoom, time.Second},
-			{"a room the named plugin lacks is ErrNoRoom", j.url, Options{Room: abRoom, Plugin: VideoRoom}, room.ErrNoRoom, time.Second},
-			{"an empty room without --wait is ErrEmptyRoom", j.url, Options{Room: vrRoom}, room.ErrEmptyRoom, time.Second},
-			{"an empty room after --wait is ErrEmptyRoom", j.url, Options{Room: vrRoom, Options: room.Options{Wait: 700 * time.Millisecond}}, room.ErrEmptyRoom, 2 * time.Second},
-			{"a wrong PIN is ErrAuth", j.url, Options{Room: pinRoom, Plugin: VideoRoom, PIN: "0000"}, room.ErrAuth, time.Second},
-			{"the right PIN joins", j.url, Options{Room: pinRoom, PIN: roomPIN}, nil, time.Second},
+			{"a room neither plugin has is ErrNoRoom", j.URL, Options{Room: "999"}, room.ErrNoRoom, time.Second},
+			{"a room the named plugin lacks is ErrNoRoom", j.URL, Options{Room: abRoom, Plugin: VideoRoom}, room.ErrNoRoom, time.Second},
+			{"an empty room without --wait is ErrEmptyRoom", j.URL, Options{Room: vrRoom}, room.ErrEmptyRoom, time.Second},
+			{"an empty room after --wait is ErrEmptyRoom", j.URL, Options{Room: vrRoom, Options: room.Options{Wait: 700 * time.Millisecond}}, room.ErrEmptyRoom, 2 * time.Second},
+			{"a wrong PIN is ErrAuth", j.URL, Options{Room: pinRoom, Plugin: VideoRoom, PIN: "0000"}, room.ErrAuth, time.Second},
+			{"the right PIN joins", j.URL, Options{Room: pinRoom, PIN: roomPIN}, nil, time.Second},
 			{"a path that is not the API is ErrURL", "http://" + ns.ClientIP + ":8088/nope", Options{Room: vrRoom}, room.ErrURL, time.Second},
 			{"a closed port is ErrUnreachable", "http://" + ns.ClientIP + ":8099/janus", Options{Room: vrRoom}, room.ErrUnreachable, time.Second},
 			{"a silent address is ErrUnreachable", "http://10.77.0.9:8088/janus", Options{Room: vrRoom}, room.ErrUnreachable, connectTimeout + time.Second},
@@ -500,19 +500,19 @@ func TestDialErrorsAgainstJanus(t *testing.T) {
 			})
 		}
 		t.Run("a kicked recorder stops with ErrRoomClosed", func(t *testing.T) {
-			conn, err := Dial(context.Background(), j.url, Options{Room: pinRoom, PIN: roomPIN, RTC: rtcOpts})
+			conn, err := Dial(context.Background(), j.URL, Options{Room: pinRoom, PIN: roomPIN, RTC: rtcOpts})
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer conn.Close()
-			rec := newRecording(t, j.url)
+			rec := newRecording(t, j.URL)
 			errc := make(chan error, 1)
 			go func() { errc <- conn.Run(context.Background(), rec) }()
 			rec.speakerJoined("Pat", 1)
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
 			kick := map[string]any{"request": "kick", "room": parseRoomID(pinRoom), "id": asConn(conn).selfID}
-			if _, _, err := pat.sess.request(ctx, pat.handle, kick, nil); err != nil {
+			if _, err := ask(ctx, pat, kick); err != nil {
 				t.Fatalf("kick: %v", err)
 			}
 			select {
@@ -537,12 +537,12 @@ func TestDialWaitsForASpeaker(t *testing.T) {
 		joined := make(chan time.Time, 1)
 		go func() {
 			time.Sleep(time.Second)
-			s := newSpeaker(t, ns, j.url, AudioBridge, bothRoom, "Late", 440)
+			s := newSpeaker(t, ns, j.URL, AudioBridge, bothRoom, "Late", 440)
 			joined <- time.Now()
 			_ = s
 		}()
 		begin := time.Now()
-		rc, err := Dial(context.Background(), j.url, Options{Room: bothRoom, RTC: testRTC(ns),
+		rc, err := Dial(context.Background(), j.URL, Options{Room: bothRoom, RTC: testRTC(ns),
 			Options: room.Options{Wait: 10 * time.Second}})
 		if err != nil {
 			t.Fatal(err)
@@ -568,10 +568,10 @@ func TestVideoRoomSurvivesADeadNetwork(t *testing.T) {
 		// This process runs this test alone: find the dead network in seconds, not tens of them.
 		keepaliveInterval, keepaliveTimeout = time.Second, time.Second
 		j := startJanus(t, ns)
-		alice := newSpeaker(t, ns, j.url, VideoRoom, vrRoom, "Alice", 440)
-		alice.publish()
-		rec := newRecording(t, j.url)
-		conn, err := Dial(context.Background(), j.url, Options{
+		alice := newSpeaker(t, ns, j.URL, VideoRoom, vrRoom, "Alice", 440)
+		alice.Publish()
+		rec := newRecording(t, j.URL)
+		conn, err := Dial(context.Background(), j.URL, Options{
 			Options: room.Options{Identity: room.Identity{Name: recName}, ReconnectTimeout: 30 * time.Second, Events: rec.add},
 			Room:    vrRoom, Plugin: VideoRoom, RTC: testRTC(ns),
 		})
@@ -581,7 +581,7 @@ func TestVideoRoomSurvivesADeadNetwork(t *testing.T) {
 		stop := runConn(t, conn, rec)
 		rec.speakerJoined("Alice", 1)
 		time.Sleep(300 * time.Millisecond)
-		on1 := alice.say(600 * time.Millisecond)
+		on1 := alice.Say(600 * time.Millisecond)
 		time.Sleep(800 * time.Millisecond)
 
 		down := time.Now()
@@ -598,11 +598,11 @@ func TestVideoRoomSurvivesADeadNetwork(t *testing.T) {
 		rec.wait("reconnected", 1, func(e capture.Event) bool { return e.Type == "reconnected" })
 		rec.speakerJoined("Alice", 2)
 		time.Sleep(300 * time.Millisecond)
-		on2 := alice.say(600 * time.Millisecond)
+		on2 := alice.Say(600 * time.Millisecond)
 		time.Sleep(800 * time.Millisecond)
 		// The session lost on the dead network was destroyed once it was back: one recorder in the room.
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		ev, _, err := alice.sess.request(ctx, alice.handle, map[string]any{"request": "listparticipants", "room": parseRoomID(vrRoom)}, nil)
+		ev, err := ask(ctx, alice, map[string]any{"request": "listparticipants", "room": parseRoomID(vrRoom)})
 		cancel()
 		if err != nil {
 			t.Fatal(err)
