@@ -9,6 +9,7 @@ import (
 	_ "image/jpeg" // CheckArtwork reads JPEG headers
 	_ "image/png"  // and PNG headers
 	"io"
+	"strings"
 )
 
 // Apple's artwork limits (Apple Podcasts for Creators, "Artwork requirements").
@@ -41,7 +42,15 @@ func artworkProblem(r io.Reader) string {
 		}
 		return fmt.Sprintf("it cannot be read as a JPEG or PNG (%v; use a square 1400–3000 px JPEG or PNG)", err)
 	}
-	name := map[string]string{"jpeg": "JPEG", "png": "PNG"}[format]
+	name, ok := map[string]string{"jpeg": "JPEG", "png": "PNG"}[format]
+	if !ok {
+		// Another package of the program registered a decoder for this format.
+		kind := sniffImage(head)
+		if kind == "" {
+			kind = "a " + strings.ToUpper(format) + " image"
+		}
+		return fmt.Sprintf("it is %s, not a JPEG or PNG (convert it to a square 1400–3000 px JPEG or PNG)", kind)
+	}
 	w, h := cfg.Width, cfg.Height
 	switch {
 	case w != h:

@@ -76,16 +76,14 @@ func ParseChapters(data []byte) ([]Chapter, error) {
 	var raw struct {
 		Version  *string `json:"version"`
 		Chapters *[]struct {
-			StartTime *json.Number `json:"startTime"`
-			EndTime   *json.Number `json:"endTime"`
+			StartTime json.RawMessage `json:"startTime"`
+			EndTime   json.RawMessage `json:"endTime"`
 			Title     string       `json:"title"`
 			Img       string       `json:"img"`
 			URL       string       `json:"url"`
 		} `json:"chapters"`
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	if err := dec.Decode(&raw); err != nil {
+	if err := json.Unmarshal(data, &raw); err != nil {
 		return nil, fmt.Errorf("%w: %v (it must be a JSON object with \"version\" and \"chapters\")", ErrChapters, err)
 	}
 	if raw.Version == nil {
@@ -99,18 +97,18 @@ func ParseChapters(data []byte) ([]Chapter, error) {
 		if c.StartTime == nil {
 			return nil, fmt.Errorf("%w: chapter %d has no startTime (seconds from the start of the audio)", ErrChapters, i+1)
 		}
-		start, err := parseSeconds(string(*c.StartTime))
+		start, err := jsonSeconds(c.StartTime)
 		if err != nil {
-			return nil, fmt.Errorf("%w: chapter %d: startTime %s: %v", ErrChapters, i+1, *c.StartTime, err)
+			return nil, fmt.Errorf("%w: chapter %d: startTime %s: %v", ErrChapters, i+1, c.StartTime, err)
 		}
 		if i > 0 && start < out[i-1].Start {
 			return nil, fmt.Errorf("%w: chapter %d starts at %s, before chapter %d (%s): chapters must be in order", ErrChapters, i+1, formatSeconds(start), i, formatSeconds(out[i-1].Start))
 		}
 		ch := Chapter{Start: start, Title: c.Title, Img: c.Img, URL: c.URL}
-		if c.EndTime != nil {
-			end, err := parseSeconds(string(*c.EndTime))
+		if c.EndTime != nil && string(c.EndTime) != "null" {
+			end, err := jsonSeconds(c.EndTime)
 			if err != nil {
-				return nil, fmt.Errorf("%w: chapter %d: endTime %s: %v", ErrChapters, i+1, *c.EndTime, err)
+				return nil, fmt.Errorf("%w: chapter %d: endTime %s: %v", ErrChapters, i+1, c.EndTime, err)
 			}
 			if end <= start {
 				return nil, fmt.Errorf("%w: chapter %d ends at %s, not after its start %s", ErrChapters, i+1, formatSeconds(end), formatSeconds(start))
@@ -120,6 +118,17 @@ func ParseChapters(data []byte) ([]Chapter, error) {
 		out = append(out, ch)
 	}
 	return out, nil
+}
+
+// jsonSeconds reads a JSON number of seconds (not a string: the spec says float).
+func jsonSeconds(raw json.RawMessage) (time.Duration, error) {
+	var n json.Number
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&n); err != nil || string(raw) == "null" {
+		return 0, fmt.Errorf("not a number of seconds (write a number such as 94.5, not a string)")
+	}
+	return parseSeconds(n.String())
 }
 
 // maxSeconds bounds times we accept: 100 hours, far beyond any episode, well inside Duration.
