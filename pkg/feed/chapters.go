@@ -78,9 +78,9 @@ func ParseChapters(data []byte) ([]Chapter, error) {
 		Chapters *[]struct {
 			StartTime json.RawMessage `json:"startTime"`
 			EndTime   json.RawMessage `json:"endTime"`
-			Title     string       `json:"title"`
-			Img       string       `json:"img"`
-			URL       string       `json:"url"`
+			Title     string          `json:"title"`
+			Img       string          `json:"img"`
+			URL       string          `json:"url"`
 		} `json:"chapters"`
 	}
 	if err := json.Unmarshal(data, &raw); err != nil {
