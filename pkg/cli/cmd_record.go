@@ -14,8 +14,12 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
+	"golang.org/x/text/width"
 
 	"github.com/spacecast/spacecast/pkg/capture"
 	"github.com/spacecast/spacecast/pkg/room"
@@ -410,7 +414,11 @@ func (p *eventPrinter) print(e capture.Event) {
 	default:
 		return
 	}
-	fmt.Fprintf(p.g.stderr, "\r\033[K%s %s\n", fmtSecs(e.At), line)
+	erase := "" // on a terminal, the line goes over the status line
+	if p.g.isTerminal {
+		erase = "\r\033[K"
+	}
+	fmt.Fprintf(p.g.stderr, "%s%s %s\n", erase, fmtSecs(e.At), line)
 }
 
 func (p *eventPrinter) warn(msg string) {
@@ -436,10 +444,21 @@ type recordStatus struct {
 	dir   string
 	on    bool
 	drawn bool
+	heard map[string]heard // per track: packets written, and when that count last grew
 }
 
+type heard struct {
+	packets uint64
+	at      time.Time
+}
+
+// staleLevel is how long a track may get no packet before its meter shows silence: its level is
+// only updated by packets, so a speaker who stops sending (mute, a pause without DTX) would
+// otherwise keep their last level.
+const staleLevel = 750 * time.Millisecond
+
 func newRecordStatus(g *globalOptions, rec *capture.Recorder, dir string) *recordStatus {
-	return &recordStatus{g: g, rec: rec, dir: dir, on: g.isTerminal && !g.json && !g.quiet}
+	return &recordStatus{g: g, rec: rec, dir: dir, on: g.isTerminal && !g.json && !g.quiet, heard: map[string]heard{}}
 }
 
 func (s *recordStatus) draw() {
@@ -447,22 +466,36 @@ func (s *recordStatus) draw() {
 		return
 	}
 	st := s.rec.Stats()
-	var b strings.Builder
-	fmt.Fprintf(&b, "⏺ REC %s", fmtSecs(st.Elapsed.Seconds()))
-	var recv, lost uint64
+	now := time.Now()
+	var (
+		recv, lost uint64
+		speakers   []statusSpeaker
+	)
 	for _, t := range st.Tracks {
 		recv += t.Received
 		lost += t.Lost
+		h := s.heard[t.ID]
+		if t.Received != h.packets || h.at.IsZero() {
+			h = heard{packets: t.Received, at: now}
+			s.heard[t.ID] = h
+		}
 		if !t.Active {
 			continue
 		}
-		fmt.Fprintf(&b, "  %s %s", t.Identity, meter(t.Level))
+		level := t.Level
+		if now.Sub(h.at) > staleLevel {
+			level = math.Inf(-1)
+		}
+		speakers = append(speakers, statusSpeaker{name: printable(t.Identity), meter: meter(level)})
 	}
+	var tail string
 	if recv > 0 {
-		fmt.Fprintf(&b, "  loss %.1f%%", 100*float64(lost)/float64(recv+lost))
+		tail = fmt.Sprintf("  loss %.1f%%", 100*float64(lost)/float64(recv+lost))
 	}
-	fmt.Fprintf(&b, "  %.1f MiB", float64(diskBytes(s.dir))/(1<<20))
-	fmt.Fprintf(s.g.stderr, "\r\033[K%s", b.String())
+	tail += fmt.Sprintf("  %.1f MiB", float64(diskBytes(s.dir))/(1<<20))
+	// The last column stays free: a line that fills it leaves some terminals waiting to wrap.
+	line := fitStatus("⏺ REC "+fmtSecs(st.Elapsed.Seconds()), speakers, tail, terminalWidth(s.g.stderr)-1)
+	fmt.Fprintf(s.g.stderr, "\r\033[K%s", line)
 	s.drawn = true
 }
 
@@ -471,6 +504,94 @@ func (s *recordStatus) finish() {
 		fmt.Fprint(s.g.stderr, "\r\033[K")
 		s.drawn = false
 	}
+}
+
+type statusSpeaker struct{ name, meter string }
+
+// statusNameCols is how far a speaker's name is shortened when the line does not fit.
+const statusNameCols = 12
+
+// fitStatus joins head, the speakers and tail in at most width columns: names are shortened when
+// the line is too long, and the speakers that still do not fit are counted as "+N". head and tail
+// are always shown (cut only on a terminal too narrow for them).
+func fitStatus(head string, speakers []statusSpeaker, tail string, width int) string {
+	part := func(sp statusSpeaker, short bool) string {
+		name := sp.name
+		if short && displayWidth(name) > statusNameCols {
+			name = cutToWidth(name, statusNameCols-1) + "~"
+		}
+		return "  " + name + " " + sp.meter
+	}
+	build := func(n int, short bool) string {
+		var b strings.Builder
+		b.WriteString(head)
+		for _, sp := range speakers[:n] {
+			b.WriteString(part(sp, short))
+		}
+		if n < len(speakers) {
+			fmt.Fprintf(&b, "  +%d", len(speakers)-n)
+		}
+		b.WriteString(tail)
+		return b.String()
+	}
+	if line := build(len(speakers), false); displayWidth(line) <= width {
+		return line
+	}
+	for n := len(speakers); n >= 0; n-- {
+		if line := build(n, true); displayWidth(line) <= width {
+			return line
+		}
+	}
+	return cutToWidth(build(0, true), width)
+}
+
+// terminalWidth is the width in columns of the terminal w is, or 80.
+func terminalWidth(w io.Writer) int {
+	if f, ok := w.(*os.File); ok {
+		if ws, err := unix.IoctlGetWinsize(int(f.Fd()), unix.TIOCGWINSZ); err == nil && ws.Col > 0 {
+			return int(ws.Col)
+		}
+	}
+	return 80
+}
+
+// displayWidth is how many columns s takes on a terminal: East Asian wide and fullwidth runes take two.
+func displayWidth(s string) int {
+	n := 0
+	for _, r := range s {
+		n += runeWidth(r)
+	}
+	return n
+}
+
+func runeWidth(r rune) int {
+	switch width.LookupRune(r).Kind() {
+	case width.EastAsianWide, width.EastAsianFullwidth:
+		return 2
+	}
+	return 1
+}
+
+// cutToWidth returns the longest prefix of s that takes at most cols columns.
+func cutToWidth(s string, cols int) string {
+	n := 0
+	for i, r := range s {
+		if n += runeWidth(r); n > cols {
+			return s[:i]
+		}
+	}
+	return s
+}
+
+// printable replaces control characters in a name from the room, so that it cannot move the
+// cursor or send escape sequences to the terminal.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == utf8.RuneError {
+			return '?'
+		}
+		return r
+	}, s)
 }
 
 // meter draws a level in dBFS as five blocks from -60 to 0.
