@@ -15,6 +15,7 @@ pkgs=(
   ffmpeg mpg123 opus-tools mp3val lame espeak-ng                        # judges, test speech
   janus                                                                  # a real room server
   chromium                                                               # a real browser speaker
+  python3-podcastparser libxml2-utils                                    # feed judges: gPodder's parser, xmllint
   iproute2 util-linux coreutils                                          # network namespaces
 )
 # playwright-core needs Node 20 or newer; Debian 12's nodejs is 18, so an installed newer node
