@@ -26,9 +26,10 @@ const maxReportSkew = 2 * session.ClockRate
 
 // maxReportLate is how far after its own arrival a sender report may put a packet. A packet is
 // sent before it arrives, and the NTP offset comes from the fastest report, so a placement later
-// than the arrival is a report that maps RTP to NTP wrongly (seen through a loaded SFU: a second
-// late): the packet is placed by arrival instead.
-const maxReportLate = session.ClockRate / 5
+// than the arrival is a report that maps RTP to NTP late. Up to maxReportLate (a report stale by a
+// DTX pause) the report is pulled back by what the packets show (placer.late); beyond it (seen
+// through a loaded SFU: a second) the report is not used and packets are placed by arrival.
+const maxReportLate = session.ClockRate / 2
 
 // ntpTicks converts a 32.32 fixed-point NTP timestamp to session clock ticks since the NTP epoch.
 func ntpTicks(ntp uint64) int64 {
@@ -51,6 +52,10 @@ type placer struct {
 	report    bool
 	reportNTP int64  // the last sender report's NTP time, in ticks
 	reportRTP uint32 // and its RTP timestamp
+	// late is how far after its own arrival the last report placed a packet, at most: taken off
+	// every placement by that report. An SFU that reports the RTP timestamp of the last packet
+	// it forwarded as "now" (LiveKit does, through DTX pauses) makes reports up to a pause late.
+	late int64
 }
 
 // reset forgets the arrival offset (the stream restarted and its timestamps start over).
@@ -73,6 +78,7 @@ func (p *placer) senderReport(sr *rtcp.SenderReport) {
 	p.report = true
 	p.reportNTP = ntpTicks(sr.NTPTime)
 	p.reportRTP = sr.RTPTime
+	p.late = 0
 }
 
 // place returns the session tick of a packet with extended timestamp ts that arrived at
@@ -83,8 +89,10 @@ func (p *placer) place(ts uint64, arrivalTicks int64, ntpOffset int64, haveOffse
 		return byArrival
 	}
 	byReport := p.reportNTP + ntpOffset + int64(int32(uint32(ts)-p.reportRTP))
-	if byReport-arrivalTicks > maxReportLate || byReport-byArrival < -maxReportSkew {
+	late := byReport - arrivalTicks
+	if late > maxReportLate || byReport-byArrival < -maxReportSkew {
 		return byArrival
 	}
-	return byReport
+	p.late = max(p.late, late)
+	return byReport - p.late
 }

@@ -90,3 +90,29 @@ func TestPlacerDistrustsReportsThatPlaceAfterArrival(t *testing.T) {
 		}
 	}
 }
+
+// TestPlacerPullsBackStaleReports: an SFU reports, as "now", the RTP timestamp of the last packet
+// it forwarded; sent during a DTX pause, the report is as stale as the pause is long (135 ms seen
+// from LiveKit with Chromium speakers), and would place everything after it that much late. The
+// packets show it (placed after they arrived), and the report is pulled back to them.
+func TestPlacerPullsBackStaleReports(t *testing.T) {
+	var p placer
+	const delay = 960 // 20 ms network delay
+	offset := int64(delay) - ntpTicks(ntpOf(0))
+	for i := range 500 {
+		ts := uint64(i) * 960
+		arrival := int64(ts) + delay
+		switch i {
+		case 100: // a good report
+			p.senderReport(&rtcp.SenderReport{NTPTime: ntpOf(float64(ts) / 48000), RTPTime: uint32(ts)})
+		case 200: // stale by 135 ms: this timestamp went out 135 ms before the report says
+			p.senderReport(&rtcp.SenderReport{NTPTime: ntpOf(float64(ts)/48000 + 0.135), RTPTime: uint32(ts)})
+		case 300: // stale by 60 ms
+			p.senderReport(&rtcp.SenderReport{NTPTime: ntpOf(float64(ts)/48000 + 0.060), RTPTime: uint32(ts)})
+		}
+		at := p.place(ts, arrival, offset, true)
+		if d := at - arrival; d < -48 || d > 48 {
+			t.Fatalf("packet %d placed %d ticks from its arrival, want within 1 ms", i, d)
+		}
+	}
+}
