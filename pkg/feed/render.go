@@ -281,7 +281,7 @@ func buildItem(s *Show, ep *Episode) *itemEntry {
 		GUID: guidTag{IsPermaLink: "false", Value: ep.GUID},
 		Item: podcast.Item{
 			Title:            ep.Title,
-			Link:             s.BaseURL + "/#" + escapeFragment(ep.Slug),
+			Link:             s.EpisodePageURL(ep.Slug),
 			Description:      ep.Description,
 			PubDateFormatted: ep.PubDate.UTC().Format(rfc2822),
 			Enclosure: &podcast.Enclosure{
@@ -394,11 +394,6 @@ func yesNo(b bool) string {
 		return "yes"
 	}
 	return "no"
-}
-
-// escapeFragment escapes a slug for use after "#".
-func escapeFragment(s string) string {
-	return strings.ReplaceAll(escapePath(s), "/", "%2F")
 }
 
 // xmlSafe replaces characters XML 1.0 cannot carry with U+FFFD. encoding/xml does this for

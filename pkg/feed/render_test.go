@@ -337,7 +337,7 @@ func TestRenderGofeed(t *testing.T) {
 			}
 			eq("title", item.Title, ep.Title)
 			eq("guid", item.GUID, ep.GUID)
-			eq("link", item.Link, s.BaseURL+"/#"+ep.Slug)
+			eq("link", item.Link, s.EpisodePageURL(ep.Slug))
 			eq("description", item.Description, ep.Description)
 			eq("content:encoded", item.Content, ep.NotesHTML)
 			eq("pubDate", item.PublishedParsed != nil && item.PublishedParsed.Equal(ep.PubDate), true)
@@ -498,7 +498,7 @@ func TestRenderPodcastparser(t *testing.T) {
 		ep := want[i]
 		eq(ep.Slug+" title", g.Title, ep.Title)
 		eq(ep.Slug+" guid", g.GUID, ep.GUID)
-		eq(ep.Slug+" link", g.Link, s.BaseURL+"/#"+ep.Slug)
+		eq(ep.Slug+" link", g.Link, s.EpisodePageURL(ep.Slug))
 		eq(ep.Slug+" description", g.Description, ep.Description)
 		eq(ep.Slug+" content:encoded", g.DescriptionHTML, ep.NotesHTML)
 		eq(ep.Slug+" duration", g.TotalTime, int(ep.Audio.Duration.Round(time.Second).Seconds()))

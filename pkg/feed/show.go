@@ -511,6 +511,23 @@ func (s *Show) PageURL() string {
 	return s.BaseURL + "/"
 }
 
+// EpisodeAnchor is the id of an episode's entry on the site's index.html: "ep-" and the slug,
+// every byte other than an ASCII letter, digit, '-' or '_' replaced by '-'. The feed links each
+// item there; pkg/site's page must use the same id.
+func EpisodeAnchor(slug string) string {
+	b := []byte(slug)
+	for i, c := range b {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			b[i] = '-'
+		}
+	}
+	return "ep-" + string(b)
+}
+
+// EpisodePageURL is an episode's place on the site's page: BaseURL + "/#" + EpisodeAnchor(slug),
+// the item's <link>.
+func (s *Show) EpisodePageURL(slug string) string { return s.BaseURL + "/#" + EpisodeAnchor(slug) }
+
 // PodcastGUID is the show's podcast:guid: GUID, or ShowGUID(FeedURL()) when GUID is empty.
 func (s *Show) PodcastGUID() string {
 	if s.GUID != "" {

@@ -240,6 +240,10 @@ func TestShowURLs(t *testing.T) {
 	if got := s.SiteURL("art/cover #1.png"); got != "https://example.com/my show/art/cover%20%231.png" {
 		t.Errorf("SiteURL %q", got)
 	}
+	// The same id as pkg/site's page gives the episode's entry.
+	if got := s.EpisodePageURL("ep_1-b.c d"); got != "https://example.com/my show/#ep-ep_1-b-c-d" {
+		t.Errorf("EpisodePageURL %q", got)
+	}
 }
 
 func TestShowGUID(t *testing.T) {
