@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -305,6 +306,14 @@ loop:
 		if closeErr == nil {
 			fmt.Fprintf(g.stdout, "next: spacecast mix %s -o episode.mp3\n", out)
 		}
+	}
+	if closeErr != nil && errors.Is(closeErr, syscall.ENOSPC) {
+		// The first failure names the file; the rest (every writer hit the same wall) add nothing.
+		first, _, _ := strings.Cut(closeErr.Error(), "\n")
+		return fmt.Errorf("record: the disk is full: %s\n"+
+			"  The recording stopped after %s; everything up to the last sync (every second) is in %s.\n"+
+			"  Free space on that disk (or move the folder to a disk with room), then run 'spacecast recover %s' to finish the session.",
+			first, st.Elapsed.Truncate(time.Second), out, out)
 	}
 	if closeErr != nil {
 		return fmt.Errorf("record: stopped: %w; everything up to the last sync is in %s ('spacecast recover %s' finishes it once the problem is fixed)", closeErr, out, out)
