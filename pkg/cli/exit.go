@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"syscall"
 )
 
 // Exit codes, listed for users under EXIT STATUS in `spacecast --help`. Scripts may rely on them.
@@ -40,10 +41,16 @@ func usageErr(format string, a ...any) error {
 	return &exitError{code: ExitUsage, err: fmt.Errorf(format, a...)}
 }
 
-// inputErr marks err as a bad-input error (exit 3).
+// inputErr marks err as a bad-input error (exit 3), unless the machine failed rather than the
+// input (a full disk, an I/O error, a read-only file system): that is a failure (exit 1).
 func inputErr(err error) error {
 	if err == nil {
 		return nil
+	}
+	for _, e := range []error{syscall.ENOSPC, syscall.EDQUOT, syscall.EIO, syscall.EROFS} {
+		if errors.Is(err, e) {
+			return &exitError{code: ExitFailure, err: err}
+		}
 	}
 	return &exitError{code: ExitBadInput, err: err}
 }
