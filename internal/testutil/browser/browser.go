@@ -3,6 +3,9 @@
 // LiveKit room with livekit-client, as a user's browser would (audio/red by default, DTX, the
 // browser's own Opus encoder and congestion control).
 //
+// Script runs a test's own playwright program (a web page's check, say) with the same browser
+// and packages.
+//
 // It needs node, Chromium (Debian package chromium) and the npm packages pinned in
 // testdata/browser (npm ci --prefix testdata/browser). When one is missing the test is skipped,
 // except when the CI environment variable is set: there it fails (testutil.Require's rule).
