@@ -427,7 +427,8 @@ func (p *eventPrinter) print(e capture.Event) {
 	if p.g.isTerminal {
 		erase = "\r\033[K"
 	}
-	fmt.Fprintf(p.g.stderr, "%s%s %s\n", erase, fmtSecs(e.At), line)
+	// Names and causes come from the room: control characters in them must not drive the terminal.
+	fmt.Fprintf(p.g.stderr, "%s%s %s\n", erase, fmtSecs(e.At), printable(line))
 }
 
 func (p *eventPrinter) warn(msg string) {
