@@ -65,6 +65,7 @@ require (
 	github.com/stretchr/testify v1.9.0 // indirect
 	github.com/twitchtv/twirp v8.1.3+incompatible // indirect
 	github.com/wlynxg/anet v0.0.3 // indirect
+	github.com/yuin/goldmark v1.7.13 // indirect
 	github.com/zaf/resample v1.5.0 // indirect
 	github.com/zeebo/xxh3 v1.0.2 // indirect
 	go.uber.org/atomic v1.11.0 // indirect

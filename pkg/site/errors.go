@@ -1,0 +1,41 @@
+package site
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors; test with errors.Is. Errors that wrap them name the site, slug or file.
+var (
+	// ErrBadInput marks errors about what the user gave: a file that is not what it should be, a
+	// soundbite past the end, a slug taken. The CLI maps it to exit status 3.
+	ErrBadInput = errors.New("bad input")
+	// ErrNoSite means the folder has no podcast.yaml: it is not a site ('spacecast feed init' makes one).
+	ErrNoSite = errors.New("not a site folder (no podcast.yaml)")
+	// ErrSiteExists means 'feed init' was pointed at a folder that already is a site.
+	ErrSiteExists = errors.New("already a site folder (it has a podcast.yaml)")
+	// ErrLockTimeout means another spacecast run held the site's lock for longer than the timeout.
+	ErrLockTimeout = errors.New("the site is locked by another spacecast run")
+	// ErrSlugTaken means an episode with another content already has the slug.
+	ErrSlugTaken = errors.New("slug is taken")
+	// ErrSlugRetired means the slug belongs to an unpublished episode: slugs and GUIDs are never reused.
+	ErrSlugRetired = errors.New("slug belongs to an unpublished episode")
+	// ErrNoEpisode means no episode has the slug.
+	ErrNoEpisode = errors.New("no such episode")
+	// ErrNotMP3 means the audio is not an MP3 file: another audio format, or not audio at all.
+	ErrNotMP3 = errors.New("not an MP3 file")
+	// ErrBadRecord means episodes.json cannot be read as the record this package writes.
+	ErrBadRecord = errors.New("the episode record is damaged")
+)
+
+// inputError is an error about what the user gave: its message says it all, and it matches
+// ErrBadInput (and whatever it wraps) with errors.Is.
+type inputError struct{ err error }
+
+func (e *inputError) Error() string   { return e.err.Error() }
+func (e *inputError) Unwrap() []error { return []error{e.err, ErrBadInput} }
+
+// badInput formats a bad-input error; %w in format wraps as in fmt.Errorf.
+func badInput(format string, a ...any) error {
+	return &inputError{err: fmt.Errorf(format, a...)}
+}
