@@ -76,6 +76,7 @@ spacecast does all of its audio work itself; it needs no ffmpeg.`,
 		newDemoCommand(g),
 		newRecordCommand(g),
 		newRecoverCommand(g),
+		newFeedCommand(g), newPublishCommand(g), newUnpublishCommand(g),
 	)
 	root.InitDefaultCompletionCmd()
 	for _, c := range root.Commands() {
