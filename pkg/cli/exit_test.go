@@ -1,9 +1,11 @@
 package cli
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"syscall"
 	"testing"
 )
@@ -27,5 +29,21 @@ func TestInputErrExitCodes(t *testing.T) {
 		if got := ExitCode(inputErr(c.err)); got != c.want {
 			t.Errorf("%s: exit %d, want %d", c.name, got, c.want)
 		}
+	}
+}
+
+// TestIsTerminal: /dev/null is a character device but not a terminal: no status line is drawn
+// into it. (A real terminal is checked through a pty in record_status_test.go.)
+func TestIsTerminal(t *testing.T) {
+	f, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if isTerminal(f) {
+		t.Errorf("%s is taken for a terminal", os.DevNull)
+	}
+	if isTerminal(&bytes.Buffer{}) {
+		t.Errorf("a buffer is taken for a terminal")
 	}
 }
