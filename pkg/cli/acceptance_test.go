@@ -12,6 +12,7 @@ import (
 
 	"github.com/spacecast/spacecast/internal/testutil"
 	"github.com/spacecast/spacecast/pkg/session"
+	"github.com/spacecast/spacecast/pkg/site"
 )
 
 // These tests hold the studio's promises, judged by decoders spacecast does not contain.
@@ -248,8 +249,9 @@ func TestMixLevelsSpeakers(t *testing.T) {
 }
 
 // TestDemo runs the README's first command (a shorter room): the embedded live room is recorded
-// over real WebRTC on loopback, then mixed, clipped, trimmed and inspected. The recording holds the
-// room's three speakers, the late joiner starting late, and a live mix as long as the session.
+// over real WebRTC on loopback, then mixed, clipped, trimmed, inspected and published. The
+// recording holds the room's three speakers, the late joiner starting late, and a live mix as long
+// as the session; the published site's feed checks clean.
 func TestDemo(t *testing.T) {
 	dir := t.TempDir()
 	out := mustRun(t, "demo", "-o", dir, "--length", "30s")
@@ -282,4 +284,32 @@ func TestDemo(t *testing.T) {
 	}
 	mp3Clean(t, filepath.Join(dir, "clip-copy.mp3"))
 	mp3Clean(t, filepath.Join(dir, "episode-trimmed.mp3"))
+
+	// The podcast site: the episode (its three speakers as persons, the clip as a soundbite) and
+	// the clip as a trailer, in a feed pkg/feed's checker and xmllint find clean.
+	siteDir := filepath.Join(dir, "site")
+	fx := feedClean(t, siteDir)
+	if n := strings.Count(string(fx), "<item>"); n != 2 {
+		t.Errorf("the demo feed has %d episodes, want 2", n)
+	}
+	eps, err := site.Episodes(siteDir)
+	if err != nil || len(eps) != 2 {
+		t.Fatalf("the demo site's record: %v, %d episodes", err, len(eps))
+	}
+	if ep := eps[0]; len(ep.Persons) != 3 || ep.Persons[0].Role != "host" || len(ep.Soundbites) == 0 || ep.Type != "full" {
+		t.Errorf("the demo episode: persons %+v, soundbites %+v, type %s", ep.Persons, ep.Soundbites, ep.Type)
+	}
+	if eps[1].Type != "trailer" {
+		t.Errorf("the demo clip is published as %q, want trailer", eps[1].Type)
+	}
+	for _, f := range []string{"index.html", "artwork.png", "podcast.yaml", "episodes/" + eps[0].Audio.File, "episodes/" + eps[1].Audio.File} {
+		if _, err := os.Stat(filepath.Join(siteDir, f)); err != nil {
+			t.Errorf("the demo site lacks %s", f)
+		}
+	}
+	for _, want := range []string{"python3 -m http.server -d " + siteDir, "spacecast feed check " + siteDir} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the demo does not print %q", want)
+		}
+	}
 }

@@ -16,10 +16,12 @@ import (
 	"github.com/spacecast/spacecast/pkg/capture"
 	"github.com/spacecast/spacecast/pkg/demo"
 	"github.com/spacecast/spacecast/pkg/edit"
+	"github.com/spacecast/spacecast/pkg/feed"
 	roompkg "github.com/spacecast/spacecast/pkg/room"
 	"github.com/spacecast/spacecast/pkg/room/rtc"
 	"github.com/spacecast/spacecast/pkg/room/whep"
 	"github.com/spacecast/spacecast/pkg/session"
+	"github.com/spacecast/spacecast/pkg/site"
 	"github.com/spacecast/spacecast/pkg/studio"
 )
 
@@ -32,14 +34,16 @@ func newDemoCommand(g *globalOptions) *cobra.Command {
 	o := &demoOptions{}
 	cmd := &cobra.Command{
 		Use:   "demo [-o DIR]",
-		Short: "Record an embedded live room, then mix, clip, trim and inspect it",
+		Short: "Record an embedded live room, then mix, clip, trim, inspect and publish it",
 		Long: `Demo starts a live room inside this process, on 127.0.0.1 only: a WHEP endpoint where three
 synthetic speakers (speech from the bundled demo session) talk at real time as Opus over WebRTC,
 with overlapping turns, one joining late, one leaving and coming back and the host muting for a
 while. It records the room through the same WebRTC path and capture engine as 'spacecast record'
 into DIR/session, then runs the studio on the recording: mix to a levelled, loudness-normalised
-MP3 with chapters, an exact clip and a lossless one, a lossless trim, and inspect. It prints what
-it made and the commands to look at it.
+MP3 with chapters, an exact clip and a lossless one, a lossless trim, and inspect. Then it
+publishes the episode (its speakers as podcast:person, its chapters, the clip's stretch as a
+soundbite) and the clip as a trailer to a podcast site in DIR/site: feed.xml, index.html with a
+player each, artwork drawn in code. It prints what it made and the commands to look at it.
 
 It needs nothing but this binary: no server, no root, no network beyond loopback, no ffmpeg.
 The room lasts --length (default 60 s; 0 plays the whole 110 s session).`,
@@ -134,12 +138,87 @@ func runDemo(cmd *cobra.Command, o *demoOptions, g *globalOptions) error {
 		return studioErr("demo: inspect", err)
 	}
 	prog.Finish()
-	if g.json {
-		return writeJSON(w, map[string]any{"session": sess, "recording": rec, "mix": mix, "clip": cr, "clip_copy": copyClip, "trim": tr, "inspect": rep})
+	step("5. inspected %s: %.3f s, %.1f LUFS, true peak %.1f dBTP, LRA %.1f LU\n", episode, rep.DurationSeconds, rep.LoudnessLUFS, rep.TruePeakDBTP, rep.LoudnessRangeLU)
+
+	siteDir := filepath.Join(out, "site")
+	pub, err := publishDemo(ctx, siteDir, episode, clip, cr)
+	if err != nil {
+		return err
 	}
-	step("5. inspected %s: %.3f s, %.1f LUFS, true peak %.1f dBTP, LRA %.1f LU\n\n", episode, rep.DurationSeconds, rep.LoudnessLUFS, rep.TruePeakDBTP, rep.LoudnessRangeLU)
-	step("Look at it:\n  spacecast inspect %s\n  spacecast inspect %s\n  ffplay %s   (or any player)\n  ffplay %s   (the live mix, as recorded)\n", sess, episode, clip, filepath.Join(sess, "mix.opus"))
+	if g.json {
+		return writeJSON(w, map[string]any{"session": sess, "recording": rec, "mix": mix, "clip": cr, "clip_copy": copyClip, "trim": tr, "inspect": rep,
+			"site": map[string]any{"folder": siteDir, "feed": filepath.Join(siteDir, site.FeedName), "page": filepath.Join(siteDir, site.PageName), "episodes": pub}})
+	}
+	step("6. published both to a podcast site in %s: feed.xml and index.html with\n", siteDir)
+	for _, r := range pub {
+		ep := r.Episode
+		step("     %-8s %s (%s): %d persons, %d chapters, %d soundbites\n", ep.Type, site.EpisodesDir+"/"+ep.Audio.File, edit.FormatTime(ep.Audio.Duration), len(ep.Persons), len(ep.Chapters), len(ep.Soundbites))
+	}
+	step("\nLook at it:\n  spacecast inspect %s\n  spacecast inspect %s\n  ffplay %s   (or any player)\n  ffplay %s   (the live mix, as recorded)\n", sess, episode, clip, filepath.Join(sess, "mix.opus"))
+	step("  python3 -m http.server -d %s -b 127.0.0.1 8000   then open http://127.0.0.1:8000/ (the page and its players)\n", siteDir)
+	step("  spacecast feed check %s   (the feed against Apple's and PSP-1's requirements)\n", siteDir)
+	step("To put the site online, set base_url in %s to where you upload the folder, then 'spacecast feed build %s'.\n", filepath.Join(siteDir, site.ShowName), siteDir)
 	return nil
+}
+
+// demoBaseURL is where the demo site says it is served; feed.xml needs absolute https URLs, and
+// the page links relatively, so the site also works from a local http server.
+const demoBaseURL = "https://podcast.example.com/spacecast-demo"
+
+// demoNotes are the demo episode's show notes, Markdown as a publisher writes them.
+const demoNotes = `Three speakers in a live room, recorded by [spacecast](https://github.com/spacecast/spacecast)
+as a visible participant, then mixed, levelled and loudness-normalised.
+
+- **Ada** hosts; **Brook** leaves and comes back; **Cyd** joins late.
+- The soundbite is the same stretch as the demo's clip.
+`
+
+// publishDemo makes the demo's podcast site: feed init with artwork drawn in code, then the episode
+// (its speakers, chapters and the clip's stretch as a soundbite) and the clip as a trailer.
+func publishDemo(ctx context.Context, dir, episode, clip string, cr *studio.ClipResult) ([]*site.Result, error) {
+	if err := os.RemoveAll(dir); err != nil {
+		return nil, err
+	}
+	art, err := demo.Artwork()
+	if err != nil {
+		return nil, err
+	}
+	artFile, err := os.CreateTemp("", "spacecast-demo-*.png")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(artFile.Name())
+	if _, err := artFile.Write(art); err != nil {
+		return nil, errors.Join(err, artFile.Close())
+	}
+	if err := artFile.Close(); err != nil {
+		return nil, err
+	}
+	show := &feed.Show{
+		Title: "spacecast demo", Description: "Live audio rooms kept after they end: a room recorded, mixed and published by spacecast demo.",
+		BaseURL: demoBaseURL, Author: "spacecast", Language: "en", Categories: []string{"Technology"},
+		Owner: feed.Owner{Name: "spacecast", Email: "demo@example.com"}, Type: "episodic", Locked: true,
+		Persons: []feed.Person{{Name: "Ada", Role: "host"}},
+	}
+	if _, err := site.Init(ctx, dir, show, artFile.Name(), site.Options{}); err != nil {
+		return nil, fmt.Errorf("demo: feed init: %w", err)
+	}
+	ep, err := site.Publish(ctx, dir, site.EpisodeInput{
+		Set: site.FieldSoundbites | site.FieldSeason | site.FieldNumber, Audio: episode, Title: "Keeping live rooms",
+		Notes: []byte(demoNotes), NotesName: "demo notes", Season: 1, Number: 1, Type: "full",
+		Soundbites: []feed.Soundbite{{Start: secs(cr.StartSeconds), Duration: secs(cr.DurationSeconds), Title: "The clip"}},
+	}, site.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("demo: publish %s: %w", episode, err)
+	}
+	trailer, err := site.Publish(ctx, dir, site.EpisodeInput{
+		Audio: clip, Title: "Keeping live rooms: a taste", Type: "trailer",
+		Description: fmt.Sprintf("%s of the demo room, cut exactly.", edit.FormatTime(secs(cr.DurationSeconds))),
+	}, site.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("demo: publish %s: %w", clip, err)
+	}
+	return []*site.Result{ep, trailer}, nil
 }
 
 // recordDemoRoom starts the embedded room and records it, like 'spacecast record', until the room
