@@ -332,7 +332,7 @@ func siteErr(command string, err error) error {
 	if errors.As(err, &nm) {
 		msg := fmt.Sprintf("%s: %v: podcast apps play MP3; make one with:\n  spacecast mix %s -o %s", command, nm, shellQuote(nm.Path), shellQuote(mp3Name(nm.Path)))
 		if nm.Kind == "" {
-			msg = fmt.Sprintf("%s: %v: publish takes an MP3 or a session folder (make an MP3 from a WAV or Ogg Opus file with: spacecast mix AUDIO -o %s)", command, nm, shellQuote(mp3Name(nm.Path)))
+			msg = fmt.Sprintf("%s: %v: publish takes an MP3 or a session folder (make an MP3 from a WAV or Ogg Opus file with: spacecast mix FILE.wav -o FILE.mp3)", command, nm)
 		}
 		return inputErr(errors.New(msg))
 	}

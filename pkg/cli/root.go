@@ -41,13 +41,18 @@ func NewRootCommand(info BuildInfo, stdout, stderr io.Writer) *cobra.Command {
 Recording (a visible participant: the room sees a REC name and is told):
   record    join a LiveKit, Janus or WHEP room and capture every speaker losslessly, with a live mix
   recover   finish a session whose recorder was killed (at most the last 2 s are lost)
-  demo      record an embedded live room on loopback, then mix, clip, trim and inspect it
+  demo      record an embedded live room on loopback, then mix, clip, trim, inspect and publish it
 
 The studio commands work offline on recordings and ordinary audio files:
   mix       mix speakers (a session folder or audio files) into one levelled, loudness-normalised file
   clip      cut an exact clip (or a lossless frame-accurate one with --copy)
   trim      remove stretches from a recording, keeping chapters and soundbites in place
   inspect   show duration, format, loudness, true peak and, for a session, its speakers
+
+Publishing makes a folder that is uploaded to static hosting as it is:
+  feed      create a podcast site (feed init), check a feed against Apple and PSP-1 (feed check)
+  publish   add an episode (an MP3 or a session folder) to the feed and page, or --update one
+  unpublish take an episode out of the feed (its GUID is never reused)
 
 Times are typed as seconds (754.5), MM:SS(.mmm), HH:MM:SS(.mmm) or 1h2m3s.
 spacecast does all of its audio work itself; it needs no ffmpeg.`,
@@ -56,7 +61,10 @@ spacecast does all of its audio work itself; it needs no ffmpeg.`,
   spacecast mix testdata/demo/session -o episode.mp3
   spacecast clip episode.mp3 --start 1:05 --duration 30s -o clip.mp3
   spacecast trim episode.mp3 --cut 0-12.5 -o trimmed.mp3
-  spacecast inspect episode.mp3 --json`,
+  spacecast inspect episode.mp3 --json
+  spacecast feed init site --title "Town Hall" --base-url https://podcast.example.com --author Ada \
+      --description "Our monthly town hall" --category Government --owner-email ada@example.com
+  spacecast publish site town-hall --title "Town hall, May" --soundbite 12:30+45s`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}

@@ -26,7 +26,7 @@ func (e *NotMP3Error) Error() string {
 	if e.Kind == "" {
 		return fmt.Sprintf("%s is not audio (not an MP3, WAV or Ogg Opus file)", e.Path)
 	}
-	return fmt.Sprintf("%s is a %s file, not an MP3", e.Path, map[codec.Kind]string{codec.WAV: "WAV", codec.Opus: "Ogg Opus"}[e.Kind])
+	return fmt.Sprintf("%s is %s file, not an MP3", e.Path, map[codec.Kind]string{codec.WAV: "a WAV", codec.Opus: "an Ogg Opus"}[e.Kind])
 }
 
 // Unwrap makes errors.Is(err, ErrNotMP3) and errors.Is(err, ErrBadInput) hold.
