@@ -100,8 +100,8 @@ func runDemo(cmd *cobra.Command, o *demoOptions, g *globalOptions) error {
 		return studioErr("demo: mix", err)
 	}
 	prog.Finish()
-	step("1. mixed %d speakers into %s: %s, %.1f LUFS, %.1f dBTP, %d chapters\n", len(mix.Speakers), episode,
-		edit.FormatTime(secs(mix.DurationSeconds)), mix.LoudnessLUFS, mix.TruePeakDBTP, len(mix.Chapters))
+	step("1. mixed %d speakers into %s: %s, %.1f LUFS, %.1f dBTP, %s\n", len(mix.Speakers), episode,
+		edit.FormatTime(secs(mix.DurationSeconds)), mix.LoudnessLUFS, mix.TruePeakDBTP, count(len(mix.Chapters), "chapter"))
 	for _, s := range mix.Speakers {
 		step("     %-12s talks %s, levelled %+.1f dB\n", s.Name, edit.FormatTime(secs(s.TalkSeconds)), s.LevelGainDB)
 	}
@@ -152,7 +152,8 @@ func runDemo(cmd *cobra.Command, o *demoOptions, g *globalOptions) error {
 	step("6. published both to a podcast site in %s: feed.xml and index.html with\n", siteDir)
 	for _, r := range pub {
 		ep := r.Episode
-		step("     %-8s %s (%s): %d persons, %d chapters, %d soundbites\n", ep.Type, site.EpisodesDir+"/"+ep.Audio.File, edit.FormatTime(ep.Audio.Duration), len(ep.Persons), len(ep.Chapters), len(ep.Soundbites))
+		step("     %-8s %s (%s): %s, %s, %s\n", ep.Type, site.EpisodesDir+"/"+ep.Audio.File, edit.FormatTime(ep.Audio.Duration),
+			count(len(ep.Persons), "person"), count(len(ep.Chapters), "chapter"), count(len(ep.Soundbites), "soundbite"))
 	}
 	step("\nLook at it:\n  spacecast inspect %s\n  spacecast inspect %s\n  ffplay %s   (or any player)\n  ffplay %s   (the live mix, as recorded)\n", sess, episode, clip, filepath.Join(sess, "mix.opus"))
 	step("  python3 -m http.server -d %s -b 127.0.0.1 8000   then open http://127.0.0.1:8000/ (the page and its players)\n", siteDir)
@@ -292,4 +293,12 @@ wait:
 		return capture.Stats{}, nil, fmt.Errorf("demo: the room: %w", err)
 	}
 	return rec.Stats(), names, nil
+}
+
+// count says "1 chapter", "2 chapters", "0 chapters".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
