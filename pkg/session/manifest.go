@@ -50,6 +50,57 @@ type Manifest struct {
 	Soundbites []Soundbite `json:"soundbites,omitempty"`
 	// Meta holds free-form metadata later commands add (title, description, …).
 	Meta map[string]string `json:"meta,omitempty"`
+
+	// Consent is the consent ledger: the policy the recorder ran under and who was recorded when.
+	// Absent in sessions recorded before it existed (their policy was "announced" or "assume").
+	Consent *Consent `json:"consent,omitempty"`
+	// DeleteAfter is when the raw session may be deleted (`record --retain`, `spacecast prune`);
+	// zero means no date was set. A moderation hold (hold.json, outside the hashes) overrides it.
+	DeleteAfter time.Time `json:"delete_after,omitzero"`
+	// Files are the SHA-256 digests of every file of a finalized session (the manifest itself and
+	// the files that hold mutable state, such as hold.json and the signature, excluded), sorted by
+	// path. `spacecast verify` checks them.
+	Files []FileHash `json:"files,omitempty"`
+}
+
+// Consent is the consent ledger of a session.
+type Consent struct {
+	// Policy is how the recorder decided whom to record: "announced" (everyone on stage, the room
+	// was told by the recorder), "assume" (everyone on stage, the admin told the room another way)
+	// or "opt-in" (only those who signalled consent, from that moment until they withdrew it).
+	Policy string `json:"policy"`
+	// Allow lists identities recorded under opt-in without a signal (--allow); Exclude lists
+	// identities never recorded under any policy (--exclude).
+	Allow   []string `json:"allow,omitempty"`
+	Exclude []string `json:"exclude,omitempty"`
+	// Events say, in order, when each person's recording started and stopped and why, and when
+	// the whole room was paused and resumed (Identity empty).
+	Events []ConsentEvent `json:"events"`
+}
+
+// ConsentEvent is one entry of the consent ledger.
+type ConsentEvent struct {
+	// Identity is the participant; empty for an event of the whole room (paused, resumed).
+	Identity string `json:"identity,omitempty"`
+	// Type is one of: "consent-given", "consent-withdrawn" (the person's own signal), "recording"
+	// (their audio is recorded from here), "not-recording" (it is not, from here), "excluded",
+	// "paused", "resumed", "redacted". Readers must accept types they do not know.
+	Type string `json:"type"`
+	// AtTicks is where on the session clock it happened; Time is the wall-clock time.
+	AtTicks int64     `json:"at_ticks"`
+	Time    time.Time `json:"time"`
+	// Reason says how it came about: "attribute spacecast.consent=yes", "--allow", "--exclude",
+	// "SIGUSR1", "control socket", "redact --from 1:00 --to 2:00", …
+	Reason string `json:"reason,omitempty"`
+	// DurationTicks is set on "redacted": the stretch removed (0: the whole session).
+	DurationTicks int64 `json:"duration_ticks,omitempty"`
+}
+
+// FileHash is the digest of one file of a finalized session.
+type FileHash struct {
+	Path   string `json:"path"` // relative to the session folder, slash-separated
+	Bytes  int64  `json:"bytes"`
+	SHA256 string `json:"sha256"` // lowercase hex
 }
 
 // Room says where the session was recorded.
