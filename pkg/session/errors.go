@@ -10,3 +10,22 @@ var (
 	// ErrInvalid is returned for a manifest whose content contradicts itself.
 	ErrInvalid = errors.New("invalid session manifest")
 )
+
+var (
+	// ErrNotFinalized is returned by Seal for a session still being recorded or left by a crash.
+	ErrNotFinalized = errors.New("session is not finalized (still recording, or run 'spacecast recover' first)")
+	// ErrIrregular is returned for a file in a session folder that is not a regular file.
+	ErrIrregular = errors.New("not a regular file (a session holds only plain files)")
+	// ErrBadKey is returned for a key file that is not an ed25519 key spacecast can read.
+	ErrBadKey = errors.New("not an ed25519 key")
+	// ErrBadSignatureFile is returned for a manifest.json.sig that does not parse.
+	ErrBadSignatureFile = errors.New("malformed signature file")
+	// ErrBadHold is returned for a hold.json that does not parse.
+	ErrBadHold = errors.New("malformed hold.json")
+	// ErrNoSessions is returned by Prune for a ROOT that neither is nor holds a session.
+	ErrNoSessions = errors.New("no spacecast session in this folder")
+	// ErrLocked is returned by Prune when another prune holds the lock for too long.
+	ErrLocked = errors.New("another prune is running")
+	// ErrBadAge is returned by ParseAge for text that is not an age.
+	ErrBadAge = errors.New("not a duration (use 30d, 2w, 720h or 90m)")
+)
