@@ -39,6 +39,10 @@ type Options struct {
 	OnEvent func(Event)
 	// Now is the clock (tests); default time.Now.
 	Now func() time.Time
+	// Consent says whom to record: Policy "announced" (the default) or "assume" records everyone
+	// but Exclude; "opt-in" records only Allow and those who signal consent (SetConsent), from
+	// that moment until they withdraw it. Events is ignored: the recorder keeps the ledger.
+	Consent session.Consent
 
 	// manual leaves pumping to the caller (benchmarks drive a simulated clock).
 	manual bool
@@ -60,6 +64,9 @@ type Recorder struct {
 	order     []string // identities in order of first appearance
 	closed    bool
 	mediaSeen bool
+	gate      gate
+	pending   []Event // consent events to emit once r.mu is released
+	nfiles    int     // track files opened
 
 	ntpOffset atomic.Int64 // session ticks minus NTP ticks, smallest seen
 	haveNTP   atomic.Bool
@@ -87,12 +94,17 @@ type person struct {
 
 // track is one file: a speaker's audio, possibly from several sources one after another.
 type track struct {
-	id       string
+	id       string // empty until the track's file is opened (the speaker is recorded)
 	identity string
 	rel      string
-	file     *os.File
+	file     *os.File // nil until the speaker is first recorded
 	tw       *TrackWriter
 	channels int
+	mi       int // index in Manifest.Tracks; -1 without a file
+	samples  int64
+
+	// on says whether packets are kept (the consent gate); written under r.mu, read per packet.
+	on atomic.Bool
 
 	pmu     sync.Mutex // guards streams, ended and the stats below (readers push, the loop pops)
 	streams map[uint32]*stream
@@ -102,6 +114,13 @@ type track struct {
 	stats   TrackStats
 	sumSq   float64
 	nSq     int
+	// fresh: recording resumed; the next packet starts new jitter buffers (the old ones drain
+	// what they hold in retired), so the skipped packets are neither loss nor concealed.
+	fresh    bool
+	retired  []*stream
+	offAt    int64 // session tick recording of this file stopped (-1: it runs)
+	offCause string
+	offGaps  []session.Gap
 
 	// Loop goroutine only.
 	dec      *opus.Decoder
@@ -141,6 +160,9 @@ type Stats struct {
 
 // ErrExists says the session folder already holds files.
 var ErrExists = errors.New("session folder exists and is not empty")
+
+// ErrPolicy says the consent policy is not one the recorder knows.
+var ErrPolicy = errors.New("unknown consent policy")
 
 // Create makes the session folder and starts the recorder's clock: session tick 0 is now.
 func Create(opts Options) (*Recorder, error) {
@@ -184,6 +206,11 @@ func Create(opts Options) (*Recorder, error) {
 		Mix:       &session.MixFile{File: "mix.opus", Channels: 1},
 	}
 	var err error
+	if r.gate, err = newGate(opts.Consent); err != nil {
+		return nil, err
+	}
+	r.man.Consent = &session.Consent{Policy: r.gate.policy, Allow: opts.Consent.Allow, Exclude: opts.Consent.Exclude,
+		Events: []session.ConsentEvent{}}
 	if r.silence, err = silencePacket(); err != nil {
 		return nil, err
 	}
@@ -245,10 +272,12 @@ func (r *Recorder) emit(e Event) {
 func (r *Recorder) Join(p Participant) {
 	r.mu.Lock()
 	joined := r.joinLocked(p)
+	pending := r.takePendingLocked()
 	r.mu.Unlock()
 	if joined {
 		r.emit(Event{Type: "participant-joined", Identity: p.Identity, Name: p.Name})
 	}
+	r.emitAll(pending)
 }
 
 func (r *Recorder) joinLocked(p Participant) bool {
@@ -257,6 +286,7 @@ func (r *Recorder) joinLocked(p Participant) bool {
 		ps = &person{p: p}
 		r.people[p.Identity] = ps
 		r.order = append(r.order, p.Identity)
+		r.firstSeenLocked(p.Identity)
 	}
 	if p.Name != "" {
 		ps.p.Name = p.Name
@@ -360,9 +390,17 @@ func (r *Recorder) AddTrack(src Source) error {
 		}
 		r.tracks = append(r.tracks, t)
 	}
+	if err := r.gateLocked(t); err != nil {
+		r.mu.Unlock()
+		r.fail(err)
+		return err
+	}
 	name := r.people[src.Participant].p.Name
+	id := t.id
+	pending := r.takePendingLocked()
 	r.mu.Unlock()
-	r.emit(Event{Type: "speaker-joined", Identity: src.Participant, Name: name, Track: t.id})
+	r.emitAll(pending)
+	r.emit(Event{Type: "speaker-joined", Identity: src.Participant, Name: name, Track: id})
 
 	r.wg.Add(1)
 	go func() {
@@ -375,36 +413,45 @@ func (r *Recorder) AddTrack(src Source) error {
 	return nil
 }
 
+// newTrackLocked makes a track for a new source. Its file is opened only once its speaker is
+// recorded (openLocked): a person never recorded has no file at all.
 func (r *Recorder) newTrackLocked(src Source) (*track, error) {
-	n := len(r.tracks) + 1
-	id := fmt.Sprintf("t%d", n)
-	rel := fmt.Sprintf("tracks/%s-%s.opus", id, slug(src.Participant))
-	f, err := os.Create(filepath.Join(r.dir, filepath.FromSlash(rel)))
-	if err != nil {
-		return nil, fmt.Errorf("capture: %w", err)
-	}
-	tw, err := NewTrackWriter(f, src.Channels, []TrackOption{WithSilence(r.silence, 30*time.Second)},
-		ogg.WithMaxPageDuration(r.opts.SyncInterval))
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
 	dec, err := opus.NewDecoder(src.Channels)
 	if err != nil {
-		f.Close()
 		return nil, err
 	}
 	t := &track{
-		id: id, identity: src.Participant, rel: rel, file: f, tw: tw, channels: src.Channels,
+		identity: src.Participant, channels: src.Channels, mi: -1, offAt: -1,
 		streams: map[uint32]*stream{}, active: true, source: src.ID, stats: TrackStats{Level: math.Inf(-1)},
 		dec: dec, pcm: make([]float32, 5760*src.Channels), mono: make([]float32, 5760), ring: new(ring),
 		lastEnd: -1,
 	}
+	return t, nil
+}
+
+// openLocked creates the track's file and its manifest entry.
+func (r *Recorder) openLocked(t *track) error {
+	id := fmt.Sprintf("t%d", r.nfiles+1)
+	rel := fmt.Sprintf("tracks/%s-%s.opus", id, slug(t.identity))
+	f, err := os.Create(filepath.Join(r.dir, filepath.FromSlash(rel)))
+	if err != nil {
+		return fmt.Errorf("capture: %w", err)
+	}
+	tw, err := NewTrackWriter(f, t.channels, []TrackOption{WithSilence(r.silence, 30*time.Second)},
+		ogg.WithMaxPageDuration(r.opts.SyncInterval))
+	if err != nil {
+		f.Close()
+		return err
+	}
+	r.nfiles++
+	t.pmu.Lock()
+	t.id, t.rel, t.file, t.tw, t.mi = id, rel, f, tw, len(r.man.Tracks)
+	t.pmu.Unlock()
 	r.man.Tracks = append(r.man.Tracks, session.Track{
-		ID: id, Participant: src.Participant, File: rel, Codec: "opus", Channels: src.Channels,
+		ID: id, Participant: t.identity, File: rel, Codec: "opus", Channels: t.channels,
 		Timeline: []session.Anchor{{}},
 	})
-	return t, nil
+	return nil
 }
 
 func (r *Recorder) readRTP(t *track, src Source) {
@@ -425,9 +472,16 @@ func (r *Recorder) readRTP(t *track, src Source) {
 	t.pmu.Unlock()
 }
 
-// push hands one packet to its stream's jitter buffer.
+// push hands one packet to its stream's jitter buffer, or drops it on arrival when its speaker is
+// not being recorded: it never reaches the file or the mix.
 func (r *Recorder) push(t *track, pkt *rtp.Packet, arrival time.Time) {
+	if !t.on.Load() {
+		return
+	}
 	t.pmu.Lock()
+	if t.fresh {
+		t.restartStreamsLocked(r.opts.Latency)
+	}
 	t.streamLocked(pkt.SSRC, r.opts.Latency).jb.Push(pkt, arrival)
 	t.pmu.Unlock()
 }
@@ -541,19 +595,12 @@ func (r *Recorder) pump(now time.Time, drain bool) {
 		if drain || ended {
 			at = now.Add(time.Hour)
 		}
+		for _, s := range t.retired { // what was received before recording stopped
+			r.popAll(t, s, now.Add(time.Hour))
+		}
+		t.retired = nil
 		for _, s := range t.streams {
-			for {
-				out, ok := s.jb.Pop(at)
-				if !ok {
-					break
-				}
-				if !r.bad.Load() {
-					if err := r.write(t, s, out); err != nil {
-						r.fail(err)
-					}
-				}
-				s.jb.Release(out)
-			}
+			r.popAll(t, s, at)
 		}
 		left := ended && t.active
 		if ended {
@@ -563,6 +610,22 @@ func (r *Recorder) pump(now time.Time, drain bool) {
 		if left {
 			r.emit(Event{Type: "speaker-left", Identity: t.identity, Track: t.id})
 		}
+	}
+}
+
+// popAll writes every packet s releases by at. Called with t.pmu held.
+func (r *Recorder) popAll(t *track, s *stream, at time.Time) {
+	for {
+		out, ok := s.jb.Pop(at)
+		if !ok {
+			return
+		}
+		if !r.bad.Load() && t.tw != nil {
+			if err := r.write(t, s, out); err != nil {
+				r.fail(err)
+			}
+		}
+		s.jb.Release(out)
 	}
 }
 
@@ -675,6 +738,10 @@ func appendUnique(s []uint32, v uint32) []uint32 {
 func (r *Recorder) sync() error {
 	for _, t := range r.snapshot() {
 		t.pmu.Lock()
+		if t.tw == nil {
+			t.pmu.Unlock()
+			continue
+		}
 		err := t.tw.Flush()
 		t.pmu.Unlock()
 		if err == nil {
@@ -709,15 +776,20 @@ func (r *Recorder) saveLocked() error {
 		m.Participants = append(m.Participants, session.Participant{Identity: id, Name: ps.p.Name, Presence: pres})
 	}
 	dur := r.mix.pos
-	for i, t := range r.tracks {
+	for _, t := range r.tracks {
 		t.pmu.Lock()
-		mt := &m.Tracks[i]
+		if t.tw == nil {
+			t.pmu.Unlock()
+			continue
+		}
+		mt := &m.Tracks[t.mi]
 		mt.Timeline = t.tw.Timeline()
 		if len(mt.Timeline) == 0 {
 			mt.Timeline = []session.Anchor{{}}
 		}
 		mt.SSRCs = append(mt.SSRCs[:0], t.ssrcs...)
-		mt.Gaps = append(mt.Gaps[:0], t.gaps...)
+		mt.Gaps = t.allGapsLocked(mt.Gaps[:0], now)
+		mt.Samples = t.samples
 		if t.lastEnd > dur {
 			dur = t.lastEnd
 		}
@@ -744,6 +816,10 @@ func (r *Recorder) Stats() Stats {
 	defer r.mu.Unlock()
 	for _, t := range r.tracks {
 		t.pmu.Lock()
+		if t.tw == nil { // not recorded: not shown
+			t.pmu.Unlock()
+			continue
+		}
 		ts := t.stats
 		ts.ID, ts.Identity, ts.Active = t.id, t.identity, t.active
 		t.pmu.Unlock()
@@ -774,6 +850,7 @@ func (r *Recorder) Close() error {
 	close(r.stop)
 	<-r.done
 	r.pump(r.now(), true)
+	r.endPause()
 
 	var errs []error
 	if r.err != nil {
@@ -795,12 +872,17 @@ func (r *Recorder) Close() error {
 	errs = append(errs, r.mixFile.Sync(), r.mixFile.Close())
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for i, t := range r.tracks {
+	for _, t := range r.tracks {
+		if t.tw == nil {
+			continue
+		}
 		if err := t.tw.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("track %s: %w", t.id, err))
 		}
 		errs = append(errs, t.file.Sync(), t.file.Close())
-		r.man.Tracks[i].Samples = t.tw.Samples()
+		t.pmu.Lock()
+		t.samples = t.tw.Samples()
+		t.pmu.Unlock()
 	}
 	for _, ps := range r.people {
 		if ps.in {
