@@ -1,0 +1,529 @@
+package redact
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spacecast/spacecast/pkg/edit"
+	"github.com/spacecast/spacecast/pkg/ogg"
+	"github.com/spacecast/spacecast/pkg/session"
+	"github.com/spacecast/spacecast/pkg/studio"
+)
+
+// SignatureName is the detached signature of a sealed session's manifest, beside it. A redaction
+// changes the manifest, so an old signature never survives: it is made again (Options.Seal with a
+// key) or removed.
+const SignatureName = session.ManifestName + ".sig"
+
+// MixBitrateKbps is the bitrate of a rebuilt live mix: the recorder's own (docs/record.md).
+const MixBitrateKbps = 64
+
+// Options say whom to redact and how.
+type Options struct {
+	// Identity is the participant to remove.
+	Identity string
+	// Range, when true, removes only [From, To) of the session clock; otherwise the whole person.
+	Range    bool
+	From, To time.Duration
+	// Reason goes into the ledger; empty: "redact" or "redact --from F --to T".
+	Reason string
+	// Seal, when not nil, seals a session folder again (hashes, and a signature when it has a
+	// key). It is called on the staged copy, before anything is renamed into place, and only when
+	// the session was sealed (Manifest.Files not empty). Nil: a sealed session loses its digests
+	// and signature, and the result says so.
+	Seal func(dir string) error
+	// Now is the clock of the ledger entry (time.Now when nil).
+	Now func() time.Time
+	// Progress reports the mix rebuild (nil: none).
+	Progress studio.Progress
+}
+
+// TrackChange is what happened to one track file.
+type TrackChange struct {
+	ID   string `json:"id"`
+	File string `json:"file"`
+	// Action is "deleted" (the whole track) or "silenced" (packets in the range replaced).
+	Action string `json:"action"`
+	// Packets replaced by silence, and how long they play.
+	Packets         int     `json:"packets,omitempty"`
+	SilencedSeconds float64 `json:"silenced_seconds,omitempty"`
+}
+
+// Result reports a redaction.
+type Result struct {
+	Session  string `json:"session"`
+	Identity string `json:"identity"`
+	Name     string `json:"name"`
+	// Whole is true when the person was removed from the whole session.
+	Whole       bool          `json:"whole"`
+	FromSeconds float64       `json:"from_seconds"`
+	ToSeconds   float64       `json:"to_seconds"`
+	Tracks      []TrackChange `json:"tracks"`
+	// Mix is "rebuilt" (the live mix was made again from the remaining tracks), "removed" (no
+	// track remains to make one from; mix.opus was deleted) or "none" (the session had none).
+	Mix     string `json:"mix"`
+	MixFile string `json:"mix_file,omitempty"`
+	// Sealed is true when the session was sealed and was sealed again; Unsealed when it was
+	// sealed and lost its digests (no sealer given). SignatureRemoved is true when an old
+	// signature was deleted and none replaced it.
+	Sealed           bool `json:"sealed"`
+	Unsealed         bool `json:"unsealed"`
+	Signed           bool `json:"signed"`
+	SignatureRemoved bool `json:"signature_removed"`
+}
+
+// Redact removes a participant, or a stretch of them, from the finalized session in dir.
+//
+// Everything that can fail (decoding, encoding, the mix, sealing) happens in a staging folder
+// inside dir (.redact-*, hard links of the untouched files); only then are the changed files
+// renamed into place, the manifest last. A failure before that leaves the session as it was; a
+// failed rename puts back what was already moved. A crash during the renames (a few file system
+// operations) can leave a staging folder, which the next run removes, and a session whose files
+// no longer match its manifest's digests (spacecast verify says which).
+func Redact(ctx context.Context, dir string, opts Options) (res *Result, err error) {
+	s, err := session.Open(dir)
+	if err != nil {
+		return nil, fmt.Errorf("redact: %w", err)
+	}
+	m := s.Manifest
+	if !m.Finalized {
+		return nil, fmt.Errorf("redact: %s: %w (its recorder is still running or died: run 'spacecast recover %s' first)", dir, ErrNotFinalized, dir)
+	}
+	p := m.Participant(opts.Identity)
+	if p == nil {
+		var ids []string
+		for _, q := range m.Participants {
+			ids = append(ids, q.Identity)
+		}
+		return nil, fmt.Errorf("redact: %s: %w: %q (its participants are: %s)", dir, ErrUnknownSpeaker, opts.Identity, strings.Join(ids, ", "))
+	}
+	from, to := int64(0), m.DurationTicks
+	if opts.Range {
+		from, to = session.Ticks(opts.From), session.Ticks(opts.To)
+		end := session.Duration(m.DurationTicks)
+		switch {
+		case opts.From < 0 || opts.To < 0:
+			return nil, fmt.Errorf("redact: %w: a negative time", ErrBadRange)
+		case to <= from:
+			return nil, fmt.Errorf("redact: %w: --from %s is not before --to %s", ErrBadRange, edit.FormatTime(opts.From), edit.FormatTime(opts.To))
+		case from >= m.DurationTicks || to > m.DurationTicks:
+			return nil, fmt.Errorf("redact: %w: %s-%s is outside the session, which lasts %s", ErrBadRange, edit.FormatTime(opts.From), edit.FormatTime(opts.To), edit.FormatTime(end))
+		}
+	}
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
+	res = &Result{Session: dir, Identity: p.Identity, Name: p.DisplayName(), Whole: !opts.Range,
+		FromSeconds: session.Duration(from).Seconds(), ToSeconds: session.Duration(to).Seconds(), Tracks: []TrackChange{}}
+
+	removeStale(dir)
+	stage, err := os.MkdirTemp(dir, stagePrefix+"*")
+	if err != nil {
+		return nil, fmt.Errorf("redact: %w", err)
+	}
+	defer os.RemoveAll(stage)
+
+	// The new manifest: a copy, changed.
+	nm, err := session.Parse(mustMarshal(m))
+	if err != nil {
+		return nil, fmt.Errorf("redact: %w", err)
+	}
+	replaced := map[string]bool{} // files (slash paths) the commit replaces or deletes
+	var deleted []string
+	sm := &silenceMaker{}
+	var tracks []session.Track
+	for _, t := range nm.Tracks {
+		if t.Participant != p.Identity {
+			tracks = append(tracks, t)
+			continue
+		}
+		if !opts.Range {
+			res.Tracks = append(res.Tracks, TrackChange{ID: t.ID, File: t.File, Action: "deleted"})
+			replaced[t.File] = true
+			deleted = append(deleted, t.File)
+			continue
+		}
+		dst := filepath.Join(stage, filepath.FromSlash(t.File))
+		n, silenced, err := silenceTrack(s.Path(t.File), dst, &t, from, to, sm)
+		if err != nil {
+			return nil, fmt.Errorf("redact: track %s (%s): %w", t.ID, t.File, err)
+		}
+		if n > 0 {
+			replaced[t.File] = true
+			t.Gaps = append(t.Gaps, session.Gap{StartTicks: from, DurationTicks: to - from, Cause: "redacted"})
+			slices.SortStableFunc(t.Gaps, func(a, b session.Gap) int { return cmpInt(a.StartTicks, b.StartTicks) })
+		}
+		res.Tracks = append(res.Tracks, TrackChange{ID: t.ID, File: t.File, Action: "silenced", Packets: n,
+			SilencedSeconds: session.Duration(silenced).Seconds()})
+		tracks = append(tracks, t)
+	}
+	nm.Tracks = tracks
+	if nm.Consent == nil {
+		nm.Consent = &session.Consent{Policy: ""}
+	}
+	reason := opts.Reason
+	if reason == "" {
+		reason = "redact"
+		if opts.Range {
+			reason = fmt.Sprintf("redact --from %s --to %s", edit.FormatTime(opts.From), edit.FormatTime(opts.To))
+		}
+	}
+	ev := session.ConsentEvent{Identity: p.Identity, Type: "redacted", AtTicks: from, Time: now().UTC(), Reason: reason}
+	if opts.Range {
+		ev.DurationTicks = to - from
+	}
+	nm.Consent.Events = append(nm.Consent.Events, ev)
+	wasSealed := len(nm.Files) > 0
+	nm.Files = nil
+
+	if m.Mix != nil {
+		replaced[m.Mix.File] = true
+	}
+	// Stage the untouched files as hard links, so the staged folder is the whole new session:
+	// the mix reads it, Seal hashes it.
+	if err := mirror(dir, stage, replaced); err != nil {
+		return nil, err
+	}
+	ns := &session.Session{Dir: stage, Manifest: nm}
+	if err := ns.Save(); err != nil {
+		return nil, fmt.Errorf("redact: %w", err)
+	}
+
+	// The live mix, made again from what remains.
+	res.Mix = "none"
+	if m.Mix != nil {
+		res.MixFile = m.Mix.File
+		if len(nm.Tracks) == 0 {
+			res.Mix = "removed"
+			nm.Mix = nil
+			deleted = append(deleted, m.Mix.File)
+			if err := ns.Save(); err != nil {
+				return nil, fmt.Errorf("redact: %w", err)
+			}
+		} else {
+			if err := rebuildMix(ctx, stage, m.Mix, opts.Progress); err != nil {
+				return nil, err
+			}
+			res.Mix = "rebuilt"
+		}
+	}
+
+	_, sigErr := os.Stat(filepath.Join(dir, SignatureName))
+	hadSig := sigErr == nil
+	switch {
+	case wasSealed && opts.Seal != nil:
+		if err := opts.Seal(stage); err != nil {
+			return nil, fmt.Errorf("redact: seal the redacted session: %w", err)
+		}
+		res.Sealed = true
+		if _, err := os.Stat(filepath.Join(stage, SignatureName)); err == nil {
+			res.Signed = true
+			replaced[SignatureName] = true
+		}
+	case wasSealed:
+		res.Unsealed = true
+	}
+	if hadSig && !res.Signed {
+		res.SignatureRemoved = true
+		replaced[SignatureName] = true
+		deleted = append(deleted, SignatureName)
+	}
+	replaced[session.ManifestName] = true
+	if err := commit(dir, stage, replaced, deleted); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// stagePrefix names the staging folders inside a session.
+const stagePrefix = ".redact-"
+
+// removeStale removes staging folders a crashed run left in dir.
+func removeStale(dir string) {
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if e.IsDir() && strings.HasPrefix(e.Name(), stagePrefix) {
+			os.RemoveAll(filepath.Join(dir, e.Name()))
+		}
+	}
+}
+
+func mustMarshal(m *session.Manifest) []byte {
+	b, _ := m.Marshal() // a manifest that was parsed always marshals
+	return b
+}
+
+func cmpInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// mutable are files of a session that are not part of its content (docs/session-format.md): the
+// redaction never copies them into the staged folder and never touches them.
+var mutable = []string{session.ManifestName, SignatureName, "hold.json", "control"}
+
+// mirror hard-links every regular file of dir (but the staging folders, the mutable files, files
+// being replaced and temporary files) into stage, at the same path. Without hard links (another
+// file system), it copies.
+func mirror(dir, stage string, replaced map[string]bool) error {
+	return filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return fmt.Errorf("redact: %w", err)
+		}
+		rel, _ := filepath.Rel(dir, path)
+		slash := filepath.ToSlash(rel)
+		if d.IsDir() {
+			if strings.HasPrefix(d.Name(), stagePrefix) {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !d.Type().IsRegular() || replaced[slash] || slices.Contains(mutable, slash) ||
+			(strings.HasPrefix(d.Name(), ".") && strings.Contains(d.Name(), ".tmp")) {
+			return nil
+		}
+		dst := filepath.Join(stage, rel)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return fmt.Errorf("redact: %w", err)
+		}
+		if err := os.Link(path, dst); err == nil {
+			return nil
+		}
+		return copyFile(path, dst)
+	})
+}
+
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return fmt.Errorf("redact: %w", err)
+	}
+	defer in.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		return fmt.Errorf("redact: %w", err)
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		return errors.Join(fmt.Errorf("redact: copy %s: %w", src, err), out.Close())
+	}
+	if err := out.Sync(); err != nil {
+		return errors.Join(fmt.Errorf("redact: sync %s: %w", dst, err), out.Close())
+	}
+	return out.Close()
+}
+
+// rebuildMix writes the staged session's mix: a plain sum of the remaining tracks at session tick
+// 0, neither levelled nor normalised, Ogg Opus at the recorder's bitrate, like the live mix.
+func rebuildMix(ctx context.Context, stage string, mix *session.MixFile, prog studio.Progress) error {
+	out := filepath.Join(stage, filepath.FromSlash(mix.File))
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		return fmt.Errorf("redact: %w", err)
+	}
+	opts := studio.DefaultMixOptions()
+	opts.Inputs, opts.Output = []string{stage}, out
+	opts.Normalize, opts.Level, opts.MinChapter = false, "off", 0
+	opts.Channels, opts.BitrateKbps = mix.Channels, MixBitrateKbps
+	if filepath.Ext(out) != ".opus" {
+		return fmt.Errorf("redact: the live mix %s is not an .opus file; cannot rebuild it", mix.File)
+	}
+	if _, err := studio.Mix(ctx, opts, prog); err != nil {
+		return fmt.Errorf("redact: rebuild the live mix: %w", err)
+	}
+	return nil
+}
+
+// silenceTrack copies the Ogg Opus file src to dst, replacing every packet that plays (by the
+// track's timeline) at any tick of [from, to) with a silence packet of the same duration. Page
+// granule positions follow the packets, so the timeline is unchanged; the stream's serial, headers
+// and end are kept. It returns the packets replaced and how many samples they hold; with none,
+// dst is not written.
+func silenceTrack(src, dst string, t *session.Track, from, to int64, sm *silenceMaker) (int, int64, error) {
+	f, err := os.Open(src)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer f.Close()
+	lastGranule, serial, err := ogg.LastGranule(f)
+	if err != nil {
+		return 0, 0, err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return 0, 0, err
+	}
+	r, err := ogg.NewOpusReader(f)
+	if err != nil {
+		return 0, 0, err
+	}
+	head := r.Head()
+	preSkip := int64(head.PreSkip)
+
+	// First pass: which packets play in the range (their indexes).
+	var hit []int
+	var silenced int64
+	raw := int64(0)
+	for i := 0; ; i++ {
+		pkt, _, err := r.ReadPacket()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return 0, 0, err
+		}
+		n, err := ogg.PacketSamples(pkt)
+		if err != nil {
+			return 0, 0, err
+		}
+		media := raw - preSkip
+		at := t.SessionTicks(max(media, 0)) + min(media, 0)
+		if at < to && at+int64(n) > from {
+			hit = append(hit, i)
+			silenced += int64(n)
+		}
+		raw += int64(n)
+	}
+	if len(hit) == 0 {
+		return 0, 0, nil
+	}
+
+	// Second pass: write the copy.
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return 0, 0, err
+	}
+	if r, err = ogg.NewOpusReader(f); err != nil {
+		return 0, 0, err
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return 0, 0, err
+	}
+	out, err := os.Create(dst)
+	if err != nil {
+		return 0, 0, err
+	}
+	bw := bufio.NewWriter(out)
+	w, err := ogg.NewOpusWriter(bw, head, r.Tags(), ogg.WithSerial(serial))
+	if err != nil {
+		return 0, 0, errors.Join(err, out.Close())
+	}
+	next := 0
+	for i := 0; ; i++ {
+		pkt, _, err := r.ReadPacket()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return 0, 0, errors.Join(err, out.Close())
+		}
+		if next < len(hit) && hit[next] == i {
+			next++
+			n, _ := ogg.PacketSamples(pkt)
+			if pkt, err = sm.packet(n, int(head.Channels)); err != nil {
+				return 0, 0, errors.Join(err, out.Close())
+			}
+		}
+		if err := w.WritePacket(pkt); err != nil {
+			return 0, 0, errors.Join(err, out.Close())
+		}
+	}
+	if lastGranule >= preSkip && lastGranule <= w.Granule() {
+		err = w.CloseWithEnd(lastGranule - preSkip)
+	} else {
+		err = w.Close()
+	}
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err == nil {
+		err = out.Sync()
+	}
+	if err = errors.Join(err, out.Close()); err != nil {
+		return 0, 0, err
+	}
+	return len(hit), silenced, nil
+}
+
+// commit moves the staged files into dir: replaced files first (each original kept as a hard link
+// in stage/.orig until the end, to put back on failure), the manifest last. deleted files are
+// removed (likewise kept until the end).
+func commit(dir, stage string, replaced map[string]bool, deleted []string) (err error) {
+	orig := filepath.Join(stage, ".orig")
+	type undo struct{ rel string }
+	var done []undo
+	defer func() {
+		if err == nil {
+			return
+		}
+		// Put back what was moved, newest first.
+		for i := len(done) - 1; i >= 0; i-- {
+			rel := filepath.FromSlash(done[i].rel)
+			if _, serr := os.Stat(filepath.Join(orig, rel)); serr == nil {
+				os.Rename(filepath.Join(orig, rel), filepath.Join(dir, rel))
+			} else {
+				os.Remove(filepath.Join(dir, rel))
+			}
+		}
+	}()
+	var order []string
+	for rel := range replaced {
+		if rel != session.ManifestName {
+			order = append(order, rel)
+		}
+	}
+	slices.Sort(order)
+	order = append(order, session.ManifestName)
+	// Keep every original first, so nothing is moved before all can be put back.
+	for _, rel := range order {
+		src := filepath.Join(dir, filepath.FromSlash(rel))
+		if _, err := os.Lstat(src); err != nil {
+			continue
+		}
+		keep := filepath.Join(orig, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(keep), 0o755); err != nil {
+			return fmt.Errorf("redact: %w", err)
+		}
+		if err := os.Link(src, keep); err != nil {
+			if err := copyFile(src, keep); err != nil {
+				return err
+			}
+		}
+	}
+	for _, rel := range order {
+		dst := filepath.Join(dir, filepath.FromSlash(rel))
+		if slices.Contains(deleted, rel) {
+			if err := os.Remove(dst); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("redact: remove %s: %w", rel, err)
+			}
+			done = append(done, undo{rel})
+			continue
+		}
+		src := filepath.Join(stage, filepath.FromSlash(rel))
+		if _, err := os.Stat(src); errors.Is(err, fs.ErrNotExist) {
+			continue // e.g. a track with nothing to silence
+		}
+		if err := os.Rename(src, dst); err != nil {
+			return fmt.Errorf("redact: replace %s: %w", rel, err)
+		}
+		done = append(done, undo{rel})
+	}
+	for _, d := range []string{filepath.Join(dir, "tracks"), dir} {
+		if f, err := os.Open(d); err == nil {
+			f.Sync()
+			f.Close()
+		}
+	}
+	return nil
+}
