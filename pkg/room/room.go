@@ -19,6 +19,10 @@ type Sink interface {
 	// BeginGap marks a stretch the recorder cannot hear (reconnecting), from since (when the room
 	// was last heard; zero for now); the returned function ends it.
 	BeginGap(cause string, since time.Time) (end func())
+	// SetConsent delivers a participant's own consent signal (LiveKit: the participant attribute
+	// spacecast.consent): given from now on, or withdrawn. reason says where it came from.
+	// Adapters whose protocol carries no such signal never call it.
+	SetConsent(identity string, given bool, reason string)
 }
 
 // Conn is a joined room.

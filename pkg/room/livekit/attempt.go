@@ -114,6 +114,8 @@ func (a *attempt) setup() error {
 		return fmt.Errorf("livekit: %w", err)
 	}
 	a.dc.OnOpen(func() { close(a.dcOpen) })
+	a.dc.OnMessage(a.onData)
+	a.sub.OnDataChannel(func(dc *webrtc.DataChannel) { dc.OnMessage(a.onData) })
 	return nil
 }
 
@@ -310,6 +312,10 @@ func (a *attempt) update(ps []*lkp.ParticipantInfo) {
 		if prev == nil || prev.Name != p.Name {
 			part := capture.Participant{Identity: p.Identity, Name: p.Name}
 			a.c.deliver(func(s sinkT) { s.Join(part) })
+		}
+		if given, reason, changed := consentChange(prev, p); changed {
+			id := p.Identity
+			a.c.deliver(func(s sinkT) { s.SetConsent(id, given, reason) })
 		}
 	}
 	a.c.speakersChanged()

@@ -60,6 +60,8 @@ type Conn struct {
 	changed chan struct{} // pinged when the set of speakers may have changed
 	closed  bool
 	gapEnd  func() // ends the open reconnecting gap; nil when none is open
+	// data receives the room's user data packets (Speaker.Messages); nil drops them.
+	data func(DataMessage)
 }
 
 // Dial joins the room. Without Wait, a room the server does not have (checked when API
@@ -345,7 +347,7 @@ func (c *Conn) event(e capture.Event) {
 
 // Announcement is the JSON spacecast sends on the data topic AnnounceTopic.
 type Announcement struct {
-	Type     string `json:"type"` // "recording-started", "recording-stopped"
+	Type     string `json:"type"` // "recording-started", "recording-stopped", "recording-paused", "recording-resumed"
 	Message  string `json:"message"`
 	Recorder string `json:"recorder"`
 }
@@ -363,8 +365,10 @@ func (c *Conn) Announce(ctx context.Context, text string) error {
 	a := c.cur
 	c.mu.Unlock()
 	typ := "recording-started"
-	if bytes.Contains([]byte(text), []byte("stopped")) {
-		typ = "recording-stopped"
+	for _, w := range []string{"stopped", "paused", "resumed"} {
+		if bytes.Contains([]byte(text), []byte(w)) {
+			typ = "recording-" + w
+		}
 	}
 	ann, _ := json.Marshal(Announcement{Type: typ, Message: text, Recorder: c.opts.Identity.Identity})
 	chat, _ := json.Marshal(map[string]any{"id": fmt.Sprint(time.Now().UnixNano()), "timestamp": time.Now().UnixMilli(), "message": text})

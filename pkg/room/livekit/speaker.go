@@ -111,3 +111,4 @@ func (nopSink) Join(p capturePart)                      {}
 func (nopSink) Leave(string)                            {}
 func (nopSink) AddTrack(captureSource) error            { return nil }
 func (nopSink) BeginGap(string, time.Time) (end func()) { return func() {} }
+func (nopSink) SetConsent(string, bool, string)         {}
