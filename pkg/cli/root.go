@@ -41,6 +41,7 @@ func NewRootCommand(info BuildInfo, stdout, stderr io.Writer) *cobra.Command {
 Recording (a visible participant: the room sees a REC name and is told):
   record    join a LiveKit, Janus or WHEP room and capture every speaker losslessly, with a live mix
   recover   finish a session whose recorder was killed (at most the last 2 s are lost)
+  redact    remove a person, or a stretch of them, from a session (tracks, live mix, ledger)
   demo      record an embedded live room on loopback, then mix, clip, trim, inspect and publish it
 
 The studio commands work offline on recordings and ordinary audio files:
@@ -85,6 +86,7 @@ spacecast does all of its audio work itself; it needs no ffmpeg.`,
 		newDemoCommand(g),
 		newRecordCommand(g),
 		newRecoverCommand(g),
+		newRedactCommand(g),
 		newFeedCommand(g), newPublishCommand(g), newUnpublishCommand(g),
 	)
 	root.InitDefaultCompletionCmd()

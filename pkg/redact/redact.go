@@ -22,7 +22,7 @@ import (
 // SignatureName is the detached signature of a sealed session's manifest, beside it. A redaction
 // changes the manifest, so an old signature never survives: it is made again (Options.Seal with a
 // key) or removed.
-const SignatureName = session.ManifestName + ".sig"
+const SignatureName = session.SignatureName
 
 // MixBitrateKbps is the bitrate of a rebuilt live mix: the recorder's own (docs/record.md).
 const MixBitrateKbps = 64
@@ -41,6 +41,8 @@ type Options struct {
 	// the session was sealed (Manifest.Files not empty). Nil: a sealed session loses its digests
 	// and signature, and the result says so.
 	Seal func(dir string) error
+	// SealUnsealed seals (with Seal) even a session that was not sealed before.
+	SealUnsealed bool
 	// Now is the clock of the ledger entry (time.Now when nil).
 	Now func() time.Time
 	// Progress reports the mix rebuild (nil: none).
@@ -221,7 +223,7 @@ func Redact(ctx context.Context, dir string, opts Options) (res *Result, err err
 	_, sigErr := os.Stat(filepath.Join(dir, SignatureName))
 	hadSig := sigErr == nil
 	switch {
-	case wasSealed && opts.Seal != nil:
+	case (wasSealed || opts.SealUnsealed) && opts.Seal != nil:
 		if err := opts.Seal(stage); err != nil {
 			return nil, fmt.Errorf("redact: seal the redacted session: %w", err)
 		}
@@ -273,10 +275,6 @@ func cmpInt(a, b int64) int {
 	return 0
 }
 
-// mutable are files of a session that are not part of its content (docs/session-format.md): the
-// redaction never copies them into the staged folder and never touches them.
-var mutable = []string{session.ManifestName, SignatureName, "hold.json", "control"}
-
 // mirror hard-links every regular file of dir (but the staging folders, the mutable files, files
 // being replaced and temporary files) into stage, at the same path. Without hard links (another
 // file system), it copies.
@@ -293,8 +291,9 @@ func mirror(dir, stage string, replaced map[string]bool) error {
 			}
 			return nil
 		}
-		if !d.Type().IsRegular() || replaced[slash] || slices.Contains(mutable, slash) ||
-			(strings.HasPrefix(d.Name(), ".") && strings.Contains(d.Name(), ".tmp")) {
+		// The manifest, its signature, the hold and the recorder's control pointer are not the
+		// session's content (session.Unhashed): they are never copied, and the hold never touched.
+		if !d.Type().IsRegular() || replaced[slash] || session.Unhashed(slash) {
 			return nil
 		}
 		dst := filepath.Join(stage, rel)
