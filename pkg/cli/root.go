@@ -44,6 +44,13 @@ Recording (a visible participant: the room sees a REC name and is told):
   redact    remove a person, or a stretch of them, from a session (tracks, live mix, ledger)
   demo      record an embedded live room on loopback, then mix, clip, trim, inspect and publish it
 
+Keeping recordings only as long as promised, and proving they were not changed:
+  verify    check a session's files against the SHA-256 digests and signature in its manifest
+  keygen    make an ed25519 key pair to sign sessions with (record --sign-key, verify --key)
+  export    pack a session with its manifest into one tar file for a moderation request
+  prune     delete sessions past their delete-after date (never held or still recording)
+  hold      keep a session from being pruned (a moderation hold); release lifts it
+
 The studio commands work offline on recordings and ordinary audio files:
   mix       mix speakers (a session folder or audio files) into one levelled, loudness-normalised file
   clip      cut an exact clip (or a lossless frame-accurate one with --copy)
@@ -87,6 +94,7 @@ spacecast does all of its audio work itself; it needs no ffmpeg.`,
 		newRecordCommand(g),
 		newRecoverCommand(g),
 		newRedactCommand(g),
+		newVerifyCommand(g), newKeygenCommand(g), newExportCommand(g), newPruneCommand(g), newHoldCommand(g), newReleaseCommand(g),
 		newFeedCommand(g), newPublishCommand(g), newUnpublishCommand(g),
 	)
 	root.InitDefaultCompletionCmd()

@@ -1,0 +1,89 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/spacecast/spacecast/pkg/session"
+)
+
+type exportOptions struct {
+	output string
+}
+
+func newExportCommand(g *globalOptions) *cobra.Command {
+	o := &exportOptions{}
+	cmd := &cobra.Command{
+		Use:   "export SESSION -o FILE.tar",
+		Short: "Pack a session with its manifest, signature and hold into one tar file",
+		Long: `Export writes the whole session folder (tracks, live mix, manifest.json, manifest.json.sig,
+hold.json) as a plain tar archive under one top folder named like SESSION, for a moderation
+request or an archive. Entries are in a fixed order without owner names, so two exports of the
+same session are identical. Unpack it with any tar and run 'spacecast verify' on the copy.
+
+The archive is written to a temporary file beside FILE.tar and renamed into place when complete.`,
+		Example: `  spacecast export town-hall -o town-hall.tar
+  tar -xf town-hall.tar -C /tmp && spacecast verify /tmp/town-hall`,
+		Args: exactArgs("export", 1, "SESSION"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runExport(o, g, args[0])
+		},
+	}
+	cmd.Flags().StringVarP(&o.output, "output", "o", "", "tar file to write (required)")
+	return cmd
+}
+
+func runExport(o *exportOptions, g *globalOptions, dir string) (err error) {
+	if o.output == "" {
+		return usageErr("export: give the archive with -o FILE.tar")
+	}
+	s, err := session.Open(dir)
+	if err != nil {
+		if errors.Is(err, session.ErrNotSession) {
+			return inputErr(fmt.Errorf("export: %s is not a spacecast session (no manifest.json): give the session folder", dir))
+		}
+		return inputErr(fmt.Errorf("export: %w", err))
+	}
+	warnUnfinalized(g, dir)
+	f, err := os.CreateTemp(filepath.Dir(o.output), "."+filepath.Base(o.output)+".tmp*")
+	if err != nil {
+		return inputErr(fmt.Errorf("export: %w", err))
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if err = session.Export(dir, f); err != nil {
+		return inputErr(fmt.Errorf("export: %w", err))
+	}
+	if err = f.Sync(); err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	if err = f.Chmod(0o644); err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	if err = f.Close(); err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	if err = os.Rename(f.Name(), o.output); err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	if g.json {
+		return writeJSON(g.stdout, map[string]any{"session": dir, "id": s.Manifest.ID, "output": o.output, "bytes": st.Size(), "sealed": len(s.Manifest.Files) > 0})
+	}
+	fmt.Fprintf(g.stdout, "exported %s to %s (%d bytes)\n", dir, o.output, st.Size())
+	if len(s.Manifest.Files) == 0 {
+		fmt.Fprintf(g.stdout, "note: the session is not sealed, so 'spacecast verify' on the copy has no digests to check\n")
+	}
+	return nil
+}
