@@ -18,8 +18,14 @@ func chaptersFor(sess *session.Session, speakers []*speaker, stats []speakerStat
 	var marks []mark
 	switch {
 	case sess != nil && len(sess.Manifest.Chapters) > 0:
-		for _, c := range sess.Manifest.Chapters {
-			marks = append(marks, mark{c.StartTicks * int64(f.SampleRate) / session.ClockRate, c.Title})
+		// A title naming someone who was not recorded is replaced (unrecorded.go).
+		hidden := unrecordedNames(sess.Manifest)
+		for i, c := range sess.Manifest.Chapters {
+			title := c.Title
+			if names(title, hidden) {
+				title = neutralChapterTitle(i + 1)
+			}
+			marks = append(marks, mark{c.StartTicks * int64(f.SampleRate) / session.ClockRate, title})
 		}
 	case len(speakers) > 1 && minChapter > 0:
 		for _, seg := range leaderSegments(speakers, stats, f, total, minChapter) {

@@ -350,11 +350,16 @@ func sessionMeta(s *session.Session, speakers []MetaSpeaker, chapters []ChapterI
 		Chapters: chapters,
 		TimeMap:  mapEntries(identityMap(length)),
 	}
+	hidden := unrecordedNames(m)
 	for _, sb := range m.Soundbites {
+		title := sb.Title
+		if names(title, hidden) {
+			title = "" // it names someone who was not recorded (unrecorded.go); a soundbite's title is optional
+		}
 		out.Soundbites = append(out.Soundbites, SoundbiteInfo{
 			StartSeconds:    session.Duration(sb.StartTicks).Seconds(),
 			DurationSeconds: session.Duration(sb.DurationTicks).Seconds(),
-			Title:           sb.Title,
+			Title:           title,
 		})
 	}
 	// Soundbites reaching past the audio are moved like any other: kept only when inside it.
