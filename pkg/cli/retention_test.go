@@ -266,3 +266,29 @@ func TestPruneTwoAtOnce(t *testing.T) {
 		t.Errorf("left in ROOT: %v, want %v", left, want)
 	}
 }
+
+// recover seals a finalized session that is not sealed, signs it with --sign-key, and never
+// seals a sealed one again.
+func TestRecoverSeals(t *testing.T) {
+	tmp := t.TempDir()
+	dir := filepath.Join(tmp, "s")
+	if err := os.CopyFS(dir, os.DirFS(demoSession)); err != nil {
+		t.Fatal(err)
+	}
+	key := filepath.Join(tmp, "k")
+	mustRun(t, "keygen", "-o", key)
+	if _, errOut, code := run(t, "recover", dir, "--sign-key", "/nonexistent.key"); code != 3 || !strings.Contains(errOut, "--sign-key") {
+		t.Errorf("recover with an unknown key: exit %d: %s", code, errOut)
+	}
+	if out := mustRun(t, "recover", dir, "--sign-key", key); !strings.Contains(out, "seal: sealed and signed") {
+		t.Errorf("recover of an unsealed session:\n%s", out)
+	}
+	mustRun(t, "verify", dir, "--key", key+".pub")
+	os.WriteFile(filepath.Join(dir, "tracks", "extra.opus"), []byte("x"), 0o644)
+	if out := mustRun(t, "recover", dir); !strings.Contains(out, "already sealed") {
+		t.Errorf("recover of a sealed session:\n%s", out)
+	}
+	if _, _, code := run(t, "verify", dir); code != 1 {
+		t.Errorf("recover re-sealed a changed session: verify exit %d", code)
+	}
+}
