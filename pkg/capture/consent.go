@@ -290,3 +290,6 @@ func (t *track) allGapsLocked(dst []session.Gap, now int64) []session.Gap {
 	slices.SortStableFunc(dst, func(a, b session.Gap) int { return int(min(max(a.StartTicks-b.StartTicks, -1), 1)) })
 	return dst
 }
+
+// ID is the session's unique id (Manifest.ID).
+func (r *Recorder) ID() string { return r.man.ID }

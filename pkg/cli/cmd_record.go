@@ -10,6 +10,7 @@ import (
 	"math"
 	"net/url"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -46,6 +47,10 @@ type recordOptions struct {
 	pin              string
 	loopback         bool
 	interfaces       []string
+	allow            []string
+	exclude          []string
+	pause            bool
+	resume           bool
 }
 
 func newRecordCommand(g *globalOptions) *cobra.Command {
@@ -60,9 +65,24 @@ second. Every track sits on one session clock taken from the senders' RTCP repor
 line up and do not drift.
 
 The recorder never hides: it joins as "spacecast-recorder" with a REC name, marks itself as a
-recorder in its metadata/attributes, and announces "recording started/stopped" where the protocol
-carries messages (LiveKit). --consent announced (the default) refuses rooms that cannot see the
-recorder (WHEP has no participant list); --consent assume is for an admin who told the room another way.
+recorder in its metadata/attributes, and announces "recording started/stopped/paused/resumed" where
+the protocol carries messages (LiveKit). --consent announced (the default) refuses rooms that cannot
+see the recorder (WHEP has no participant list); --consent assume is for an admin who told the room
+another way.
+
+Consent (docs/record.md, "Consent"): under announced and assume everyone on stage is recorded but
+the identities given with --exclude. Under --consent opt-in a speaker is recorded only from the
+moment they signal consent (LiveKit participant attribute spacecast.consent=yes) or when listed
+with --allow, and no longer from the moment they withdraw it. Audio of someone not recorded is
+dropped on arrival: it reaches neither their track nor the live mix, and a person never recorded
+has no track file. Every change is written to the manifest's consent ledger. Where the server
+mixes the room (Janus AudioBridge) per-speaker consent cannot be honoured: opt-in and --exclude
+refuse to start there (exit 2).
+
+Pause and resume (off the record): SIGUSR1 pauses, SIGUSR2 resumes, and
+'spacecast record --pause DIR' / '--resume DIR' ask the recorder writing DIR through its control
+socket (the socket's path is in DIR/control while it runs). A pause is a gap "paused" in the
+manifest; nobody's audio inside it is kept, and the room is told.
 
 Protocols (from the URL, or --protocol):
   livekit  ws:// or wss:// URL with --room, and --token or --api-key/--api-secret
@@ -78,9 +98,23 @@ While it runs, 'spacecast clip DIR --last 30s -o clip.mp3' cuts the last 30 seco
 		Example: `  spacecast record wss://example.livekit.cloud --room town-hall --api-key KEY --api-secret SECRET -o town-hall
   LIVEKIT_URL=ws://localhost:7880 spacecast record --room standup --token "$TOKEN" --stop-when-empty 2m
   spacecast record http://localhost:8088/janus --room 1234 -o janus-room --duration 1h
-  spacecast record https://media.example.com/whep/live --consent assume -o live --json`,
+  spacecast record https://media.example.com/whep/live --consent assume -o live --json
+  spacecast record ws://localhost:7880 --room panel --token "$TOKEN" --consent opt-in --allow host -o panel
+  spacecast record ws://localhost:7880 --room q-and-a --token "$TOKEN" --exclude guest-42 -o qa
+  spacecast record --pause panel      # go off the record (or: kill -USR1 PID)
+  spacecast record --resume panel     # back on the record (or: kill -USR2 PID)`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.pause || o.resume {
+				if o.pause && o.resume {
+					return usageErr("record: --pause and --resume: give one")
+				}
+				if len(args) != 1 {
+					return usageErr("record: --pause/--resume need the session folder the recorder writes: 'spacecast record --pause DIR'")
+				}
+				op := map[bool]string{true: "pause", false: "resume"}[o.pause]
+				return runRecordControl(op, args[0], g)
+			}
 			u := os.Getenv("LIVEKIT_URL")
 			if len(args) == 1 {
 				u = args[0]
@@ -100,7 +134,12 @@ While it runs, 'spacecast clip DIR --last 30s -o clip.mp3' cuts the last 30 seco
 	fl.StringVar(&o.apiSecret, "api-secret", os.Getenv("LIVEKIT_API_SECRET"), "LiveKit API secret (env LIVEKIT_API_SECRET)")
 	fl.StringVar(&o.identity, "identity", room.DefaultIdentity.Identity, "the recorder's identity in the room")
 	fl.StringVar(&o.name, "name", room.DefaultIdentity.Name, "the recorder's display name (keep the REC marker)")
-	fl.StringVar(&o.consent, "consent", "announced", "announced: the room sees and is told about the recorder; assume: you told the room another way")
+	fl.StringVar(&o.consent, "consent", "announced", "announced: the room sees and is told about the recorder; assume: you told the room another way; "+
+		"opt-in: record only who sets spacecast.consent=yes (or --allow)")
+	fl.StringArrayVar(&o.allow, "allow", nil, "opt-in: record this identity without a signal (repeatable)")
+	fl.StringArrayVar(&o.exclude, "exclude", nil, "never record this identity, under any --consent (repeatable)")
+	fl.BoolVar(&o.pause, "pause", false, "pause the recorder writing the session folder given as argument")
+	fl.BoolVar(&o.resume, "resume", false, "resume the recorder writing the session folder given as argument")
 	fl.DurationVar(&o.wait, "wait", 0, "wait up to this long for the room to open and a first speaker (default: fail at once)")
 	fl.DurationVar(&o.duration, "duration", 0, "stop after this long (default: until the room ends)")
 	fl.DurationVar(&o.stopWhenEmpty, "stop-when-empty", 0, "stop when no speaker has been on for this long")
@@ -111,7 +150,7 @@ While it runs, 'spacecast clip DIR --last 30s -o clip.mp3' cuts the last 30 seco
 	fl.StringSliceVar(&o.interfaces, "interface", nil, "gather ICE candidates only on these network interfaces")
 	cmd.MarkFlagDirname("output")
 	cmd.RegisterFlagCompletionFunc("protocol", cobra.FixedCompletions([]string{"livekit", "janus", "whep"}, cobra.ShellCompDirectiveNoFileComp))
-	cmd.RegisterFlagCompletionFunc("consent", cobra.FixedCompletions([]string{"announced", "assume"}, cobra.ShellCompDirectiveNoFileComp))
+	cmd.RegisterFlagCompletionFunc("consent", cobra.FixedCompletions([]string{"announced", "assume", "opt-in"}, cobra.ShellCompDirectiveNoFileComp))
 	cmd.RegisterFlagCompletionFunc("janus-plugin", cobra.FixedCompletions([]string{"audiobridge", "videoroom"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
@@ -147,13 +186,25 @@ func runRecord(ctx context.Context, o *recordOptions, g *globalOptions, rawURL s
 		return err
 	}
 	switch o.consent {
-	case "announced", "assume":
+	case capture.PolicyAnnounced, capture.PolicyAssume, capture.PolicyOptIn:
 	default:
-		return usageErr("record: --consent %q: want announced or assume", o.consent)
+		return usageErr("record: --consent %q: want announced, assume or opt-in", o.consent)
 	}
-	if proto == "whep" && o.consent == "announced" {
-		return usageErr("record: WHEP has no participant list, so the room cannot see the recorder and --consent announced cannot hold; " +
-			"if you told the room it is being recorded another way, pass --consent assume")
+	if proto == "whep" && o.consent != capture.PolicyAssume {
+		return usageErr("record: WHEP has no participant list, so the room cannot see the recorder and --consent %s cannot hold; "+
+			"if you told the room it is being recorded another way, pass --consent assume", o.consent)
+	}
+	if len(o.allow) > 0 && o.consent != capture.PolicyOptIn {
+		return usageErr("record: --allow only means something with --consent opt-in (under %s everyone not excluded is recorded)", o.consent)
+	}
+	for _, id := range append(append([]string(nil), o.allow...), o.exclude...) {
+		if strings.TrimSpace(id) == "" {
+			return usageErr("record: --allow/--exclude with an empty identity")
+		}
+	}
+	perSpeaker := o.consent == capture.PolicyOptIn || len(o.exclude) > 0
+	if proto == "janus" && perSpeaker && strings.EqualFold(o.plugin, "audiobridge") {
+		return audioBridgeConsentErr(o)
 	}
 	if !strings.Contains(o.name, "REC") {
 		return usageErr("record: --name %q must keep the REC marker so the room sees it is being recorded", o.name)
@@ -203,11 +254,15 @@ func runRecord(ctx context.Context, o *recordOptions, g *globalOptions, rawURL s
 		return roomErr(err)
 	}
 	defer conn.Close()
+	if m, ok := conn.(interface{ ServerMixes() bool }); ok && perSpeaker && m.ServerMixes() {
+		return audioBridgeConsentErr(o)
+	}
 
 	rec, err := capture.Create(capture.Options{
 		Dir:     out,
 		Room:    session.Room{Name: o.room, Protocol: proto, URL: redactURL(rawURL)},
 		OnEvent: ev.print,
+		Consent: session.Consent{Policy: o.consent, Allow: o.allow, Exclude: o.exclude},
 	})
 	if err != nil {
 		if errors.Is(err, capture.ErrExists) {
@@ -216,6 +271,20 @@ func runRecord(ctx context.Context, o *recordOptions, g *globalOptions, rawURL s
 		return fmt.Errorf("record: %w", err)
 	}
 	ev.print(capture.Event{Type: "joined", Message: out})
+	ctl, err := startControl(out, rec.ID())
+	if err != nil {
+		ev.warn(fmt.Sprintf("%v; --pause/--resume will not reach this recorder (SIGUSR1/SIGUSR2 still do)", err))
+	} else {
+		defer ctl.close()
+	}
+	var ctlC <-chan controlRequest
+	if ctl != nil {
+		ctlC = ctl.requests
+	}
+	sigC := make(chan os.Signal, 2)
+	signal.Notify(sigC, syscall.SIGUSR1, syscall.SIGUSR2)
+	defer signal.Stop(sigC)
+	tellRoom := o.consent != capture.PolicyAssume
 
 	runCtx, stopRun := context.WithCancel(context.Background())
 	defer stopRun()
@@ -223,8 +292,12 @@ func runRecord(ctx context.Context, o *recordOptions, g *globalOptions, rawURL s
 	go func() { runErr <- conn.Run(runCtx, rec) }()
 	// Announce once tracks are being read: the data channel may take seconds to open, and tracks
 	// left unread meanwhile would arrive in one burst.
-	if o.consent == "announced" {
-		if err := conn.Announce(ctx, "⏺ recording started by spacecast"); err != nil && !errors.Is(err, room.ErrNoMessages) {
+	if tellRoom {
+		text := "⏺ recording started by spacecast"
+		if o.consent == capture.PolicyOptIn {
+			text += " (opt-in: only those who set spacecast.consent=yes are recorded)"
+		}
+		if err := conn.Announce(ctx, text); err != nil && !errors.Is(err, room.ErrNoMessages) {
 			ev.warn(fmt.Sprintf("could not announce the recording in the room: %v (the recorder is still visible as %q)", err, o.name))
 		}
 	}
@@ -264,6 +337,14 @@ loop:
 				reason, failure = "lost the room", err
 			}
 			break loop
+		case req := <-ctlC:
+			req.reply <- pauseResume(ctx, rec, conn, ev, req.op, req.reason, tellRoom)
+		case sig := <-sigC:
+			op, why := "resume", "SIGUSR2"
+			if sig == syscall.SIGUSR1 {
+				op, why = "pause", "SIGUSR1"
+			}
+			pauseResume(ctx, rec, conn, ev, op, why, tellRoom)
 		case <-tick.C:
 			status.draw()
 			if rec.Speakers() > 0 {
@@ -275,7 +356,10 @@ loop:
 		}
 	}
 	status.finish()
-	if o.consent == "announced" && runErr != nil {
+	if ctl != nil {
+		ctl.close()
+	}
+	if tellRoom && runErr != nil {
 		actx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		conn.Announce(actx, "⏹ recording stopped")
 		cancel()
@@ -291,6 +375,7 @@ loop:
 	for _, t := range st.Tracks {
 		summary.Tracks = append(summary.Tracks, recordTrack{ID: t.ID, Identity: t.Identity, Name: t.Name, Packets: t.Received, Lost: t.Lost})
 	}
+	summary.NeverSeen = neverSeen(rec.Seen(), o)
 	if closeErr != nil {
 		summary.Error = closeErr.Error()
 	} else if failure != nil {
@@ -302,6 +387,9 @@ loop:
 		fmt.Fprintf(g.stdout, "recorded %s into %s (%s): %d track(s)\n", st.Elapsed.Truncate(time.Second), out, reason, len(st.Tracks))
 		for _, t := range st.Tracks {
 			fmt.Fprintf(g.stdout, "  %-4s %-24s %7d packets, %d lost\n", t.ID, t.Identity, t.Received, t.Lost)
+		}
+		for _, n := range summary.NeverSeen {
+			fmt.Fprintf(g.stdout, "  note: %s %s never appeared in the room (check the spelling of the identity)\n", n.Flag, printable(n.Identity))
 		}
 		if closeErr == nil {
 			fmt.Fprintf(g.stdout, "next: spacecast mix %s -o episode.mp3\n", out)
@@ -330,7 +418,70 @@ type recordSummary struct {
 	Duration float64       `json:"duration"`
 	Bytes    int64         `json:"bytes"`
 	Tracks   []recordTrack `json:"tracks"`
-	Error    string        `json:"error,omitempty"`
+	// NeverSeen are --allow/--exclude identities that never appeared in the room (a typo?).
+	NeverSeen []neverSeenIdentity `json:"never_seen,omitempty"`
+	Error     string              `json:"error,omitempty"`
+}
+
+type neverSeenIdentity struct {
+	Flag     string `json:"flag"` // "--allow" or "--exclude"
+	Identity string `json:"identity"`
+}
+
+// neverSeen lists the --allow and --exclude identities not among those seen.
+func neverSeen(seen []string, o *recordOptions) []neverSeenIdentity {
+	in := map[string]bool{}
+	for _, id := range seen {
+		in[id] = true
+	}
+	var out []neverSeenIdentity
+	for _, l := range []struct {
+		flag string
+		ids  []string
+	}{{"--allow", o.allow}, {"--exclude", o.exclude}} {
+		for _, id := range l.ids {
+			if !in[id] {
+				out = append(out, neverSeenIdentity{Flag: l.flag, Identity: id})
+			}
+		}
+	}
+	return out
+}
+
+// audioBridgeConsentErr refuses per-speaker consent in a room the server mixes.
+func audioBridgeConsentErr(o *recordOptions) error {
+	what := "--consent opt-in"
+	if o.consent != capture.PolicyOptIn {
+		what = "--exclude"
+	}
+	return usageErr("record: %s cannot be honoured in a Janus AudioBridge room: the server mixes every speaker into one track, "+
+		"so the recorder cannot leave one person out. Record a VideoRoom (or LiveKit) room instead, or use --consent announced/assume "+
+		"without --exclude", what)
+}
+
+// pauseResume pauses or resumes the recorder and tells the room.
+func pauseResume(ctx context.Context, rec *capture.Recorder, conn room.Conn, ev *eventPrinter, op, reason string, tellRoom bool) controlReply {
+	var ok bool
+	var text string
+	if op == "pause" {
+		ok, text = rec.Pause(reason), "⏸ recording paused"
+	} else {
+		ok, text = rec.Resume(reason), "⏺ recording resumed"
+	}
+	paused := rec.Paused()
+	if !ok {
+		return controlReply{Paused: paused, Message: map[bool]string{true: "already paused", false: "not paused"}[paused]}
+	}
+	if tellRoom {
+		go func() {
+			actx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			defer cancel()
+			if err := conn.Announce(actx, text); err != nil && !errors.Is(err, room.ErrNoMessages) && actx.Err() == nil {
+				ev.warn(fmt.Sprintf("could not tell the room %q: %v", text, err))
+			}
+		}()
+	}
+	return controlReply{OK: true, Paused: paused, Message: map[bool]string{true: "recording paused", false: "recording resumed"}[paused]}
 }
 
 type recordTrack struct {
@@ -418,6 +569,10 @@ func (p *eventPrinter) print(e capture.Event) {
 		line = fmt.Sprintf("reconnected after %.1f s", e.Duration)
 	case "gap":
 		line = fmt.Sprintf("gap of %.1f s at %s (%s) recorded in the manifest", e.Duration, fmtSecs(e.At), e.Cause)
+	case "paused", "resumed":
+		line = "recording " + e.Type + " (" + e.Cause + ")"
+	case "consent-given", "consent-withdrawn", "recording", "not-recording", "excluded":
+		line = fmt.Sprintf("%s: %s (%s)", e.Identity, strings.ReplaceAll(e.Type, "-", " "), e.Cause)
 	case "error":
 		line = "error: " + e.Message
 	default:

@@ -598,3 +598,8 @@ func answer(ctx context.Context, pc *webrtc.PeerConnection, offer *jsep) (*jsep,
 	}
 	return &jsep{Type: "answer", SDP: pc.LocalDescription().SDP}, nil
 }
+
+// ServerMixes reports whether the server mixes the room into one track (AudioBridge): the
+// recorder then cannot tell speakers apart, so per-speaker consent (opt-in, exclusions) cannot
+// be honoured. Known once Dial has returned.
+func (c *conn) ServerMixes() bool { return c.plugin == AudioBridge }
