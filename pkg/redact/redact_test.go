@@ -76,6 +76,16 @@ func placed(t *testing.T, dir string, tr *session.Track, total int64) []float32 
 	return out
 }
 
+// playback is opusinfo's "Playback length" line.
+func playback(info string) string {
+	for _, l := range strings.Split(info, "\n") {
+		if strings.Contains(l, "Playback length") {
+			return strings.TrimSpace(l)
+		}
+	}
+	return ""
+}
+
 func rms(x []float32) float64 {
 	var s float64
 	for _, v := range x {
@@ -184,6 +194,21 @@ func TestRedactStretch(t *testing.T) {
 	b1 := track(m, "brook-1")
 	if len(b1.Gaps) != 1 || b1.Gaps[0].Cause != "redacted" {
 		t.Errorf("brook-1 gaps: %+v", b1.Gaps)
+	}
+
+	// The rewritten stream is valid Ogg Opus (opusinfo checks page CRCs, sequence numbers and
+	// granule positions) and plays exactly as long as before.
+	origCopy := filepath.Join(t.TempDir(), "brook-1.opus")
+	if err := os.CopyFS(filepath.Dir(origCopy), os.DirFS("../../testdata/demo/session/tracks")); err != nil {
+		t.Fatal(err)
+	}
+	infoBefore, _ := testutil.Run(t, "opusinfo", origCopy)
+	infoAfter, _ := testutil.Run(t, "opusinfo", filepath.Join(dir, "tracks", "brook-1.opus"))
+	if strings.Contains(string(infoAfter), "WARNING") || strings.Contains(string(infoAfter), "ERROR") {
+		t.Errorf("opusinfo on the redacted track:\n%s", infoAfter)
+	}
+	if a, b := playback(string(infoBefore)), playback(string(infoAfter)); a == "" || a != b {
+		t.Errorf("playback length %q before, %q after", a, b)
 	}
 
 	brookAfter := placed(t, dir, b1, total)
