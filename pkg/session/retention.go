@@ -203,6 +203,10 @@ func Prune(root string, opts PruneOptions) (*PruneReport, error) {
 	if now.IsZero() {
 		now = time.Now()
 	}
+	shown := root
+	if r, err := filepath.EvalSymlinks(root); err == nil { // ROOT may be a link; nothing below it is followed
+		root = r
+	}
 	st, err := os.Stat(root)
 	if err != nil {
 		return nil, fmt.Errorf("session: prune: %w", err)
@@ -216,7 +220,7 @@ func Prune(root string, opts PruneOptions) (*PruneReport, error) {
 	} else if isSiteDir(root) {
 		return nil, fmt.Errorf("session: prune %s: %w (it is a podcast site, which prune never touches)", root, ErrNoSessions)
 	}
-	rep := &PruneReport{Root: root, DryRun: opts.DryRun, Deleted: []PruneEntry{}, Kept: []PruneEntry{}}
+	rep := &PruneReport{Root: shown, DryRun: opts.DryRun, Deleted: []PruneEntry{}, Kept: []PruneEntry{}}
 
 	var unlock func()
 	if !opts.DryRun {

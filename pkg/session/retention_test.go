@@ -306,3 +306,16 @@ func checkClean(t *testing.T, dir string, key ed25519.PrivateKey) {
 		t.Errorf("unpacked copy %s: %+v", dir, r)
 	}
 }
+
+func TestPruneThroughASymlinkedRoot(t *testing.T) {
+	real := t.TempDir()
+	dir := craft(t, real, "old", pruneNow.Add(-40*24*time.Hour), pruneNow.Add(-time.Hour), true)
+	link := filepath.Join(t.TempDir(), "recordings")
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Prune(link, PruneOptions{Now: pruneNow})
+	if err != nil || len(rep.Deleted) != 1 || exists(dir) || rep.Root != link {
+		t.Errorf("prune of a symlinked ROOT: %+v, %v", rep, err)
+	}
+}
