@@ -111,13 +111,15 @@ func ledger(m *session.Manifest) []string {
 	return out
 }
 
+// consentEvent is the last ledger event of identity of type typ.
 func consentEvent(m *session.Manifest, identity, typ string) *session.ConsentEvent {
+	var found *session.ConsentEvent
 	for i, e := range m.Consent.Events {
 		if e.Identity == identity && e.Type == typ {
-			return &m.Consent.Events[i]
+			found = &m.Consent.Events[i]
 		}
 	}
-	return nil
+	return found
 }
 
 // stopRecorder sends SIGINT, waits for exit 0 and opens the session.
@@ -348,7 +350,7 @@ func TestRecordConsentAudioBridgeRefused(t *testing.T) {
 		} {
 			t.Run(c.name, func(t *testing.T) {
 				dir := filepath.Join(t.TempDir(), "session")
-				cmd := exec.Command(bin, append(janusArgs(j, ns, janusserver.AudioBridgeID, dir), c.extra...)...)
+				cmd := exec.Command(bin, append(janusArgs(j, ns, janusserver.AudioBridgeID, dir, "--duration", "3s"), c.extra...)...)
 				out, err := cmd.CombinedOutput()
 				code := cmd.ProcessState.ExitCode()
 				if err != nil && code < 0 {
