@@ -139,6 +139,8 @@ func runRedact(cmd *cobra.Command, o *redactOptions, g *globalOptions, dir strin
 		fmt.Fprintf(w, "  live mix   %s rebuilt from the remaining tracks\n", res.MixFile)
 	case "removed":
 		fmt.Fprintf(w, "  live mix   %s deleted: no track remains to make one from\n", res.MixFile)
+	case "unchanged":
+		fmt.Fprintf(w, "  live mix   %s unchanged: no audio was removed\n", res.MixFile)
 	}
 	switch {
 	case res.Signed:

@@ -71,7 +71,8 @@ type Result struct {
 	ToSeconds   float64       `json:"to_seconds"`
 	Tracks      []TrackChange `json:"tracks"`
 	// Mix is "rebuilt" (the live mix was made again from the remaining tracks), "removed" (no
-	// track remains to make one from; mix.opus was deleted) or "none" (the session had none).
+	// track remains to make one from; mix.opus was deleted), "unchanged" (no audio was removed:
+	// the person had no track, or no audio in the stretch) or "none" (the session had none).
 	Mix     string `json:"mix"`
 	MixFile string `json:"mix_file,omitempty"`
 	// Sealed is true when the session was sealed and was sealed again; Unsealed when it was
@@ -188,7 +189,10 @@ func Redact(ctx context.Context, dir string, opts Options) (res *Result, err err
 	wasSealed := len(nm.Files) > 0
 	nm.Files = nil
 
-	if m.Mix != nil {
+	// The live mix changes only when some audio went (a person without a track, or without audio
+	// in the stretch, leaves it as it is).
+	audioGone := len(replaced) > 0
+	if m.Mix != nil && audioGone {
 		replaced[m.Mix.File] = true
 	}
 	// Stage the untouched files as hard links, so the staged folder is the whole new session:
@@ -205,14 +209,17 @@ func Redact(ctx context.Context, dir string, opts Options) (res *Result, err err
 	res.Mix = "none"
 	if m.Mix != nil {
 		res.MixFile = m.Mix.File
-		if len(nm.Tracks) == 0 {
+		switch {
+		case !audioGone:
+			res.Mix = "unchanged"
+		case len(nm.Tracks) == 0:
 			res.Mix = "removed"
 			nm.Mix = nil
 			deleted = append(deleted, m.Mix.File)
 			if err := ns.Save(); err != nil {
 				return nil, fmt.Errorf("redact: %w", err)
 			}
-		} else {
+		default:
 			if err := rebuildMix(ctx, stage, m.Mix, opts.Progress); err != nil {
 				return nil, err
 			}

@@ -400,3 +400,72 @@ func TestRedactFailureLeavesSession(t *testing.T) {
 		}
 	}
 }
+
+// TestRedactEveryoneAndListener: redacting a participant who has no track (a listener) writes the
+// ledger and touches no audio; redacting every speaker deletes the live mix, since nothing is
+// left to make it from, and leaves a valid session.
+func TestRedactEveryoneAndListener(t *testing.T) {
+	dir := demoWithMix(t)
+	s, err := session.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Manifest.Participants = append(s.Manifest.Participants, session.Participant{Identity: "lou", Name: "Lou"})
+	if err := s.Save(); err != nil {
+		t.Fatal(err)
+	}
+	before := hashes(t, dir)
+	res, err := Redact(context.Background(), dir, Options{Identity: "lou"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := hashes(t, dir)
+	if res.Mix != "unchanged" || len(res.Tracks) != 0 {
+		t.Errorf("listener: %+v", res)
+	}
+	for f, h := range before {
+		if f != session.ManifestName && after[f] != h {
+			t.Errorf("listener: %s changed", f)
+		}
+	}
+	for i, id := range []string{"ada", "brook", "cyd"} {
+		res, err := Redact(context.Background(), dir, Options{Identity: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := map[bool]string{false: "rebuilt", true: "removed"}[i == 2]; res.Mix != want {
+			t.Errorf("after %s: mix %q, want %q", id, res.Mix, want)
+		}
+	}
+	s, err = session.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Manifest.Mix != nil || len(s.Manifest.Tracks) != 0 || len(s.Manifest.Participants) != 4 || len(s.Manifest.Consent.Events) != 4 {
+		t.Errorf("manifest: mix %v, %d tracks, %d participants, %d events", s.Manifest.Mix, len(s.Manifest.Tracks), len(s.Manifest.Participants), len(s.Manifest.Consent.Events))
+	}
+	if left := hashes(t, dir); len(left) != 1 {
+		t.Errorf("files left: %v (want the manifest alone)", left)
+	}
+}
+
+// FuzzSilenceTrack feeds arbitrary bytes to the track rewriter as a track file: it must return an
+// error or a result, never panic or loop.
+func FuzzSilenceTrack(f *testing.F) {
+	b, err := os.ReadFile("../../testdata/demo/session/tracks/brook-2.opus")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b[:4000])
+	f.Add(b[:200])
+	f.Add([]byte("OggS"))
+	tr := &session.Track{ID: "x", Timeline: []session.Anchor{{MediaSample: 0, SessionTicks: 0}}}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dir := t.TempDir()
+		src := filepath.Join(dir, "in.opus")
+		if err := os.WriteFile(src, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		silenceTrack(src, filepath.Join(dir, "out.opus"), tr, 0, 48000, &silenceMaker{})
+	})
+}
