@@ -561,6 +561,9 @@ func (p *eventPrinter) print(e capture.Event) {
 		line = "recording into " + e.Message
 	case "speaker-joined":
 		line = fmt.Sprintf("%s started speaking (%s)", nameOf(e), e.Track)
+		if e.Track == "" {
+			line = fmt.Sprintf("%s is on stage (not recorded)", nameOf(e))
+		}
 	case "speaker-left":
 		line = fmt.Sprintf("%s stopped (%s)", e.Identity, e.Track)
 	case "reconnecting":
