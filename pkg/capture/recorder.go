@@ -25,8 +25,10 @@ import (
 // Options configures a Recorder.
 type Options struct {
 	// Dir is the session folder to create. It must not exist or be empty.
-	Dir  string
-	Room session.Room
+	Dir string
+	// Retain sets the manifest's delete_after to the start plus Retain (0: no date).
+	Retain time.Duration
+	Room   session.Room
 	// Latency is how long the jitter buffer waits for a missing packet (reordered or being
 	// retransmitted after a NACK) before giving it up. Default 200 ms.
 	Latency time.Duration
@@ -204,6 +206,9 @@ func Create(opts Options) (*Recorder, error) {
 		StartedAt: r.start.UTC().Truncate(time.Millisecond),
 		ClockRate: session.ClockRate,
 		Mix:       &session.MixFile{File: "mix.opus", Channels: 1},
+	}
+	if opts.Retain > 0 {
+		r.man.DeleteAfter = r.man.StartedAt.Add(opts.Retain)
 	}
 	var err error
 	if r.gate, err = newGate(opts.Consent); err != nil {

@@ -283,6 +283,9 @@ wait:
 	if err := rec.Close(); err != nil {
 		return capture.Stats{}, nil, fmt.Errorf("demo: recording: %w", err)
 	}
+	if err := session.Seal(dir, nil); err != nil { // as record does: 'spacecast verify' checks it
+		return capture.Stats{}, nil, fmt.Errorf("demo: seal the session: %w", err)
+	}
 	if ctx.Err() != nil {
 		return capture.Stats{}, nil, ctx.Err()
 	}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -51,6 +52,8 @@ type recordOptions struct {
 	exclude          []string
 	pause            bool
 	resume           bool
+	retain           string
+	signKey          string
 }
 
 func newRecordCommand(g *globalOptions) *cobra.Command {
@@ -134,6 +137,8 @@ While it runs, 'spacecast clip DIR --last 30s -o clip.mp3' cuts the last 30 seco
 	fl.StringVar(&o.apiSecret, "api-secret", os.Getenv("LIVEKIT_API_SECRET"), "LiveKit API secret (env LIVEKIT_API_SECRET)")
 	fl.StringVar(&o.identity, "identity", room.DefaultIdentity.Identity, "the recorder's identity in the room")
 	fl.StringVar(&o.name, "name", room.DefaultIdentity.Name, "the recorder's display name (keep the REC marker)")
+	fl.StringVar(&o.retain, "retain", "30d", "keep the raw session this long: its delete-after date for 'spacecast prune' (30d, 2w, 720h)")
+	fl.StringVar(&o.signKey, "sign-key", "", "private key file from 'spacecast keygen': sign the manifest when the session is sealed at the end")
 	fl.StringVar(&o.consent, "consent", "announced", "announced: the room sees and is told about the recorder; assume: you told the room another way; "+
 		"opt-in: record only who sets spacecast.consent=yes (or --allow)")
 	fl.StringArrayVar(&o.allow, "allow", nil, "opt-in: record this identity without a signal (repeatable)")
@@ -184,6 +189,16 @@ func runRecord(ctx context.Context, o *recordOptions, g *globalOptions, rawURL s
 	proto, err := protocolOf(rawURL, o.protocol)
 	if err != nil {
 		return err
+	}
+	retain, err := session.ParseAge(o.retain)
+	if err != nil {
+		return usageErr("record: --retain %s is not a duration: use days (30d), weeks (2w) or a Go duration (720h, 90m)", o.retain)
+	}
+	var signKey ed25519.PrivateKey
+	if o.signKey != "" {
+		if signKey, err = session.LoadPrivateKey(o.signKey); err != nil {
+			return inputErr(fmt.Errorf("record: --sign-key: %w", err))
+		}
 	}
 	switch o.consent {
 	case capture.PolicyAnnounced, capture.PolicyAssume, capture.PolicyOptIn:
@@ -260,6 +275,7 @@ func runRecord(ctx context.Context, o *recordOptions, g *globalOptions, rawURL s
 
 	rec, err := capture.Create(capture.Options{
 		Dir:     out,
+		Retain:  retain,
 		Room:    session.Room{Name: o.room, Protocol: proto, URL: redactURL(rawURL)},
 		OnEvent: ev.print,
 		Consent: session.Consent{Policy: o.consent, Allow: o.allow, Exclude: o.exclude},
@@ -370,6 +386,11 @@ loop:
 	}
 	conn.Close()
 	closeErr := rec.Close()
+	if closeErr == nil {
+		if err := session.Seal(out, signKey); err != nil {
+			closeErr = fmt.Errorf("seal: %w (the recording is complete; 'spacecast recover %s' seals it)", err, out)
+		}
+	}
 	st := rec.Stats()
 	summary := recordSummary{Session: out, Reason: reason, Duration: st.Elapsed.Seconds(), Bytes: st.Bytes}
 	for _, t := range st.Tracks {
