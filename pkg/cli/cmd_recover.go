@@ -39,6 +39,10 @@ never sealed again (that would bless whatever changed since).`,
 				}
 				key = k
 			}
+			if recorderAlive(args[0]) {
+				return inputErr(fmt.Errorf("recover: %s is being recorded right now (its recorder answers on its control socket): "+
+					"stop it (Ctrl-C, SIGTERM) and it finalizes the session itself", args[0]))
+			}
 			rep, err := capture.Recover(args[0])
 			if err != nil {
 				return inputErr(fmt.Errorf("recover: %w", err))

@@ -166,3 +166,22 @@ func runRecordControl(op, dir string, g *globalOptions) error {
 	}
 	return nil
 }
+
+// recorderAlive reports whether a recorder still answers on the control socket of session dir.
+// When the session has a control file but nothing answers (the recorder was killed), the stale
+// file and socket are removed.
+func recorderAlive(dir string) bool {
+	pointer := filepath.Join(dir, controlFile)
+	b, err := os.ReadFile(pointer)
+	if err != nil {
+		return false
+	}
+	sock := strings.TrimSpace(string(b))
+	if c, err := net.DialTimeout("unix", sock, time.Second); err == nil {
+		c.Close()
+		return true
+	}
+	os.Remove(sock)
+	os.Remove(pointer)
+	return false
+}

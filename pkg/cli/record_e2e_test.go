@@ -258,9 +258,16 @@ func TestRecordKilledThenRecovered(t *testing.T) {
 		rc.waitEvent(t, "speaker-joined", 20*time.Second)
 		joined := time.Now()
 		time.Sleep(5 * time.Second)
+		// While the recorder runs, recover refuses to touch its session.
+		if _, stderr, code := run(t, "recover", dir); code != ExitBadInput || !strings.Contains(stderr, "being recorded right now") {
+			t.Errorf("recover while recording: exit %d, stderr %q", code, stderr)
+		}
 		killedAfter := time.Since(joined)
 		rc.cmd.Process.Kill()
 		<-rc.done
+		if _, err := os.Stat(filepath.Join(dir, controlFile)); err != nil {
+			t.Errorf("the killed recorder left no control file to clean up (%v): the test no longer checks recover's cleanup", err)
+		}
 
 		_, stderr, code := run(t, "inspect", dir)
 		if code != 0 {
@@ -275,6 +282,9 @@ func TestRecordKilledThenRecovered(t *testing.T) {
 			t.Errorf("mix of an unrecovered session: exit %d, stderr %q", code, stderr)
 		}
 		mustRun(t, "recover", dir)
+		if _, err := os.Stat(filepath.Join(dir, controlFile)); !os.IsNotExist(err) {
+			t.Errorf("recover left the dead recorder's control file: %v", err)
+		}
 		s, err := session.Open(dir)
 		if err != nil {
 			t.Fatal(err)
