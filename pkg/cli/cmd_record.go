@@ -186,6 +186,11 @@ func protocolOf(raw, flag string) (string, error) {
 }
 
 func runRecord(ctx context.Context, o *recordOptions, g *globalOptions, rawURL string) error {
+	// Pause and resume signals are taken from the start: one sent while the recorder still waits
+	// for the room must not kill it (their default action); it is acted on once recording runs.
+	sigC := make(chan os.Signal, 2)
+	signal.Notify(sigC, syscall.SIGUSR1, syscall.SIGUSR2)
+	defer signal.Stop(sigC)
 	proto, err := protocolOf(rawURL, o.protocol)
 	if err != nil {
 		return err
@@ -297,9 +302,6 @@ func runRecord(ctx context.Context, o *recordOptions, g *globalOptions, rawURL s
 	if ctl != nil {
 		ctlC = ctl.requests
 	}
-	sigC := make(chan os.Signal, 2)
-	signal.Notify(sigC, syscall.SIGUSR1, syscall.SIGUSR2)
-	defer signal.Stop(sigC)
 	tellRoom := o.consent != capture.PolicyAssume
 
 	runCtx, stopRun := context.WithCancel(context.Background())
