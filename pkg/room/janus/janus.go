@@ -2,8 +2,9 @@
 // the Janus HTTP API, as a participant that sends nothing, and hands the room's Opus audio to a
 // room.Sink: one track per VideoRoom publisher, or AudioBridge's server-side mix.
 //
-// The recorder is visible in the room under its display name. Neither plugin carries chat, so
-// Announce returns room.ErrNoMessages.
+// The recorder is visible in the room under its display name. In a VideoRoom it announces the
+// recording on a data channel of its own (a feed with no audio); AudioBridge carries no text, so
+// Announce returns room.ErrNoMessages there.
 package janus
 
 import (
@@ -72,6 +73,7 @@ type conn struct {
 	selfID   jid
 	privID   uint64
 	pc       *webrtc.PeerConnection // AudioBridge's mix
+	data     *dataFeed              // VideoRoom: the recorder's data-only feed (announcements)
 	subs     map[string]*subscriber // VideoRoom: by feed/mid
 	byHandle map[uint64]*subscriber
 	initial  *pluginEvent // the join answer, applied when Run starts
@@ -303,7 +305,9 @@ func (c *conn) probe(ctx context.Context, sess *apiSession, plugin string, h uin
 		return id, true, true, nil
 	}
 	for _, p := range ev.Participants {
-		if plugin == AudioBridge || p.Publisher {
+		// A publisher under the recorder's own display name is a recorder (its data-only feed of
+		// announcements), not a speaker.
+		if plugin == AudioBridge || (p.Publisher && p.Display != c.opts.Identity.Name) {
 			return id, true, true, nil
 		}
 	}
@@ -517,10 +521,15 @@ func (c *conn) teardown() {
 	c.byHandle = map[uint64]*subscriber{}
 	pc := c.pc
 	c.pc = nil
+	data := c.data
+	c.data = nil
 	c.gen++
 	c.mu.Unlock()
 	for _, s := range subs {
 		s.close(false)
+	}
+	if data != nil {
+		data.close(errors.New("the recorder left the room"))
 	}
 	if pc != nil {
 		pc.Close()
@@ -547,12 +556,6 @@ func (c *conn) event(e capture.Event) {
 		}
 		c.opts.Events(e)
 	}
-}
-
-// Announce returns room.ErrNoMessages: neither AudioBridge nor VideoRoom carries chat. The room
-// sees the recorder by its display name instead.
-func (c *conn) Announce(ctx context.Context, text string) error {
-	return fmt.Errorf("janus: %w (the room shows the recorder as %q)", room.ErrNoMessages, c.opts.Identity.Name)
 }
 
 // Close leaves the room: every source ends, and the session is destroyed on the server.

@@ -189,6 +189,17 @@ func (p *publisher) audioMids() []string {
 	return mids
 }
 
+// dataOnly reports whether the publisher publishes data channels and nothing else (a spacecast
+// recorder's announcements): not a speaker.
+func (p *publisher) dataOnly() bool {
+	for _, s := range p.Streams {
+		if s.Type != "data" {
+			return false
+		}
+	}
+	return len(p.Streams) > 0
+}
+
 type participant struct {
 	ID        jid    `json:"id"`
 	Display   string `json:"display,omitempty"`

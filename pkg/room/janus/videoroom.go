@@ -14,8 +14,9 @@ import (
 	"github.com/spacecast/spacecast/pkg/room/rtc"
 )
 
-// VideoRoom: the recorder joins as a publisher that never publishes, so the room lists it under
-// its display name and tells it who publishes ("publishers", "unpublished", "leaving"); each
+// VideoRoom: the recorder joins as a publisher that publishes a data channel only (its
+// announcements, announce.go), so the room lists it under its display name and tells it who
+// publishes ("publishers", "unpublished", "leaving"); each
 // publisher's audio stream is received on a subscriber handle of its own, with its own
 // PeerConnection answering Janus's offer.
 
@@ -36,7 +37,9 @@ func (c *conn) joinVideoRoom(ctx context.Context, sess *apiSession, handle uint6
 	}
 	c.mu.Lock()
 	c.selfID, c.privID = ev.ID, ev.PrivateID
+	gen := c.gen
 	c.mu.Unlock()
+	c.publishData(sess, handle, gen)
 	return ev, nil
 }
 
@@ -53,7 +56,7 @@ func (c *conn) onVideoRoom(sink room.Sink, ev *pluginEvent) error {
 		return nil // talking, stopped-talking, slow_link, …
 	}
 	for i := range ev.Publishers {
-		if ev.Publishers[i].ID != self {
+		if ev.Publishers[i].ID != self && !ev.Publishers[i].dataOnly() {
 			c.publisherUp(sink, &ev.Publishers[i])
 		}
 	}

@@ -1,0 +1,107 @@
+package janus
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/spacecast/spacecast/internal/testutil/janusserver"
+	"github.com/spacecast/spacecast/internal/testutil/netns"
+	"github.com/spacecast/spacecast/pkg/room"
+	"github.com/spacecast/spacecast/pkg/session"
+)
+
+// A pion participant subscribes to the recorder's feed in a VideoRoom and receives each
+// announcement as a text line and a JSON message on its data channel; the recorder's data-only
+// feed is never recorded, as a track or as a participant.
+func TestVideoRoomAnnounces(t *testing.T) {
+	t.Parallel()
+	netns.Run(t, func(t *testing.T, ns *netns.NS) {
+		j := startJanus(t, ns)
+		alice := newSpeaker(t, ns, j.URL, VideoRoom, vrRoom, "Alice", 440)
+		alice.Publish()
+
+		rec := newRecording(t, j.URL)
+		conn, err := Dial(context.Background(), j.URL, Options{
+			Options: room.Options{Identity: room.Identity{Identity: "rec-test", Name: recName}, Events: rec.add},
+			Room:    vrRoom, Plugin: VideoRoom, RTC: testRTC(ns),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stop := runConn(t, conn, rec)
+		rec.speakerJoined("Alice", 1)
+
+		listener := janusserver.NewListener(t, ns, j.URL, vrRoom, recName)
+		for _, c := range []struct{ text, typ string }{
+			{"⏺ recording started by spacecast", "recording-started"},
+			{"⏸ recording paused", "recording-paused"},
+		} {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			sent := time.Now()
+			err := conn.Announce(ctx, c.text)
+			cancel()
+			if err != nil {
+				t.Fatalf("Announce(%q): %v", c.text, err)
+			}
+			var got []string
+			for len(got) < 2 {
+				select {
+				case m := <-listener.Messages:
+					got = append(got, m)
+				case <-time.After(5 * time.Second):
+					t.Fatalf("after Announce(%q) the listener got %q within 5 s, want the text and the JSON", c.text, got)
+				}
+			}
+			t.Logf("%q: received %v after Announce was called", c.text, time.Since(sent).Round(time.Millisecond))
+			if got[0] != c.text {
+				t.Errorf("first message %q, want the text %q", got[0], c.text)
+			}
+			var a Announcement
+			if err := json.Unmarshal([]byte(got[1]), &a); err != nil {
+				t.Errorf("second message %q is not JSON: %v", got[1], err)
+			} else if want := (Announcement{Type: c.typ, Message: c.text, Recorder: "rec-test"}); a != want {
+				t.Errorf("JSON %+v, want %+v", a, want)
+			}
+		}
+		for len(listener.Labels) > 0 {
+			t.Logf("listener's data channel %q", <-listener.Labels)
+		}
+
+		// The room lists the recorder under its name, as a publisher (of data only).
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ev, err := ask(ctx, alice, map[string]any{"request": "listparticipants", "room": parseRoomID(vrRoom)})
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := false
+		for _, p := range ev.Participants {
+			seen = seen || (p.Display == recName && p.Publisher)
+		}
+		if !seen {
+			t.Errorf("the room's participants %+v do not show the recorder as %q", ev.Participants, recName)
+		}
+
+		if err := stop(); err != nil {
+			t.Errorf("Run: %v", err)
+		}
+		if err := rec.Close(); err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range rec.snapshot() {
+			if e.Type == "error" || e.Name == recName {
+				t.Errorf("unexpected event %+v", e)
+			}
+		}
+		s, err := session.Open(rec.Dir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := s.Manifest
+		if len(m.Participants) != 1 || m.Participants[0].Name != "Alice" || len(m.Tracks) != 1 {
+			t.Errorf("participants %s and %d tracks, want Alice alone with one track", names(m), len(m.Tracks))
+		}
+	})
+}
