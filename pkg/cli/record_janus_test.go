@@ -28,14 +28,28 @@ func janusArgs(j *janusserver.Server, ns *netns.NS, roomID, dir string, extra ..
 	return append([]string{"record", j.URL, "--room", roomID, "--interface", ns.ServerIface, "-o", dir, "--json"}, extra...)
 }
 
-// speakerNames reads events until n speaker-joined events have come and returns their names.
+// speakerNames reads events until n speaker-joined events have come and returns their names. A
+// warning that the room could not be told of the recording is an error.
 func (rc *recorder) speakerNames(t *testing.T, n int, timeout time.Duration) []string {
 	t.Helper()
 	var names []string
+	deadline := time.After(timeout)
 	for len(names) < n {
-		e := rc.waitEvent(t, "speaker-joined", timeout)
-		name, _ := e["name"].(string)
-		names = append(names, name)
+		select {
+		case e, ok := <-rc.events:
+			if !ok {
+				t.Fatalf("recorder exited before %d speakers joined; stderr:\n%s", n, rc.stderr.String())
+			}
+			if msg, _ := e["message"].(string); e["type"] == "error" && strings.Contains(msg, "announce") {
+				t.Errorf("record warned: %s", msg)
+			}
+			if e["type"] == "speaker-joined" {
+				name, _ := e["name"].(string)
+				names = append(names, name)
+			}
+		case <-deadline:
+			t.Fatalf("%d of %d speakers joined within %v", len(names), n, timeout)
+		}
 	}
 	return names
 }
@@ -93,7 +107,8 @@ func TestRecordJanusVideoRoom(t *testing.T) {
 		names := rc.speakerNames(t, 2, 10*time.Second)
 		t.Logf("speakers joined: %v", names)
 
-		// The room lists the recorder under its REC display name, as a participant that publishes nothing.
+		// The room lists the recorder under its REC display name, as a publisher (of its announcements'
+		// data channel only).
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		data, err := alice.Request(ctx, map[string]any{"request": "listparticipants", "room": 2001})
 		cancel()
@@ -111,11 +126,14 @@ func TestRecordJanusVideoRoom(t *testing.T) {
 		}
 		seen := false
 		for _, p := range list.Participants {
-			seen = seen || (p.Display == room.DefaultIdentity.Name && !p.Publisher)
+			seen = seen || (p.Display == room.DefaultIdentity.Name && p.Publisher)
 		}
 		if !seen {
 			t.Errorf("the room's participants %+v do not show the recorder as %q", list.Participants, room.DefaultIdentity.Name)
 		}
+
+		// A participant subscribed to the recorder's data channel is told when the recording stops.
+		listener := janusserver.NewListener(t, ns, j.URL, janusserver.VideoRoomID, room.DefaultIdentity.Name)
 
 		const say = 2 * time.Second
 		time.Sleep(300 * time.Millisecond)
@@ -125,6 +143,20 @@ func TestRecordJanusVideoRoom(t *testing.T) {
 		time.Sleep(say + 500*time.Millisecond)
 		s := stopJanusRecorder(t, rc, dir)
 		m := s.Manifest
+		var told []string
+		for len(told) < 2 {
+			select {
+			case msg := <-listener.Messages:
+				told = append(told, msg)
+				continue
+			case <-time.After(2 * time.Second):
+			}
+			break
+		}
+		t.Logf("the listener was told %q", told)
+		if len(told) == 0 || told[0] != "⏹ recording stopped" {
+			t.Errorf("the room's listener was told %q, want \"⏹ recording stopped\" (then its JSON)", told)
+		}
 		if m.Room.Name != janusserver.VideoRoomID {
 			t.Errorf("room name %q, want %q", m.Room.Name, janusserver.VideoRoomID)
 		}
