@@ -267,3 +267,21 @@ func TestParseMessages(t *testing.T) {
 		}
 	}
 }
+
+func TestPublisherDataOnly(t *testing.T) {
+	for _, tt := range []struct {
+		why     string
+		streams []stream
+		want    bool
+	}{
+		{"a recorder publishing its announcements' data channel is not a speaker", []stream{{Type: "data", Mid: "0"}}, true},
+		{"audio with data is a speaker", []stream{{Type: "audio", Mid: "0", Codec: "opus"}, {Type: "data", Mid: "1"}}, false},
+		{"video alone is listed as before", []stream{{Type: "video", Mid: "0"}}, false},
+		{"no streams (VideoRoom 0.x) is not data-only", nil, false},
+	} {
+		p := publisher{ID: numericID("1"), Streams: tt.streams}
+		if got := p.dataOnly(); got != tt.want {
+			t.Errorf("%s: dataOnly %v", tt.why, got)
+		}
+	}
+}
