@@ -31,8 +31,13 @@ type Announcement struct {
 // DataChannelLabel is the label of the recorder's data channel towards Janus.
 const DataChannelLabel = "spacecast"
 
-// announceWait bounds how long Announce waits for the data channel to open.
-var announceWait = 10 * time.Second
+// announceWait bounds how long Announce waits for the data channel to open; announceRepeat is
+// how often the latest announcement's JSON is sent again, for participants who subscribed to the
+// recorder's feed after it was said (Janus keeps nothing for them).
+var (
+	announceWait   = 10 * time.Second
+	announceRepeat = 5 * time.Second
+)
 
 // dataFeed is the recorder's data-only publication on one session.
 type dataFeed struct {
@@ -44,6 +49,10 @@ type dataFeed struct {
 	ended chan struct{} // closed when publishing failed or the feed closed
 	once  sync.Once
 	err   error // why, once ended is closed
+	// resend: the room was told something before this feed (a rejoin): its JSON goes out as soon
+	// as the channel opens.
+	resend bool
+	sendMu sync.Mutex // one announcement's messages go out together
 }
 
 // publishData publishes the recorder's data-only feed on handle; Announce waits for it. A
@@ -55,6 +64,7 @@ func (c *conn) publishData(sess *apiSession, handle uint64, gen int) {
 		c.mu.Unlock()
 		return
 	}
+	f.resend = c.lastAnn != nil
 	old := c.data
 	c.data = f
 	c.mu.Unlock()
@@ -89,7 +99,10 @@ func (f *dataFeed) publish(c *conn, sess *apiSession, handle uint64) error {
 		return err
 	}
 	f.dc = dc
-	dc.OnOpen(func() { close(f.open) })
+	dc.OnOpen(func() {
+		close(f.open)
+		go f.repeat(c)
+	})
 	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
 		if st == webrtc.PeerConnectionStateFailed {
 			f.close(errors.New("the data channel's ICE/DTLS connection failed"))
@@ -138,6 +151,37 @@ func (f *dataFeed) peer() *webrtc.PeerConnection {
 	return f.pc
 }
 
+// repeat sends the JSON of the latest announcement again every announceRepeat while the feed
+// lasts (at once, too, on a feed that replaces one lost with a session), so that a participant who
+// subscribes to the recorder's feed later learns whether it is recording. The text line is sent
+// once, by Announce.
+func (f *dataFeed) repeat(c *conn) {
+	t := time.NewTicker(announceRepeat)
+	defer t.Stop()
+	now := f.resend
+	for {
+		if !now {
+			select {
+			case <-f.ended:
+				return
+			case <-t.C:
+			}
+		}
+		now = false
+		c.mu.Lock()
+		ann := c.lastAnn
+		c.mu.Unlock()
+		if ann != nil {
+			f.sendMu.Lock()
+			err := f.dc.SendText(string(ann))
+			f.sendMu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}
+}
+
 // announcementType names text in Announcement.Type.
 func announcementType(text string) string {
 	typ := "recording-started"
@@ -151,14 +195,20 @@ func announcementType(text string) string {
 
 // Announce sends text into a VideoRoom on the recorder's data channel: first text itself, then an
 // Announcement as JSON, each a text message. Those subscribed to the recorder's data stream
-// receive them. It waits up to 10 s for the data channel to open. An AudioBridge room carries no
+// receive them; the JSON is repeated every 5 s for those who subscribe later. It waits up to 10 s
+// for the data channel to open. An AudioBridge room carries no
 // text: room.ErrNoMessages (the room sees the recorder by its display name instead).
 func (c *conn) Announce(ctx context.Context, text string) error {
 	if c.plugin != VideoRoom {
 		return fmt.Errorf("janus: %w (the %s plugin carries no text; the room shows the recorder as %q)", room.ErrNoMessages, c.plugin, c.opts.Identity.Name)
 	}
+	ann, err := json.Marshal(Announcement{Type: announcementType(text), Message: text, Recorder: c.opts.Identity.Identity})
+	if err != nil {
+		return fmt.Errorf("janus: announce: %w", err)
+	}
 	c.mu.Lock()
 	f := c.data
+	c.lastAnn = ann // repeated, also on a feed published after a rejoin
 	c.mu.Unlock()
 	if f == nil {
 		return errors.New("janus: announce: the recorder is not in the room")
@@ -174,10 +224,8 @@ func (c *conn) Announce(ctx context.Context, text string) error {
 	case <-t.C:
 		return fmt.Errorf("janus: announce: the recorder's data channel did not open within %s", announceWait)
 	}
-	ann, err := json.Marshal(Announcement{Type: announcementType(text), Message: text, Recorder: c.opts.Identity.Identity})
-	if err != nil {
-		return fmt.Errorf("janus: announce: %w", err)
-	}
+	f.sendMu.Lock()
+	defer f.sendMu.Unlock()
 	for _, m := range []string{text, string(ann)} {
 		if err := f.dc.SendText(m); err != nil {
 			return fmt.Errorf("janus: announce: %w", err)

@@ -13,11 +13,13 @@ import (
 )
 
 // A pion participant subscribes to the recorder's feed in a VideoRoom and receives each
-// announcement as a text line and a JSON message on its data channel; the recorder's data-only
-// feed is never recorded, as a track or as a participant.
+// announcement as a text line and a JSON message on its data channel; one who subscribes later
+// gets the latest announcement's JSON when it is repeated. The recorder's data-only feed is never
+// recorded, as a track or as a participant.
 func TestVideoRoomAnnounces(t *testing.T) {
 	t.Parallel()
 	netns.Run(t, func(t *testing.T, ns *netns.NS) {
+		announceRepeat = 700 * time.Millisecond // this process only (netns.Run)
 		j := startJanus(t, ns)
 		alice := newSpeaker(t, ns, j.URL, VideoRoom, vrRoom, "Alice", 440)
 		alice.Publish()
@@ -45,19 +47,25 @@ func TestVideoRoomAnnounces(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Announce(%q): %v", c.text, err)
 			}
-			var got []string
-			for len(got) < 2 {
+			// The text line, then its JSON; repeats of the previous announcement's JSON may come first.
+			next := func() string {
 				select {
 				case m := <-listener.Messages:
-					got = append(got, m)
+					return m
 				case <-time.After(5 * time.Second):
-					t.Fatalf("after Announce(%q) the listener got %q within 5 s, want the text and the JSON", c.text, got)
+					t.Fatalf("after Announce(%q) the listener got nothing more within 5 s", c.text)
+					return ""
 				}
 			}
-			t.Logf("%q: received %v after Announce was called", c.text, time.Since(sent).Round(time.Millisecond))
-			if got[0] != c.text {
-				t.Errorf("first message %q, want the text %q", got[0], c.text)
+			m := next()
+			for ; m != c.text; m = next() {
+				var a Announcement
+				if json.Unmarshal([]byte(m), &a) != nil || a.Type == c.typ {
+					t.Fatalf("before %q the listener got %q, want only repeats of the previous JSON", c.text, m)
+				}
 			}
+			got := []string{m, next()}
+			t.Logf("%q: received %v after Announce was called", c.text, time.Since(sent).Round(time.Millisecond))
 			var a Announcement
 			if err := json.Unmarshal([]byte(got[1]), &a); err != nil {
 				t.Errorf("second message %q is not JSON: %v", got[1], err)
@@ -67,6 +75,18 @@ func TestVideoRoomAnnounces(t *testing.T) {
 		}
 		for len(listener.Labels) > 0 {
 			t.Logf("listener's data channel %q", <-listener.Labels)
+		}
+
+		// Someone who subscribes now learns the recording's state from the repeated JSON (no text line).
+		late := janusserver.NewListener(t, ns, j.URL, vrRoom, recName)
+		select {
+		case m := <-late.Messages:
+			var a Announcement
+			if json.Unmarshal([]byte(m), &a) != nil || a.Type != "recording-paused" {
+				t.Errorf("a late listener got %q, want the JSON of recording-paused", m)
+			}
+		case <-time.After(3 * announceRepeat):
+			t.Errorf("a late listener got nothing within %v (the JSON is repeated every %v)", 3*announceRepeat, announceRepeat)
 		}
 
 		// The room lists the recorder under its name, as a publisher (of data only).

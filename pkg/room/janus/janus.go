@@ -74,6 +74,7 @@ type conn struct {
 	privID   uint64
 	pc       *webrtc.PeerConnection // AudioBridge's mix
 	data     *dataFeed              // VideoRoom: the recorder's data-only feed (announcements)
+	lastAnn  []byte                 // the latest announcement's JSON
 	subs     map[string]*subscriber // VideoRoom: by feed/mid
 	byHandle map[uint64]*subscriber
 	initial  *pluginEvent // the join answer, applied when Run starts
