@@ -41,17 +41,14 @@ var (
 
 // dataFeed is the recorder's data-only publication on one session.
 type dataFeed struct {
-	gen   int
-	mu    sync.Mutex // guards pc
-	pc    *webrtc.PeerConnection
-	dc    *webrtc.DataChannel
-	open  chan struct{} // closed when dc opens
-	ended chan struct{} // closed when publishing failed or the feed closed
-	once  sync.Once
-	err   error // why, once ended is closed
-	// resend: the room was told something before this feed (a rejoin): its JSON goes out as soon
-	// as the channel opens.
-	resend bool
+	gen    int
+	mu     sync.Mutex // guards pc
+	pc     *webrtc.PeerConnection
+	dc     *webrtc.DataChannel
+	open   chan struct{} // closed when dc opens
+	ended  chan struct{} // closed when publishing failed or the feed closed
+	once   sync.Once
+	err    error      // why, once ended is closed
 	sendMu sync.Mutex // one announcement's messages go out together
 }
 
@@ -64,7 +61,6 @@ func (c *conn) publishData(sess *apiSession, handle uint64, gen int) {
 		c.mu.Unlock()
 		return
 	}
-	f.resend = c.lastAnn != nil
 	old := c.data
 	c.data = f
 	c.mu.Unlock()
@@ -152,22 +148,17 @@ func (f *dataFeed) peer() *webrtc.PeerConnection {
 }
 
 // repeat sends the JSON of the latest announcement again every announceRepeat while the feed
-// lasts (at once, too, on a feed that replaces one lost with a session), so that a participant who
-// subscribes to the recorder's feed later learns whether it is recording. The text line is sent
-// once, by Announce.
+// lasts (also on the feed published after a rejoin), so that a participant who subscribes to the
+// recorder's feed later learns whether it is recording. The text line is sent once, by Announce.
 func (f *dataFeed) repeat(c *conn) {
 	t := time.NewTicker(announceRepeat)
 	defer t.Stop()
-	now := f.resend
 	for {
-		if !now {
-			select {
-			case <-f.ended:
-				return
-			case <-t.C:
-			}
+		select {
+		case <-f.ended:
+			return
+		case <-t.C:
 		}
-		now = false
 		c.mu.Lock()
 		ann := c.lastAnn
 		c.mu.Unlock()
