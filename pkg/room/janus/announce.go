@@ -41,7 +41,6 @@ var (
 
 // dataFeed is the recorder's data-only publication on one session.
 type dataFeed struct {
-	gen    int
 	mu     sync.Mutex // guards pc
 	pc     *webrtc.PeerConnection
 	dc     *webrtc.DataChannel
@@ -55,7 +54,7 @@ type dataFeed struct {
 // publishData publishes the recorder's data-only feed on handle; Announce waits for it. A
 // failure does not end the recording: the next Announce returns it.
 func (c *conn) publishData(sess *apiSession, handle uint64, gen int) {
-	f := &dataFeed{gen: gen, open: make(chan struct{}), ended: make(chan struct{})}
+	f := &dataFeed{open: make(chan struct{}), ended: make(chan struct{})}
 	c.mu.Lock()
 	if c.closed || c.gen != gen {
 		c.mu.Unlock()
@@ -128,6 +127,17 @@ func (f *dataFeed) publish(c *conn, sess *apiSession, handle uint64) error {
 		return fmt.Errorf("the server's answer to the data channel: %w", err)
 	}
 	return nil
+}
+
+// dataEnded ends the current data feed (the server hung it up or unpublished it): Announce then
+// says why. The recording goes on.
+func (c *conn) dataEnded(why error) {
+	c.mu.Lock()
+	f := c.data
+	c.mu.Unlock()
+	if f != nil {
+		f.close(why)
+	}
 }
 
 // close ends the feed, once: Announce then returns why.

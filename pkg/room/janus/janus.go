@@ -424,6 +424,8 @@ func (c *conn) onMessage(ctx context.Context, sink room.Sink, m *message) error 
 			if c.plugin == AudioBridge || m.Janus == "detached" {
 				return c.reconnect(ctx, sink, fmt.Errorf("the server ended the recorder's %s (%s)", m.Janus, m.Reason))
 			}
+			// VideoRoom: the recorder's data channel is gone; it still records.
+			c.dataEnded(fmt.Errorf("the server hung up the recorder's data channel (%s)", m.Reason))
 		}
 	case sub != nil:
 		switch m.Janus {

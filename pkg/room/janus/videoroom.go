@@ -68,6 +68,10 @@ func (c *conn) onVideoRoom(sink room.Sink, ev *pluginEvent) error {
 		if id.IsZero() || id == stringID("ok") {
 			continue
 		}
+		if id == self && id == ev.Unpublished {
+			c.dataEnded(errors.New("the server unpublished the recorder's data channel"))
+			continue
+		}
 		if id == self {
 			return fmt.Errorf("janus: room %s: %w (the recorder was removed from it)", c.room, room.ErrRoomClosed)
 		}
