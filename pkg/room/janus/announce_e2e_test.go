@@ -32,7 +32,21 @@ func TestVideoRoomAnnounces(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		dialed := time.Now()
 		stop := runConn(t, conn, rec)
+		// record announces right after Run starts: Announce waits for the recorder's channel to open.
+		c := asConn(conn)
+		c.mu.Lock()
+		f := c.data
+		c.mu.Unlock()
+		select {
+		case <-f.open:
+			t.Logf("the recorder's data channel opened %v after Dial returned", time.Since(dialed).Round(time.Millisecond))
+		case <-f.ended:
+			t.Fatalf("the recorder's data feed: %v", f.err)
+		case <-time.After(5 * time.Second):
+			t.Fatal("the recorder's data channel did not open within 5 s of Dial")
+		}
 		rec.speakerJoined("Alice", 1)
 
 		listener := janusserver.NewListener(t, ns, j.URL, vrRoom, recName)
