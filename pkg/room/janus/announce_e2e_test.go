@@ -3,6 +3,7 @@ package janus
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"testing"
 	"time"
 
@@ -116,6 +117,19 @@ func TestVideoRoomAnnounces(t *testing.T) {
 		}
 		if !seen {
 			t.Errorf("the room's participants %+v do not show the recorder as %q", ev.Participants, recName)
+		}
+
+		// With Alice gone, the recorder's data-only feed does not make the room one with a speaker
+		// for another recorder.
+		aliceID := rec.identity("Alice")
+		alice.Leave()
+		rec.left(func() string { return aliceID }, 1)
+		if c2, err := Dial(context.Background(), j.URL, Options{Options: room.Options{Identity: room.Identity{Name: recName}},
+			Room: vrRoom, Plugin: VideoRoom, RTC: testRTC(ns)}); !errors.Is(err, room.ErrEmptyRoom) {
+			t.Errorf("a second recorder's Dial: %v, want room.ErrEmptyRoom (only a recorder publishes)", err)
+			if c2 != nil {
+				c2.Close()
+			}
 		}
 
 		if err := stop(); err != nil {
