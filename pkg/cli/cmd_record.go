@@ -69,7 +69,7 @@ line up and do not drift.
 
 The recorder never hides: it joins as "spacecast-recorder" with a REC name, marks itself as a
 recorder in its metadata/attributes, and announces "recording started/stopped/paused/resumed" where
-the protocol carries messages (LiveKit). --consent announced (the default) refuses rooms that cannot
+the protocol carries messages (LiveKit data messages; Janus VideoRoom: a data channel). --consent announced (the default) refuses rooms that cannot
 see the recorder (WHEP has no participant list); --consent assume is for an admin who told the room
 another way.
 
