@@ -69,9 +69,9 @@ line up and do not drift.
 
 The recorder never hides: it joins as "spacecast-recorder" with a REC name, marks itself as a
 recorder in its metadata/attributes, and announces "recording started/stopped/paused/resumed" where
-the protocol carries messages (LiveKit data messages; Janus VideoRoom: a data channel). --consent announced (the default) refuses rooms that cannot
-see the recorder (WHEP has no participant list); --consent assume is for an admin who told the room
-another way.
+the protocol carries messages (LiveKit data messages; Janus VideoRoom: a data channel).
+--consent announced (the default) refuses rooms that cannot see the recorder (WHEP has no
+participant list); --consent assume is for an admin who told the room another way.
 
 Consent (docs/record.md, "Consent"): under announced and assume everyone on stage is recorded but
 the identities given with --exclude. Under --consent opt-in a speaker is recorded only from the
