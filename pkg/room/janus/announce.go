@@ -232,5 +232,19 @@ func (c *conn) Announce(ctx context.Context, text string) error {
 			return fmt.Errorf("janus: announce: %w", err)
 		}
 	}
+	// Return once the messages have left the recorder (its SCTP send buffer is empty): "recording
+	// stopped" is followed by the hangup, which must not overtake it.
+	for deadline := time.Now().Add(announceFlush); f.dc.BufferedAmount() > 0 && time.Now().Before(deadline); {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-f.ended:
+			return nil
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
 	return nil
 }
+
+// announceFlush is how long Announce waits for its messages to leave the recorder.
+const announceFlush = time.Second
