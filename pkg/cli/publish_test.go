@@ -2,14 +2,11 @@ package cli
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"image"
 	"image/color"
 	"image/png"
-	"io/fs"
 	"math"
 	"os"
 	"os/exec"
@@ -81,49 +78,9 @@ func toneMP3(t *testing.T, path string, seconds float64, freq int) {
 
 // siteTree hashes every file and folder under dir; staging folders are left out when skipStage.
 func siteTree(t *testing.T, dir string, skipStage bool) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		if skipStage && strings.HasPrefix(rel, ".spacecast-stage-") {
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if d.IsDir() {
-			out[rel+"/"] = "folder"
-			return nil
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		s := sha256.Sum256(b)
-		out[rel] = hex.EncodeToString(s[:])
-		return nil
+	return testutil.TreeHash(t, dir, func(rel string) bool {
+		return skipStage && strings.HasPrefix(rel, ".spacecast-stage-")
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-func sameSiteTree(t *testing.T, why string, before, after map[string]string) {
-	t.Helper()
-	for k, v := range before {
-		if after[k] != v {
-			t.Errorf("%s: %s changed or vanished", why, k)
-		}
-	}
-	for k := range after {
-		if _, ok := before[k]; !ok {
-			t.Errorf("%s: %s appeared", why, k)
-		}
-	}
 }
 
 // feedClean fails the test unless pkg/feed's checker finds nothing and xmllint finds the feed
@@ -221,7 +178,7 @@ func TestFeedInit(t *testing.T) {
 			os.RemoveAll(fresh)
 		}
 	}
-	sameSiteTree(t, "feed init on a site", before, siteTree(t, dir, false))
+	testutil.SameTree(t, "feed init on a site", before, siteTree(t, dir, false))
 }
 
 // TestPublishBadInput: each wrong input is refused with a clear message and the right exit
@@ -299,7 +256,7 @@ func TestPublishBadInput(t *testing.T) {
 				t.Errorf("%s: stderr does not mention %q:\n%s", tt.why, w, stderr)
 			}
 		}
-		sameSiteTree(t, tt.why, before, siteTree(t, tt.site, false))
+		testutil.SameTree(t, tt.why, before, siteTree(t, tt.site, false))
 	}
 	if _, stderr, code := run(t, "unpublish", dir, "episode-9"); code != ExitBadInput || !strings.Contains(stderr, "episode-1") {
 		t.Errorf("unpublish of an unknown slug: exit %d: %s", code, stderr)
@@ -387,7 +344,7 @@ func TestPublishLifecycle(t *testing.T) {
 	if out := mustRun(t, args...); !strings.Contains(out, "unchanged") {
 		t.Errorf("republish says %q", out)
 	}
-	sameSiteTree(t, "republish", before, siteTree(t, dir, false))
+	testutil.SameTree(t, "republish", before, siteTree(t, dir, false))
 	fx2, _ := os.ReadFile(feedPath)
 	if !bytes.Equal(fx, fx2) {
 		t.Error("feed.xml changed on an identical publish")
@@ -513,7 +470,7 @@ func TestPublishConcurrent(t *testing.T) {
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != ExitFailure || !strings.Contains(string(out), "waiting for") || !strings.Contains(string(out), "locked by another spacecast run") {
 		t.Errorf("publish on a locked site: %v\n%s", err, out)
 	}
-	sameSiteTree(t, "a run that timed out on the lock", before, siteTree(t, dir, false))
+	testutil.SameTree(t, "a run that timed out on the lock", before, siteTree(t, dir, false))
 	syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 }
 
@@ -556,7 +513,7 @@ func TestPublishKilled(t *testing.T) {
 	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() {
 		t.Fatalf("the publish was not killed mid-way (it ended: %v):\n%s", err, stderr.String())
 	}
-	sameSiteTree(t, "after kill -9", before, siteTree(t, dir, true))
+	testutil.SameTree(t, "after kill -9", before, siteTree(t, dir, true))
 	if _, err := os.Stat(stage); err != nil {
 		t.Fatalf("the dead run's staging folder is gone already: %v", err)
 	}

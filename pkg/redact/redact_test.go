@@ -2,10 +2,7 @@ package redact
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
-	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -38,29 +35,6 @@ func demoWithMix(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return dir
-}
-
-// hashes maps every file of dir (slash paths) to its SHA-256.
-func hashes(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		h := sha256.Sum256(b)
-		out[filepath.ToSlash(rel)] = hex.EncodeToString(h[:])
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
 }
 
 // placed decodes a track with opusdec and lays it on the session clock (length total ticks).
@@ -136,7 +110,7 @@ func track(m *session.Manifest, id string) *session.Track {
 func TestRedactStretch(t *testing.T) {
 	testutil.Require(t, "opusdec")
 	dir := demoWithMix(t)
-	before := hashes(t, dir)
+	before := testutil.TreeHash(t, dir, nil)
 	orig, err := session.Open(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -163,7 +137,7 @@ func TestRedactStretch(t *testing.T) {
 	if res.Mix != "rebuilt" || len(res.Tracks) != 2 || res.Tracks[0].Packets == 0 || res.Tracks[1].Packets != 0 {
 		t.Fatalf("result: %+v", res)
 	}
-	after := hashes(t, dir)
+	after := testutil.TreeHash(t, dir, nil)
 	for _, f := range []string{"tracks/ada-1.opus", "tracks/cyd-1.opus", "tracks/brook-2.opus"} {
 		if before[f] != after[f] {
 			t.Errorf("%s changed; only brook-1 and the mix may", f)
@@ -257,7 +231,7 @@ func TestRedactStretch(t *testing.T) {
 func TestRedactWhole(t *testing.T) {
 	testutil.Require(t, "opusdec")
 	dir := demoWithMix(t)
-	before := hashes(t, dir)
+	before := testutil.TreeHash(t, dir, nil)
 	orig, err := session.Open(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -280,7 +254,7 @@ func TestRedactWhole(t *testing.T) {
 	if !res.Whole || len(res.Tracks) != 2 || res.Tracks[0].Action != "deleted" || res.Mix != "rebuilt" {
 		t.Fatalf("result %+v", res)
 	}
-	after := hashes(t, dir)
+	after := testutil.TreeHash(t, dir, nil)
 	for _, f := range []string{"tracks/brook-1.opus", "tracks/brook-2.opus"} {
 		if _, ok := after[f]; ok {
 			t.Errorf("%s still exists", f)
@@ -352,12 +326,12 @@ func TestRedactRefuses(t *testing.T) {
 		{"a folder that is not a session", t.TempDir(), Options{Identity: "brook"}, session.ErrNotSession, "manifest.json"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			before := hashes(t, c.dir)
+			before := testutil.TreeHash(t, c.dir, nil)
 			_, err := Redact(context.Background(), c.dir, c.opts)
 			if !errors.Is(err, c.want) || !strings.Contains(err.Error(), c.message) {
 				t.Fatalf("err = %v, want %v with %q", err, c.want, c.message)
 			}
-			if after := hashes(t, c.dir); len(after) != len(before) {
+			if after := testutil.TreeHash(t, c.dir, nil); len(after) != len(before) {
 				t.Fatalf("files changed: %d before, %d after", len(before), len(after))
 			} else {
 				for f, h := range before {
@@ -380,11 +354,11 @@ func TestRedactFailureLeavesSession(t *testing.T) {
 	if err := os.WriteFile(p, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	before := hashes(t, dir)
+	before := testutil.TreeHash(t, dir, nil)
 	if _, err := Redact(context.Background(), dir, Options{Identity: "brook", Range: true, From: 20 * time.Second, To: 30 * time.Second}); err == nil {
 		t.Fatal("no error with a corrupt track")
 	}
-	after := hashes(t, dir)
+	after := testutil.TreeHash(t, dir, nil)
 	if len(after) != len(before) {
 		t.Fatalf("files: %d before, %d after", len(before), len(after))
 	}
@@ -414,12 +388,12 @@ func TestRedactEveryoneAndListener(t *testing.T) {
 	if err := s.Save(); err != nil {
 		t.Fatal(err)
 	}
-	before := hashes(t, dir)
+	before := testutil.TreeHash(t, dir, nil)
 	res, err := Redact(context.Background(), dir, Options{Identity: "lou"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	after := hashes(t, dir)
+	after := testutil.TreeHash(t, dir, nil)
 	if res.Mix != "unchanged" || len(res.Tracks) != 0 {
 		t.Errorf("listener: %+v", res)
 	}
@@ -444,8 +418,14 @@ func TestRedactEveryoneAndListener(t *testing.T) {
 	if s.Manifest.Mix != nil || len(s.Manifest.Tracks) != 0 || len(s.Manifest.Participants) != 4 || len(s.Manifest.Consent.Events) != 4 {
 		t.Errorf("manifest: mix %v, %d tracks, %d participants, %d events", s.Manifest.Mix, len(s.Manifest.Tracks), len(s.Manifest.Participants), len(s.Manifest.Consent.Events))
 	}
-	if left := hashes(t, dir); len(left) != 1 {
-		t.Errorf("files left: %v (want the manifest alone)", left)
+	var files []string
+	for p, h := range testutil.TreeHash(t, dir, nil) {
+		if h != "dir" {
+			files = append(files, p)
+		}
+	}
+	if len(files) != 1 || files[0] != session.ManifestName {
+		t.Errorf("files left: %v (want the manifest alone)", files)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spacecast/spacecast/internal/testutil"
 	"github.com/spacecast/spacecast/pkg/feed"
 	"github.com/spacecast/spacecast/pkg/studio"
 )
@@ -71,12 +72,12 @@ func TestPublishUpdateUnpublish(t *testing.T) {
 	feed1 := checkFeed(t, dir)
 
 	// The same inputs again: nothing changes, not even a file's time.
-	before := treeHash(t, dir)
+	before := testutil.TreeHash(t, dir, nil)
 	res, err = Publish(ctx, dir, in, Options{})
 	if err != nil || res.Status != "unchanged" || len(res.Written) != 0 {
 		t.Fatalf("republish: %v, status %v, wrote %v", err, res.Status, res.Written)
 	}
-	sameTree(t, "republish", before, treeHash(t, dir))
+	testutil.SameTree(t, "republish", before, testutil.TreeHash(t, dir, nil))
 
 	// Without --date the recorded date stands: still the same episode.
 	in2 := in
@@ -97,7 +98,7 @@ func TestPublishUpdateUnpublish(t *testing.T) {
 	if _, err := Publish(ctx, dir, in4, Options{}); !errors.Is(err, ErrSlugTaken) {
 		t.Errorf("other audio under the slug: %v; want ErrSlugTaken", err)
 	}
-	sameTree(t, "refused republish", before, treeHash(t, dir))
+	testutil.SameTree(t, "refused republish", before, testutil.TreeHash(t, dir, nil))
 
 	// Update: a new title and no transcript; GUID and pubDate stay.
 	res, err = Update(ctx, dir, ep.Slug, EpisodeInput{Set: FieldTitle | FieldTranscript, Title: "Episode 1, renamed"}, Options{})
@@ -241,7 +242,7 @@ func TestBadEpisodes(t *testing.T) {
 	if _, err := Publish(ctx, dir, EpisodeInput{Audio: mp3, Title: "Taken"}, Options{}); err != nil {
 		t.Fatal(err)
 	}
-	before := treeHash(t, dir)
+	before := testutil.TreeHash(t, dir, nil)
 	tests := []struct {
 		why  string
 		in   EpisodeInput
@@ -268,7 +269,7 @@ func TestBadEpisodes(t *testing.T) {
 		if !errors.Is(err, tt.is) || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: %v; want %v mentioning %q", tt.why, err, tt.is, tt.want)
 		}
-		sameTree(t, tt.why, before, treeHash(t, dir))
+		testutil.SameTree(t, tt.why, before, testutil.TreeHash(t, dir, nil))
 	}
 	if _, err := Publish(ctx, filepath.Join(src, "nosite"), EpisodeInput{Audio: mp3, Title: "x"}, Options{}); !errors.Is(err, ErrNoSite) {
 		t.Errorf("publish to a folder that is no site: %v", err)
@@ -285,11 +286,11 @@ func TestCommitRollback(t *testing.T) {
 	// index.html is renamed last; a folder in its place makes that rename fail.
 	os.Remove(filepath.Join(dir, PageName))
 	os.MkdirAll(filepath.Join(dir, PageName, "blocker"), 0o755)
-	before := treeHash(t, dir)
+	before := testutil.TreeHash(t, dir, nil)
 	if _, err := Publish(ctx, dir, EpisodeInput{Audio: mp3, Title: "Rolled back"}, Options{}); err == nil {
 		t.Fatal("publish succeeded with a folder in place of index.html")
 	}
-	sameTree(t, "after a failed commit", before, treeHash(t, dir))
+	testutil.SameTree(t, "after a failed commit", before, testutil.TreeHash(t, dir, nil))
 }
 
 // TestInit checks what feed init writes and what it refuses.
@@ -304,11 +305,11 @@ func TestInit(t *testing.T) {
 		t.Errorf("guid %s image %s", show.GUID, show.Image)
 	}
 	checkFeed(t, dir)
-	before := treeHash(t, dir)
+	before := testutil.TreeHash(t, dir, nil)
 	if _, err := Init(ctx, dir, testShow(), "", Options{}); !errors.Is(err, ErrSiteExists) || !strings.Contains(err.Error(), "edit") {
 		t.Errorf("init of a site: %v; want ErrSiteExists telling to edit podcast.yaml", err)
 	}
-	sameTree(t, "init of a site", before, treeHash(t, dir))
+	testutil.SameTree(t, "init of a site", before, testutil.TreeHash(t, dir, nil))
 
 	small := filepath.Join(t.TempDir(), "small.png")
 	writeArtwork(t, small, 1000, 1000)
