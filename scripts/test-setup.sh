@@ -6,9 +6,8 @@
 # what is installed already is skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export DEBIAN_FRONTEND=noninteractive
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
+# as_root, apt_install: root directly, or sudo for another user.
+source scripts/setup.sh
 
 pkgs=(
   gcc pkg-config libmp3lame-dev libopus-dev libopusfile-dev libsoxr-dev # build
@@ -23,26 +22,10 @@ pkgs=(
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   pkgs+=(nodejs npm)
 fi
-missing=()
-for p in "${pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-  echo "test-setup: apt-get install ${missing[*]}"
-  # Keep apt from starting a system Janus on the host's interfaces: the tests start their own.
-  policy=""
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    policy=/usr/sbin/policy-rc.d
-    printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
-    $SUDO chmod +x "$policy"
-  fi
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  if [ -n "$policy" ]; then $SUDO rm -f "$policy"; fi
-fi
+apt_install "${pkgs[@]}"
 # Debian's janus package starts a system service; the tests start their own, in a namespace.
 if command -v systemctl >/dev/null && systemctl is-active --quiet janus 2>/dev/null; then
-  $SUDO systemctl disable --now janus >/dev/null 2>&1 || true
+  as_root systemctl disable --now janus >/dev/null 2>&1 || true
 fi
 
 # LiveKit: the last release that installs from the module proxy (see ../shared/RESEARCH.md §2).
