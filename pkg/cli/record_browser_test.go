@@ -358,6 +358,7 @@ func TestRecordBrowserSpeakers(t *testing.T) {
 		testutil.Require(t, "opusdec")
 		testutil.Require(t, "ffmpeg")
 		// At debug level the server logs the codec of every track it binds for a subscriber.
+		spacecastBinary(t) // built before anyone speaks (see newLiveRoom)
 		srv := lkserver.Start(t, lkserver.Config{BindIP: ns.ServerIP, Interfaces: []string{ns.ServerIface}, LogLevel: "debug"})
 		const roomName = "browsers"
 		inClient := func(name string, args ...string) *exec.Cmd {

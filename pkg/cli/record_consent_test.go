@@ -336,10 +336,10 @@ func TestRecordExcludeAndPause(t *testing.T) {
 // named or found; nothing is left behind.
 func TestRecordConsentAudioBridgeRefused(t *testing.T) {
 	netns.Run(t, func(t *testing.T, ns *netns.NS) {
+		bin := spacecastBinary(t) // built before anyone speaks (see newLiveRoom)
 		j := janusserver.Start(t, ns)
 		alice := janusserver.NewSpeaker(t, ns, j.URL, janusserver.AudioBridge, janusserver.AudioBridgeID, "Alice", 440)
 		alice.Publish()
-		bin := spacecastBinary(t)
 		for _, c := range []struct {
 			name  string
 			extra []string

@@ -65,7 +65,11 @@ type liveRoom struct {
 	cancel context.CancelFunc
 }
 
+// newLiveRoom starts the server. The recorder binary is built first: a test's speakers join
+// before its recorder starts, and a build between the two (seconds under load) used to eat a
+// short speaker's whole time in the room, so the recorder found nobody.
 func newLiveRoom(t *testing.T, name string) *liveRoom {
+	spacecastBinary(t)
 	srv := lkserver.Start(t, lkserver.Config{BindIP: "127.0.0.1"})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	r := &liveRoom{t: t, srv: srv, room: name, ctx: ctx, cancel: cancel, errs: make(chan error, 8)}
@@ -76,8 +80,9 @@ func newLiveRoom(t *testing.T, name string) *liveRoom {
 	return r
 }
 
-// speak joins a speaker and sends a tone in the background.
-func (r *liveRoom) speak(identity string, tone rtptone.Tone) {
+// speak joins a speaker and sends a tone in the background. The speaker leaves when the tone
+// ends, or earlier when leave is called.
+func (r *liveRoom) speak(identity string, tone rtptone.Tone) (leave func()) {
 	r.t.Helper()
 	tok, err := livekit.SpeakerToken(r.srv.APIKey, r.srv.APISecret, r.room, identity, identity, time.Hour)
 	if err != nil {
@@ -91,14 +96,16 @@ func (r *liveRoom) speak(identity string, tone rtptone.Tone) {
 	if err != nil {
 		r.t.Fatal(err)
 	}
+	ctx, cancel := context.WithCancel(r.ctx)
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
 		defer s.Close()
-		if err := rtptone.Send(r.ctx, tr, tone); err != nil && r.ctx.Err() == nil {
+		if err := rtptone.Send(ctx, tr, tone); err != nil && ctx.Err() == nil {
 			r.errs <- err
 		}
 	}()
+	return cancel
 }
 
 func (r *liveRoom) recordArgs(dir string, extra ...string) []string {
@@ -399,10 +406,15 @@ func TestRecordStops(t *testing.T) {
 		}
 
 		t.Run("stop-when-empty", func(t *testing.T) {
-			r.speak("fay", rtptone.Tone{Freq: 700, Duration: 4 * time.Second})
+			// Fay is publishing before the recorder joins (it must find her in the room it
+			// joins) and leaves only once it has reported her: her time in the room depends on
+			// nothing the test does not wait for.
+			leave := r.speak("fay", rtptone.Tone{Freq: 700, Duration: time.Minute})
 			dir := filepath.Join(t.TempDir(), "s")
 			rc := startRecorder(t, r.recordArgs(dir, "--stop-when-empty", "1500ms", "--wait", "10s")...)
-			rc.waitEvent(t, "speaker-left", 15*time.Second) // fay's tone ends and she leaves
+			rc.waitEvent(t, "speaker-joined", 15*time.Second)
+			leave()
+			rc.waitEvent(t, "speaker-left", 15*time.Second)
 			left := time.Now()
 			finish(t, rc, dir, "no speaker", 10*time.Second)
 			if d := time.Since(left); d < time.Second || d > 5*time.Second {
@@ -410,7 +422,7 @@ func TestRecordStops(t *testing.T) {
 			}
 		})
 		t.Run("duration", func(t *testing.T) {
-			r.speak("eve", rtptone.Tone{Freq: 600, Duration: 4 * time.Second})
+			r.speak("eve", rtptone.Tone{Freq: 600, Duration: time.Minute}) // --duration ends it, not her
 			dir := filepath.Join(t.TempDir(), "s")
 			start := time.Now()
 			rc := startRecorder(t, r.recordArgs(dir, "--duration", "2s")...)

@@ -95,6 +95,7 @@ func TestRecordJanusVideoRoom(t *testing.T) {
 	netns.Run(t, func(t *testing.T, ns *netns.NS) {
 		testutil.Require(t, "ffmpeg")
 		testutil.Require(t, "opusdec")
+		spacecastBinary(t) // built before anyone speaks (see newLiveRoom)
 		j := janusserver.Start(t, ns)
 		alice := janusserver.NewSpeaker(t, ns, j.URL, janusserver.VideoRoom, janusserver.VideoRoomID, "Alice", 440)
 		bob := janusserver.NewSpeaker(t, ns, j.URL, janusserver.VideoRoom, janusserver.VideoRoomID, "Bob", 1250)
@@ -245,6 +246,7 @@ func TestRecordJanusAudioBridge(t *testing.T) {
 	netns.Run(t, func(t *testing.T, ns *netns.NS) {
 		testutil.Require(t, "ffmpeg")
 		testutil.Require(t, "opusdec")
+		spacecastBinary(t) // built before anyone speaks (see newLiveRoom)
 		j := janusserver.Start(t, ns)
 		alice := janusserver.NewSpeaker(t, ns, j.URL, janusserver.AudioBridge, janusserver.AudioBridgeID, "Alice", 440)
 		bob := janusserver.NewSpeaker(t, ns, j.URL, janusserver.AudioBridge, janusserver.AudioBridgeID, "Bob", 1250)
@@ -323,10 +325,10 @@ func TestRecordJanusAudioBridge(t *testing.T) {
 // exit status 4 (ExitRoom), and no session folder left behind.
 func TestRecordJanusBadRooms(t *testing.T) {
 	netns.Run(t, func(t *testing.T, ns *netns.NS) {
+		bin := spacecastBinary(t) // built before anyone speaks (see newLiveRoom)
 		j := janusserver.Start(t, ns)
 		pat := janusserver.NewSpeaker(t, ns, j.URL, janusserver.VideoRoom, janusserver.PINRoomID, "Pat", 440)
 		pat.Publish()
-		bin := spacecastBinary(t)
 		for _, c := range []struct {
 			name  string
 			room  string
