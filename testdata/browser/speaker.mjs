@@ -7,7 +7,7 @@
 //   {"id": 1, "ok": {...}} or {"id": 1, "error": "..."}
 //   {"log": "..."}                           the page's console, page errors, browser events
 // The configuration comes in the environment variable SPACECAST_SPEAKER (JSON):
-//   {"chromium": PATH, "wav": PATH, "url": "ws://...", "token": "...", "red": true, "dtx": true, "timeoutMs": 30000}
+//   {"chromium": PATH, "wav": PATH, "url": "ws://...", "token": "...", "red": true, "dtx": true, "timeoutMs": 30000, "launchTimeoutMs": 60000}
 // Closing stdin, "quit", SIGTERM and SIGINT leave the room and close the browser before node
 // exits; "crash" closes the browser without leaving, as a crashed tab would.
 import { createInterface } from 'node:readline';
@@ -52,7 +52,7 @@ try {
     executablePath: cfg.chromium,
     headless: true,
     chromiumSandbox: false,
-    timeout: cfg.timeoutMs,
+    timeout: cfg.launchTimeoutMs,
     args: [
       '--headless',
       '--no-sandbox',
@@ -78,8 +78,9 @@ try {
   page.on('console', (m) => send({ log: `console.${m.type()}: ${m.text()}` }));
   page.on('pageerror', (e) => send({ log: `page error: ${e.message}` }));
   page.on('crash', () => send({ log: 'page crashed' }));
-  page.setDefaultTimeout(cfg.timeoutMs);
+  page.setDefaultTimeout(cfg.launchTimeoutMs);
   await page.goto(pathToFileURL(path.join(here, 'speaker.html')).href);
+  page.setDefaultTimeout(cfg.timeoutMs);
   if (!(await page.evaluate(() => !!(window.spacecast && window.spacecast.ready)))) {
     throw new Error('speaker.html loaded without livekit-client (run: npm ci --prefix testdata/browser)');
   }

@@ -42,9 +42,13 @@ type Options struct {
 	// (netns.NS.ClientCommand). Default exec.Command. The returned command's Stdin, Stdout and
 	// Stderr must be unset; its Env, if set, is kept and extended.
 	Command func(name string, args ...string) *exec.Cmd
-	// Timeout bounds the start (browser, page, join, first RTP packet) and every later call.
+	// Timeout bounds the join (signalling, publication, first RTP packet) and every later call.
 	// Default 30 s.
 	Timeout time.Duration
+	// LaunchTimeout bounds starting Chromium and loading the page, before any join. It is a
+	// backstop for a browser that hangs, not a measure of anything under test: a loaded 2-core
+	// machine has taken over 3 s to start Chromium. Default 60 s.
+	LaunchTimeout time.Duration
 	// NoRED publishes plain Opus instead of audio/red (RFC 2198), the browser default.
 	NoRED bool
 	// NoDTX turns discontinuous transmission off (on by default for a mono microphone).
@@ -81,6 +85,7 @@ type Page struct {
 	url     string
 	token   string // kept out of error messages
 	timeout time.Duration
+	began   time.Time // when node was started
 	cmd     *exec.Cmd
 	stdin   io.WriteCloser
 	exited  chan struct{} // closed when node has exited and its output is read
@@ -125,6 +130,21 @@ func Speaker(t testing.TB, o Options) *Page {
 // start does Speaker's work and returns its error, so tests can check the failures.
 func start(t testing.TB, o Options) (*Page, error) {
 	t.Helper()
+	p, err := launch(t, o)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := p.join(); err != nil {
+		p.Stop()
+		return nil, err
+	}
+	p.addLog(fmt.Sprintf("published after %v", time.Since(p.began).Round(time.Millisecond)))
+	return p, nil
+}
+
+// launch starts node and Chromium and returns once the page is ready to join.
+func launch(t testing.TB, o Options) (*Page, error) {
+	t.Helper()
 	node := testutil.Require(t, "node")
 	var err error
 	if o.Chromium, err = findChromium(t, o.Chromium); err != nil {
@@ -149,6 +169,9 @@ func start(t testing.TB, o Options) (*Page, error) {
 	if o.Timeout <= 0 {
 		o.Timeout = 30 * time.Second
 	}
+	if o.LaunchTimeout <= 0 {
+		o.LaunchTimeout = 60 * time.Second
+	}
 	if o.Command == nil {
 		o.Command = exec.Command
 	}
@@ -156,6 +179,7 @@ func start(t testing.TB, o Options) (*Page, error) {
 	cfg, err := json.Marshal(map[string]any{
 		"chromium": o.Chromium, "wav": o.WAV, "url": o.URL, "token": o.Token,
 		"red": !o.NoRED, "dtx": !o.NoDTX, "timeoutMs": o.Timeout.Milliseconds(),
+		"launchTimeoutMs": o.LaunchTimeout.Milliseconds(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("browser: %w", err)
@@ -182,7 +206,7 @@ func start(t testing.TB, o Options) (*Page, error) {
 		t: t, url: o.URL, token: o.Token, timeout: o.Timeout, cmd: cmd, stdin: stdin,
 		exited: make(chan struct{}), answers: make(chan answer, 16),
 	}
-	began := time.Now()
+	p.began = time.Now()
 	// Tied: node dies with the test binary, however it dies, and takes Chromium with it
 	// (Chromium exits when its DevTools pipe closes).
 	if err := netns.StartTied(cmd); err != nil {
@@ -206,23 +230,18 @@ func start(t testing.TB, o Options) (*Page, error) {
 		close(p.exited)
 	}()
 
-	timer := time.NewTimer(o.Timeout)
+	timer := time.NewTimer(o.LaunchTimeout)
 	defer timer.Stop()
 	select {
 	case v := <-ready:
-		p.addLog(fmt.Sprintf("ready: Chromium %s after %v", v, time.Since(began).Round(time.Millisecond)))
+		p.addLog(fmt.Sprintf("ready: Chromium %s after %v", v, time.Since(p.began).Round(time.Millisecond)))
 	case <-p.exited:
 		p.Stop()
 		return nil, fmt.Errorf("browser: the speaker exited before its page was ready (%v):\n%s", p.waitErr(), p.Log())
 	case <-timer.C:
 		p.Stop()
-		return nil, fmt.Errorf("browser: Chromium and the page were not ready within %v:\n%s", o.Timeout, p.Log())
+		return nil, fmt.Errorf("browser: Chromium and the page were not ready within %v:\n%s", o.LaunchTimeout, p.Log())
 	}
-	if _, err := p.join(); err != nil {
-		p.Stop()
-		return nil, err
-	}
-	p.addLog(fmt.Sprintf("published after %v", time.Since(began).Round(time.Millisecond)))
 	return p, nil
 }
 
