@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/spacecast/spacecast/internal/fsutil"
 	"github.com/spacecast/spacecast/pkg/audio"
 	"github.com/spacecast/spacecast/pkg/audio/loudness"
 	"github.com/spacecast/spacecast/pkg/codec"
@@ -374,17 +375,22 @@ func resolveInputs(opts MixOptions) ([]*speaker, *session.Session, error) {
 	return out, nil, nil
 }
 
-// checkNotSame refuses an output that is one of the inputs (or inside a session input).
+// checkNotSame refuses an output that is the input under any name (a link, a hard link, a path
+// spelt with "..") or that lies inside a folder (a session) given as the input. in may be
+// FILE@OFFSET.
 func checkNotSame(in, out string) error {
-	oi, err := os.Stat(out)
+	in = InputPath(in)
+	ro, err := fsutil.Resolve(out)
 	if err != nil {
+		return nil // the write itself will say what is wrong with out
+	}
+	if st, err := os.Stat(in); err == nil && st.IsDir() {
+		if fsutil.Within(ro, in) {
+			return fmt.Errorf("%w: %s: %w %s", ErrBadInput, out, ErrInsideInput, in)
+		}
 		return nil
 	}
-	ii, err := os.Stat(in)
-	if err != nil {
-		return nil
-	}
-	if os.SameFile(ii, oi) {
+	if ri, err := fsutil.Resolve(in); (err == nil && ri == ro) || fsutil.SameFile(in, out) {
 		return fmt.Errorf("%w: %s: %w", ErrBadInput, out, ErrSameFile)
 	}
 	return nil
