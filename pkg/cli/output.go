@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/spacecast/spacecast/internal/fsutil"
@@ -99,6 +100,7 @@ func checkOutput(command, flag, out string, inputs ...string) error {
 		}
 	}
 	if s, ok := session.Enclosing(ro); ok {
+		s = shortPath(s)
 		return usageErr("%s: %s is inside the spacecast session %s: nothing is ever written into a recording's folder, it would change the recording and break its seal (write it outside %s)",
 			command, named, s, s)
 	}
@@ -126,4 +128,21 @@ func sameAsFileIn(out, dir string) string {
 		return nil
 	})
 	return found
+}
+
+// shortPath spells an absolute path relative to the working folder when it lies inside it, as the
+// user most likely typed it.
+func shortPath(p string) string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return p
+	}
+	if r, err := filepath.EvalSymlinks(wd); err == nil {
+		wd = r
+	}
+	rel, err := filepath.Rel(wd, p)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return p
+	}
+	return rel
 }

@@ -151,6 +151,9 @@ func checkInitFolder(dir string, intoExisting bool) error {
 		}
 	}
 	if len(found) > 0 {
+		if i := slices.Index(found, RecordName); i > 0 {
+			found = append([]string{RecordName}, slices.Delete(found, i, i+1)...)
+		}
 		hint := "if it is a site that lost its " + ShowName + ", make one in an empty folder with the same base URL " +
 			"(that keeps the show's podcast:guid), copy it in and run 'spacecast feed build " + dir + "'; otherwise choose another folder"
 		if !slices.Contains(found, RecordName) {
