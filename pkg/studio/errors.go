@@ -8,9 +8,6 @@ var (
 	ErrBadInput = errors.New("bad input")
 	// ErrSameFile is returned when the output would overwrite an input.
 	ErrSameFile = errors.New("output is the same file as an input (choose another -o)")
-	// ErrInsideInput is returned when the output would be written inside a folder (a session) that
-	// is an input: it would change the recording being read.
-	ErrInsideInput = errors.New("output lies inside the session folder being read")
 	// ErrNoSpeakers is returned when every speaker was excluded or no input has audio.
 	ErrNoSpeakers = errors.New("nothing to mix: no speakers left")
 	// ErrBadMeta is returned for a TXXX "spacecast" frame whose JSON is not valid metadata.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"sync"
@@ -375,23 +376,30 @@ func resolveInputs(opts MixOptions) ([]*speaker, *session.Session, error) {
 	return out, nil, nil
 }
 
-// checkNotSame refuses an output that is the input under any name (a link, a hard link, a path
-// spelt with "..") or that lies inside a folder (a session) given as the input. in may be
-// FILE@OFFSET.
+// checkNotSame refuses an output that is a file the input is read from, under any name (a link, a
+// hard link, a path spelt with ".."): the input file itself, or for a session folder its manifest
+// and its tracks (a clip of the live mix has the live mix as its input). in may be FILE@OFFSET.
+// Whether anything else may be written into a session folder is the caller's policy: redact
+// writes a staged session's new live mix into it; the CLI refuses every output there.
 func checkNotSame(in, out string) error {
 	in = InputPath(in)
 	ro, err := fsutil.Resolve(out)
 	if err != nil {
 		return nil // the write itself will say what is wrong with out
 	}
+	read := []string{in}
 	if st, err := os.Stat(in); err == nil && st.IsDir() {
-		if fsutil.Within(ro, in) {
-			return fmt.Errorf("%w: %s: %w %s", ErrBadInput, out, ErrInsideInput, in)
+		read = []string{filepath.Join(in, session.ManifestName)}
+		if s, err := session.Open(in); err == nil {
+			for _, t := range s.Manifest.Tracks {
+				read = append(read, s.Path(t.File))
+			}
 		}
-		return nil
 	}
-	if ri, err := fsutil.Resolve(in); (err == nil && ri == ro) || fsutil.SameFile(in, out) {
-		return fmt.Errorf("%w: %s: %w", ErrBadInput, out, ErrSameFile)
+	for _, r := range read {
+		if ri, err := fsutil.Resolve(r); (err == nil && ri == ro) || fsutil.SameFile(r, out) {
+			return fmt.Errorf("%w: %s: %w", ErrBadInput, out, ErrSameFile)
+		}
 	}
 	return nil
 }
