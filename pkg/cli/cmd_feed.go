@@ -159,6 +159,9 @@ func runFeedInit(cmd *cobra.Command, o *feedInitOptions, g *globalOptions, dir s
 	if err := checkOutput("feed init", "SITE", dir, o.image); err != nil {
 		return err
 	}
+	if s := sessionUnder(dir); s != "" {
+		return inputErr(fmt.Errorf("feed init: %s holds the recorded session %s: a site is uploaded as it is, so the recording would be published with it (make the site in another folder)", dir, s))
+	}
 	opts := siteOptions(g, "feed init", o.lockTimeout)
 	opts.IntoExisting = o.intoExisting
 	res, err := site.Init(cmd.Context(), dir, show, o.image, opts)

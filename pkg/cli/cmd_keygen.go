@@ -44,6 +44,9 @@ func runKeygen(o *keygenOptions, g *globalOptions) error {
 		if err := checkOutput("keygen", "-o", p); err != nil {
 			return err
 		}
+		if err := checkNotInSite("keygen", "-o", p, "a private key"); err != nil {
+			return err
+		}
 	}
 	pubPath, err := session.WriteKeyPair(o.output)
 	if errors.Is(err, fs.ErrExist) {

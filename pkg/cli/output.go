@@ -16,6 +16,7 @@ import (
 	"github.com/spacecast/spacecast/pkg/codec"
 	"github.com/spacecast/spacecast/pkg/edit"
 	"github.com/spacecast/spacecast/pkg/session"
+	"github.com/spacecast/spacecast/pkg/site"
 	"github.com/spacecast/spacecast/pkg/studio"
 )
 
@@ -145,4 +146,47 @@ func shortPath(p string) string {
 		return p
 	}
 	return rel
+}
+
+// checkNotInSite refuses, as a usage error, an output that is or lies inside a podcast site folder
+// (one with podcast.yaml or episodes.json): a site is uploaded to public hosting as it is, so a
+// raw recording, an export of one or a private key written there would be published with the
+// next upload. what says what the output is ("a recording").
+func checkNotInSite(command, flag, out, what string) error {
+	ro, err := fsutil.Resolve(out)
+	if err != nil {
+		return nil
+	}
+	var found string
+	fsutil.Ancestors(ro, func(dir string) bool {
+		for _, name := range []string{site.ShowName, site.RecordName} {
+			if st, err := os.Stat(filepath.Join(dir, name)); err == nil && st.Mode().IsRegular() {
+				found = dir
+				return false
+			}
+		}
+		return true
+	})
+	if found == "" {
+		return nil
+	}
+	found = shortPath(found)
+	return usageErr("%s: %s is inside the podcast site %s, which is uploaded as it is: %s there would be published with it (write it outside %s)",
+		command, flag+" "+out, found, what, found)
+}
+
+// sessionUnder returns a spacecast session folder inside dir (at any depth), or "".
+func sessionUnder(dir string) string {
+	var found string
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.IsDir() {
+			return nil
+		}
+		if p != dir && session.IsSpacecast(p) {
+			found = p
+			return filepath.SkipAll
+		}
+		return nil
+	})
+	return found
 }

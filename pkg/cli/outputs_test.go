@@ -68,7 +68,8 @@ func (f *outputsFixture) tree(t *testing.T) map[string]string {
 // TestOutputsNeverOverwriteInputs runs every command that writes a file or folder with its output
 // pointed at what it reads or into a recorded session, spelt every way a path can reach there.
 // Each is refused with exit status 2, naming the flag, before anything is written: the whole
-// work folder is byte-identical afterwards and the session still verifies. On the old code mix,
+// work folder is byte-identical afterwards and the session still verifies. A raw recording, its
+// export or a private key is refused inside a podcast site too: the site is uploaded as it is. On the old code mix,
 // trim, export, keygen, feed init, record and demo wrote into the session with exit 0, and
 // clip's same-file refusal was exit 3 and missed a FILE@OFFSET input.
 func TestOutputsNeverOverwriteInputs(t *testing.T) {
@@ -77,6 +78,9 @@ func TestOutputsNeverOverwriteInputs(t *testing.T) {
 	site := newTestSite(t)
 	inside := filepath.Join(f.other, "site") // a site someone moved into a session folder
 	if err := os.Rename(site, inside); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(newTestSite(t), filepath.Join(f.root, "pub")); err != nil { // a site, uploaded as it is
 		t.Fatal(err)
 	}
 	mustRun(t, "clip", f.mp3, "--start", "0", "--duration", "1s", "-o", filepath.Join(f.root, "episode.mp3"))
@@ -125,6 +129,9 @@ func TestOutputsNeverOverwriteInputs(t *testing.T) {
 		{[]string{"publish", "other-room/site", "in.mp3", "--title", "T"}, "SITE", "publish into a site inside a session"},
 		{[]string{"publish", "other-room/site", "town-hall", "--title", "T"}, "SITE", "publish a session into a site inside another"},
 		{[]string{"unpublish", "other-room/site", "some-episode"}, "SITE", "unpublish from a site inside a session"},
+		{[]string{"record", "http://127.0.0.1:9/whep/x", "--consent", "assume", "-o", "pub/raw"}, "-o", "a raw recording into a web root would be published"},
+		{[]string{"export", "town-hall", "-o", "pub/episodes/town-hall.tar"}, "-o", "an export of a recording into a web root"},
+		{[]string{"keygen", "-o", "pub/sign.key"}, "-o", "a private key into a web root"},
 	}
 	for _, tt := range tests {
 		_, stderr, code := run(t, tt.args...)
@@ -182,6 +189,12 @@ func TestFeedInitFolders(t *testing.T) {
 		}
 		return dir
 	}
+	withSession := func(dir string) string {
+		if err := os.CopyFS(filepath.Join(dir, "rec", "2025", "town-hall"), os.DirFS(demoSession)); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
 	refused := []struct {
 		dir   string
 		extra []string
@@ -196,6 +209,7 @@ func TestFeedInitFolders(t *testing.T) {
 		{folder("assets/logo.svg"), []string{"--into-existing"}, []string{"assets"}, "an assets folder the page's assets would land in"},
 		{folder("artwork.png"), []string{"--into-existing"}, []string{"artwork.png"}, "an artwork.png the show's artwork would replace"},
 		{folder("notes.txt"), nil, []string{"notes.txt", "--into-existing"}, "a folder with other files: the flag is named"},
+		{withSession(folder("notes.txt")), []string{"--into-existing"}, []string{"recorded session", "rec/2025/town-hall"}, "a folder holding a recording, which the site's upload would publish"},
 	}
 	for _, tt := range refused {
 		before := testutil.TreeHash(t, tt.dir, nil)
