@@ -46,6 +46,9 @@ publishes the episode (its speakers as podcast:person, its chapters, the clip's 
 soundbite) and the clip as a trailer to a podcast site in DIR/site: feed.xml, index.html with a
 player each, artwork drawn in code. It prints what it made and the commands to look at it.
 
+Each run replaces DIR/session and DIR/site, so DIR must be new, empty, or an earlier demo's (it
+leaves a .spacecast-demo marker there); any other folder is refused and left as it is.
+
 It needs nothing but this binary: no server, no root, no network beyond loopback, no ffmpeg.
 The room lasts --length (default 60 s; 0 plays the whole 110 s session).`,
 		Example: `  spacecast demo
