@@ -96,8 +96,12 @@ func checkOutput(command, flag, out string, inputs ...string) error {
 			continue
 		}
 		if ri, err := fsutil.Resolve(in); (err == nil && ri == ro) || fsutil.SameFile(in, out) {
-			return usageErr("%s: %s is the input %s itself (under another name, or the same): %s would overwrite it (choose another %s)",
-				command, named, in, command, flag)
+			how := "the input itself"
+			if filepath.Clean(in) != filepath.Clean(out) {
+				how = "the input " + in + " under another name (a link, a hard link or another spelling)"
+			}
+			return usageErr("%s: %s is %s: %s would overwrite what it reads (choose another %s)",
+				command, named, how, command, flag)
 		}
 	}
 	if s, ok := session.Enclosing(ro); ok {
