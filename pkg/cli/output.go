@@ -12,7 +12,6 @@ import (
 	"syscall"
 
 	"github.com/spacecast/spacecast/internal/fsutil"
-
 	"github.com/spacecast/spacecast/pkg/codec"
 	"github.com/spacecast/spacecast/pkg/edit"
 	"github.com/spacecast/spacecast/pkg/session"
