@@ -117,6 +117,9 @@ func runClip(cmd *cobra.Command, o *clipOptions, g *globalOptions, input string)
 	if o.copy && cmd.Flags().Changed("fade") && opts.Fade > 0 {
 		return usageErr("clip: --fade needs re-encoding; it cannot go with --copy")
 	}
+	if err := checkOutput("clip", "-o", o.output, input); err != nil {
+		return err
+	}
 	if err := checkOutputDir(o.output); err != nil {
 		return inputErr(fmt.Errorf("clip: %w", err))
 	}

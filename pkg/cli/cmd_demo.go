@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -45,6 +46,9 @@ publishes the episode (its speakers as podcast:person, its chapters, the clip's 
 soundbite) and the clip as a trailer to a podcast site in DIR/site: feed.xml, index.html with a
 player each, artwork drawn in code. It prints what it made and the commands to look at it.
 
+Each run replaces DIR/session and DIR/site, so DIR must be new, empty, or an earlier demo's (it
+leaves a .spacecast-demo marker there); any other folder is refused and left as it is.
+
 It needs nothing but this binary: no server, no root, no network beyond loopback, no ffmpeg.
 The room lasts --length (default 60 s; 0 plays the whole 110 s session).`,
 		Example: `  spacecast demo
@@ -65,6 +69,15 @@ func runDemo(cmd *cobra.Command, o *demoOptions, g *globalOptions) error {
 		return usageErr("demo: --length %s: give 20s or more (or 0 for the whole session)", o.length)
 	}
 	out := o.output
+	if err := checkDemoFolder(out); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return inputErr(fmt.Errorf("demo: -o %s: %w", out, err))
+	}
+	if err := os.WriteFile(filepath.Join(out, demoMarker), []byte("made by 'spacecast demo', which replaces this folder's session/ and site/ on every run\n"), 0o644); err != nil {
+		return inputErr(fmt.Errorf("demo: -o %s: %w", out, err))
+	}
 	sess := filepath.Join(out, "session")
 	if err := os.RemoveAll(sess); err != nil {
 		return err
@@ -160,6 +173,50 @@ func runDemo(cmd *cobra.Command, o *demoOptions, g *globalOptions) error {
 	step("  spacecast feed check %s   (the feed against Apple's and PSP-1's requirements)\n", siteDir)
 	step("To put the site online, set base_url in %s to where you upload the folder, then 'spacecast feed build %s'.\n", filepath.Join(siteDir, site.ShowName), siteDir)
 	return nil
+}
+
+// demoMarker is the file demo leaves in its folder, so that a later run knows the folder is its
+// own and may replace its session/ and site/.
+const demoMarker = ".spacecast-demo"
+
+// demoOutputs are the names demo writes into its folder.
+var demoOutputs = []string{demoMarker, "session", "site", "episode.mp3", "clip.mp3", "clip-copy.mp3", "episode-trimmed.mp3"}
+
+// checkDemoFolder refuses a -o DIR that demo must not write into: one inside a recorded session,
+// or one holding files demo did not make (demo deletes DIR/session and DIR/site on every run,
+// which in a user's folder may be a real recording and a real podcast site). DIR may be new,
+// empty, or an earlier demo's: it has demo's marker, or (made before the marker existed) only
+// demo's names and the demo site's podcast.yaml.
+func checkDemoFolder(out string) error {
+	if err := checkOutput("demo", "-o", out); err != nil {
+		return err
+	}
+	entries, err := os.ReadDir(out)
+	if errors.Is(err, fs.ErrNotExist) || (err == nil && len(entries) == 0) {
+		return nil
+	}
+	if err != nil {
+		return inputErr(fmt.Errorf("demo: -o %s: %w", out, err))
+	}
+	if _, err := os.Stat(filepath.Join(out, demoMarker)); err == nil {
+		return nil
+	}
+	var names []string
+	foreign := false
+	for _, e := range entries {
+		names = append(names, e.Name())
+		foreign = foreign || !slices.Contains(demoOutputs, e.Name())
+	}
+	if !foreign {
+		if b, err := os.ReadFile(filepath.Join(out, "site", site.ShowName)); err == nil && strings.Contains(string(b), demoBaseURL) {
+			return nil // an earlier demo's folder
+		}
+	}
+	if len(names) > 5 {
+		names = append(names[:5], fmt.Sprintf("and %d more", len(entries)-5))
+	}
+	return usageErr("demo: -o %s already holds files demo did not make (%s): demo replaces DIR/session and DIR/site on every run, so it writes only into a new or empty folder, or one an earlier demo made (choose another -o)",
+		out, strings.Join(names, ", "))
 }
 
 // demoBaseURL is where the demo site says it is served; feed.xml needs absolute https URLs, and

@@ -41,6 +41,12 @@ func runExport(o *exportOptions, g *globalOptions, dir string) (err error) {
 	if o.output == "" {
 		return usageErr("export: give the archive with -o FILE.tar")
 	}
+	if err := checkOutput("export", "-o", o.output, dir); err != nil {
+		return err
+	}
+	if err := checkNotInSite("export", "-o", o.output, "a raw recording's archive"); err != nil {
+		return err
+	}
 	s, err := session.Open(dir)
 	if err != nil {
 		if errors.Is(err, session.ErrNotSession) {

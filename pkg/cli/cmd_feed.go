@@ -48,7 +48,7 @@ Episodes are added with 'spacecast publish' and removed with 'spacecast unpublis
 type feedInitOptions struct {
 	title, baseURL, author, description, image, language string
 	categories                                           []string
-	explicit, locked                                     bool
+	explicit, locked, intoExisting                       bool
 	ownerEmail, ownerName, typ, copyright, link          string
 	lockTimeout                                          time.Duration
 }
@@ -85,6 +85,13 @@ Every value is checked before anything is written; all missing required values a
 once. A folder that already has a podcast.yaml is refused: edit podcast.yaml to change the show,
 then 'spacecast feed build SITE'.
 
+Init never replaces a file. SITE may be new or empty; hidden files (.git), README, LICENSE,
+COPYING and CNAME do not count. A folder holding anything else is refused unless --into-existing
+is given, and a folder holding a site's own files (episodes.json, feed.xml, index.html, episodes/,
+assets/, artwork.png or .jpg: a site that lost its podcast.yaml, or another web root) is refused
+even then: episodes.json is the only record of every episode's GUID and date. SITE may not lie
+inside a recorded session's folder.
+
 Categories come from Apple's list ("Category" or "Category > Subcategory"); the first is the
 primary one. A misspelt one is refused with the closest name.`,
 		Example: `  spacecast feed init site/ --title "Town Hall" --base-url https://podcast.example.com \
@@ -112,6 +119,7 @@ primary one. A misspelt one is refused with the closest name.`,
 	fl.StringVar(&o.link, "link", "", "the show's web page (default: BASE-URL/, the site's index.html)")
 	fl.BoolVar(&o.locked, "locked", true, "podcast:locked: ask other platforms not to import the feed without the owner's consent")
 	fl.DurationVar(&o.lockTimeout, "lock-timeout", site.DefaultLockTimeout, "how long to wait for another run's lock on SITE")
+	fl.BoolVar(&o.intoExisting, "into-existing", false, "make the site in a folder that already holds other files (none is replaced; a site's own files are refused even so)")
 	cmd.MarkFlagFilename("image", "jpg", "jpeg", "png")
 	return cmd
 }
@@ -148,10 +156,21 @@ func runFeedInit(cmd *cobra.Command, o *feedInitOptions, g *globalOptions, dir s
 		Author: o.author, Language: o.language, Categories: o.categories, Explicit: o.explicit,
 		Owner: feed.Owner{Name: o.ownerName, Email: o.ownerEmail}, Copyright: o.copyright, Type: o.typ, Locked: o.locked,
 	}
-	res, err := site.Init(cmd.Context(), dir, show, o.image, siteOptions(g, "feed init", o.lockTimeout))
+	if err := checkOutput("feed init", "SITE", dir, o.image); err != nil {
+		return err
+	}
+	if s := sessionUnder(dir); s != "" {
+		return inputErr(fmt.Errorf("feed init: %s holds the recorded session %s: a site is uploaded as it is, so the recording would be published with it (make the site in another folder)", dir, s))
+	}
+	opts := siteOptions(g, "feed init", o.lockTimeout)
+	opts.IntoExisting = o.intoExisting
+	res, err := site.Init(cmd.Context(), dir, show, o.image, opts)
 	if err != nil {
 		if msgs := configMessages(err); msgs != nil {
 			return usageErr("feed init: %s", strings.Join(msgs, "\n  "))
+		}
+		if errors.Is(err, site.ErrNotEmpty) {
+			return inputErr(fmt.Errorf("feed init: %w (choose an empty or new folder, or give --into-existing to add the site's files beside them: none is replaced)", trimPrefixes(err)))
 		}
 		return siteErr("feed init", err)
 	}
@@ -390,6 +409,9 @@ mistakes are reported with their line.`,
 		Example: `  spacecast feed build site/`,
 		Args:    exactArgs("feed build", 1, "SITE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkOutput("feed build", "SITE", args[0]); err != nil {
+				return err
+			}
 			res, err := site.Build(cmd.Context(), args[0], siteOptions(g, "feed build", o.lockTimeout))
 			if err != nil {
 				return siteErr("feed build", err)

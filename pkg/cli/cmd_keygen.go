@@ -40,6 +40,14 @@ func runKeygen(o *keygenOptions, g *globalOptions) error {
 	if o.output == "" {
 		return usageErr("keygen: give the key file with -o KEYFILE")
 	}
+	for _, p := range []string{o.output, o.output + ".pub"} {
+		if err := checkOutput("keygen", "-o", p); err != nil {
+			return err
+		}
+		if err := checkNotInSite("keygen", "-o", p, "a private key"); err != nil {
+			return err
+		}
+	}
 	pubPath, err := session.WriteKeyPair(o.output)
 	if errors.Is(err, fs.ErrExist) {
 		return inputErr(fmt.Errorf("keygen: %w: keygen never overwrites a key (choose another -o, or remove the old key if you really mean to)", err))

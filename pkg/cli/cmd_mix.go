@@ -137,6 +137,13 @@ func runMix(cmd *cobra.Command, o *mixOptions, g *globalOptions, args []string) 
 		}
 		opts.Tag.Artwork = pic
 	}
+	inputs := []string{o.artwork}
+	for _, a := range args {
+		inputs = append(inputs, studio.InputPath(a))
+	}
+	if err := checkOutput("mix", "-o", o.output, inputs...); err != nil {
+		return err
+	}
 	if err := checkOutputDir(o.output); err != nil {
 		return inputErr(fmt.Errorf("mix: %w", err))
 	}

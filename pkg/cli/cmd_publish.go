@@ -119,6 +119,13 @@ func runPublish(cmd *cobra.Command, o *publishOptions, g *globalOptions, dir, se
 	if err != nil {
 		return err
 	}
+	audio, name := second, "publish"
+	if o.update {
+		audio, name = o.audio, "publish --update"
+	}
+	if err := checkOutput(name, "SITE", dir, audio, o.notes, o.chapters, o.transcript); err != nil {
+		return err
+	}
 	opts := siteOptions(g, "publish", o.lockTimeout)
 	prog := newProgress(g, "publish")
 	opts.Progress = prog

@@ -245,6 +245,12 @@ func runRecord(ctx context.Context, o *recordOptions, g *globalOptions, rawURL s
 		}
 		out = fmt.Sprintf("%s-%s", safeName(name), time.Now().UTC().Format("20060102-150405"))
 	}
+	if err := checkOutput("record", "-o", out); err != nil {
+		return err
+	}
+	if err := checkNotInSite("record", "-o", out, "a raw recording"); err != nil {
+		return err
+	}
 	if entries, err := os.ReadDir(out); err == nil && len(entries) > 0 {
 		return inputErr(fmt.Errorf("record: %s already holds files: choose another -o or remove it", out))
 	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {

@@ -79,6 +79,9 @@ func runTrim(cmd *cobra.Command, o *trimOptions, g *globalOptions, input string)
 	if opts.Crossfade, err = parseTimeFlag("trim", "crossfade", o.crossfade); err != nil {
 		return err
 	}
+	if err := checkOutput("trim", "-o", o.output, input); err != nil {
+		return err
+	}
 	if err := checkOutputDir(o.output); err != nil {
 		return inputErr(fmt.Errorf("trim: %w", err))
 	}

@@ -31,6 +31,9 @@ files are deleted. Unpublishing an episode that is already unpublished changes n
 			if !site.ValidSlug(args[1]) {
 				return usageErr("unpublish: %q is not a slug: give SITE and the SLUG of a published episode (see episodes.json or the page)", args[1])
 			}
+			if err := checkOutput("unpublish", "SITE", args[0]); err != nil {
+				return err
+			}
 			res, err := site.Unpublish(cmd.Context(), args[0], args[1], siteOptions(g, "unpublish", o.lockTimeout))
 			if err != nil {
 				return siteErr("unpublish", err)

@@ -20,7 +20,8 @@ const (
 const exitStatusHelp = `EXIT STATUS
   0    success
   1    failure while working (I/O error, disk full, internal error)
-  2    usage error: unknown flag, malformed time or range, wrong number of arguments
+  2    usage error: unknown flag, malformed time or range, wrong number of arguments, an output
+       that is an input or lies inside a session folder (nothing is written)
   3    bad input: missing, unreadable or corrupt file, not audio, range past the end
   4    record: the room could not be joined (credentials, server, room, no speaker), or was lost
        for longer than --reconnect-timeout (what was recorded until then is finalized)

@@ -107,11 +107,14 @@ func Create(path string, f audio.Format, opts EncodeOptions) (*Output, error) {
 			return nil, fmt.Errorf("codec: %s: id3 tag: %w", path, err)
 		}
 	}
-	o.enc, err = newEncoder(kind, tmp, f, opts, prefix)
+	// Not straight into o.enc: a failed constructor returns a typed nil pointer, which in the
+	// interface is not nil, and Abort would call Close on it.
+	enc, err := newEncoder(kind, tmp, f, opts, prefix)
 	if err != nil {
 		o.Abort()
 		return nil, fmt.Errorf("codec: %s: %w", path, err)
 	}
+	o.enc = enc
 	return o, nil
 }
 

@@ -1,11 +1,15 @@
 package session
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/spacecast/spacecast/internal/fsutil"
 )
 
 // Session is a session folder and its manifest.
@@ -18,6 +22,46 @@ type Session struct {
 func IsSession(dir string) bool {
 	st, err := os.Stat(filepath.Join(dir, ManifestName))
 	return err == nil && st.Mode().IsRegular()
+}
+
+// maxManifestProbe bounds how much of a manifest.json IsSpacecast reads to find its format.
+const maxManifestProbe = 64 << 20
+
+// IsSpacecast reports whether dir is a spacecast session folder: its manifest.json says so
+// (format "spacecast-session"), or, when the manifest cannot be read as JSON (a damaged one),
+// the folder also has the tracks/ folder every session has. An unrelated manifest.json (a web
+// app's, a browser extension's) does not make a folder a session.
+func IsSpacecast(dir string) bool {
+	f, err := os.Open(filepath.Join(dir, ManifestName))
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		return false
+	}
+	var m struct {
+		Format string `json:"format"`
+	}
+	if err := json.NewDecoder(io.LimitReader(f, maxManifestProbe)).Decode(&m); err != nil {
+		st, err := os.Stat(filepath.Join(dir, TracksDir))
+		return err == nil && st.IsDir()
+	}
+	return m.Format == FormatName
+}
+
+// Enclosing returns the session folder path lies in, or is: the nearest folder at or above it
+// that IsSpacecast. path should be absolute and free of links (fsutil.Resolve); it need not exist.
+func Enclosing(path string) (string, bool) {
+	var found string
+	fsutil.Ancestors(path, func(dir string) bool {
+		if IsSpacecast(dir) {
+			found = dir
+			return false
+		}
+		return true
+	})
+	return found, found != ""
 }
 
 // Open reads and validates the session in dir.

@@ -21,6 +21,9 @@ const ClockRate = 48000
 // ManifestName is the manifest's file name inside a session folder.
 const ManifestName = "manifest.json"
 
+// TracksDir is the folder inside a session that holds the per-speaker track files.
+const TracksDir = "tracks"
+
 // Manifest is the JSON document at the root of a session folder. Times on the session clock are
 // integer ticks of ClockRate (fields ending in _ticks); wall-clock times are RFC 3339 in UTC.
 type Manifest struct {

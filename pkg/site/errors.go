@@ -14,6 +14,14 @@ var (
 	ErrNoSite = errors.New("not a site folder (no podcast.yaml)")
 	// ErrSiteExists means 'feed init' was pointed at a folder that already is a site.
 	ErrSiteExists = errors.New("already a site folder (it has a podcast.yaml)")
+	// ErrNotEmpty means 'feed init' was pointed at a folder that already holds files it did not
+	// make (hidden files, README, LICENSE and CNAME aside), and was not told to make the site
+	// among them.
+	ErrNotEmpty = errors.New("the folder is not empty")
+	// ErrSiteFiles means 'feed init' was pointed at a folder that holds files a site is made of
+	// (episodes.json, feed.xml, index.html, episodes/, assets/, the artwork): it would replace
+	// them, and episodes.json is the only record of every episode's GUID and date.
+	ErrSiteFiles = errors.New("the folder holds a site's files")
 	// ErrLockTimeout means another spacecast run held the site's lock for longer than the timeout.
 	ErrLockTimeout = errors.New("the site is locked by another spacecast run")
 	// ErrSlugTaken means an episode with another content already has the slug.

@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/spacecast/spacecast/pkg/feed"
 )
@@ -22,12 +24,20 @@ const ArtworkName = "artwork"
 // written: the show with pkg/feed's podcast.yaml validation (errors are *feed.ConfigError for the
 // template's fields) and the artwork with feed.CheckArtwork. A folder that already has a
 // podcast.yaml is ErrSiteExists: it is edited by hand, never overwritten.
+//
+// Init never replaces a file. dir may be missing or empty; a folder holding anything else but
+// hidden files (.git), README, LICENSE, COPYING and CNAME is ErrNotEmpty unless
+// opts.IntoExisting; a folder holding any file a site is made of (a site that lost its
+// podcast.yaml, another web root) is ErrSiteFiles even then.
 func Init(ctx context.Context, dir string, show *feed.Show, artwork string, opts Options) (*Result, error) {
 	if _, err := os.Stat(filepath.Join(dir, ShowName)); err == nil {
 		return nil, fmt.Errorf("site: %s: %w (edit %s to change the show's settings)", dir, ErrSiteExists, filepath.Join(dir, ShowName))
 	}
 	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
 		return nil, badInput("site: %s: it is a file, not a folder", dir)
+	}
+	if err := checkInitFolder(dir, opts.IntoExisting); err != nil {
+		return nil, err
 	}
 	s := *show
 	var art []byte
@@ -81,12 +91,88 @@ func (t *tx) init(ctx context.Context, show *feed.Show, yml, art []byte) (*Resul
 	if _, err := os.Stat(filepath.Join(t.dir, ShowName)); err == nil {
 		return nil, fmt.Errorf("site: %s: %w (made by another run meanwhile)", t.dir, ErrSiteExists)
 	}
+	if err := checkInitFolder(t.dir, t.opts.IntoExisting); err != nil {
+		return nil, err
+	}
 	t.show, t.res.Show = show, show
 	res, err := t.commit()
 	if res != nil {
 		res.Status = "created"
 	}
 	return res, err
+}
+
+// siteFiles are the names at the top of a site folder that Init writes, or that only a site has:
+// finding one means the folder is (or was) a site, or another web root, and Init would replace it.
+func siteFiles() []string {
+	names := []string{RecordName, FeedName, PageName, EpisodesDir, ArtworkName + ".png", ArtworkName + ".jpg"}
+	entries, _ := fs.ReadDir(Assets(), ".") // embedded: cannot fail
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+// ignoredInInit tells whether an entry of a folder does not make it "not empty" for Init: hidden
+// files (.git, .gitignore, .DS_Store, a lock of ours) and what a new repository or a static host's
+// folder starts with (README, LICENSE, COPYING, CNAME). None of them is a name Init writes.
+func ignoredInInit(name string) bool {
+	if strings.HasPrefix(name, ".") {
+		return true
+	}
+	up := strings.ToUpper(name)
+	for _, p := range []string{"README", "LICENSE", "LICENCE", "COPYING"} {
+		if strings.HasPrefix(up, p) {
+			return true
+		}
+	}
+	return up == "CNAME"
+}
+
+// checkInitFolder refuses a folder Init must not make a site in: one holding a site's files
+// (ErrSiteFiles), or, unless intoExisting, anything Init does not ignore (ErrNotEmpty). A missing
+// folder is fine.
+func checkInitFolder(dir string, intoExisting bool) error {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("site: %w", err)
+	}
+	var found, other []string
+	names := siteFiles()
+	for _, e := range entries {
+		switch {
+		case slices.Contains(names, e.Name()):
+			found = append(found, e.Name())
+		case !ignoredInInit(e.Name()):
+			other = append(other, e.Name())
+		}
+	}
+	if len(found) > 0 {
+		if i := slices.Index(found, RecordName); i > 0 {
+			found = append([]string{RecordName}, slices.Delete(found, i, i+1)...)
+		}
+		hint := "if it is a site that lost its " + ShowName + ", make one in an empty folder with the same base URL " +
+			"(that keeps the show's podcast:guid), copy it in and run 'spacecast feed build " + dir + "'; otherwise choose another folder"
+		if !slices.Contains(found, RecordName) {
+			hint = "choose another folder, or an empty one"
+		}
+		return badInput("site: %s: %w (%s): a new site would replace them; %s", dir, ErrSiteFiles, listNames(found), hint)
+	}
+	if len(other) > 0 && !intoExisting {
+		return badInput("site: %s: %w: it holds %s", dir, ErrNotEmpty, listNames(other))
+	}
+	return nil
+}
+
+// listNames lists at most five names, then how many more.
+func listNames(names []string) string {
+	if len(names) <= 5 {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(names[:5], ", "), len(names)-5)
 }
 
 // readArtwork reads and checks the show's artwork and returns it with the extension its format

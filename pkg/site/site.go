@@ -32,6 +32,10 @@ type Options struct {
 	Now func() time.Time
 	// Progress receives reports while a session folder is mixed.
 	Progress studio.Progress
+	// IntoExisting lets Init make a site in a folder that already holds other files (Init only).
+	// Even so Init never replaces a file: a folder holding any file a site is made of is
+	// ErrSiteFiles.
+	IntoExisting bool
 }
 
 func (o *Options) now() time.Time {
@@ -351,8 +355,12 @@ func sameContent(a, b string) (bool, error) {
 
 // Build renders feed.xml, index.html and its assets again from podcast.yaml and episodes.json:
 // after podcast.yaml was edited by hand, or to repair a site whose last run was killed between
-// renames. Files that would not change are left alone.
+// renames. Files that would not change are left alone. A folder that is not a site (ErrNoSite) is
+// left untouched: no lock file, no staging folder.
 func Build(ctx context.Context, dir string, opts Options) (*Result, error) {
+	if _, err := LoadShow(dir); err != nil {
+		return nil, err
+	}
 	t, err := begin(dir, opts)
 	if err != nil {
 		return nil, err

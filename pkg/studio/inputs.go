@@ -60,6 +60,16 @@ func (cs closers) Close() error {
 	return err
 }
 
+// InputPath is the file or folder an input argument of Mix names: the argument itself, or FILE of
+// "FILE@OFFSET".
+func InputPath(arg string) string {
+	p, _, err := splitOffset(arg)
+	if err != nil {
+		return arg
+	}
+	return p
+}
+
 // splitOffset splits "FILE@OFFSET". A path that exists as typed is never split, so files whose
 // names contain '@' still work.
 func splitOffset(arg string) (string, time.Duration, error) {

@@ -497,8 +497,12 @@ func TestClipSessionMeta(t *testing.T) {
 
 	// A live mix: the session mixed to Ogg Opus and named in the manifest, as the recorder does.
 	live := studio.DefaultMixOptions()
-	live.Inputs, live.Output = []string{sess.Dir}, filepath.Join(sess.Dir, "mix.opus")
+	// Mix refuses to write into the session it reads: mix beside it, then move the file in.
+	live.Inputs, live.Output = []string{sess.Dir}, filepath.Join(dir, "mix.opus")
 	if _, err := studio.Mix(ctx, live, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(live.Output, filepath.Join(sess.Dir, "mix.opus")); err != nil {
 		t.Fatal(err)
 	}
 	sess.Manifest.Mix = &session.MixFile{File: "mix.opus", Channels: 1}

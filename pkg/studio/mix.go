@@ -6,11 +6,13 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"sync"
 	"time"
 
+	"github.com/spacecast/spacecast/internal/fsutil"
 	"github.com/spacecast/spacecast/pkg/audio"
 	"github.com/spacecast/spacecast/pkg/audio/loudness"
 	"github.com/spacecast/spacecast/pkg/codec"
@@ -374,18 +376,30 @@ func resolveInputs(opts MixOptions) ([]*speaker, *session.Session, error) {
 	return out, nil, nil
 }
 
-// checkNotSame refuses an output that is one of the inputs (or inside a session input).
+// checkNotSame refuses an output that is a file the input is read from, under any name (a link, a
+// hard link, a path spelt with ".."): the input file itself, or for a session folder its manifest
+// and its tracks (a clip of the live mix has the live mix as its input). in may be FILE@OFFSET.
+// Whether anything else may be written into a session folder is the caller's policy: redact
+// writes a staged session's new live mix into it; the CLI refuses every output there.
 func checkNotSame(in, out string) error {
-	oi, err := os.Stat(out)
+	in = InputPath(in)
+	ro, err := fsutil.Resolve(out)
 	if err != nil {
-		return nil
+		return nil // the write itself will say what is wrong with out
 	}
-	ii, err := os.Stat(in)
-	if err != nil {
-		return nil
+	read := []string{in}
+	if st, err := os.Stat(in); err == nil && st.IsDir() {
+		read = []string{filepath.Join(in, session.ManifestName)}
+		if s, err := session.Open(in); err == nil {
+			for _, t := range s.Manifest.Tracks {
+				read = append(read, s.Path(t.File))
+			}
+		}
 	}
-	if os.SameFile(ii, oi) {
-		return fmt.Errorf("%w: %s: %w", ErrBadInput, out, ErrSameFile)
+	for _, r := range read {
+		if ri, err := fsutil.Resolve(r); (err == nil && ri == ro) || fsutil.SameFile(r, out) {
+			return fmt.Errorf("%w: %s: %w", ErrBadInput, out, ErrSameFile)
+		}
 	}
 	return nil
 }
