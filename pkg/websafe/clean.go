@@ -74,14 +74,22 @@ func clean(p *bluemonday.Policy, src string) (string, error) {
 }
 
 // dropUnsafeURLs removes every URL attribute that URL refuses (a srcset or ping with one bad
-// URL goes whole); everything else is written back byte for byte.
+// URL goes whole), and a link left with no attributes at all keeps only its text; everything
+// else is written back byte for byte.
 func dropUnsafeURLs(src string) string {
 	var b strings.Builder
 	z := html.NewTokenizer(strings.NewReader(src))
+	droppedLinks := 0
 	for {
 		tt := z.Next()
 		if tt == html.ErrorToken {
 			return b.String()
+		}
+		if tt == html.EndTagToken && droppedLinks > 0 {
+			if name, _ := z.TagName(); string(name) == "a" {
+				droppedLinks--
+				continue
+			}
 		}
 		if tt != html.StartTagToken && tt != html.SelfClosingTagToken {
 			b.Write(z.Raw())
@@ -98,6 +106,12 @@ func dropUnsafeURLs(src string) string {
 		}
 		if len(kept) == len(tok.Attr) {
 			b.WriteString(raw)
+			continue
+		}
+		if tok.Data == "a" && len(kept) == 0 {
+			if tt == html.StartTagToken {
+				droppedLinks++
+			}
 			continue
 		}
 		tok.Attr = kept

@@ -20,7 +20,8 @@ func (f Finding) String() string { return fmt.Sprintf("line %d: %s", f.Line, f.M
 // Options say what else a whole page (rather than a fragment of content) may hold.
 type Options struct {
 	// Document lets through what a page's head holds: <meta> with charset or name (or a
-	// Content-Security-Policy), and <link> elements whose href is safe (an empty data:, icon too).
+	// Content-Security-Policy), and <link> icons, feeds and stylesheets from the page's own site
+	// (relative URLs; an empty data:, icon too).
 	Document bool
 	// Script, when set, lets through a <script> element with no code of its own whose src it
 	// returns true for (the page's own player).
@@ -144,7 +145,23 @@ func allowedElement(tok html.Token, opts Options, ownScript *bool) bool {
 		_, named := attr("name")
 		return charset || named
 	case "link":
-		return opts.Document // its href is judged as a URL
+		// A page's icon, feed and stylesheet, from the page's own site (its href is judged as a
+		// URL too).
+		if !opts.Document {
+			return false
+		}
+		rel, _ := attr("rel")
+		switch strings.ToLower(strings.TrimSpace(rel)) {
+		case "icon", "alternate", "stylesheet":
+		default:
+			return false
+		}
+		href, _ := attr("href")
+		if href == "data:," {
+			return true
+		}
+		scheme, err := Scheme(href)
+		return err == nil && scheme == "" && !strings.HasPrefix(strings.TrimSpace(href), "//")
 	}
 	return false
 }
