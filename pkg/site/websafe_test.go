@@ -162,3 +162,22 @@ func TestPublishHTMLTranscript(t *testing.T) {
 	}
 	checkFeed(t, dir)
 }
+
+// TestPageArtworkPathWithAColon: podcast.yaml's image is a path in the site folder, and a
+// colon in it is a file name, not a scheme: the page links the file (html/template would
+// otherwise turn the link into its #ZgotmplZ marker).
+func TestPageArtworkPathWithAColon(t *testing.T) {
+	s := testShow()
+	s.Image = "javascript:alert(1).png"
+	var b strings.Builder
+	if err := RenderPage(&b, s, nil); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	if !strings.Contains(page, `src="javascript%3Aalert%281%29.png"`) && !strings.Contains(page, `src="javascript%3Aalert(1).png"`) || strings.Contains(page, "ZgotmplZ") {
+		t.Errorf("the artwork is not linked as a file:\n%s", page)
+	}
+	if bad := testutil.ActiveMarkup(page); bad != "" {
+		t.Errorf("the page has %s", bad)
+	}
+}
