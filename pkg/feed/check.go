@@ -494,6 +494,10 @@ const maxFindings = 5
 // content:encoded, descriptions apps may read as HTML, an HTML transcript. Each finding is placed
 // on its own line, counted from the element's.
 func (c *checker) checkActive(e *element, where, what, html string, document bool) {
+	fix := "publish the episode again with this spacecast, which cleans it, or remove it"
+	if document {
+		fix = "publish the transcript again with this spacecast, which cleans it"
+	}
 	found := websafe.Find(html, websafe.Options{Document: document})
 	for i, f := range found {
 		if i == maxFindings {
@@ -502,7 +506,7 @@ func (c *checker) checkActive(e *element, where, what, html string, document boo
 			break
 		}
 		p := Problem{Line: e.line, Col: e.col, Where: where,
-			Msg: fmt.Sprintf("%s has active markup: %s (an app or browser that shows it as HTML would run it: publish the episode again with this spacecast, which cleans it, or remove it)", what, f.Msg)}
+			Msg: fmt.Sprintf("%s has active markup: %s (an app or browser that shows it as HTML would run it: %s)", what, f.Msg, fix)}
 		if !document && f.Line > 1 {
 			p.Line, p.Col = e.line+f.Line-1, 1
 		}
