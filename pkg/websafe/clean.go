@@ -139,12 +139,16 @@ var langTag = regexp.MustCompile(`^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$`)
 // paragraphs, lists, tables, links with safe URLs) and drops scripts, styles, frames, forms,
 // event handlers and unsafe URLs; around it a page of its own with the transcript's <title> and
 // lang, a UTF-8 charset, and a Content-Security-Policy that allows no script. The error wraps
-// ErrUnsafeHTML when the result would still hold active markup.
+// ErrNoText when no text is left, and ErrUnsafeHTML when the result would still hold active
+// markup.
 func CleanTranscript(src []byte) ([]byte, error) {
 	title, lang := documentTitleLang(src)
 	body, err := clean(transcriptPolicy(), string(src))
 	if err != nil {
 		return nil, err
+	}
+	if !hasText(body) {
+		return nil, fmt.Errorf("websafe: transcript: %w", ErrNoText)
 	}
 	var b bytes.Buffer
 	b.WriteString("<!DOCTYPE html>\n<html")
@@ -212,4 +216,19 @@ func Notes(src string) (string, error) {
 		return src, nil
 	}
 	return CleanNotes(src)
+}
+
+// hasText reports whether HTML has any text that is not white space.
+func hasText(src string) bool {
+	z := html.NewTokenizer(strings.NewReader(src))
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			return false
+		case html.TextToken:
+			if strings.TrimSpace(string(z.Text())) != "" {
+				return true
+			}
+		}
+	}
 }

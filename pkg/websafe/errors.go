@@ -14,6 +14,9 @@ var (
 	// ErrUnsafeHTML means HTML still had active markup after cleaning: a bug in the allow-list,
 	// refused rather than published.
 	ErrUnsafeHTML = errors.New("unsafe HTML")
+	// ErrNoText means an HTML transcript has no text left once what may not be published is
+	// taken out: it was all script, style or markup.
+	ErrNoText = errors.New("no text is left once scripts, styles and other active markup are taken out")
 )
 
 // URLError is a URL that may not be published, with its scheme ("" when it has none that can

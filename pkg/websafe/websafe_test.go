@@ -211,3 +211,10 @@ func TestText(t *testing.T) {
 		})
 	}
 }
+
+func TestCleanTranscriptRefusesWhatHasNoText(t *testing.T) {
+	_, err := CleanTranscript([]byte(`<html><head><title>T</title></head><body><script>alert(1)</script><style>p{}</style><p> </p></body></html>`))
+	if !errors.Is(err, ErrNoText) {
+		t.Fatalf("CleanTranscript of only script and style = %v, want ErrNoText", err)
+	}
+}
