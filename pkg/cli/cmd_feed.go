@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -283,8 +284,10 @@ func newFeedCheckCommand(g *globalOptions) *cobra.Command {
 		Long: `Check reads a feed (SITE/feed.xml, or any FEED.xml) and reports every problem with its line,
 column and where in the feed it is: the tags Apple and PSP-1 require, enclosure lengths against the
 files beside the feed, the artwork (a square 1400-3000 px JPEG or PNG), unique and stable GUIDs,
-RFC 2822 dates, https URLs for Podcasting 2.0 resources, soundbites inside their episodes
-(docs/feed.md lists every check). For a SITE it also checks podcast.yaml.
+RFC 2822 dates, https URLs for Podcasting 2.0 resources, soundbites inside their episodes, and
+active markup (script, event handlers, javascript: or data: links, frames) in show notes,
+descriptions, HTML transcripts and chapter links (docs/feed.md lists every check). For a SITE it
+also checks podcast.yaml and index.html.
 
 The exit status is 0 only when the feed is clean; problems give 3.`,
 		Example: `  spacecast feed check site/
@@ -361,6 +364,23 @@ func runFeedCheck(g *globalOptions, target string) error {
 	}
 	for _, p := range found {
 		problems = append(problems, checkProblem{File: feedPath, Line: p.Line, Col: p.Col, Where: p.Where, Msg: p.Msg})
+	}
+	if st.IsDir() {
+		// The page is served from the same origin as everything else in the site: nothing may
+		// run in it but its own player.
+		pagePath := filepath.Join(target, site.PageName)
+		page, err := os.ReadFile(pagePath)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			problems = append(problems, checkProblem{File: pagePath, Msg: "is missing (write it again with 'spacecast feed build " + target + "')"})
+		case err != nil:
+			return inputErr(fmt.Errorf("feed check: %s: %w", pagePath, pathErr(err)))
+		default:
+			for _, f := range site.CheckPage(page) {
+				problems = append(problems, checkProblem{File: pagePath, Line: f.Line, Where: "page",
+					Msg: f.Msg + " (nothing may run in the page but its own player: write it again with 'spacecast feed build " + target + "', which cleans show notes)"})
+			}
+		}
 	}
 	if g.json {
 		if problems == nil {

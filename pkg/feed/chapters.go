@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/spacecast/spacecast/pkg/websafe"
 )
 
 // ChaptersVersion is the JSON chapters format version we write (podcast-namespace
@@ -50,6 +52,11 @@ func ChaptersJSON(ep *Episode) ([]byte, error) {
 		case ep.Audio.Duration > 0 && c.Start >= ep.Audio.Duration:
 			return nil, fmt.Errorf("%w: %q: chapter %d starts at %s, past the end of the audio (%s)", ErrEpisode, ep.Slug, i+1, formatSeconds(c.Start), formatSeconds(ep.Audio.Duration))
 		}
+		for _, u := range []struct{ field, url string }{{"url", c.URL}, {"img", c.Img}} {
+			if u.url != "" && websafe.URL(u.url) != nil {
+				return nil, fmt.Errorf("%w: %q: chapter %d %s: %v", ErrEpisode, ep.Slug, i+1, u.field, websafe.URL(u.url))
+			}
+		}
 		prev = c.Start
 		j := chapterJSON{StartTime: json.Number(formatSeconds(c.Start)), Title: c.Title, Img: c.Img, URL: c.URL}
 		if c.End != 0 {
@@ -71,7 +78,8 @@ func ChaptersJSON(ep *Episode) ([]byte, error) {
 // ParseChapters reads a Podcasting 2.0 JSON chapters file (the --chapters file a user gives,
 // or one a feed links to). It needs "version" and a "chapters" array whose startTimes are
 // numbers ≥ 0 in ascending order; titles, img, url and endTime are kept, other properties
-// (toc, location) ignored. Errors wrap ErrChapters and name the chapter.
+// (toc, location) ignored. A url or img must be an http, https, mailto or relative URL
+// (websafe.URL): a javascript: or data: link would reach every app that shows chapters. Errors wrap ErrChapters and name the chapter.
 func ParseChapters(data []byte) ([]Chapter, error) {
 	var raw struct {
 		Version  *string `json:"version"`
@@ -103,6 +111,11 @@ func ParseChapters(data []byte) ([]Chapter, error) {
 		}
 		if i > 0 && start < out[i-1].Start {
 			return nil, fmt.Errorf("%w: chapter %d starts at %s, before chapter %d (%s): chapters must be in order", ErrChapters, i+1, formatSeconds(start), i, formatSeconds(out[i-1].Start))
+		}
+		for _, u := range []struct{ field, url string }{{"url", c.URL}, {"img", c.Img}} {
+			if u.url != "" && websafe.URL(u.url) != nil {
+				return nil, fmt.Errorf("%w: chapter %d: %s: %v", ErrChapters, i+1, u.field, websafe.URL(u.url))
+			}
 		}
 		ch := Chapter{Start: start, Title: c.Title, Img: c.Img, URL: c.URL}
 		if c.EndTime != nil && string(c.EndTime) != "null" {

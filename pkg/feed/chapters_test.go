@@ -64,6 +64,8 @@ func TestChaptersJSONRejects(t *testing.T) {
 		"chapters out of order":          {{Start: 10 * time.Second}, {Start: 5 * time.Second}},
 		"a chapter ending at its start":  {{Start: 10 * time.Second, End: 10 * time.Second}},
 		"a chapter past the audio's end": {{Start: 2 * time.Hour}},
+		"a javascript: link":             {{Start: 0, URL: "&#106;avascript:alert(1)"}},
+		"a data: image":                  {{Start: 0, Img: "data:image/svg+xml,<svg onload=alert(1)>"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			ep := Episode{Slug: "x", Chapters: chapters, Audio: Audio{Duration: time.Hour}}
@@ -105,6 +107,9 @@ func TestParseChapters(t *testing.T) {
 		{"chapters out of order", `{"version": "1.2.0", "chapters": [{"startTime": 10}, {"startTime": 5}]}`, "chapter 2 starts at 5, before chapter 1"},
 		{"an end before the start", `{"version": "1.2.0", "chapters": [{"startTime": 10, "endTime": 9}]}`, "not after its start"},
 		{"an absurd time", `{"version": "1.2.0", "chapters": [{"startTime": 1e300}]}`, "more than 100 hours"},
+		{"a javascript: link", `{"version": "1.2.0", "chapters": [{"startTime": 0, "url": "javascript:alert(1)"}]}`, `chapter 1: url: "javascript:alert(1)" is a javascript: URL`},
+		{"a link with a tab in its scheme", `{"version": "1.2.0", "chapters": [{"startTime": 0, "url": "java\tscript:alert(1)"}]}`, "javascript: URL"},
+		{"a data: image", `{"version": "1.2.0", "chapters": [{"startTime": 0, "img": "data:text/html,x"}]}`, "chapter 1: img"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := ParseChapters([]byte(tt.in))

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/spacecast/spacecast/pkg/websafe"
 )
 
 // Problem is one thing wrong with a feed: where it is (line and column of the element, 1-based;
@@ -254,6 +256,16 @@ func (c *checker) checkChannel(ch *element) {
 			c.add(l, where, "link: %s", msg)
 		}
 	}
+	if img := ch.first("", "image"); img != nil {
+		if u := img.first("", "url"); u != nil {
+			if msg := checkWebURL(u.trimmed(), false); msg != "" {
+				c.add(u, where, "image url: %s", msg)
+			}
+		}
+	}
+	if sum := ch.first(NamespaceITunes, "summary"); sum != nil {
+		c.checkActive(sum, where, "itunes:summary", sum.text.String(), false)
+	}
 	if l := required("", "language", "Apple requires the language spoken, e.g. en"); l != nil && !languageTag.MatchString(l.trimmed()) {
 		c.add(l, where, "language %q is not a language tag (use a BCP 47 or ISO 639 code such as en or en-us)", l.trimmed())
 	}
@@ -356,6 +368,17 @@ func (c *checker) checkItem(it *element, n int, guids, urls map[string]*element)
 	if d := it.first("", "description"); d != nil {
 		c.checkDescription(d, where)
 	}
+	for _, enc := range it.all(NamespaceContent, "encoded") {
+		c.checkActive(enc, where, "content:encoded", enc.text.String(), false)
+	}
+	if sum := it.first(NamespaceITunes, "summary"); sum != nil {
+		c.checkActive(sum, where, "itunes:summary", sum.text.String(), false)
+	}
+	if l := it.first("", "link"); l != nil {
+		if msg := checkWebURL(l.trimmed(), false); msg != "" {
+			c.add(l, where, "link: %s", msg)
+		}
+	}
 	if ex := it.first(NamespaceITunes, "explicit"); ex != nil {
 		c.checkExplicit(ex, where)
 	}
@@ -397,7 +420,14 @@ func (c *checker) checkItem(it *element, n int, guids, urls map[string]*element)
 		if typ, _ := t.attrValue("type"); typ == "" || !strings.Contains(typ, "/") {
 			c.add(t, where, "podcast:transcript has no MIME type (e.g. type=\"text/vtt\")")
 		}
-		if rel, ok := c.sitePath(u); ok && u != "" && c.files != nil {
+		typ, _ := t.attrValue("type")
+		if typ == "text/html" {
+			// Served from the site's origin and linked from its page: no script may be in it.
+			if data, ok := c.readFile(t, where, "podcast:transcript", u); ok {
+				rel, _ := c.sitePath(u)
+				c.checkActive(t, where, "podcast:transcript file "+rel, string(data), true)
+			}
+		} else if rel, ok := c.sitePath(u); ok && u != "" && c.files != nil {
 			if _, err := fs.Stat(c.files, rel); err != nil {
 				c.add(t, where, "podcast:transcript file %s is not in the site folder (%v)", rel, unwrapPathError(err))
 			}
@@ -448,11 +478,39 @@ func (c *checker) checkEnclosure(enc *element, where string, urls map[string]*el
 
 func (c *checker) checkDescription(d *element, where string) {
 	text := d.text.String()
+	c.checkActive(d, where, "description", text, false)
 	switch {
 	case strings.TrimSpace(text) == "" && where == "channel":
 		c.add(d, where, "description is empty (Apple requires a description of the show)")
 	case len(text) > MaxDescriptionBytes:
 		c.add(d, where, "description is %d bytes (Apple takes at most %d)", len(text), MaxDescriptionBytes)
+	}
+}
+
+// maxFindings is how many pieces of active markup are reported for one element.
+const maxFindings = 5
+
+// checkActive reports active markup (websafe.Find) in HTML the feed carries: show notes in
+// content:encoded, descriptions apps may read as HTML, an HTML transcript. Each finding is placed
+// on its own line, counted from the element's.
+func (c *checker) checkActive(e *element, where, what, html string, document bool) {
+	fix := "publish the episode again with this spacecast, which cleans it, or remove it"
+	if document {
+		fix = "publish the transcript again with this spacecast, which cleans it"
+	}
+	found := websafe.Find(html, websafe.Options{Document: document})
+	for i, f := range found {
+		if i == maxFindings {
+			c.problems = append(c.problems, Problem{Line: e.line, Col: e.col, Where: where,
+				Msg: fmt.Sprintf("%s: %d more pieces of active markup", what, len(found)-maxFindings)})
+			break
+		}
+		p := Problem{Line: e.line, Col: e.col, Where: where,
+			Msg: fmt.Sprintf("%s has active markup: %s (an app or browser that shows it as HTML would run it: %s)", what, f.Msg, fix)}
+		if !document && f.Line > 1 {
+			p.Line, p.Col = e.line+f.Line-1, 1
+		}
+		c.problems = append(c.problems, p)
 	}
 }
 

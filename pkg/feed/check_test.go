@@ -129,6 +129,27 @@ func TestCheckProblems(t *testing.T) {
 			where: `item "Episode 1: Hello"`, at: "episode-1.vtt", msg: "podcast:transcript has no MIME type"},
 		{name: "a transcript missing from the site", site: func(s fstest.MapFS) { delete(s, "episodes/episode-2.srt") },
 			where: `item "Episode 2 <special> & more"`, at: "episode-2.srt", msg: "podcast:transcript file episodes/episode-2.srt is not in the site folder"},
+		{name: "show notes with a javascript: link hidden behind a character reference", old: `<a href="https://example.com">a link</a>`, new: `<a href="&#106;avascript:alert(1)">a link</a>`,
+			where: `item "Episode 2 <special> & more"`, at: "<content:encoded>", msg: `content:encoded has active markup: href on <a>: "javascript:alert(1)" is a javascript: URL`},
+		{name: "show notes with a script on their second line", old: `and ]]]]><![CDATA[> inside.</p>`, new: "and ]]]]><![CDATA[> inside.</p>\n<script>alert(1)</script>",
+			where: `item "Episode 2 <special> & more"`, at: "<script>", msg: "content:encoded has active markup: <script> element"},
+		{name: "show notes with an image whose error handler runs script", old: `<a href="https://example.com">a link</a>`, new: `<img src=x onerror=alert(1)>`,
+			where: `item "Episode 2 <special> & more"`, at: "<content:encoded>", msg: "onerror attribute on <img>"},
+		{name: "show notes with a tab inside the scheme", old: `<a href="https://example.com">`, new: `<a href="java&#x09;script:alert(1)">`,
+			where: `item "Episode 2 <special> & more"`, at: "<content:encoded>", msg: "javascript: URL"},
+		{name: "a description that is HTML with a data: link", old: "<description>Notes as text.", new: "<description>&lt;a href=&#34;data:text/html,x&#34;&gt;x&lt;/a&gt;",
+			where: `item "Episode 2 <special> & more"`, at: "<description>&lt;a", msg: "description has active markup: href on <a>"},
+		{name: "an episode link that is javascript:", old: "<link>https://podcast.example.com/show/#ep-episode-2</link>", new: "<link>javascript:alert(1)</link>",
+			where: `item "Episode 2 <special> & more"`, at: "<link>javascript", msg: "link: \"javascript:alert(1)\" is not an absolute http(s) URL"},
+		{name: "an HTML transcript with a script", old: `episodes/episode-2.srt" type="application/x-subrip"`, new: `episodes/episode-2.html" type="text/html"`,
+			site: func(s fstest.MapFS) {
+				s["episodes/episode-2.html"] = &fstest.MapFile{Data: []byte("<p><cite>Ada:</cite> Hi</p>\n<script>fetch('/x')</script>")}
+			},
+			where: `item "Episode 2 <special> & more"`, at: "episode-2.html", msg: "podcast:transcript file episodes/episode-2.html has active markup: <script> element"},
+		{name: "a chapters file with a javascript: link", site: func(s fstest.MapFS) {
+			s["episodes/episode-1.chapters.json"] = &fstest.MapFile{Data: []byte(`{"version": "1.2.0", "chapters": [{"startTime": 0, "url": "JAVASCRIPT:alert(1)"}]}`)}
+		},
+			where: `item "Episode 1: Hello"`, at: "<podcast:chapters", msg: "chapter 1: url: \"JAVASCRIPT:alert(1)\" is a javascript: URL"},
 		{name: "a person's link over http", old: `href="https://example.com/grace"`, new: `href="http://example.com/grace"`,
 			where: `item "Episode 1: Hello"`, at: "Grace Hopper", msg: `podcast:person "Grace Hopper" href: "http://example.com/grace" must use https`},
 		{name: "a person's role outside the taxonomy", old: `role="guest" href="https://example.com/grace"`, new: `role="special guest" href="https://example.com/grace"`,

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/spacecast/spacecast/pkg/websafe"
 )
 
 // FuzzParseShow: podcast.yaml is edited by hand. Any input either parses into a show that
@@ -107,11 +109,12 @@ func FuzzParseChapters(f *testing.F) {
 	})
 }
 
-// FuzzRender: titles, notes and names come from users; the feed must stay well-formed XML and
-// keep every item.
+// FuzzRender: titles, notes and names come from users; the feed must stay well-formed XML, keep
+// every item, and carry no active markup in its notes and descriptions.
 func FuzzRender(f *testing.F) {
 	f.Add("Title & <b>", "notes ]]> <p>", "Ada", "bite", "slug")
 	f.Add("\x00\x1b\xff\xfe", "\x01]]>\x02", "\u2028", "\ufffe", "a/b c")
+	f.Add("t", `<a href="&#106;avascript:alert(1)">x</a><img src=x onerror=alert(1)>`, "Ada", "b", "s")
 	f.Fuzz(func(t *testing.T, title, notes, person, bite, slug string) {
 		s := sampleShow()
 		s.Title = "Show " + title
@@ -136,8 +139,20 @@ func FuzzRender(f *testing.F) {
 		if err != nil {
 			t.Fatalf("not well-formed: %v\n%s", err, b.Bytes())
 		}
-		if n := len(root.first("", "channel").all("", "item")); n != 3 {
+		items := root.first("", "channel").all("", "item")
+		if n := len(items); n != 3 {
 			t.Fatalf("%d items, want 3", n)
+		}
+		// Nothing in the notes or the description may run in an app that shows them as HTML.
+		for _, it := range items {
+			for _, tag := range []*element{it.first("", "description"), it.first(NamespaceContent, "encoded")} {
+				if tag == nil {
+					continue
+				}
+				if f := websafe.Find(tag.text.String(), websafe.Options{}); len(f) > 0 {
+					t.Fatalf("active markup %v in %q", f, tag.text.String())
+				}
+			}
 		}
 	})
 }

@@ -33,6 +33,8 @@ import (
 	"time"
 
 	"github.com/eduncan911/podcast"
+
+	"github.com/spacecast/spacecast/pkg/websafe"
 )
 
 // XML namespaces the feed declares.
@@ -196,7 +198,9 @@ func buildFeed(s *Show, eps []Episode) (*rssDoc, error) {
 
 	// podcast.New fills Generator and Language defaults and, given nil dates, time.Now(): we
 	// overwrite all of them.
-	p := podcast.New(s.Title, s.PageURL(), s.Description, nil, nil)
+	// Descriptions are plain text, but apps may read them as HTML: websafe.Text leaves no tag in
+	// one that has active markup.
+	p := podcast.New(s.Title, s.PageURL(), websafe.Text(s.Description), nil, nil)
 	p.Generator = Generator
 	p.Language = s.Language
 	p.PubDate, p.LastBuildDate = "", ""
@@ -242,7 +246,11 @@ func buildFeed(s *Show, eps []Episode) (*rssDoc, error) {
 	}
 	ch.Items = make([]*itemEntry, 0, len(published))
 	for _, ep := range published {
-		ch.Items = append(ch.Items, buildItem(s, ep))
+		it, err := buildItem(s, ep)
+		if err != nil {
+			return nil, err
+		}
+		ch.Items = append(ch.Items, it)
 	}
 	return &rssDoc{
 		Version: "2.0",
@@ -268,7 +276,7 @@ func addCategory(p *podcast.Podcast, cat string, subs []string) {
 	p.AddCategory(cat, subs)
 }
 
-func buildItem(s *Show, ep *Episode) *itemEntry {
+func buildItem(s *Show, ep *Episode) (*itemEntry, error) {
 	explicit := s.Explicit
 	if ep.Explicit != nil {
 		explicit = *ep.Explicit
@@ -282,7 +290,7 @@ func buildItem(s *Show, ep *Episode) *itemEntry {
 		Item: podcast.Item{
 			Title:            ep.Title,
 			Link:             s.EpisodePageURL(ep.Slug),
-			Description:      ep.Description,
+			Description:      websafe.Text(ep.Description),
 			PubDateFormatted: ep.PubDate.UTC().Format(rfc2822),
 			Enclosure: &podcast.Enclosure{
 				URL:             s.EpisodeURL(ep.Audio.File),
@@ -301,7 +309,13 @@ func buildItem(s *Show, ep *Episode) *itemEntry {
 		Persons:      personTags(ep.Persons),
 	}
 	if ep.NotesHTML != "" {
-		it.Content = &cdataTag{Text: xmlSafe(ep.NotesHTML)}
+		// Rendered and cleaned when the episode was published; cleaned again when it is not
+		// clean (a record from an older spacecast, or edited by hand).
+		notes, err := websafe.Notes(ep.NotesHTML)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %q: show notes: %v", ErrEpisode, ep.Slug, err)
+		}
+		it.Content = &cdataTag{Text: xmlSafe(notes)}
 	}
 	if ep.Season > 0 {
 		it.Season = &numberTag{Value: ep.Season}
@@ -326,7 +340,7 @@ func buildItem(s *Show, ep *Episode) *itemEntry {
 		}
 		it.Transcript = tt
 	}
-	return it
+	return it, nil
 }
 
 // checkEpisode rejects an episode record that cannot make a valid item.

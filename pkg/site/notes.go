@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/spacecast/spacecast/pkg/websafe"
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/extension"
@@ -19,8 +20,11 @@ import (
 const MaxDescription = 4000
 
 // markdown renders show notes: CommonMark with GitHub's tables, strikethrough, autolinks and task
-// lists. Raw HTML in the notes is left out (goldmark's default, not WithUnsafe) and dangerous link
-// schemes (javascript:) are dropped, so notes cannot put script into the page or the feed.
+// lists. Raw HTML in the notes is left out (goldmark's default, not WithUnsafe). goldmark's own
+// check of link schemes is not enough (it judges a destination before resolving its character
+// references: [x](&#106;avascript:…) passes it), so RenderNotes cleans what it makes with
+// websafe.CleanNotes: an allow-list of elements, and links and images only with http, https,
+// mailto or relative URLs, judged after every decoding.
 var markdown = goldmark.New(goldmark.WithExtensions(extension.GFM))
 
 // errNotUTF8 is the problem with notes that are not text.
@@ -43,9 +47,13 @@ func RenderNotes(md []byte) (Notes, error) {
 	if err := markdown.Renderer().Render(&h, md, doc); err != nil {
 		return Notes{}, fmt.Errorf("site: notes: %w", err)
 	}
+	clean, err := websafe.CleanNotes(h.String())
+	if err != nil {
+		return Notes{}, fmt.Errorf("site: notes: %w", err)
+	}
 	var t plain
 	t.blocks(doc, md, "")
-	return Notes{HTML: h.String(), Text: strings.TrimSpace(t.b.String())}, nil
+	return Notes{HTML: clean, Text: strings.TrimSpace(t.b.String())}, nil
 }
 
 // plain writes a Markdown tree as plain text: blocks separated by a blank line, list items as

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/spacecast/spacecast/pkg/feed"
+	"github.com/spacecast/spacecast/pkg/websafe"
 )
 
 //go:embed assets/style.css assets/player.js
@@ -201,8 +202,14 @@ func newPageEpisode(e *feed.Episode) (pageEpisode, error) {
 		pe.Labels = append(pe.Labels, "Explicit")
 	}
 	if e.NotesHTML != "" {
-		// The publisher's own Markdown, rendered by spacecast when it was published.
-		pe.Notes = template.HTML(e.NotesHTML)
+		// The publisher's own Markdown, rendered and cleaned by spacecast when it was published;
+		// cleaned again here when it is not clean (a record from an older spacecast, or edited by
+		// hand), so that no script reaches the page.
+		notes, err := websafe.Notes(e.NotesHTML)
+		if err != nil {
+			return pageEpisode{}, fmt.Errorf("site: page: episode %q: show notes: %w", e.Slug, err)
+		}
+		pe.Notes = template.HTML(notes)
 	} else {
 		pe.Description = pageParagraphs(e.Description)
 	}
@@ -211,8 +218,12 @@ func newPageEpisode(e *feed.Episode) (pageEpisode, error) {
 			return pageEpisode{}, fmt.Errorf("site: page: episode %q: chapter %d (%q) starts before the audio (%v)", e.Slug, i+1, c.Title, c.Start)
 		}
 		t := pageSeconds(c.Start)
+		link := c.URL
+		if websafe.URL(link) != nil {
+			link = "" // not a web link: the chapter is shown without it
+		}
 		pe.Chapters = append(pe.Chapters, pageMark{
-			Href: src + "#t=" + t, Start: t, At: pageClock(c.Start), Title: c.Title, URL: c.URL,
+			Href: src + "#t=" + t, Start: t, At: pageClock(c.Start), Title: c.Title, URL: link,
 		})
 	}
 	for i, b := range e.Soundbites {
@@ -230,6 +241,16 @@ func newPageEpisode(e *feed.Episode) (pageEpisode, error) {
 		pe.TranscriptAs = pageTranscriptKind(e.Transcript.Type)
 	}
 	return pe, nil
+}
+
+// CheckPage returns the active markup in a site's index.html other than what the page itself
+// has (its stylesheet, its icon, its feed link and its player script, assets/player.js): script
+// smuggled into show notes or a chapter link, or added by hand.
+func CheckPage(page []byte) []websafe.Finding {
+	return websafe.Find(string(page), websafe.Options{Document: true, Script: func(src string) bool {
+		p, _, _ := strings.Cut(src, "?")
+		return p == "assets/player.js"
+	}})
 }
 
 // pageSeconds writes d as seconds with up to three decimals and no trailing zeros ("12", "1.5",
@@ -349,17 +370,18 @@ func pageParagraphs(text string) []string {
 	return out
 }
 
-// pageEscapePath makes a relative URL path of a slash-separated file path in the site folder.
+// pageEscapePath makes a relative URL path of a slash-separated file path in the site folder. A
+// colon is escaped too, so that a file name such as "javascript:x.png" is never read as a scheme.
 func pageEscapePath(p string) string {
 	parts := strings.Split(p, "/")
 	for i, s := range parts {
-		parts[i] = url.PathEscape(s)
+		parts[i] = strings.ReplaceAll(url.PathEscape(s), ":", "%3A")
 	}
 	return strings.Join(parts, "/")
 }
 
 // pageTemplate is index.html. html/template escapes every value for where it lands; the show
-// notes are the one piece of HTML let through as is.
+// notes are the one piece of HTML let through, after websafe has cleaned them.
 var pageTemplate = template.Must(template.New("index.html").Funcs(template.FuncMap{"ui": pageUI}).Parse(pageHTML))
 
 // pageUI is one of the page's own (English) words: marked lang="en" when the show's language is

@@ -16,6 +16,7 @@ import (
 	"github.com/spacecast/spacecast/pkg/feed"
 	"github.com/spacecast/spacecast/pkg/session"
 	"github.com/spacecast/spacecast/pkg/studio"
+	"github.com/spacecast/spacecast/pkg/websafe"
 )
 
 // Field names a part of an episode; EpisodeInput.Set says which parts were given.
@@ -467,10 +468,26 @@ func (t *tx) stageEpisodeFiles(ep *feed.Episode, in *EpisodeInput, old *feed.Epi
 		return err
 	}
 	name := ep.Slug + strings.ToLower(filepath.Ext(in.Transcript))
-	if _, err := copyFile(t.stage.path(EpisodesDir+"/"+name), in.Transcript); err != nil {
-		return fmt.Errorf("site: copy transcript %s: %w", in.Transcript, err)
+	if typ == "text/html" {
+		// An HTML transcript is served from the site's own origin and linked from the page:
+		// it is published cleaned, never as it came.
+		b, err := os.ReadFile(in.Transcript)
+		if err != nil {
+			return badInput("site: transcript: %w", err)
+		}
+		clean, err := websafe.CleanTranscript(bytes.TrimPrefix(b, []byte("\xEF\xBB\xBF")))
+		if err != nil {
+			return badInput("site: transcript %s: %w", in.Transcript, err)
+		}
+		if err := t.writeStaged(EpisodesDir+"/"+name, clean); err != nil {
+			return err
+		}
+	} else {
+		if _, err := copyFile(t.stage.path(EpisodesDir+"/"+name), in.Transcript); err != nil {
+			return fmt.Errorf("site: copy transcript %s: %w", in.Transcript, err)
+		}
+		t.stageFile(EpisodesDir + "/" + name)
 	}
-	t.stageFile(EpisodesDir + "/" + name)
 	ep.Transcript = &feed.Transcript{File: name, Type: typ}
 	return nil
 }
