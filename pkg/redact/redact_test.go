@@ -369,7 +369,7 @@ func TestRedactFailureLeavesSession(t *testing.T) {
 	}
 	ents, _ := os.ReadDir(dir)
 	for _, e := range ents {
-		if strings.HasPrefix(e.Name(), stagePrefix) {
+		if strings.HasPrefix(e.Name(), session.StagePrefix) {
 			t.Errorf("staging folder %s left behind", e.Name())
 		}
 	}

@@ -1,0 +1,260 @@
+package capture
+
+import (
+	"bytes"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/spacecast/spacecast/internal/testutil"
+	"github.com/spacecast/spacecast/pkg/ogg"
+	"github.com/spacecast/spacecast/pkg/session"
+)
+
+// crashedDemo copies testdata/demo/session into a temporary folder and makes it look like a
+// session whose recorder died: not finalized, not sealed.
+func crashedDemo(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "session")
+	if err := os.CopyFS(dir, os.DirFS("../../testdata/demo/session")); err != nil {
+		t.Fatal(err)
+	}
+	s, err := session.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Manifest.Finalized = false
+	s.Manifest.Files = nil
+	if err := s.Save(); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func trackOf(t *testing.T, dir, id string) session.Track {
+	t.Helper()
+	s, err := session.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tr := range s.Manifest.Tracks {
+		if tr.ID == id {
+			return tr
+		}
+	}
+	t.Fatalf("no track %s", id)
+	return session.Track{}
+}
+
+// pageAt returns the offset and size of the page of file that holds byte at.
+func pageAt(t *testing.T, b []byte, at int64) (int64, int) {
+	t.Helper()
+	for _, p := range ogg.Scan(b).Pages {
+		if p.Offset <= at && at < p.Offset+int64(p.Size) {
+			return p.Offset, p.Size
+		}
+	}
+	t.Fatalf("no page holds byte %d", at)
+	return 0, 0
+}
+
+// placeOnClock decodes a track with opusdec and lays it on the session clock.
+func placeOnClock(t *testing.T, path string, tr *session.Track, total int64) []float32 {
+	t.Helper()
+	dec := testutil.OpusdecDecode(t, path)
+	out := make([]float32, total)
+	for m, v := range dec {
+		if at := tr.SessionTicks(int64(m)); at >= 0 && at < total {
+			out[at] = v
+		}
+	}
+	return out
+}
+
+func corrAt(a, b []float32, from, to int) float64 {
+	var s, ea, eb float64
+	for i := from; i < to && i < len(a) && i < len(b); i++ {
+		s += float64(a[i]) * float64(b[i])
+		ea += float64(a[i]) * float64(a[i])
+		eb += float64(b[i]) * float64(b[i])
+	}
+	if ea == 0 || eb == 0 {
+		return 0
+	}
+	return s / math.Sqrt(ea*eb)
+}
+
+// TestRecoverSkipsDamage flips one byte in the middle of a 91 s track of a crashed session: recover
+// skips that page only, keeps everything after it (opusdec decodes all but one page), records the
+// lost audio as a "damaged" gap, and the audio after it plays where it played before. The old
+// recover took the flipped byte for the crash and cut the track there, with no word of it.
+func TestRecoverSkipsDamage(t *testing.T) {
+	dir := crashedDemo(t)
+	path := filepath.Join(dir, "tracks", "ada-1.opus")
+	orig, _ := os.ReadFile(path)
+	before := trackOf(t, dir, "ada-1")
+	origPCM := testutil.OpusdecDecode(t, path)
+	origPlaced := placeOnClock(t, path, &before, 6_000_000)
+
+	at := int64(len(orig) / 2)
+	pOff, pSize := pageAt(t, orig, at)
+	b := append([]byte(nil), orig...)
+	b[at] ^= 0x10
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	rep, err := Recover(dir, RecoverOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rt RecoveredTrack
+	for _, x := range rep.Tracks {
+		if x.ID == "ada-1" {
+			rt = x
+		}
+	}
+	if len(rt.Damage) != 1 || rt.Damage[0].Offset != pOff || rt.Damage[0].Bytes != int64(pSize) || rt.Damage[0].Pages != 1 {
+		t.Fatalf("damage reported %+v, want the one page at %d (%d bytes)", rt.Damage, pOff, pSize)
+	}
+	if !rep.Damaged() || rep.DamagedBytes != int64(pSize) || rep.LostTicks <= 0 || rep.LostTicks > 48000 {
+		t.Errorf("report: damaged %d bytes, lost %d ticks", rep.DamagedBytes, rep.LostTicks)
+	}
+	after := trackOf(t, dir, "ada-1")
+	if len(after.Gaps) != 1 || after.Gaps[0].Cause != GapDamaged || after.Gaps[0].DurationTicks != rep.LostTicks {
+		t.Errorf("gaps %+v, want one %q gap of %d ticks", after.Gaps, GapDamaged, rep.LostTicks)
+	}
+	got := testutil.OpusdecDecode(t, path)
+	if d := len(origPCM) - len(got); d < 0 || int64(d) != rep.LostTicks {
+		t.Errorf("opusdec decodes %d samples, %d before the damage: want exactly the %d lost", len(got), len(origPCM), rep.LostTicks)
+	}
+	if after.Samples != before.Samples-rep.LostTicks {
+		t.Errorf("manifest samples %d, want %d", after.Samples, before.Samples-rep.LostTicks)
+	}
+	// The audio after the gap plays where it did: the decoded track laid on the session clock by
+	// the new timeline matches the original there.
+	gapEnd := int(after.Gaps[0].StartTicks + after.Gaps[0].DurationTicks)
+	newPlaced := placeOnClock(t, path, &after, 6_000_000)
+	if c := corrAt(origPlaced, newPlaced, gapEnd+4800, gapEnd+20*48000); c < 0.99 {
+		t.Errorf("after the gap the track correlates %.3f with the original on the session clock", c)
+	}
+	if c := corrAt(origPlaced, newPlaced, 48000, int(after.Gaps[0].StartTicks)-4800); c < 0.99 {
+		t.Errorf("before the gap the track correlates %.3f with the original", c)
+	}
+}
+
+// TestRecoverRebuildsHeaders damages the first page (OpusHead) of a track: the file is not
+// deleted, its headers are made again, and all its audio is kept. The old recover deleted it.
+func TestRecoverRebuildsHeaders(t *testing.T) {
+	dir := crashedDemo(t)
+	path := filepath.Join(dir, "tracks", "brook-1.opus")
+	origPCM := testutil.OpusdecDecode(t, path)
+	b, _ := os.ReadFile(path)
+	origHead, err := ogg.NewOpusReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The rebuilt head has the recorder's pre-skip; the demo's files were made with another.
+	extra := int(origHead.Head().PreSkip) - PreSkip
+	_, headSize := pageAt(t, b, 20)
+	b[20] ^= 0xff
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Recover(dir, RecoverOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.DamagedBytes != int64(headSize) || rep.LostTicks != 0 {
+		t.Errorf("damaged: %d bytes, %d ticks lost; want the head page's %d bytes and no audio", rep.DamagedBytes, rep.LostTicks, headSize)
+	}
+	for _, x := range rep.Tracks {
+		if x.ID == "brook-1" && (x.Missing || !x.HeadersRebuilt) {
+			t.Errorf("brook-1: %+v", x)
+		}
+	}
+	got := testutil.OpusdecDecode(t, path)
+	if len(got) != len(origPCM)+extra {
+		t.Errorf("opusdec decodes %d samples, %d before (pre-skip %+d)", len(got), len(origPCM), extra)
+	}
+}
+
+// TestRecoverRefuses: a session recover must not touch is left byte for byte as it was, the
+// target of a link included.
+func TestRecoverRefuses(t *testing.T) {
+	tests := []struct {
+		name string
+		prep func(t *testing.T, dir string) // makes the session unrecoverable
+		opts RecoverOptions
+		want error
+	}{
+		{"a track that is a symbolic link to a file outside the session is refused, not written through", func(t *testing.T, dir string) {
+			outside := filepath.Join(t.TempDir(), "victim.opus")
+			b, _ := os.ReadFile(filepath.Join(dir, "tracks", "cyd-1.opus"))
+			os.WriteFile(outside, b[:len(b)-100], 0o644) // torn: recover would cut it
+			os.Remove(filepath.Join(dir, "tracks", "cyd-1.opus"))
+			if err := os.Symlink(outside, filepath.Join(dir, "tracks", "cyd-1.opus")); err != nil {
+				t.Fatal(err)
+			}
+		}, RecoverOptions{}, session.ErrIrregular},
+		{"a tracks folder that is a link is refused", func(t *testing.T, dir string) {
+			elsewhere := filepath.Join(t.TempDir(), "tracks")
+			os.Rename(filepath.Join(dir, "tracks"), elsewhere)
+			os.Symlink(elsewhere, filepath.Join(dir, "tracks"))
+		}, RecoverOptions{}, session.ErrIrregular},
+		{"a file of garbage with no whole page is refused, not deleted", func(t *testing.T, dir string) {
+			os.WriteFile(filepath.Join(dir, "tracks", "brook-2.opus"), []byte("this is not an Ogg file at all, not even a torn page"), 0o644)
+		}, RecoverOptions{}, ErrUnrecoverable},
+		{"a failure half-way (the seal fails after the files are staged) changes nothing", func(t *testing.T, dir string) {
+			b, _ := os.ReadFile(filepath.Join(dir, "tracks", "ada-1.opus"))
+			os.WriteFile(filepath.Join(dir, "tracks", "ada-1.opus"), b[:len(b)-50], 0o644)
+		}, RecoverOptions{Seal: func(string) error { return errSealFault }}, errSealFault},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := crashedDemo(t)
+			tc.prep(t, dir)
+			// Every temporary folder of the test: the session and the targets of its links.
+			root := filepath.Dir(filepath.Dir(dir))
+			isLink := func(rel string) bool {
+				fi, err := os.Lstat(filepath.Join(root, rel))
+				return err == nil && fi.Mode()&os.ModeSymlink != 0
+			}
+			before := testutil.TreeHash(t, root, isLink)
+			if _, err := Recover(dir, tc.opts); !errors.Is(err, tc.want) {
+				t.Fatalf("err %v, want %v", err, tc.want)
+			}
+			testutil.SameTree(t, "after a refused recover", before, testutil.TreeHash(t, root, isLink))
+		})
+	}
+}
+
+var errSealFault = errors.New("seal fault")
+
+// TestRecoverTornEnd: the crash's torn last page is cut, and that is not damage.
+func TestRecoverTornEnd(t *testing.T) {
+	dir := crashedDemo(t)
+	path := filepath.Join(dir, "tracks", "ada-1.opus")
+	b, _ := os.ReadFile(path)
+	os.WriteFile(path, b[:len(b)-100], 0o644)
+	rep, err := Recover(dir, RecoverOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Damaged() || rep.Tracks[0].CutBytes == 0 || !rep.Tracks[0].Repaired {
+		t.Errorf("report %+v", rep.Tracks[0])
+	}
+	if res := ogg.Scan(mustRead(t, path)); len(res.Damaged) != 0 || res.Tail.Bytes != 0 {
+		t.Errorf("recovered file: %+v", res)
+	}
+}
+
+func mustRead(t *testing.T, p string) []byte {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
