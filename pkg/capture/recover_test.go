@@ -3,6 +3,7 @@ package capture
 import (
 	"bytes"
 	"errors"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -257,4 +258,56 @@ func mustRead(t *testing.T, p string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestRecoverStreamTornEnd cuts a stream mid-page, as a killed recorder leaves it: every whole
+// page is kept, the last one flagged end of stream, the result reads to its end, and recovering
+// it again changes nothing.
+func TestRecoverStreamTornEnd(t *testing.T) {
+	var buf bytes.Buffer
+	w, err := ogg.NewOpusWriter(&buf, ogg.OpusHead{Version: 1, Channels: 1, PreSkip: 312, InputSampleRate: 48000}, ogg.OpusTags{Vendor: "t"}, ogg.WithMaxPageDuration(100e6))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkt := []byte{0x08, 1, 2, 3} // SILK NB 20 ms
+	for range 100 {
+		w.WritePacket(pkt)
+	}
+	w.Flush()
+	whole := buf.Len()
+	for range 3 {
+		w.WritePacket(pkt)
+	}
+	w.Flush()
+	cut := buf.Bytes()[:whole+20] // a page begun but not finished
+	sr := recoverStream(cut, 1)
+	// 99 packets are on whole pages (the writer holds the latest packet back until the next one).
+	if want := int64(99 * 960); sr.granule != want || sr.cutBytes != 20 || len(sr.drops) != 0 || sr.out == nil {
+		t.Fatalf("granule %d (want %d), cut %d, drops %v", sr.granule, want, sr.cutBytes, sr.drops)
+	}
+	if len(sr.out) != whole {
+		t.Fatalf("recovered file is %d bytes, want the %d whole ones", len(sr.out), whole)
+	}
+	r, err := ogg.NewOpusReader(bytes.NewReader(sr.out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	var last int64
+	for {
+		_, gr, err := r.ReadPacket()
+		if err != nil {
+			if err != io.EOF {
+				t.Fatalf("after %d packets: %v", n, err)
+			}
+			break
+		}
+		n, last = n+1, gr
+	}
+	if last != sr.granule || n != 99 {
+		t.Fatalf("read %d packets to granule %d, recovery said %d", n, last, sr.granule)
+	}
+	if again := recoverStream(sr.out, 1); again.out != nil || again.granule != sr.granule {
+		t.Fatalf("recovering a whole file changed it (granule %d)", again.granule)
+	}
 }
