@@ -381,6 +381,7 @@ func recoverStream(b []byte, channels int) *streamRecovery {
 		pend      []byte
 		pendFrom  = -1 // index in out of the page where the pending packet began
 		cur       *drop
+		unit      int64 // the greatest common divisor of the packets' lengths: what a loss is a multiple of
 		skippedAt = prev.Offset + int64(prev.Size)
 	)
 	endPartial := func() { // leave out a packet the damage cut: its beginning on the pages kept
@@ -443,6 +444,7 @@ func recoverStream(b []byte, channels int) *streamRecovery {
 			if v < 255 {
 				if n, err := ogg.PacketSamples(pend); err == nil {
 					since += int64(n)
+					unit = gcd(unit, int64(n))
 				}
 				pend, pendFrom, ends = pend[:0], -1, true
 			}
@@ -452,6 +454,13 @@ func recoverStream(b []byte, channels int) *streamRecovery {
 		}
 		if cur != nil {
 			cur.samples = max(0, p.Granule-lastOrig-since)
+			if p.Flags&ogg.FlagEOS != 0 && unit > 0 {
+				// The last page's granule may end the stream before its last packet does (end
+				// trimming, RFC 7845 §4.4): what was lost is whole packets, so the rest is the trim.
+				if r := cur.samples % unit; r > 0 && unit-r < since {
+					cur.samples += unit - r
+				}
+			}
 			dropped += cur.samples
 			sr.drops = append(sr.drops, *cur)
 			cur = nil
@@ -634,4 +643,11 @@ func remapTimeline(t *session.Track, sr *streamRecovery) []Damage {
 		return 0
 	})
 	return out
+}
+
+func gcd(a, b int64) int64 {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
 }

@@ -87,62 +87,108 @@ func corrAt(a, b []float32, from, to int) float64 {
 	return s / math.Sqrt(ea*eb)
 }
 
-// TestRecoverSkipsDamage flips one byte in the middle of a 91 s track of a crashed session: recover
-// skips that page only, keeps everything after it (opusdec decodes all but one page), records the
-// lost audio as a "damaged" gap, and the audio after it plays where it played before. The old
-// recover took the flipped byte for the crash and cut the track there, with no word of it.
+// TestRecoverSkipsDamage flips bytes in pages of a 91 s track of a crashed session (the demo's
+// ada-1, whose pages hold 1 s each): recover skips those pages only, keeps everything after them
+// (opusdec decodes all but the lost pages), records the lost audio as "damaged" gaps, and the audio
+// around them plays where it played before. The old recover took the first flipped byte for the
+// crash and cut the track there, with exit 0 and no word of it.
 func TestRecoverSkipsDamage(t *testing.T) {
-	dir := crashedDemo(t)
-	path := filepath.Join(dir, "tracks", "ada-1.opus")
-	orig, _ := os.ReadFile(path)
-	before := trackOf(t, dir, "ada-1")
-	origPCM := testutil.OpusdecDecode(t, path)
-	origPlaced := placeOnClock(t, path, &before, 6_000_000)
+	tests := []struct {
+		name  string
+		pages []int // indexes of the pages to damage (0: OpusHead, 1: OpusTags)
+	}{
+		{"one page in the middle", []int{45}},
+		{"the first audio page, which holds the pre-skip", []int{2}},
+		{"two pages apart", []int{20, 60}},
+		{"two pages in a row", []int{30, 31}},
+		{"the page before the last", []int{-2}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := crashedDemo(t)
+			path := filepath.Join(dir, "tracks", "ada-1.opus")
+			orig, _ := os.ReadFile(path)
+			before := trackOf(t, dir, "ada-1")
+			origPCM := testutil.OpusdecDecode(t, path)
+			const total = 6_000_000
+			origPlaced := placeOnClock(t, path, &before, total)
 
-	at := int64(len(orig) / 2)
-	pOff, pSize := pageAt(t, orig, at)
-	b := append([]byte(nil), orig...)
-	b[at] ^= 0x10
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+			ps := ogg.Scan(orig).Pages
+			b := append([]byte(nil), orig...)
+			var want []Damage
+			for _, k := range tc.pages {
+				if k < 0 {
+					k += len(ps)
+				}
+				p := ps[k]
+				b[p.Offset+int64(p.Size)/2] ^= 0x10
+				if n := len(want); n > 0 && want[n-1].Offset+want[n-1].Bytes == p.Offset {
+					want[n-1].Bytes += int64(p.Size)
+					want[n-1].Pages++
+				} else {
+					want = append(want, Damage{Offset: p.Offset, Bytes: int64(p.Size), Pages: 1})
+				}
+			}
+			if err := os.WriteFile(path, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
 
-	rep, err := Recover(dir, RecoverOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rt RecoveredTrack
-	for _, x := range rep.Tracks {
-		if x.ID == "ada-1" {
-			rt = x
-		}
-	}
-	if len(rt.Damage) != 1 || rt.Damage[0].Offset != pOff || rt.Damage[0].Bytes != int64(pSize) || rt.Damage[0].Pages != 1 {
-		t.Fatalf("damage reported %+v, want the one page at %d (%d bytes)", rt.Damage, pOff, pSize)
-	}
-	if !rep.Damaged() || rep.DamagedBytes != int64(pSize) || rep.LostTicks <= 0 || rep.LostTicks > 48000 {
-		t.Errorf("report: damaged %d bytes, lost %d ticks", rep.DamagedBytes, rep.LostTicks)
-	}
-	after := trackOf(t, dir, "ada-1")
-	if len(after.Gaps) != 1 || after.Gaps[0].Cause != GapDamaged || after.Gaps[0].DurationTicks != rep.LostTicks {
-		t.Errorf("gaps %+v, want one %q gap of %d ticks", after.Gaps, GapDamaged, rep.LostTicks)
-	}
-	got := testutil.OpusdecDecode(t, path)
-	if d := len(origPCM) - len(got); d < 0 || int64(d) != rep.LostTicks {
-		t.Errorf("opusdec decodes %d samples, %d before the damage: want exactly the %d lost", len(got), len(origPCM), rep.LostTicks)
-	}
-	if after.Samples != before.Samples-rep.LostTicks {
-		t.Errorf("manifest samples %d, want %d", after.Samples, before.Samples-rep.LostTicks)
-	}
-	// The audio after the gap plays where it did: the decoded track laid on the session clock by
-	// the new timeline matches the original there.
-	gapEnd := int(after.Gaps[0].StartTicks + after.Gaps[0].DurationTicks)
-	newPlaced := placeOnClock(t, path, &after, 6_000_000)
-	if c := corrAt(origPlaced, newPlaced, gapEnd+4800, gapEnd+20*48000); c < 0.99 {
-		t.Errorf("after the gap the track correlates %.3f with the original on the session clock", c)
-	}
-	if c := corrAt(origPlaced, newPlaced, 48000, int(after.Gaps[0].StartTicks)-4800); c < 0.99 {
-		t.Errorf("before the gap the track correlates %.3f with the original", c)
+			rep, err := Recover(dir, RecoverOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rt := rep.Tracks[0]
+			if rt.ID != "ada-1" || len(rt.Damage) != len(want) {
+				t.Fatalf("damage reported %+v, want %+v", rt.Damage, want)
+			}
+			var bytes, lost int64
+			for i, d := range rt.Damage {
+				if d.Offset != want[i].Offset || d.Bytes != want[i].Bytes || d.Pages != want[i].Pages {
+					t.Errorf("damage %d: %+v, want %+v", i, d, want[i])
+				}
+				if d.DurationTicks < 47000*int64(d.Pages) || d.DurationTicks > 48000*int64(d.Pages) {
+					t.Errorf("damage %d: %d ticks lost for %d pages of 1 s", i, d.DurationTicks, d.Pages)
+				}
+				bytes += d.Bytes
+				lost += d.DurationTicks
+			}
+			if !rep.Damaged() || rep.DamagedBytes != bytes || rep.LostTicks != lost {
+				t.Errorf("report: damaged %d bytes, lost %d ticks; the tracks say %d, %d", rep.DamagedBytes, rep.LostTicks, bytes, lost)
+			}
+			after := trackOf(t, dir, "ada-1")
+			if len(after.Gaps) != len(want) {
+				t.Fatalf("gaps %+v, want %d", after.Gaps, len(want))
+			}
+			for i, g := range after.Gaps {
+				if g.Cause != GapDamaged || g.StartTicks != rt.Damage[i].StartTicks || g.DurationTicks != rt.Damage[i].DurationTicks {
+					t.Errorf("gap %d: %+v, damage %+v", i, g, rt.Damage[i])
+				}
+			}
+			got := testutil.OpusdecDecode(t, path)
+			rawLost := int64(0)
+			for _, d := range rt.Damage {
+				rawLost += int64(d.Pages) * 48000
+			}
+			if d := int64(len(origPCM) - len(got)); d != rawLost {
+				t.Errorf("opusdec decodes %d samples, %d before the damage: %d lost, want the %d of the damaged pages", len(got), len(origPCM), d, rawLost)
+			}
+			if after.Samples != int64(len(got)) {
+				t.Errorf("manifest samples %d, opusdec decodes %d", after.Samples, len(got))
+			}
+			// Around each gap the track plays where it did: the decoded track laid on the session
+			// clock by the new timeline matches the original there.
+			newPlaced := placeOnClock(t, path, &after, total)
+			from := 0
+			for _, g := range after.Gaps {
+				if c := corrAt(origPlaced, newPlaced, from+4800, int(g.StartTicks)-4800); int(g.StartTicks)-from > 20000 && c < 0.99 {
+					t.Errorf("before the gap at %d the track correlates %.3f with the original", g.StartTicks, c)
+				}
+				from = int(g.StartTicks + g.DurationTicks)
+			}
+			if c := corrAt(origPlaced, newPlaced, from+4800, from+10*48000); c < 0.99 {
+				t.Errorf("after the last gap the track correlates %.3f with the original", c)
+			}
+		})
 	}
 }
 
