@@ -84,7 +84,7 @@ func runRecover(g *globalOptions, dir, signKey string) error {
 	}
 	var damaged error
 	if rep.Damaged() {
-		damaged = &exitError{code: ExitFailure, err: fmt.Errorf("recover: %s was recovered, but %d damaged bytes the crash did not cause were skipped (%s of audio lost): see above",
+		damaged = &exitError{code: ExitFailure, err: fmt.Errorf("recover: %s was recovered, but %d damaged bytes the crash did not cause were skipped (%s of audio lost; the report lists them)",
 			dir, rep.DamagedBytes, session.Duration(rep.LostTicks).Round(time.Millisecond))}
 	}
 	if g.json {
