@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/spacecast/spacecast/internal/testutil"
 	"github.com/spacecast/spacecast/pkg/ogg"
@@ -355,5 +356,91 @@ func TestRecoverStreamTornEnd(t *testing.T) {
 	}
 	if again := recoverStream(sr.out, 1); again.out != nil || again.granule != sr.granule {
 		t.Fatalf("recovering a whole file changed it (granule %d)", again.granule)
+	}
+}
+
+// TestRecoverRecorderTrack: a 55 s track as the recorder writes it (100 ms pages of 20 ms
+// packets, a 5 s network outage at 30 s on its timeline), left by a crash (torn last page, no end
+// of stream), with one byte flipped at 20 s. recover cuts the torn page, skips the damaged page
+// only, and everything else decodes (opusdec) and plays where it did on the session clock, the
+// audio after the outage included.
+func TestRecoverRecorderTrack(t *testing.T) {
+	pkts, _ := packets(t, testutil.Chirp(55*48000, 48000, 0.4))
+	dir := filepath.Join(t.TempDir(), "session")
+	os.MkdirAll(filepath.Join(dir, "tracks"), 0o755)
+	path := filepath.Join(dir, "tracks", "a-1.opus")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tw, err := NewTrackWriter(f, 1, nil, ogg.WithMaxPageDuration(100*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := int64(48000 * 3)
+	for i, p := range pkts {
+		at := start + int64(i)*960
+		write := tw.WriteContiguous
+		if i == 0 || i == 1500 {
+			write = tw.WritePacket
+		}
+		if i >= 1500 {
+			at += 5 * 48000 // the outage
+		}
+		if err := write(p, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tw.Flush() // the crash: no Close
+	f.Close()
+	b, _ := os.ReadFile(path)
+	b = b[:len(b)-10] // the last page torn
+	tr := session.Track{ID: "a-1", Participant: "a", File: "tracks/a-1.opus", Codec: "opus", Channels: 1, Timeline: tw.Timeline()}
+	if len(tr.Timeline) != 2 {
+		t.Fatalf("timeline %+v: want the outage's anchor", tr.Timeline)
+	}
+	m := &session.Manifest{Format: session.FormatName, Version: session.Version, ID: "x", ClockRate: session.ClockRate,
+		Participants: []session.Participant{{Identity: "a"}}, Tracks: []session.Track{tr}}
+	if err := (&session.Session{Dir: dir, Manifest: m}).Save(); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(path, b, 0o644)
+	const total = 65 * 48000
+	origPCM := testutil.OpusdecDecode(t, path)
+	origPlaced := placeOnClock(t, path, &tr, total)
+
+	// Flip a byte in the page that holds 20 s.
+	var hit ogg.ScannedPage
+	for _, p := range ogg.Scan(b).Pages {
+		if p.Page.Granule > 20*48000 {
+			hit = p
+			break
+		}
+	}
+	b[hit.Offset+int64(hit.Size)-5] ^= 0x01
+	os.WriteFile(path, b, 0o644)
+
+	rep, err := Recover(dir, RecoverOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt := rep.Tracks[0]
+	if rt.CutBytes == 0 || len(rt.Damage) != 1 || rt.Damage[0].Offset != hit.Offset || rt.Damage[0].Pages != 1 {
+		t.Fatalf("report %+v", rt)
+	}
+	if d := rt.Damage[0].DurationTicks; d < 4*960 || d > 6*960 {
+		t.Errorf("%d ticks lost with one 100 ms page", d)
+	}
+	got := testutil.OpusdecDecode(t, path)
+	// opusdec read none of the torn page's packets before recovery either.
+	if d := int64(len(origPCM) - len(got)); d != rt.Damage[0].DurationTicks {
+		t.Errorf("opusdec: %d samples before, %d after; want the %d lost", len(origPCM), len(got), rt.Damage[0].DurationTicks)
+	}
+	after := trackOf(t, dir, "a-1")
+	newPlaced := placeOnClock(t, path, &after, total)
+	for _, span := range [][2]int{{4, 19}, {21, 32}, {40, 57}} {
+		if c := corrAt(origPlaced, newPlaced, span[0]*48000, span[1]*48000); c < 0.99 {
+			t.Errorf("%d-%d s on the session clock: correlation %.3f with the track before recovery", span[0], span[1], c)
+		}
 	}
 }
