@@ -82,6 +82,7 @@ func runRecover(g *globalOptions, dir, signKey string) error {
 			return inputErr(fmt.Errorf("recover: %w (nothing was changed)", err))
 		}
 	}
+	removeStaleControl(dir) // the dead recorder's pointer to its socket
 	var damaged error
 	if rep.Damaged() {
 		damaged = &exitError{code: ExitFailure, err: fmt.Errorf("recover: %s was recovered, but %d damaged bytes the crash did not cause were skipped (%s of audio lost; the report lists them)",

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -328,5 +329,35 @@ func TestRecoverExitStatus(t *testing.T) {
 	}
 	if folderDigest(t, signed) != before {
 		t.Errorf("the refused session changed")
+	}
+}
+
+// TestRecoverControlFile: the control file of a session names the dead recorder's socket, and
+// recover removes both; a control file naming any other file (it is input like the rest of the
+// session) never makes recover delete that file. The old recover removed whatever it named.
+func TestRecoverControlFile(t *testing.T) {
+	dir := demoCopy(t)
+	victim := filepath.Join(t.TempDir(), "precious.txt")
+	os.WriteFile(victim, []byte("keep me"), 0o644)
+	os.WriteFile(filepath.Join(dir, "control"), []byte(victim+"\n"), 0o644)
+	mustRun(t, "recover", dir)
+	if _, err := os.Stat(victim); err != nil {
+		t.Errorf("recover deleted the file the control file named: %v", err)
+	}
+
+	dir = demoCopy(t)
+	sock := filepath.Join(t.TempDir(), "spacecast-x.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln.(*net.UnixListener).SetUnlinkOnClose(false)
+	ln.Close() // a dead recorder's socket: still there, nobody answers
+	os.WriteFile(filepath.Join(dir, "control"), []byte(sock+"\n"), 0o644)
+	mustRun(t, "recover", dir)
+	for _, p := range []string{sock, filepath.Join(dir, "control")} {
+		if _, err := os.Lstat(p); !os.IsNotExist(err) {
+			t.Errorf("%s left behind: %v", p, err)
+		}
 	}
 }
