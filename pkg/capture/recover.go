@@ -110,7 +110,7 @@ type Damage struct {
 // failure leaves the session as it was.
 func Recover(dir string, opts RecoverOptions) (*RecoverReport, error) {
 	if err := session.CheckPlain(dir); err != nil {
-		return nil, fmt.Errorf("capture: recover: %w", err)
+		return nil, fmt.Errorf("capture: %w", err)
 	}
 	s, err := session.Open(dir)
 	if err != nil {
@@ -124,7 +124,7 @@ func Recover(dir string, opts RecoverOptions) (*RecoverReport, error) {
 		return rep, nil
 	}
 	if err := session.CheckSeal(dir); err != nil {
-		return nil, fmt.Errorf("capture: recover: %w", err)
+		return nil, fmt.Errorf("capture: %w", err)
 	}
 	st, err := session.NewStage(dir, "recover")
 	if err != nil {
@@ -146,9 +146,13 @@ func Recover(dir string, opts RecoverOptions) (*RecoverReport, error) {
 			return nil, fmt.Errorf("capture: recover track %s: %w", t.ID, err)
 		}
 		sr := recoverStream(b, t.Channels)
+		if sr.noHead {
+			return nil, fmt.Errorf("capture: recover track %s: %s: %w: its OpusHead is damaged, and the manifest's channel count (%d) cannot make it again",
+				t.ID, s.Path(t.File), ErrUnrecoverable, t.Channels)
+		}
 		if sr.empty {
 			if !sr.torn {
-				return nil, fmt.Errorf("capture: recover track %s: %s: %w (%d bytes): move the file out of the session and its track out of manifest.json, or restore it from a copy",
+				return nil, fmt.Errorf("capture: recover track %s: %s: %w: not one whole Ogg page in its %d bytes (move the file out of the session and its track out of manifest.json, or restore it from a copy)",
 					t.ID, s.Path(t.File), ErrUnrecoverable, len(b))
 			}
 			// Only the first page, cut short by the crash: no audio was ever in it.
@@ -305,7 +309,8 @@ type streamRecovery struct {
 	headersRebuilt bool
 	cutBytes       int64
 	torn           bool // empty, and the file is only a page cut short
-	empty          bool // no whole page at all
+	empty          bool // no whole page at all, or nothing to rebuild a damaged head with
+	noHead         bool // the head is damaged and channels is not 1 or 2
 	drops          []drop
 }
 
@@ -352,7 +357,11 @@ func recoverStream(b []byte, channels int) *streamRecovery {
 				break
 			}
 		}
-		hb, _ := ogg.OpusHead{Version: 1, Channels: uint8(channels), PreSkip: PreSkip, InputSampleRate: 48000}.MarshalBinary()
+		hb, err := ogg.OpusHead{Version: 1, Channels: uint8(channels), PreSkip: PreSkip, InputSampleRate: 48000}.MarshalBinary()
+		if err != nil || channels < 1 || channels > 2 {
+			sr.empty, sr.noHead = true, true // no channel count to make the head again with
+			return sr
+		}
 		out = append(out, ogg.Page{Flags: ogg.FlagBOS, Serial: serial, Segments: lacing(len(hb)), Body: hb})
 		sr.preSkip = PreSkip
 	}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"crypto/ed25519"
+	"errors"
 	"fmt"
 	"time"
 
@@ -74,12 +75,12 @@ func runRecover(g *globalOptions, dir, signKey string) error {
 	}
 	rep, err := capture.Recover(dir, capture.RecoverOptions{Seal: func(d string) error { return session.Seal(d, key) }})
 	if err != nil {
-		return inputErr(fmt.Errorf("recover: %w (nothing was changed)", err))
+		return recoverErr(dir, err)
 	}
 	sealed := sealedText(key)
 	if rep.AlreadyFinalized {
 		if sealed, err = sealIfUnsealed(dir, key); err != nil {
-			return inputErr(fmt.Errorf("recover: %w (nothing was changed)", err))
+			return recoverErr(dir, err)
 		}
 	}
 	removeStaleControl(dir) // the dead recorder's pointer to its socket
@@ -176,4 +177,16 @@ func plural(n int, what string) string {
 		return "1 " + what
 	}
 	return fmt.Sprintf("%d %ss", n, what)
+}
+
+// recoverErr says that recover changed nothing, and what to do about a refusal.
+func recoverErr(dir string, err error) error {
+	hint := "nothing was changed"
+	switch {
+	case errors.Is(err, session.ErrIrregular):
+		hint = "nothing was changed; replace the link with a copy of what it points to, then run recover again"
+	case errors.Is(err, session.ErrSealMismatch):
+		hint = fmt.Sprintf("nothing was changed; 'spacecast verify %s' shows what changed since the session was sealed", dir)
+	}
+	return inputErr(fmt.Errorf("recover: %w (%s)", err, hint))
 }
