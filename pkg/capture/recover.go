@@ -44,7 +44,7 @@ type RecoverReport struct {
 	DamagedBytes int64 `json:"damaged_bytes"`
 	LostTicks    int64 `json:"lost_ticks"`
 	// Sealed is true when the recovered session was sealed (RecoverOptions.Seal).
-	Sealed bool `json:"sealed"`
+	Sealed bool `json:"-"`
 }
 
 // Damaged reports whether Recover skipped damage: something other than the crash's torn end.

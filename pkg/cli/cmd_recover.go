@@ -92,7 +92,7 @@ func runRecover(g *globalOptions, dir, signKey string) error {
 	if g.json {
 		if err := writeJSON(g.stdout, struct {
 			*capture.RecoverReport
-			Seal string `json:"seal"`
+			Sealed string `json:"sealed"`
 		}{rep, sealed}); err != nil {
 			return err
 		}
