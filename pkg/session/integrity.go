@@ -118,7 +118,8 @@ func hashFile(p string) (FileHash, error) {
 // recovering.
 //
 // Sealing again re-blesses whatever is in the folder now: callers seal a session once, when it is
-// finalized, and again only after a change they made themselves (redact).
+// finalized, and again only after a change they made themselves (redact, recover), and only after
+// CheckSeal found the session still matching its old seal (or never sealed).
 //
 // A crash between the manifest and the signature leaves a signature that no longer matches;
 // Verify reports it as invalid and Seal run again repairs it.
