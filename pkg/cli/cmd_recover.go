@@ -2,11 +2,14 @@ package cli
 
 import (
 	"crypto/ed25519"
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/spacecast/spacecast/pkg/capture"
+	"github.com/spacecast/spacecast/pkg/edit"
 	"github.com/spacecast/spacecast/pkg/session"
 )
 
@@ -16,72 +19,138 @@ func newRecoverCommand(g *globalOptions) *cobra.Command {
 		Use:   "recover SESSION_DIR",
 		Short: "Finish a session whose recorder was killed, losing at most its last seconds",
 		Long: `Recover finalizes a session left unfinished by a recorder that died (kill -9, a crash, power
-loss, a full disk): each track file and the live mix are cut after their last whole page and
-closed, the manifest gets their real lengths, and the session is marked finalized. The recorder
-syncs every second, so at most the last 2 s are lost.
+loss, a full disk): each track file and the live mix are read page by page, the page the crash
+cut short at the end is cut off and the file closed, the manifest gets their real lengths, and
+the session is marked finalized. The recorder syncs every second, so at most the last 2 s are
+lost.
+
+Damage is not a crash: a page in the middle of a file whose checksum or header is wrong (a bad
+disk, a flipped bit) is skipped, reading goes on at the next whole page, and everything after it
+is kept. The audio of the skipped pages becomes a gap with cause "damaged" in the track, and the
+track's timeline keeps what follows where it played. Damaged first pages (OpusHead, OpusTags)
+are made again from the manifest. The output (and --json: damaged_bytes, lost_ticks, each
+track's damage) says what was skipped. A live mix damaged in the middle is left out of the
+manifest (the file stays; 'spacecast mix' makes one from the tracks).
 
 mix, clip and inspect already read an unrecovered session (and say it was not finalized);
 recover makes it final. Running it on a finalized session changes nothing.
 
 Then it seals the session if it is not sealed yet: every file's SHA-256 goes into the manifest
 ('spacecast verify' checks them), signed with --sign-key if given. A session already sealed is
-never sealed again (that would bless whatever changed since).`,
+never sealed again, and one whose files or signature no longer match its seal is refused (that
+would bless whatever changed since): 'spacecast verify' lists what changed.
+
+Recover never writes through a link: a session folder holding a symbolic link (a track, the
+manifest, a folder) is refused. Everything is written in a staging folder inside the session
+and renamed into place, the manifest last: when recover fails, the session is as it was.
+
+Exit status: 0 the session was recovered (or was already final); 1 it was recovered, but damage
+the crash did not cause was skipped (the output lists it; the session is finalized and sealed),
+or it failed while working (nothing changed); 3 refused, nothing changed: not a session, a link
+in it, a file with no whole page, or a seal that no longer matches.`,
 		Example: `  spacecast recover town-hall
   spacecast recover town-hall --json
   spacecast recover town-hall --sign-key ~/.config/spacecast/sign.key`,
 		Args: exactArgs("recover", 1, "SESSION_DIR"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var key ed25519.PrivateKey
-			if signKey != "" {
-				k, err := session.LoadPrivateKey(signKey)
-				if err != nil {
-					return inputErr(fmt.Errorf("recover: --sign-key: %w", err))
-				}
-				key = k
-			}
-			if recorderAlive(args[0]) {
-				return inputErr(fmt.Errorf("recover: %s is being recorded right now (its recorder answers on its control socket): "+
-					"stop it (Ctrl-C, SIGTERM) and it finalizes the session itself", args[0]))
-			}
-			rep, err := capture.Recover(args[0])
-			if err != nil {
-				return inputErr(fmt.Errorf("recover: %w", err))
-			}
-			sealed, err := sealIfUnsealed(args[0], key)
-			if err != nil {
-				return inputErr(fmt.Errorf("recover: %w", err))
-			}
-			if g.json {
-				return writeJSON(g.stdout, struct {
-					*capture.RecoverReport
-					Sealed string `json:"sealed"`
-				}{rep, sealed})
-			}
-			defer fmt.Fprintf(g.stdout, "seal: %s\n", sealed)
-			if rep.AlreadyFinalized {
-				fmt.Fprintf(g.stdout, "%s is already finalized (%s); nothing to recover\n", args[0], rep.Duration.Round(1e6))
-				return nil
-			}
-			fmt.Fprintf(g.stdout, "recovered %s: %s\n", args[0], rep.Duration.Round(1e6))
-			for _, t := range rep.Tracks {
-				switch {
-				case t.Missing:
-					fmt.Fprintf(g.stdout, "  %-4s no audio was written before the crash; dropped\n", t.ID)
-				case t.Repaired:
-					fmt.Fprintf(g.stdout, "  %-4s %.2f s (cut after its last whole page)\n", t.ID, float64(t.Samples)/48000)
-				default:
-					fmt.Fprintf(g.stdout, "  %-4s %.2f s\n", t.ID, float64(t.Samples)/48000)
-				}
-			}
-			return nil
+			return runRecover(g, args[0], signKey)
 		},
 	}
 	cmd.Flags().StringVar(&signKey, "sign-key", "", "private key file (from 'spacecast keygen') to sign the session with when sealing it")
 	return cmd
 }
 
+func runRecover(g *globalOptions, dir, signKey string) error {
+	var key ed25519.PrivateKey
+	if signKey != "" {
+		k, err := session.LoadPrivateKey(signKey)
+		if err != nil {
+			return inputErr(fmt.Errorf("recover: --sign-key: %w", err))
+		}
+		key = k
+	}
+	if recorderAlive(dir) {
+		return inputErr(fmt.Errorf("recover: %s is being recorded right now (its recorder answers on its control socket): "+
+			"stop it (Ctrl-C, SIGTERM) and it finalizes the session itself", dir))
+	}
+	rep, err := capture.Recover(dir, capture.RecoverOptions{Seal: func(d string) error { return session.Seal(d, key) }})
+	if err != nil {
+		return recoverErr(dir, err)
+	}
+	sealed := sealedText(key)
+	if rep.AlreadyFinalized {
+		if sealed, err = sealIfUnsealed(dir, key); err != nil {
+			return recoverErr(dir, err)
+		}
+	}
+	removeStaleControl(dir) // the dead recorder's pointer to its socket
+	var damaged error
+	if rep.Damaged() {
+		damaged = &exitError{code: ExitFailure, err: fmt.Errorf("recover: %s was recovered, but %d damaged bytes the crash did not cause were skipped (%s of audio lost; the report lists them)",
+			dir, rep.DamagedBytes, session.Duration(rep.LostTicks).Round(time.Millisecond))}
+	}
+	if g.json {
+		if err := writeJSON(g.stdout, struct {
+			*capture.RecoverReport
+			Sealed string `json:"sealed"`
+		}{rep, sealed}); err != nil {
+			return err
+		}
+		return damaged
+	}
+	defer fmt.Fprintf(g.stdout, "seal: %s\n", sealed)
+	if rep.AlreadyFinalized {
+		fmt.Fprintf(g.stdout, "%s is already finalized (%s); nothing to recover\n", dir, rep.Duration.Round(1e6))
+		return nil
+	}
+	fmt.Fprintf(g.stdout, "recovered %s: %s\n", dir, rep.Duration.Round(1e6))
+	for _, t := range rep.Tracks {
+		switch {
+		case t.Missing:
+			fmt.Fprintf(g.stdout, "  %-4s no audio was written before the crash; dropped\n", t.ID)
+		case t.CutBytes > 0:
+			fmt.Fprintf(g.stdout, "  %-4s %.2f s (cut after its last whole page: %d bytes)\n", t.ID, float64(t.Samples)/48000, t.CutBytes)
+		default:
+			fmt.Fprintf(g.stdout, "  %-4s %.2f s\n", t.ID, float64(t.Samples)/48000)
+		}
+		printDamage(g, t.RecoveredFile)
+	}
+	if m := rep.Mix; m != nil {
+		switch {
+		case m.Dropped:
+			fmt.Fprintf(g.stdout, "  mix  %s is damaged or unreadable: left out of the manifest (the file stays; 'spacecast mix' makes one)\n", m.File)
+		case m.CutBytes > 0:
+			fmt.Fprintf(g.stdout, "  mix  %s cut after its last whole page (%d bytes)\n", m.File, m.CutBytes)
+		}
+		printDamage(g, *m)
+	}
+	return damaged
+}
+
+func printDamage(g *globalOptions, f capture.RecoveredFile) {
+	if f.HeadersRebuilt {
+		fmt.Fprintf(g.stdout, "       %s: its first pages (OpusHead, OpusTags) were damaged and were made again\n", f.File)
+	}
+	for _, d := range f.Damage {
+		fmt.Fprintf(g.stdout, "       %s: skipped %d damaged bytes at byte %d (%s)", f.File, d.Bytes, d.Offset, plural(d.Pages, "page"))
+		if d.DurationTicks > 0 {
+			fmt.Fprintf(g.stdout, ": %s of audio lost at %s, kept as a gap (cause damaged)",
+				session.Duration(d.DurationTicks).Round(time.Millisecond), edit.FormatTime(session.Duration(d.StartTicks)))
+		}
+		fmt.Fprintln(g.stdout)
+	}
+}
+
+func sealedText(key ed25519.PrivateKey) string {
+	if key != nil {
+		return "sealed and signed (spacecast verify checks it)"
+	}
+	return "sealed, unsigned (spacecast verify checks it)"
+}
+
 // sealIfUnsealed seals the finalized session in dir unless its manifest already lists digests,
-// and says what it did.
+// and says what it did. A signature that no longer matches the manifest is never replaced or
+// removed by a new seal: session.CheckSeal refuses it.
 func sealIfUnsealed(dir string, key ed25519.PrivateKey) (string, error) {
 	s, err := session.Open(dir)
 	if err != nil {
@@ -90,11 +159,34 @@ func sealIfUnsealed(dir string, key ed25519.PrivateKey) (string, error) {
 	if len(s.Manifest.Files) > 0 {
 		return "already sealed; not sealed again", nil
 	}
+	if err := session.CheckPlain(dir); err != nil {
+		return "", err
+	}
+	if err := session.CheckSeal(dir); err != nil {
+		return "", err
+	}
 	if err := session.Seal(dir, key); err != nil {
 		return "", err
 	}
-	if key != nil {
-		return "sealed and signed (spacecast verify checks it)", nil
+	return sealedText(key), nil
+}
+
+// plural is "1 page", "2 pages".
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
 	}
-	return "sealed, unsigned (spacecast verify checks it)", nil
+	return fmt.Sprintf("%d %ss", n, what)
+}
+
+// recoverErr says that recover changed nothing, and what to do about a refusal.
+func recoverErr(dir string, err error) error {
+	hint := "nothing was changed"
+	switch {
+	case errors.Is(err, session.ErrIrregular):
+		hint = "nothing was changed; replace the link with a copy of what it points to, then run recover again"
+	case errors.Is(err, session.ErrSealMismatch):
+		hint = fmt.Sprintf("nothing was changed; 'spacecast verify %s' shows what changed since the session was sealed", dir)
+	}
+	return inputErr(fmt.Errorf("recover: %w (%s)", err, hint))
 }

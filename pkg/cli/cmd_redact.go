@@ -40,6 +40,12 @@ The live mix (mix.opus) is made again from the remaining tracks (a plain sum, li
 recorder's); when no track remains it is deleted. Other tracks are not touched. The ledger gets
 an entry {type: redacted, identity, at_ticks, duration_ticks, reason}.
 
+A sealed session must verify first: when its files or its signature no longer match its seal
+('spacecast verify' says which), redact refuses it (exit 3) and changes nothing, since sealing it
+again would make the change look like the recording. There is no override: find out what
+changed, restore it from a copy, or redact the copy you trust. A session holding a symbolic link
+is refused too.
+
 A sealed session (spacecast verify) is sealed again. Its old signature cannot survive the
 change: give --sign-key KEYFILE to sign it again, otherwise it is removed (and the output says
 so). --sign-key also seals and signs a session that was not sealed.
@@ -104,7 +110,8 @@ func runRedact(cmd *cobra.Command, o *redactOptions, g *globalOptions, dir strin
 		case errors.Is(err, redact.ErrBadRange) && strings.Contains(err.Error(), "is not before"):
 			return &exitError{code: ExitUsage, err: err}
 		case errors.Is(err, redact.ErrUnknownSpeaker), errors.Is(err, redact.ErrBadRange), errors.Is(err, redact.ErrNotFinalized),
-			errors.Is(err, session.ErrNotSession), errors.Is(err, session.ErrInvalid), errors.Is(err, session.ErrVersion):
+			errors.Is(err, session.ErrNotSession), errors.Is(err, session.ErrInvalid), errors.Is(err, session.ErrVersion),
+			errors.Is(err, session.ErrSealMismatch), errors.Is(err, session.ErrIrregular):
 			return inputErr(err)
 		}
 		if errors.Is(err, studio.ErrBadInput) || errors.Is(err, codec.ErrTruncated) || errors.Is(err, codec.ErrUnknownFormat) {

@@ -168,20 +168,50 @@ func runRecordControl(op, dir string, g *globalOptions) error {
 }
 
 // recorderAlive reports whether a recorder still answers on the control socket of session dir.
-// When the session has a control file but nothing answers (the recorder was killed), the stale
-// file and socket are removed.
+// It changes nothing: a dead recorder's leftovers go with removeStaleControl, once recover has
+// finished.
 func recorderAlive(dir string) bool {
-	pointer := filepath.Join(dir, controlFile)
-	b, err := os.ReadFile(pointer)
-	if err != nil {
+	sock, ok := controlSocket(dir)
+	if !ok {
 		return false
 	}
-	sock := strings.TrimSpace(string(b))
 	if c, err := net.DialTimeout("unix", sock, time.Second); err == nil {
 		c.Close()
 		return true
 	}
-	os.Remove(sock)
-	os.Remove(pointer)
 	return false
+}
+
+// controlSocket reads the socket path from the control file of session dir: a regular file (not
+// a link), naming a socket the way socketPath does.
+func controlSocket(dir string) (string, bool) {
+	pointer := filepath.Join(dir, controlFile)
+	if st, err := os.Lstat(pointer); err != nil || !st.Mode().IsRegular() {
+		return "", false
+	}
+	b, err := os.ReadFile(pointer)
+	if err != nil {
+		return "", false
+	}
+	sock := strings.TrimSpace(string(b))
+	base := filepath.Base(sock)
+	if !filepath.IsAbs(sock) || !strings.HasPrefix(base, "spacecast-") || !strings.HasSuffix(base, ".sock") {
+		return "", false
+	}
+	return sock, true
+}
+
+// removeStaleControl removes the control file a killed recorder left in session dir, and the
+// socket it names when that is a socket (never anything else: the path comes from a file in the
+// session, which is input like any other).
+func removeStaleControl(dir string) {
+	pointer := filepath.Join(dir, controlFile)
+	if sock, ok := controlSocket(dir); ok {
+		if st, err := os.Lstat(sock); err == nil && st.Mode()&os.ModeSocket != 0 {
+			os.Remove(sock)
+		}
+	}
+	if st, err := os.Lstat(pointer); err == nil && st.Mode().IsRegular() {
+		os.Remove(pointer)
+	}
 }

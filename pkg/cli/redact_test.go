@@ -133,6 +133,20 @@ func TestRedactBadInput(t *testing.T) {
 	}
 	badKey := filepath.Join(t.TempDir(), "key")
 	os.WriteFile(badKey, []byte("not a key"), 0o600)
+	// A signed session whose track changed after sealing: redact --sign-key would have sealed and
+	// signed the change.
+	tampered := demoCopy(t)
+	goodKey := filepath.Join(t.TempDir(), "good")
+	if _, err := session.WriteKeyPair(goodKey); err != nil {
+		t.Fatal(err)
+	}
+	priv, _ := session.LoadPrivateKey(goodKey)
+	if err := session.Seal(tampered, priv); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(tampered, "tracks", "cyd-1.opus"), []byte("replaced"), 0o644)
+	linked := demoCopy(t)
+	os.Symlink("/etc/hostname", filepath.Join(linked, "tracks", "x.opus"))
 	for _, c := range []struct {
 		about string
 		args  []string
@@ -148,6 +162,8 @@ func TestRedactBadInput(t *testing.T) {
 		{"an unfinalized session says to recover it", []string{"redact", unfinal, "--speaker", "brook"}, ExitBadInput, "spacecast recover"},
 		{"a folder that is not a session", []string{"redact", t.TempDir(), "--speaker", "brook"}, ExitBadInput, "not a spacecast session"},
 		{"a key file that is not a key", []string{"redact", dir, "--speaker", "brook", "--sign-key", badKey}, ExitBadInput, "spacecast keygen"},
+		{"a signed session that no longer matches its seal is refused, naming the file", []string{"redact", tampered, "--speaker", "brook", "--sign-key", goodKey}, ExitBadInput, "changed: tracks/cyd-1.opus"},
+		{"a session holding a symbolic link is refused", []string{"redact", linked, "--speaker", "brook"}, ExitBadInput, "symbolic link"},
 	} {
 		t.Run(c.about, func(t *testing.T) {
 			target := c.args[1]
@@ -158,6 +174,11 @@ func TestRedactBadInput(t *testing.T) {
 			}
 			if folderDigest(t, target) != before {
 				t.Errorf("the session changed")
+			}
+			if target == tampered {
+				if _, _, code := run(t, "verify", tampered); code != ExitFailure {
+					t.Errorf("verify after the refusal: exit %d, want %d (the mismatch stays visible)", code, ExitFailure)
+				}
 			}
 		})
 	}

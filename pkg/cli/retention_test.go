@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -290,5 +291,73 @@ func TestRecoverSeals(t *testing.T) {
 	}
 	if _, _, code := run(t, "verify", dir); code != 1 {
 		t.Errorf("recover re-sealed a changed session: verify exit %d", code)
+	}
+}
+
+// TestRecoverExitStatus: damage recover skipped is exit 1 with the skip in the output; a session
+// whose signature no longer matches its manifest (its seal dropped after a track was changed) is
+// refused with exit 3 and left as it was, instead of sealed again with the stale signature removed.
+func TestRecoverExitStatus(t *testing.T) {
+	dir := demoCopy(t)
+	s, _ := session.Open(dir)
+	s.Manifest.Finalized = false
+	s.Save()
+	p := filepath.Join(dir, "tracks", "ada-1.opus")
+	b, _ := os.ReadFile(p)
+	b[len(b)/2] ^= 4
+	os.WriteFile(p, b, 0o644)
+	out, errOut, code := run(t, "recover", dir)
+	if code != 1 || !strings.Contains(out, "damaged bytes at byte") || !strings.Contains(out, "kept as a gap") || !strings.Contains(errOut, "was recovered") {
+		t.Errorf("recover of a damaged track: exit %d\n%s\n%s", code, out, errOut)
+	}
+	mustRun(t, "verify", dir)
+
+	signed := demoCopy(t)
+	key := filepath.Join(t.TempDir(), "k")
+	mustRun(t, "keygen", "-o", key)
+	mustRun(t, "recover", signed, "--sign-key", key)
+	q := filepath.Join(signed, "tracks", "cyd-1.opus")
+	c, _ := os.ReadFile(q)
+	c[100] ^= 1
+	os.WriteFile(q, c, 0o644)
+	s, _ = session.Open(signed)
+	s.Manifest.Files = nil // hide the change from the seal
+	s.Save()
+	before := folderDigest(t, signed)
+	if _, errOut, code := run(t, "recover", signed); code != 3 || !strings.Contains(errOut, "signature") {
+		t.Errorf("recover of a session whose signature no longer matches: exit %d: %s", code, errOut)
+	}
+	if folderDigest(t, signed) != before {
+		t.Errorf("the refused session changed")
+	}
+}
+
+// TestRecoverControlFile: the control file of a session names the dead recorder's socket, and
+// recover removes both; a control file naming any other file (it is input like the rest of the
+// session) never makes recover delete that file. The old recover removed whatever it named.
+func TestRecoverControlFile(t *testing.T) {
+	dir := demoCopy(t)
+	victim := filepath.Join(t.TempDir(), "precious.txt")
+	os.WriteFile(victim, []byte("keep me"), 0o644)
+	os.WriteFile(filepath.Join(dir, "control"), []byte(victim+"\n"), 0o644)
+	mustRun(t, "recover", dir)
+	if _, err := os.Stat(victim); err != nil {
+		t.Errorf("recover deleted the file the control file named: %v", err)
+	}
+
+	dir = demoCopy(t)
+	sock := filepath.Join(t.TempDir(), "spacecast-x.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln.(*net.UnixListener).SetUnlinkOnClose(false)
+	ln.Close() // a dead recorder's socket: still there, nobody answers
+	os.WriteFile(filepath.Join(dir, "control"), []byte(sock+"\n"), 0o644)
+	mustRun(t, "recover", dir)
+	for _, p := range []string{sock, filepath.Join(dir, "control")} {
+		if _, err := os.Lstat(p); !os.IsNotExist(err) {
+			t.Errorf("%s left behind: %v", p, err)
+		}
 	}
 }

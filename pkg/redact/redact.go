@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -86,8 +85,12 @@ type Result struct {
 
 // Redact removes a participant, or a stretch of them, from the finalized session in dir.
 //
+// A sealed session must verify first (session.CheckSeal): one whose files or signature no longer
+// match its seal is refused with a *session.SealMismatchError, since sealing it again would
+// bless the change. A session holding a link is refused too (session.CheckPlain).
+//
 // Everything that can fail (decoding, encoding, the mix, sealing) happens in a staging folder
-// inside dir (.redact-*, hard links of the untouched files); only then are the changed files
+// inside dir (.stage-redact-*, hard links of the untouched files); only then are the changed files
 // renamed into place, the manifest last. A failure before that leaves the session as it was; a
 // failed rename puts back what was already moved. A crash during the renames (a few file system
 // operations) can leave a staging folder, which the next run removes, and a session whose files
@@ -100,6 +103,14 @@ func Redact(ctx context.Context, dir string, opts Options) (res *Result, err err
 	m := s.Manifest
 	if !m.Finalized {
 		return nil, fmt.Errorf("redact: %s: %w (its recorder is still running or died: run 'spacecast recover %s' first)", dir, ErrNotFinalized, dir)
+	}
+	// Never write through a link, and never seal again a session whose files or signature no
+	// longer match its seal: the new seal would bless the change.
+	if err := session.CheckPlain(dir); err != nil {
+		return nil, fmt.Errorf("redact: %w", err)
+	}
+	if err := session.CheckSeal(dir); err != nil {
+		return nil, fmt.Errorf("redact: %w ('spacecast verify %s' shows it; redact only a session that verifies)", err, dir)
 	}
 	p := m.Participant(opts.Identity)
 	if p == nil {
@@ -129,20 +140,18 @@ func Redact(ctx context.Context, dir string, opts Options) (res *Result, err err
 	res = &Result{Session: dir, Identity: p.Identity, Name: p.DisplayName(), Whole: !opts.Range,
 		FromSeconds: session.Duration(from).Seconds(), ToSeconds: session.Duration(to).Seconds(), Tracks: []TrackChange{}}
 
-	removeStale(dir)
-	stage, err := os.MkdirTemp(dir, stagePrefix+"*")
+	st, err := session.NewStage(dir, "redact")
 	if err != nil {
 		return nil, fmt.Errorf("redact: %w", err)
 	}
-	defer os.RemoveAll(stage)
+	defer st.Close()
+	stage := st.Dir
 
 	// The new manifest: a copy, changed.
 	nm, err := session.Parse(mustMarshal(m))
 	if err != nil {
 		return nil, fmt.Errorf("redact: %w", err)
 	}
-	replaced := map[string]bool{} // files (slash paths) the commit replaces or deletes
-	var deleted []string
 	sm := &silenceMaker{}
 	var tracks []session.Track
 	for _, t := range nm.Tracks {
@@ -152,8 +161,7 @@ func Redact(ctx context.Context, dir string, opts Options) (res *Result, err err
 		}
 		if !opts.Range {
 			res.Tracks = append(res.Tracks, TrackChange{ID: t.ID, File: t.File, Action: "deleted"})
-			replaced[t.File] = true
-			deleted = append(deleted, t.File)
+			st.Delete(t.File)
 			continue
 		}
 		dst := filepath.Join(stage, filepath.FromSlash(t.File))
@@ -162,7 +170,7 @@ func Redact(ctx context.Context, dir string, opts Options) (res *Result, err err
 			return nil, fmt.Errorf("redact: track %s (%s): %w", t.ID, t.File, err)
 		}
 		if n > 0 {
-			replaced[t.File] = true
+			st.Replace(t.File)
 			t.Gaps = append(t.Gaps, session.Gap{StartTicks: from, DurationTicks: to - from, Cause: "redacted"})
 			slices.SortStableFunc(t.Gaps, func(a, b session.Gap) int { return cmpInt(a.StartTicks, b.StartTicks) })
 		}
@@ -191,14 +199,17 @@ func Redact(ctx context.Context, dir string, opts Options) (res *Result, err err
 
 	// The live mix changes only when some audio went (a person without a track, or without audio
 	// in the stretch, leaves it as it is).
-	audioGone := len(replaced) > 0
+	audioGone := false
+	for _, c := range res.Tracks {
+		audioGone = audioGone || c.Action == "deleted" || c.Packets > 0
+	}
 	if m.Mix != nil && audioGone {
-		replaced[m.Mix.File] = true
+		st.Replace(m.Mix.File)
 	}
 	// Stage the untouched files as hard links, so the staged folder is the whole new session:
 	// the mix reads it, Seal hashes it.
-	if err := mirror(dir, stage, replaced); err != nil {
-		return nil, err
+	if err := st.Mirror(); err != nil {
+		return nil, fmt.Errorf("redact: %w", err)
 	}
 	ns := &session.Session{Dir: stage, Manifest: nm}
 	if err := ns.Save(); err != nil {
@@ -215,7 +226,7 @@ func Redact(ctx context.Context, dir string, opts Options) (res *Result, err err
 		case len(nm.Tracks) == 0:
 			res.Mix = "removed"
 			nm.Mix = nil
-			deleted = append(deleted, m.Mix.File)
+			st.Delete(m.Mix.File)
 			if err := ns.Save(); err != nil {
 				return nil, fmt.Errorf("redact: %w", err)
 			}
@@ -237,34 +248,19 @@ func Redact(ctx context.Context, dir string, opts Options) (res *Result, err err
 		res.Sealed = true
 		if _, err := os.Stat(filepath.Join(stage, SignatureName)); err == nil {
 			res.Signed = true
-			replaced[SignatureName] = true
+			st.Replace(SignatureName)
 		}
 	case wasSealed:
 		res.Unsealed = true
 	}
 	if hadSig && !res.Signed {
 		res.SignatureRemoved = true
-		replaced[SignatureName] = true
-		deleted = append(deleted, SignatureName)
+		st.Delete(SignatureName)
 	}
-	replaced[session.ManifestName] = true
-	if err := commit(dir, stage, replaced, deleted); err != nil {
-		return nil, err
+	if err := st.Commit(); err != nil {
+		return nil, fmt.Errorf("redact: %w", err)
 	}
 	return res, nil
-}
-
-// stagePrefix names the staging folders inside a session.
-const stagePrefix = ".redact-"
-
-// removeStale removes staging folders a crashed run left in dir.
-func removeStale(dir string) {
-	ents, _ := os.ReadDir(dir)
-	for _, e := range ents {
-		if e.IsDir() && strings.HasPrefix(e.Name(), stagePrefix) {
-			os.RemoveAll(filepath.Join(dir, e.Name()))
-		}
-	}
 }
 
 func mustMarshal(m *session.Manifest) []byte {
@@ -280,57 +276,6 @@ func cmpInt(a, b int64) int {
 		return 1
 	}
 	return 0
-}
-
-// mirror hard-links every regular file of dir (but the staging folders, the mutable files, files
-// being replaced and temporary files) into stage, at the same path. Without hard links (another
-// file system), it copies.
-func mirror(dir, stage string, replaced map[string]bool) error {
-	return filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return fmt.Errorf("redact: %w", err)
-		}
-		rel, _ := filepath.Rel(dir, path)
-		slash := filepath.ToSlash(rel)
-		if d.IsDir() {
-			if strings.HasPrefix(d.Name(), stagePrefix) {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		// The manifest, its signature, the hold and the recorder's control pointer are not the
-		// session's content (session.Unhashed): they are never copied, and the hold never touched.
-		if !d.Type().IsRegular() || replaced[slash] || session.Unhashed(slash) {
-			return nil
-		}
-		dst := filepath.Join(stage, rel)
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			return fmt.Errorf("redact: %w", err)
-		}
-		if err := os.Link(path, dst); err == nil {
-			return nil
-		}
-		return copyFile(path, dst)
-	})
-}
-
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return fmt.Errorf("redact: %w", err)
-	}
-	defer in.Close()
-	out, err := os.Create(dst)
-	if err != nil {
-		return fmt.Errorf("redact: %w", err)
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		return errors.Join(fmt.Errorf("redact: copy %s: %w", src, err), out.Close())
-	}
-	if err := out.Sync(); err != nil {
-		return errors.Join(fmt.Errorf("redact: sync %s: %w", dst, err), out.Close())
-	}
-	return out.Close()
 }
 
 // rebuildMix writes the staged session's mix: a plain sum of the remaining tracks at session tick
@@ -460,76 +405,4 @@ func silenceTrack(src, dst string, t *session.Track, from, to int64, sm *silence
 		return 0, 0, err
 	}
 	return len(hit), silenced, nil
-}
-
-// commit moves the staged files into dir: replaced files first (each original kept as a hard link
-// in stage/.orig until the end, to put back on failure), the manifest last. deleted files are
-// removed (likewise kept until the end).
-func commit(dir, stage string, replaced map[string]bool, deleted []string) (err error) {
-	orig := filepath.Join(stage, ".orig")
-	type undo struct{ rel string }
-	var done []undo
-	defer func() {
-		if err == nil {
-			return
-		}
-		// Put back what was moved, newest first.
-		for i := len(done) - 1; i >= 0; i-- {
-			rel := filepath.FromSlash(done[i].rel)
-			if _, serr := os.Stat(filepath.Join(orig, rel)); serr == nil {
-				os.Rename(filepath.Join(orig, rel), filepath.Join(dir, rel))
-			} else {
-				os.Remove(filepath.Join(dir, rel))
-			}
-		}
-	}()
-	var order []string
-	for rel := range replaced {
-		if rel != session.ManifestName {
-			order = append(order, rel)
-		}
-	}
-	slices.Sort(order)
-	order = append(order, session.ManifestName)
-	// Keep every original first, so nothing is moved before all can be put back.
-	for _, rel := range order {
-		src := filepath.Join(dir, filepath.FromSlash(rel))
-		if _, err := os.Lstat(src); err != nil {
-			continue
-		}
-		keep := filepath.Join(orig, filepath.FromSlash(rel))
-		if err := os.MkdirAll(filepath.Dir(keep), 0o755); err != nil {
-			return fmt.Errorf("redact: %w", err)
-		}
-		if err := os.Link(src, keep); err != nil {
-			if err := copyFile(src, keep); err != nil {
-				return err
-			}
-		}
-	}
-	for _, rel := range order {
-		dst := filepath.Join(dir, filepath.FromSlash(rel))
-		if slices.Contains(deleted, rel) {
-			if err := os.Remove(dst); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return fmt.Errorf("redact: remove %s: %w", rel, err)
-			}
-			done = append(done, undo{rel})
-			continue
-		}
-		src := filepath.Join(stage, filepath.FromSlash(rel))
-		if _, err := os.Stat(src); errors.Is(err, fs.ErrNotExist) {
-			continue // e.g. a track with nothing to silence
-		}
-		if err := os.Rename(src, dst); err != nil {
-			return fmt.Errorf("redact: replace %s: %w", rel, err)
-		}
-		done = append(done, undo{rel})
-	}
-	for _, d := range []string{filepath.Join(dir, "tracks"), dir} {
-		if f, err := os.Open(d); err == nil {
-			f.Sync()
-			f.Close()
-		}
-	}
-	return nil
 }

@@ -369,7 +369,7 @@ func TestRedactFailureLeavesSession(t *testing.T) {
 	}
 	ents, _ := os.ReadDir(dir)
 	for _, e := range ents {
-		if strings.HasPrefix(e.Name(), stagePrefix) {
+		if strings.HasPrefix(e.Name(), session.StagePrefix) {
 			t.Errorf("staging folder %s left behind", e.Name())
 		}
 	}
@@ -448,4 +448,41 @@ func FuzzSilenceTrack(f *testing.F) {
 		}
 		silenceTrack(src, filepath.Join(dir, "out.opus"), tr, 0, 48000, &silenceMaker{})
 	})
+}
+
+// TestRedactRefusesTampered: a signed session whose track was changed after sealing is refused
+// (redact with a key would have sealed and signed the change, and verify then said everything
+// matched); nothing changes, and verify still reports the changed file.
+func TestRedactRefusesTampered(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "session")
+	if err := os.CopyFS(dir, os.DirFS("../../testdata/demo/session")); err != nil {
+		t.Fatal(err)
+	}
+	key := filepath.Join(t.TempDir(), "key")
+	if _, err := session.WriteKeyPair(key); err != nil {
+		t.Fatal(err)
+	}
+	priv, err := session.LoadPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := session.Seal(dir, priv); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "tracks", "cyd-1.opus")
+	b, _ := os.ReadFile(p)
+	b[len(b)/3] ^= 1
+	os.WriteFile(p, b, 0o644)
+	before := testutil.TreeHash(t, dir, nil)
+	_, err = Redact(context.Background(), dir, Options{Identity: "brook", Range: true, From: 20 * time.Second, To: 30 * time.Second,
+		Seal: func(d string) error { return session.Seal(d, priv) }})
+	var mm *session.SealMismatchError
+	if !errors.As(err, &mm) || len(mm.Changed) != 1 || mm.Changed[0] != "tracks/cyd-1.opus" {
+		t.Fatalf("err %v, want a seal mismatch naming tracks/cyd-1.opus", err)
+	}
+	testutil.SameTree(t, "after a refused redact", before, testutil.TreeHash(t, dir, nil))
+	rep, err := session.Verify(dir, nil)
+	if err != nil || rep.OK || len(rep.Changed) != 1 {
+		t.Errorf("verify after the refusal: %+v, %v", rep, err)
+	}
 }

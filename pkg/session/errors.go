@@ -1,6 +1,10 @@
 package session
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
 
 var (
 	// ErrNotSession is returned for a folder that holds no spacecast manifest.
@@ -16,6 +20,9 @@ var (
 	ErrNotFinalized = errors.New("session is not finalized (still recording, or run 'spacecast recover' first)")
 	// ErrIrregular is returned for a file in a session folder that is not a regular file.
 	ErrIrregular = errors.New("not a regular file (a session holds only plain files)")
+	// ErrSealMismatch is returned by CheckSeal for a sealed session whose files or signature no
+	// longer match its seal: sealing it again would bless the change.
+	ErrSealMismatch = errors.New("the session no longer matches its seal")
 	// ErrBadKey is returned for a key file that is not an ed25519 key spacecast can read.
 	ErrBadKey = errors.New("not an ed25519 key")
 	// ErrBadSignatureFile is returned for a manifest.json.sig that does not parse.
@@ -29,3 +36,32 @@ var (
 	// ErrBadAge is returned by ParseAge for text that is not an age.
 	ErrBadAge = errors.New("not a duration (use 30d, 2w, 720h or 90m)")
 )
+
+// SealMismatchError is what CheckSeal found wrong: the files that changed, vanished or appeared
+// since the session was sealed, and why its signature is invalid. It wraps ErrSealMismatch.
+type SealMismatchError struct {
+	Dir              string
+	Changed, Missing []string
+	Added            []string
+	// Signature says why manifest.json.sig is invalid; empty when it is valid or absent.
+	Signature string
+}
+
+func (e *SealMismatchError) Error() string {
+	var parts []string
+	if len(e.Changed) > 0 {
+		parts = append(parts, "changed: "+strings.Join(e.Changed, ", "))
+	}
+	if len(e.Missing) > 0 {
+		parts = append(parts, "missing: "+strings.Join(e.Missing, ", "))
+	}
+	if len(e.Added) > 0 {
+		parts = append(parts, "added: "+strings.Join(e.Added, ", "))
+	}
+	if e.Signature != "" {
+		parts = append(parts, "signature invalid: "+e.Signature)
+	}
+	return fmt.Sprintf("session: %s: %v (%s)", e.Dir, ErrSealMismatch, strings.Join(parts, "; "))
+}
+
+func (e *SealMismatchError) Unwrap() error { return ErrSealMismatch }

@@ -118,7 +118,8 @@ func hashFile(p string) (FileHash, error) {
 // recovering.
 //
 // Sealing again re-blesses whatever is in the folder now: callers seal a session once, when it is
-// finalized, and again only after a change they made themselves (redact).
+// finalized, and again only after a change they made themselves (redact, recover), and only after
+// CheckSeal found the session still matching its old seal (or never sealed).
 //
 // A crash between the manifest and the signature leaves a signature that no longer matches;
 // Verify reports it as invalid and Seal run again repairs it.
@@ -160,6 +161,53 @@ func Seal(dir string, key ed25519.PrivateKey) error {
 		return err
 	}
 	return WriteFileAtomic(sigPath, sig, 0o644)
+}
+
+// CheckSeal verifies the session in dir before a command changes and seals it again: when the
+// session is sealed, every file must still match its digest (none missing, none added), and a
+// signature beside the manifest must be valid. Otherwise sealing again would turn whatever changed
+// since into a clean seal; CheckSeal returns a *SealMismatchError naming what no longer matches.
+// A session never sealed and without a signature passes: there is nothing to keep.
+func CheckSeal(dir string) error {
+	rep, err := Verify(dir, nil)
+	if err != nil {
+		return err
+	}
+	e := &SealMismatchError{Dir: dir, Missing: rep.Missing, Added: rep.Added}
+	for _, c := range rep.Changed {
+		e.Changed = append(e.Changed, c.Path)
+	}
+	if rep.Signature == SigInvalid {
+		e.Signature = rep.SignatureDetail
+	}
+	if len(e.Changed)+len(e.Missing)+len(e.Added) > 0 || e.Signature != "" {
+		return e
+	}
+	return nil
+}
+
+// CheckPlain reports, as an error wrapping ErrIrregular, the first entry below dir (dir itself
+// excluded) that is neither a regular file nor a folder: a symbolic link, a socket, a device. A
+// command that rewrites files of a session checks it first, so that it never writes through a
+// link to a file outside the session.
+func CheckPlain(dir string) error {
+	root := dir + string(filepath.Separator) // a session folder given as a link is walked too
+	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return fmt.Errorf("session: %w", err)
+		}
+		if p == root || d.IsDir() || d.Type().IsRegular() {
+			return nil
+		}
+		what := "a " + d.Type().String() + " entry"
+		if d.Type()&fs.ModeSymlink != 0 {
+			what = "a symbolic link"
+			if to, err := os.Readlink(p); err == nil {
+				what += " to " + to
+			}
+		}
+		return fmt.Errorf("session: %s is %s: %w", p, what, ErrIrregular)
+	})
 }
 
 // Report is what Verify found. OK is true when nothing is wrong: the session was sealed, every

@@ -1,0 +1,77 @@
+package session
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/spacecast/spacecast/internal/testutil"
+)
+
+// TestStageCommitRollsBack fails a commit at its last rename (the manifest), after a track was
+// replaced and another deleted: the session is put back byte for byte.
+func TestStageCommitRollsBack(t *testing.T) {
+	dir := copyDemo(t)
+	before := testutil.TreeHash(t, dir, nil)
+	st, err := NewStage(dir, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	st.Replace("tracks/ada-1.opus")
+	st.Delete("tracks/brook-2.opus")
+	if err := st.Mirror(); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(st.Path("tracks/ada-1.opus"), []byte("new"), 0o644)
+	os.WriteFile(st.Path(ManifestName), []byte("{}"), 0o644)
+	fault := errors.New("fault")
+	commitFault = func(rel string) error {
+		if rel == ManifestName {
+			return fault
+		}
+		return nil
+	}
+	defer func() { commitFault = nil }()
+	if err := st.Commit(); !errors.Is(err, fault) {
+		t.Fatalf("commit: %v", err)
+	}
+	st.Close()
+	testutil.SameTree(t, "after a failed commit", before, testutil.TreeHash(t, dir, nil))
+}
+
+// TestCheckSealAndPlain: a sealed session that changed, or whose signature no longer matches,
+// fails CheckSeal naming what changed; a link anywhere in the folder fails CheckPlain.
+func TestCheckSealAndPlain(t *testing.T) {
+	dir := copyDemo(t)
+	if err := CheckSeal(dir); err != nil {
+		t.Errorf("an unsealed session: %v", err)
+	}
+	if err := Seal(dir, newKey(t)); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckSeal(dir); err != nil {
+		t.Errorf("a sealed, unchanged session: %v", err)
+	}
+	os.WriteFile(filepath.Join(dir, "tracks", "extra.opus"), []byte("x"), 0o644)
+	var mm *SealMismatchError
+	if err := CheckSeal(dir); !errors.As(err, &mm) || len(mm.Added) != 1 {
+		t.Errorf("an added file: %v", err)
+	}
+	os.Remove(filepath.Join(dir, "tracks", "extra.opus"))
+	// A manifest changed after signing (its seal dropped, say): the signature says so.
+	s, _ := Open(dir)
+	s.Manifest.Files = nil
+	s.Save()
+	if err := CheckSeal(dir); !errors.As(err, &mm) || mm.Signature == "" {
+		t.Errorf("a manifest changed after signing: %v", err)
+	}
+	if err := CheckPlain(dir); err != nil {
+		t.Errorf("a plain session: %v", err)
+	}
+	os.Symlink("/etc/passwd", filepath.Join(dir, "tracks", "x.opus"))
+	if err := CheckPlain(dir); !errors.Is(err, ErrIrregular) {
+		t.Errorf("a link: %v", err)
+	}
+}
