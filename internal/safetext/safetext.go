@@ -23,8 +23,9 @@ const (
 	MaxLine = 200
 	// MaxText is the cap for a longer text on a terminal: an error message with a server's body.
 	MaxText = 4000
-	// MaxPublish is the cap for a name or title in published output.
-	MaxPublish = 200
+	// MaxPublish is the cap for a name or title in published output: the length of a
+	// podcast:person name that podcast apps show (feed.MaxPersonName).
+	MaxPublish = 128
 )
 
 // Unsafe reports whether r must not reach a terminal or a published page as it is: C0 and C1
@@ -132,8 +133,9 @@ func escapedLen(r rune, n int, multiline bool) int {
 	return 1
 }
 
-// Publish returns s for published output (a feed, a page): unsafe runes and bytes that are not
-// UTF-8 are dropped, except that white-space controls (tab, newline, U+2028...) become a space;
+// Publish returns s for published output (a feed, a page): terminal escape sequences (ECMA-48
+// CSI, OSC, DCS, SOS, PM and APC, 7- or 8-bit) are dropped whole, so "Ada\x1b]0;title\x07" becomes
+// "Ada"; other unsafe runes and bytes that are not UTF-8 are dropped, except that white-space controls (tab, newline, U+2028...) become a space;
 // runs of white space become one space; the result is trimmed and has at most MaxPublish runes.
 func Publish(s string) string {
 	var b strings.Builder
@@ -141,8 +143,12 @@ func Publish(s string) string {
 	for i := 0; i < len(s); {
 		r, n := utf8.DecodeRuneInString(s[i:])
 		i += n
+		if r == 0x1b || r == 0x9b || r == 0x9d || r == 0x90 || r == 0x98 || r == 0x9e || r == 0x9f {
+			i = skipEscape(s, i, r)
+			continue
+		}
 		switch {
-		case r == utf8.RuneError && n == 1:
+		case r == utf8.RuneError: // a byte that is not UTF-8, or U+FFFD standing for one (feed checks refuse it)
 			continue
 		case r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == '\v' || r == '\f' || r == 0x85 || r == 0x2028 || r == 0x2029:
 			space = true
@@ -189,4 +195,50 @@ func JSON(b []byte) []byte {
 		i += n
 	}
 	return out
+}
+
+// skipEscape returns the index in s after the escape sequence whose introducer r ends at i
+// (ECMA-48 §5.4 and §8.3.27, 8.3.89, 8.3.128…): a CSI runs to its final byte 0x40–0x7E; an OSC,
+// DCS, SOS, PM or APC string runs to BEL or the string terminator (ESC \ or U+009C); ESC followed
+// by anything else takes that one character with it. An unterminated sequence runs to the end.
+func skipEscape(s string, i int, r rune) int {
+	if r == 0x1b {
+		if i >= len(s) {
+			return i
+		}
+		switch s[i] {
+		case '[':
+			r, i = 0x9b, i+1
+		case ']', 'P', 'X', '^', '_':
+			r, i = 0x9d, i+1
+		default:
+			_, n := utf8.DecodeRuneInString(s[i:])
+			return i + n
+		}
+	}
+	if r == 0x9b { // CSI: parameter and intermediate bytes, then one final byte
+		for i < len(s) {
+			c := s[i]
+			i++
+			if c >= 0x40 && c <= 0x7e {
+				return i
+			}
+			if c < 0x20 || c >= 0x7f {
+				return i - 1 // not a CSI byte: the sequence was broken; keep what follows
+			}
+		}
+		return i
+	}
+	for i < len(s) { // a control string: to BEL, ESC \ or ST
+		switch {
+		case s[i] == 0x07:
+			return i + 1
+		case s[i] == 0x1b && i+1 < len(s) && s[i+1] == '\\':
+			return i + 2
+		case strings.HasPrefix(s[i:], "\u009c"):
+			return i + 2
+		}
+		i++
+	}
+	return i
 }

@@ -57,9 +57,15 @@ func TestPublish(t *testing.T) {
 		name, in, want string
 	}{
 		{"a plain name is kept", "Ada (host)", "Ada (host)"},
-		{"escape sequences lose their ESC and BEL (the rest is plain text)", "Ada\x1b]0;x\x07", "Ada]0;x"},
+		{"an OSC 0 (window title) is dropped whole", "Ada\x1b]0;pwned\x07 L", "Ada L"},
+		{"an OSC 52 (clipboard) ended by ESC \\ is dropped whole", "Ada\x1b]52;c;cm0gLXJmIH4=\x1b\\", "Ada"},
+		{"a CSI (clear screen) is dropped whole", "\x1b[2J\x1b[1;31mAda\x1b[0m", "Ada"},
+		{"an 8-bit CSI is dropped whole", "\u009b2JAda", "Ada"},
+		{"an unterminated OSC takes the rest", "Ada\x1b]0;pwned", "Ada"},
+		{"ESC with one other character drops both", "A\x1bcda", "Ada"},
+		{"a broken CSI keeps what follows", "\x1b[2\nAda", "Ada"},
 		{"bidi overrides are dropped", "Ada\u202e\u2066Brook\u2069", "AdaBrook"},
-		{"C1 controls and DEL are dropped", "A\u009bd\x7fa", "Ada"},
+		{"other C1 controls and DEL are dropped", "A\u0080d\x7fa\u0086", "Ada"},
 		{"invalid UTF-8 is dropped", "A\xffda", "Ada"},
 		{"line breaks and tabs become one space", "Ada\n\t \u2028Lovelace", "Ada Lovelace"},
 		{"surrounding space is trimmed", "  Ada  ", "Ada"},
