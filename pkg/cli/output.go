@@ -6,16 +6,36 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/spacecast/spacecast/internal/safetext"
 	"github.com/spacecast/spacecast/pkg/codec"
 	"github.com/spacecast/spacecast/pkg/edit"
 	"github.com/spacecast/spacecast/pkg/session"
 	"github.com/spacecast/spacecast/pkg/studio"
 )
 
+// writeJSON prints v as indented JSON. Strings in it may come from a room, a server or a file:
+// safetext.JSON escapes the control and bidi runes that encoding/json leaves raw.
 func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(safetext.JSON(b), '\n'))
+	return err
+}
+
+// term is the one way a string from a room, a server or a file (a display name, an identity, a
+// track or room name, a tag, a chapter title, a server's answer) reaches a terminal: control and
+// bidi characters become visible escapes, and it is at most one line of safetext.MaxLine runes.
+func term(s string) string { return safetext.Term(s) }
+
+// printableURL is a room URL for a terminal or a log: without credentials (session.RedactURL)
+// and without control characters.
+func printableURL(raw string) string {
+	if r := session.RedactURL(raw); r != "" {
+		return term(r)
+	}
+	return "the room URL"
 }
 
 // studioErr prefixes a library error with the command and picks its exit code.
