@@ -110,9 +110,9 @@ func TestHostileNamesReachNoTerminal(t *testing.T) {
 	}
 }
 
-// TestRecordEventLinesAreSafe prints record's events with names from the room, as text and as
+// TestHostileEventLines prints record's events with names from the room, as text and as
 // JSON lines: no control byte reaches the terminal.
-func TestRecordEventLinesAreSafe(t *testing.T) {
+func TestHostileEventLines(t *testing.T) {
 	for _, asJSON := range []bool{false, true} {
 		var o, e bytes.Buffer
 		p := newEventPrinter(&globalOptions{json: asJSON, stdout: &o, stderr: &e})
