@@ -140,12 +140,10 @@ func problem(resp *http.Response, body []byte) string {
 	} else if mt != "" && !strings.HasPrefix(mt, "text/") {
 		return ""
 	}
-	text, _, _ = strings.Cut(text, "\n")
-	text = strings.TrimSpace(text)
-	if text == "" {
+	if text = room.Excerpt([]byte(text), 200); text == "" {
 		return ""
 	}
-	return ": " + clip(text, 200)
+	return ": " + text
 }
 
 // authorize puts the bearer token on a request (draft-ietf-wish-whep-02 §4.9.1: on every request,
