@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -254,5 +256,32 @@ func TestExportHasNoRoomCredentials(t *testing.T) {
 	}
 	if !bytes.Contains(b, []byte(`https://w.example/whep?key=REDACTED\u0026X-Amz-Signature=REDACTED\u0026password=REDACTED`)) {
 		t.Errorf("the export's manifest lacks the redacted URL:\n%s", grepLines(b, "url"))
+	}
+}
+
+// TestServerErrorReachesNoTerminal: a WHEP server refuses the recorder with an error body full of
+// escape sequences; record exits 4 and its stderr, as Execute prints it, holds no control byte and
+// no credential of the room URL.
+func TestServerErrorReachesNoTerminal(t *testing.T) {
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		w.WriteHeader(http.StatusForbidden)
+		w.Write([]byte("denied \x1b]52;c;cm0gLXJmIH4=\x07\x1b[2J\u202eevil\u009b31m\xff"))
+	}))
+	defer hs.Close()
+	var o, e bytes.Buffer
+	code := Execute(BuildInfo{Version: "test"}, []string{"record", hs.URL + "/whep?key=SECRETKEY", "-o", filepath.Join(t.TempDir(), "s"),
+		"--consent", "assume", "--token", "t0ken"}, &o, &e)
+	if code != ExitRoom {
+		t.Fatalf("exit %d, want %d\n%s", code, ExitRoom, e.String())
+	}
+	terminalSafe(t, "stdout", o.Bytes())
+	terminalSafe(t, "stderr", e.Bytes())
+	t.Logf("%s", e.String())
+	if !strings.Contains(e.String(), `denied \x1b]52;c;`) {
+		t.Errorf("stderr does not show the server's words as escapes:\n%s", e.String())
+	}
+	if strings.Contains(o.String()+e.String(), "SECRETKEY") {
+		t.Errorf("the room URL's key was printed:\n%s", e.String())
 	}
 }
