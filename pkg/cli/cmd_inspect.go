@@ -43,7 +43,7 @@ func runInspect(cmd *cobra.Command, g *globalOptions, input string) error {
 		return writeJSON(g.stdout, r)
 	}
 	w := g.stdout
-	fmt.Fprintf(w, "%s\n", term(r.Path))
+	fmt.Fprintf(w, "%s\n", termPath(r.Path))
 	exact := ""
 	if !r.DurationExact {
 		exact = " (estimated: no LAME tag)"

@@ -151,7 +151,7 @@ func runMix(cmd *cobra.Command, o *mixOptions, g *globalOptions, args []string) 
 		return writeJSON(g.stdout, res)
 	}
 	w := g.stdout
-	fmt.Fprintf(w, "wrote %s: %s, %s, %d Hz, %d ch", term(res.Output), strings.ToUpper(res.Format), edit.FormatTime(secs(res.DurationSeconds)), res.SampleRate, res.Channels)
+	fmt.Fprintf(w, "wrote %s: %s, %s, %d Hz, %d ch", termPath(res.Output), strings.ToUpper(res.Format), edit.FormatTime(secs(res.DurationSeconds)), res.SampleRate, res.Channels)
 	if res.BitrateKbps > 0 {
 		fmt.Fprintf(w, ", %d kbps", res.BitrateKbps)
 	}

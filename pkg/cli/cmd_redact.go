@@ -127,11 +127,11 @@ func runRedact(cmd *cobra.Command, o *redactOptions, g *globalOptions, dir strin
 	for _, t := range res.Tracks {
 		switch {
 		case t.Action == "deleted":
-			fmt.Fprintf(w, "  %-10s %s deleted\n", term(t.ID), term(t.File))
+			fmt.Fprintf(w, "  %-10s %s deleted\n", term(t.ID), termPath(t.File))
 		case t.Packets == 0:
-			fmt.Fprintf(w, "  %-10s %s has no audio in the stretch; unchanged\n", term(t.ID), term(t.File))
+			fmt.Fprintf(w, "  %-10s %s has no audio in the stretch; unchanged\n", term(t.ID), termPath(t.File))
 		default:
-			fmt.Fprintf(w, "  %-10s %s: %d packets (%s) replaced by silence\n", term(t.ID), term(t.File), t.Packets, edit.FormatTime(secs(t.SilencedSeconds)))
+			fmt.Fprintf(w, "  %-10s %s: %d packets (%s) replaced by silence\n", term(t.ID), termPath(t.File), t.Packets, edit.FormatTime(secs(t.SilencedSeconds)))
 		}
 	}
 	switch res.Mix {

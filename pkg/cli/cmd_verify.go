@@ -70,18 +70,18 @@ func runVerify(o *verifyOptions, g *globalOptions, dir string) error {
 		for _, c := range rep.Changed {
 			switch {
 			case c.Detail != "":
-				fmt.Fprintf(w, "changed  %s: %s\n", term(c.Path), term(c.Detail))
+				fmt.Fprintf(w, "changed  %s: %s\n", termPath(c.Path), term(c.Detail))
 			case c.GotBytes != c.WantBytes:
-				fmt.Fprintf(w, "changed  %s: %d bytes, sealed with %d\n", term(c.Path), c.GotBytes, c.WantBytes)
+				fmt.Fprintf(w, "changed  %s: %d bytes, sealed with %d\n", termPath(c.Path), c.GotBytes, c.WantBytes)
 			default:
-				fmt.Fprintf(w, "changed  %s: same size, different content (sha256 %s, sealed %s)\n", term(c.Path), c.GotSHA256[:16], c.WantSHA256[:16])
+				fmt.Fprintf(w, "changed  %s: same size, different content (sha256 %s, sealed %s)\n", termPath(c.Path), c.GotSHA256[:16], c.WantSHA256[:16])
 			}
 		}
 		for _, p := range rep.Missing {
-			fmt.Fprintf(w, "missing  %s\n", term(p))
+			fmt.Fprintf(w, "missing  %s\n", termPath(p))
 		}
 		for _, p := range rep.Added {
-			fmt.Fprintf(w, "added    %s\n", term(p))
+			fmt.Fprintf(w, "added    %s\n", termPath(p))
 		}
 		switch {
 		case !rep.Sealed:

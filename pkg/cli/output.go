@@ -29,6 +29,10 @@ func writeJSON(w io.Writer, v any) error {
 // bidi characters become visible escapes, and it is at most one line of safetext.MaxLine runes.
 func term(s string) string { return safetext.Term(s) }
 
+// termPath is term for a file path, which may be longer than one field: the same escapes, cut
+// only at safetext.MaxText runes.
+func termPath(s string) string { return safetext.TermN(s, safetext.MaxText) }
+
 // printableURL is a room URL for a terminal or a log: without credentials (session.RedactURL)
 // and without control characters.
 func printableURL(raw string) string {
