@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/spacecast/spacecast/internal/safetext"
 	"github.com/spacecast/spacecast/pkg/edit"
@@ -591,7 +592,7 @@ func applyInput(ep *feed.Episode, in *EpisodeInput, meta *studio.Meta, show *fee
 // the session's manifest.
 func publishable(warnings *[]string, what, raw string) string {
 	clean := safetext.Publish(raw)
-	if clean != strings.TrimSpace(raw) {
+	if !safetext.Clean(raw) || utf8.RuneCountInString(strings.TrimSpace(raw)) > safetext.MaxPublish {
 		*warnings = append(*warnings, fmt.Sprintf("%s %s from the recording is published as %q: control, bidirectional or invalid characters removed, or cut to %d characters", what, strconv.QuoteToASCII(raw), clean, safetext.MaxPublish))
 	}
 	return clean
