@@ -77,23 +77,7 @@ func term(s string, maxRunes int, multiline bool) string {
 		return s
 	}
 	var b strings.Builder
-	runes := 0
-	add := func(piece string) bool {
-		n := utf8.RuneCountInString(piece)
-		if runes+n > maxRunes-1 {
-			return false
-		}
-		b.WriteString(piece)
-		runes += n
-		return true
-	}
-	total := 0 // runes the whole escaped string would take, to know whether it needs a cut
-	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		total += escapedLen(r, n, multiline)
-		i += n
-	}
-	cut := total > maxRunes
+	runes, cutAt := 0, -1 // cutAt: where a cut goes, before the first escape that passes maxRunes-1
 	for i := 0; i < len(s); {
 		r, n := utf8.DecodeRuneInString(s[i:])
 		piece := s[i : i+n]
@@ -106,37 +90,26 @@ func term(s string, maxRunes int, multiline bool) string {
 		case Unsafe(r):
 			piece = fmt.Sprintf(`\u%04x`, r)
 		}
-		if !cut {
-			b.WriteString(piece)
-		} else if !add(piece) {
-			break
-		}
 		i += n
+		k := utf8.RuneCountInString(piece)
+		if cutAt < 0 && runes+k > maxRunes-1 {
+			cutAt = b.Len()
+		}
+		runes += k
+		b.WriteString(piece)
 	}
-	if cut {
-		b.WriteString("…")
+	if runes <= maxRunes {
+		return b.String()
 	}
-	return b.String()
-}
-
-func escapedLen(r rune, n int, multiline bool) int {
-	switch {
-	case r == utf8.RuneError && n == 1:
-		return 4
-	case multiline && (r == '\n' || r == '\t'):
-		return 1
-	case Unsafe(r) && r < 0x80:
-		return 4
-	case Unsafe(r):
-		return 6
-	}
-	return 1
+	return b.String()[:cutAt] + "…" // an escape is never cut in half
 }
 
 // Publish returns s for published output (a feed, a page): terminal escape sequences (ECMA-48
-// CSI, OSC, DCS, SOS, PM and APC, 7- or 8-bit) are dropped whole, so "Ada\x1b]0;title\x07" becomes
-// "Ada"; other unsafe runes and bytes that are not UTF-8 are dropped, except that white-space controls (tab, newline, U+2028...) become a space;
-// runs of white space become one space; the result is trimmed and has at most MaxPublish runes.
+// CSI, OSC, DCS, SOS, PM and APC, 7- or 8-bit) are dropped whole, so "Ada\x1b]0;title\x07"
+// becomes "Ada"; other unsafe runes, bytes that are not UTF-8 and U+FFFD (which stands for one,
+// and which feed checks refuse) are dropped, except that white-space controls (tab, newline,
+// U+2028...) become a space; runs of white space become one space; the result is trimmed and has
+// at most MaxPublish runes.
 func Publish(s string) string {
 	var b strings.Builder
 	space := false
