@@ -198,11 +198,13 @@ func Create(opts Options) (*Recorder, error) {
 		failed: make(chan struct{}),
 	}
 	r.start = r.now()
+	room := opts.Room
+	room.URL = session.RedactURL(room.URL) // the manifest keeps no credentials, whoever calls
 	r.man = &session.Manifest{
 		Format:    session.FormatName,
 		Version:   session.Version,
 		ID:        newID(),
-		Room:      opts.Room,
+		Room:      room,
 		StartedAt: r.start.UTC().Truncate(time.Millisecond),
 		ClockRate: session.ClockRate,
 		Mix:       &session.MixFile{File: "mix.opus", Channels: 1},

@@ -98,7 +98,7 @@ func runDemo(cmd *cobra.Command, o *demoOptions, g *globalOptions) error {
 	}
 	step("0. recorded the live room into %s: %s, %d tracks (%s)\n", sess, rec.Elapsed.Truncate(time.Second), len(rec.Tracks), strings.Join(speakers, ", "))
 	for _, t := range rec.Tracks {
-		step("     %-4s %-8s %5d packets, %d lost\n", t.ID, t.Identity, t.Received, t.Lost)
+		step("     %-4s %-8s %5d packets, %d lost\n", term(t.ID), term(t.Identity), t.Received, t.Lost)
 	}
 	step("\n")
 
@@ -116,7 +116,7 @@ func runDemo(cmd *cobra.Command, o *demoOptions, g *globalOptions) error {
 	step("1. mixed %d speakers into %s: %s, %.1f LUFS, %.1f dBTP, %s\n", len(mix.Speakers), episode,
 		edit.FormatTime(secs(mix.DurationSeconds)), mix.LoudnessLUFS, mix.TruePeakDBTP, count(len(mix.Chapters), "chapter"))
 	for _, s := range mix.Speakers {
-		step("     %-12s talks %s, levelled %+.1f dB\n", s.Name, edit.FormatTime(secs(s.TalkSeconds)), s.LevelGainDB)
+		step("     %-12s talks %s, levelled %+.1f dB\n", term(s.Name), edit.FormatTime(secs(s.TalkSeconds)), s.LevelGainDB)
 	}
 
 	clip := filepath.Join(out, "clip.mp3")

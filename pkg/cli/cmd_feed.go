@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/spacecast/spacecast/internal/safetext"
 	"github.com/spacecast/spacecast/pkg/feed"
 	"github.com/spacecast/spacecast/pkg/site"
 )
@@ -391,7 +392,7 @@ func runFeedCheck(g *globalOptions, target string) error {
 		}
 	} else {
 		for _, p := range problems {
-			fmt.Fprintln(g.stdout, p)
+			fmt.Fprintln(g.stdout, safetext.TermN(fmt.Sprint(p), safetext.MaxText))
 		}
 		if len(problems) == 0 {
 			fmt.Fprintf(g.stdout, "%s: clean\n", feedPath)

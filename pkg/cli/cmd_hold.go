@@ -66,7 +66,7 @@ func runHold(o *holdOptions, g *globalOptions, dir string) error {
 	if g.json {
 		return writeJSON(g.stdout, map[string]any{"session": dir, "held": true, "hold": h})
 	}
-	fmt.Fprintf(g.stdout, "held %s since %s by %s: %s\n", dir, h.Since.Format(time.RFC3339), h.By, h.Reason)
+	fmt.Fprintf(g.stdout, "held %s since %s by %s: %s\n", dir, h.Since.Format(time.RFC3339), term(h.By), term(h.Reason))
 	return nil
 }
 
@@ -82,6 +82,6 @@ func runRelease(g *globalOptions, dir string) error {
 		fmt.Fprintf(g.stdout, "%s was not held; nothing to do\n", dir)
 		return nil
 	}
-	fmt.Fprintf(g.stdout, "released %s (held since %s by %s: %s)\n", dir, h.Since.Format(time.RFC3339), h.By, h.Reason)
+	fmt.Fprintf(g.stdout, "released %s (held since %s by %s: %s)\n", dir, h.Since.Format(time.RFC3339), term(h.By), term(h.Reason))
 	return nil
 }

@@ -43,7 +43,7 @@ func runInspect(cmd *cobra.Command, g *globalOptions, input string) error {
 		return writeJSON(g.stdout, r)
 	}
 	w := g.stdout
-	fmt.Fprintf(w, "%s\n", r.Path)
+	fmt.Fprintf(w, "%s\n", termPath(r.Path))
 	exact := ""
 	if !r.DurationExact {
 		exact = " (estimated: no LAME tag)"
@@ -54,13 +54,13 @@ func runInspect(cmd *cobra.Command, g *globalOptions, input string) error {
 		if !s.Finalized {
 			state = "NOT finalized (recording still running, or it crashed: run 'spacecast recover')"
 		}
-		fmt.Fprintf(w, "  session     %s, room %q (%s), started %s, %s\n", s.ID, s.Room, s.Protocol, s.StartedAt.Format("2006-01-02 15:04:05 MST"), state)
+		fmt.Fprintf(w, "  session     %s, room %q (%s), started %s, %s\n", term(s.ID), s.Room, term(s.Protocol), s.StartedAt.Format("2006-01-02 15:04:05 MST"), state)
 		fmt.Fprintf(w, "  duration    %s, %d tracks, %d gaps\n", edit.FormatTime(secs(r.DurationSeconds)), s.Tracks, s.Gaps)
 		for _, sp := range s.Speakers {
-			fmt.Fprintf(w, "  speaker     %-20s from %s  talk %s  %.1f LUFS  (%d track(s))\n", sp.Name, edit.FormatTime(secs(sp.OffsetSeconds)), edit.FormatTime(secs(sp.TalkSeconds)), sp.LoudnessLUFS, sp.Tracks)
+			fmt.Fprintf(w, "  speaker     %-20s from %s  talk %s  %.1f LUFS  (%d track(s))\n", term(sp.Name), edit.FormatTime(secs(sp.OffsetSeconds)), edit.FormatTime(secs(sp.TalkSeconds)), sp.LoudnessLUFS, sp.Tracks)
 		}
 	} else {
-		fmt.Fprintf(w, "  format      %s, %d Hz, %d ch", r.Format, r.SampleRate, r.Channels)
+		fmt.Fprintf(w, "  format      %s, %d Hz, %d ch", term(r.Format), r.SampleRate, r.Channels)
 		if r.BitrateKbps > 0 {
 			mode := "CBR"
 			if r.VBR {
@@ -69,7 +69,7 @@ func runInspect(cmd *cobra.Command, g *globalOptions, input string) error {
 			fmt.Fprintf(w, ", %d kbps %s", r.BitrateKbps, mode)
 		}
 		if r.Encoder != "" {
-			fmt.Fprintf(w, ", encoder %s", r.Encoder)
+			fmt.Fprintf(w, ", encoder %s", term(r.Encoder))
 		}
 		fmt.Fprintf(w, "\n  duration    %s (%.3f s)%s\n", edit.FormatTime(secs(r.DurationSeconds)), r.DurationSeconds, exact)
 		if r.EncoderDelaySamples > 0 || r.PaddingSamples > 0 {
@@ -80,23 +80,23 @@ func runInspect(cmd *cobra.Command, g *globalOptions, input string) error {
 	fmt.Fprintf(w, "  peaks       %.1f dBTP true peak, %.1f dBFS sample peak\n", r.TruePeakDBTP, r.SamplePeakDBFS)
 	fmt.Fprintf(w, "  silence     %.0f%%\n", 100*r.SilenceShare)
 	for _, k := range slices.Sorted(maps.Keys(r.Tags)) {
-		fmt.Fprintf(w, "  tag         %s: %s\n", k, r.Tags[k])
+		fmt.Fprintf(w, "  tag         %s: %s\n", term(k), term(r.Tags[k]))
 	}
 	for _, c := range r.Chapters {
-		fmt.Fprintf(w, "  chapter     %s  %s\n", edit.FormatTime(secs(c.StartSeconds)), c.Title)
+		fmt.Fprintf(w, "  chapter     %s  %s\n", edit.FormatTime(secs(c.StartSeconds)), term(c.Title))
 	}
 	if r.SpacecastError != "" {
-		fmt.Fprintf(w, "  spacecast   metadata unreadable: %s\n", r.SpacecastError)
+		fmt.Fprintf(w, "  spacecast   metadata unreadable: %s\n", term(r.SpacecastError))
 	}
 	if m := r.Spacecast; m != nil {
 		if m.Session != nil {
-			fmt.Fprintf(w, "  spacecast   from session %s, room %q, started %s\n", m.Session.ID, m.Session.Room, m.Session.StartedAt.Format("2006-01-02 15:04:05 MST"))
+			fmt.Fprintf(w, "  spacecast   from session %s, room %q, started %s\n", term(m.Session.ID), m.Session.Room, m.Session.StartedAt.Format("2006-01-02 15:04:05 MST"))
 		}
 		for _, sp := range m.Speakers {
-			fmt.Fprintf(w, "  speaker     %s (%s)\n", sp.Name, sp.Identity)
+			fmt.Fprintf(w, "  speaker     %s (%s)\n", term(sp.Name), term(sp.Identity))
 		}
 		for _, sb := range m.Soundbites {
-			fmt.Fprintf(w, "  soundbite   %s+%s  %s\n", edit.FormatTime(secs(sb.StartSeconds)), edit.FormatTime(secs(sb.DurationSeconds)), sb.Title)
+			fmt.Fprintf(w, "  soundbite   %s+%s  %s\n", edit.FormatTime(secs(sb.StartSeconds)), edit.FormatTime(secs(sb.DurationSeconds)), term(sb.Title))
 		}
 		for _, e := range m.TimeMap {
 			fmt.Fprintf(w, "  source      %s-%s  plays at %s\n", edit.FormatTime(secs(e.OldStartSeconds)), edit.FormatTime(secs(e.OldEndSeconds)), edit.FormatTime(secs(e.NewStartSeconds)))

@@ -81,16 +81,16 @@ func runPrune(o *pruneOptions, g *globalOptions, root string, now time.Time) err
 		verb = "would delete"
 	}
 	for _, n := range rep.Finished {
-		fmt.Fprintf(g.stdout, "finished %s (left by an interrupted prune)\n", n)
+		fmt.Fprintf(g.stdout, "finished %s (left by an interrupted prune)\n", termPath(n))
 	}
 	var bytes int64
 	for _, e := range rep.Deleted {
 		bytes += e.Bytes
-		fmt.Fprintf(g.stdout, "%s %s (%s; %.1f MB)\n", verb, e.Path, e.Reason, float64(e.Bytes)/1e6)
+		fmt.Fprintf(g.stdout, "%s %s (%s; %.1f MB)\n", verb, termPath(e.Path), term(e.Reason), float64(e.Bytes)/1e6)
 	}
 	if !g.quiet {
 		for _, e := range rep.Kept {
-			fmt.Fprintf(g.stdout, "kept %s (%s)\n", e.Path, trimKept(e.Reason))
+			fmt.Fprintf(g.stdout, "kept %s (%s)\n", termPath(e.Path), term(trimKept(e.Reason)))
 		}
 	}
 	fmt.Fprintf(g.stdout, "%s %d session(s), %.1f MB; kept %d\n", verb, len(rep.Deleted), float64(bytes)/1e6, len(rep.Kept))

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/spacecast/spacecast/internal/safetext"
 	"github.com/spacecast/spacecast/pkg/codec"
 	"github.com/spacecast/spacecast/pkg/edit"
 	"github.com/spacecast/spacecast/pkg/feed"
@@ -427,6 +428,7 @@ type episodeReport struct {
 	Written         []string               `json:"written"`
 	Removed         []string               `json:"removed,omitempty"`
 	Cleaned         []string               `json:"cleaned_stale_staging,omitempty"`
+	Warnings        []string               `json:"warnings,omitempty"`
 }
 
 type episodeURLs struct {
@@ -450,7 +452,7 @@ func newEpisodeReport(res *site.Result) episodeReport {
 		URLs:  episodeURLs{Feed: show.FeedURL(), Page: show.PageURL()},
 		Bytes: ep.Audio.Bytes, DurationSeconds: ep.Audio.Duration.Seconds(), SHA256: ep.Audio.SHA256,
 		Persons: ep.Persons, Chapters: []chapterReport{}, Soundbites: []studio.SoundbiteInfo{},
-		Written: res.Written, Removed: res.Removed, Cleaned: res.Cleaned,
+		Written: res.Written, Removed: res.Removed, Cleaned: res.Cleaned, Warnings: res.Warnings,
 	}
 	if r.Persons == nil {
 		r.Persons = []feed.Person{}
@@ -475,6 +477,7 @@ func newEpisodeReport(res *site.Result) episodeReport {
 
 func printEpisodeResult(g *globalOptions, res *site.Result) error {
 	r := newEpisodeReport(res)
+	printWarnings(g, res)
 	if g.json {
 		return writeJSON(g.stdout, r)
 	}
@@ -484,19 +487,19 @@ func printEpisodeResult(g *globalOptions, res *site.Result) error {
 	case "unchanged":
 		fmt.Fprintf(w, "unchanged: %q is already published as %s, exactly so\n", ep.Title, ep.Slug)
 	case "unpublished":
-		fmt.Fprintf(w, "unpublished %s (%q): out of the feed and the page; its GUID %s stays retired\n", ep.Slug, ep.Title, ep.GUID)
+		fmt.Fprintf(w, "unpublished %s (%q): out of the feed and the page; its GUID %s stays retired\n", ep.Slug, ep.Title, term(ep.GUID))
 	default:
 		fmt.Fprintf(w, "%s %q as %s\n", r.Status, ep.Title, ep.Slug)
 	}
 	if !ep.Unpublished {
 		fmt.Fprintf(w, "  audio      %s (%s, %d bytes)\n", r.URLs.Audio, edit.FormatTime(ep.Audio.Duration), ep.Audio.Bytes)
-		fmt.Fprintf(w, "  guid       %s, pubDate %s\n", ep.GUID, ep.PubDate.Format(time.RFC1123Z))
+		fmt.Fprintf(w, "  guid       %s, pubDate %s\n", term(ep.GUID), ep.PubDate.Format(time.RFC1123Z))
 		printPersons(w, ep.Persons)
 		for _, c := range ep.Chapters {
-			fmt.Fprintf(w, "  chapter    %s  %s\n", edit.FormatTime(c.Start), c.Title)
+			fmt.Fprintf(w, "  chapter    %s  %s\n", edit.FormatTime(c.Start), term(c.Title))
 		}
 		for _, s := range ep.Soundbites {
-			fmt.Fprintf(w, "  soundbite  %s+%s  %s\n", edit.FormatTime(s.Start), edit.FormatTime(s.Duration), s.Title)
+			fmt.Fprintf(w, "  soundbite  %s+%s  %s\n", edit.FormatTime(s.Start), edit.FormatTime(s.Duration), term(s.Title))
 		}
 		if ep.Transcript != nil {
 			fmt.Fprintf(w, "  transcript %s\n", r.URLs.Transcript)
@@ -507,13 +510,21 @@ func printEpisodeResult(g *globalOptions, res *site.Result) error {
 	return nil
 }
 
+// printWarnings prints, on stderr, what was published other than the input had it (a display
+// name from the room without its control characters). --json carries them as "warnings".
+func printWarnings(g *globalOptions, res *site.Result) {
+	for _, w := range res.Warnings {
+		fmt.Fprintf(g.stderr, "warning: %s\n", safetext.TermN(w, safetext.MaxText))
+	}
+}
+
 func printPersons(w io.Writer, ps []feed.Person) {
 	if len(ps) == 0 {
 		return
 	}
 	var s []string
 	for _, p := range ps {
-		s = append(s, fmt.Sprintf("%s (%s)", p.Name, p.Role))
+		s = append(s, term(feed.PersonLabel(p)))
 	}
 	fmt.Fprintf(w, "  persons    %s\n", strings.Join(s, ", "))
 }

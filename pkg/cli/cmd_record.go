@@ -17,13 +17,12 @@ import (
 	"sync"
 	"syscall"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 	"golang.org/x/text/width"
 
+	"github.com/spacecast/spacecast/internal/safetext"
 	"github.com/spacecast/spacecast/pkg/capture"
 	"github.com/spacecast/spacecast/pkg/room"
 	"github.com/spacecast/spacecast/pkg/room/rtc"
@@ -172,7 +171,8 @@ func protocolOf(raw, flag string) (string, error) {
 	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
-		return "", usageErr("record: %q is not a room URL (want ws://, wss://, http:// or https://HOST/…)", raw)
+		// The URL is not repeated: it may carry a key, and it did not parse, so it cannot be redacted.
+		return "", usageErr("record: the room URL does not parse as a URL with a host (want ws://, wss://, http:// or https://HOST/…)")
 	}
 	switch {
 	case u.Scheme == "ws" || u.Scheme == "wss":
@@ -267,9 +267,9 @@ func runRecord(ctx context.Context, o *recordOptions, g *globalOptions, rawURL s
 	network := rtc.Options{Loopback: o.loopback, Interfaces: o.interfaces}
 	if !g.json && !g.quiet {
 		if o.wait > 0 {
-			fmt.Fprintf(g.stderr, "record: joining %s (%s), waiting up to %s for the room and a first speaker…\n", rawURL, proto, o.wait)
+			fmt.Fprintf(g.stderr, "record: joining %s (%s), waiting up to %s for the room and a first speaker…\n", printableURL(rawURL), proto, o.wait)
 		} else {
-			fmt.Fprintf(g.stderr, "record: joining %s (%s)…\n", rawURL, proto)
+			fmt.Fprintf(g.stderr, "record: joining %s (%s)…\n", printableURL(rawURL), proto)
 		}
 	}
 	conn, err := dialRoom(ctx, proto, rawURL, o, ropts, network)
@@ -287,7 +287,7 @@ func runRecord(ctx context.Context, o *recordOptions, g *globalOptions, rawURL s
 	rec, err := capture.Create(capture.Options{
 		Dir:     out,
 		Retain:  retain,
-		Room:    session.Room{Name: o.room, Protocol: proto, URL: redactURL(rawURL)},
+		Room:    session.Room{Name: o.room, Protocol: proto, URL: session.RedactURL(rawURL)},
 		OnEvent: ev.print,
 		Consent: session.Consent{Policy: o.consent, Allow: o.allow, Exclude: o.exclude},
 	})
@@ -415,10 +415,10 @@ loop:
 	} else if !g.quiet {
 		fmt.Fprintf(g.stdout, "recorded %s into %s (%s): %d track(s)\n", st.Elapsed.Truncate(time.Second), out, reason, len(st.Tracks))
 		for _, t := range st.Tracks {
-			fmt.Fprintf(g.stdout, "  %-4s %-24s %7d packets, %d lost\n", t.ID, t.Identity, t.Received, t.Lost)
+			fmt.Fprintf(g.stdout, "  %-4s %-24s %7d packets, %d lost\n", term(t.ID), term(t.Identity), t.Received, t.Lost)
 		}
 		for _, n := range summary.NeverSeen {
-			fmt.Fprintf(g.stdout, "  note: %s %s never appeared in the room (check the spelling of the identity)\n", n.Flag, printable(n.Identity))
+			fmt.Fprintf(g.stdout, "  note: %s %s never appeared in the room (check the spelling of the identity)\n", n.Flag, term(n.Identity))
 		}
 		if closeErr == nil {
 			fmt.Fprintf(g.stdout, "next: spacecast mix %s -o episode.mp3\n", out)
@@ -534,23 +534,6 @@ func roomErr(err error) error {
 	return &exitError{code: ExitRoom, err: fmt.Errorf("record: could not join: %w", err)}
 }
 
-// redactURL drops credentials from a URL before it is written to the manifest.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return ""
-	}
-	u.User = nil
-	q := u.Query()
-	for k := range q {
-		if strings.Contains(strings.ToLower(k), "token") || strings.Contains(strings.ToLower(k), "secret") {
-			q.Del(k)
-		}
-	}
-	u.RawQuery = q.Encode()
-	return u.String()
-}
-
 func safeName(s string) string {
 	var b strings.Builder
 	for _, c := range s {
@@ -615,7 +598,7 @@ func (p *eventPrinter) print(e capture.Event) {
 		erase = "\r\033[K"
 	}
 	// Names and causes come from the room: control characters in them must not drive the terminal.
-	fmt.Fprintf(p.g.stderr, "%s%s %s\n", erase, fmtSecs(e.At), printable(line))
+	fmt.Fprintf(p.g.stderr, "%s%s %s\n", erase, fmtSecs(e.At), safetext.TermN(line, safetext.MaxText))
 }
 
 func (p *eventPrinter) warn(msg string) {
@@ -683,7 +666,7 @@ func (s *recordStatus) draw() {
 		if now.Sub(h.at) > staleLevel {
 			level = math.Inf(-1)
 		}
-		speakers = append(speakers, statusSpeaker{name: printable(t.Identity), meter: meter(level)})
+		speakers = append(speakers, statusSpeaker{name: term(t.Identity), meter: meter(level)})
 	}
 	var tail string
 	if recv > 0 {
@@ -780,17 +763,6 @@ func cutToWidth(s string, cols int) string {
 	return s
 }
 
-// printable replaces control characters in a name from the room, so that it cannot move the
-// cursor or send escape sequences to the terminal.
-func printable(s string) string {
-	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || r == utf8.RuneError {
-			return '?'
-		}
-		return r
-	}, s)
-}
-
 // meter draws a level in dBFS as five blocks from -60 to 0.
 func meter(db float64) string {
 	if math.IsNaN(db) || math.IsInf(db, -1) {
@@ -814,10 +786,11 @@ func diskBytes(dir string) int64 {
 	return n
 }
 
-// writeJSONLine writes v as one line of JSON: record's output is a stream of events.
+// writeJSONLine writes v as one line of JSON: record's output is a stream of events. Names in
+// events come from the room: safetext.JSON escapes what encoding/json leaves raw.
 func writeJSONLine(w io.Writer, v any) {
 	b, err := json.Marshal(v)
 	if err == nil {
-		w.Write(append(b, '\n'))
+		w.Write(append(safetext.JSON(b), '\n'))
 	}
 }

@@ -70,18 +70,18 @@ func runVerify(o *verifyOptions, g *globalOptions, dir string) error {
 		for _, c := range rep.Changed {
 			switch {
 			case c.Detail != "":
-				fmt.Fprintf(w, "changed  %s: %s\n", c.Path, c.Detail)
+				fmt.Fprintf(w, "changed  %s: %s\n", termPath(c.Path), term(c.Detail))
 			case c.GotBytes != c.WantBytes:
-				fmt.Fprintf(w, "changed  %s: %d bytes, sealed with %d\n", c.Path, c.GotBytes, c.WantBytes)
+				fmt.Fprintf(w, "changed  %s: %d bytes, sealed with %d\n", termPath(c.Path), c.GotBytes, c.WantBytes)
 			default:
-				fmt.Fprintf(w, "changed  %s: same size, different content (sha256 %s, sealed %s)\n", c.Path, c.GotSHA256[:16], c.WantSHA256[:16])
+				fmt.Fprintf(w, "changed  %s: same size, different content (sha256 %s, sealed %s)\n", termPath(c.Path), c.GotSHA256[:16], c.WantSHA256[:16])
 			}
 		}
 		for _, p := range rep.Missing {
-			fmt.Fprintf(w, "missing  %s\n", p)
+			fmt.Fprintf(w, "missing  %s\n", termPath(p))
 		}
 		for _, p := range rep.Added {
-			fmt.Fprintf(w, "added    %s\n", p)
+			fmt.Fprintf(w, "added    %s\n", termPath(p))
 		}
 		switch {
 		case !rep.Sealed:
@@ -93,12 +93,12 @@ func runVerify(o *verifyOptions, g *globalOptions, dir string) error {
 		}
 		switch rep.Signature {
 		case session.SigValid:
-			fmt.Fprintf(w, "signature: valid, key %s\n", rep.SignerKey)
+			fmt.Fprintf(w, "signature: valid, key %s\n", term(rep.SignerKey))
 		case session.SigInvalid:
-			fmt.Fprintf(w, "signature: INVALID: %s\n", rep.SignatureDetail)
+			fmt.Fprintf(w, "signature: INVALID: %s\n", term(rep.SignatureDetail))
 		default:
 			if rep.SignatureDetail != "" {
-				fmt.Fprintf(w, "signature: absent: %s\n", rep.SignatureDetail)
+				fmt.Fprintf(w, "signature: absent: %s\n", term(rep.SignatureDetail))
 			} else {
 				fmt.Fprintf(w, "signature: none (unsigned session)\n")
 			}

@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/spacecast/spacecast/internal/fsutil"
+	"github.com/spacecast/spacecast/internal/safetext"
 	"github.com/spacecast/spacecast/pkg/codec"
 	"github.com/spacecast/spacecast/pkg/edit"
 	"github.com/spacecast/spacecast/pkg/session"
@@ -19,10 +20,33 @@ import (
 	"github.com/spacecast/spacecast/pkg/studio"
 )
 
+// writeJSON prints v as indented JSON. Strings in it may come from a room, a server or a file:
+// safetext.JSON escapes the control and bidi runes that encoding/json leaves raw.
 func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(safetext.JSON(b), '\n'))
+	return err
+}
+
+// term is the one way a string from a room, a server or a file (a display name, an identity, a
+// track or room name, a tag, a chapter title, a server's answer) reaches a terminal: control and
+// bidi characters become visible escapes, and it is at most one line of safetext.MaxLine runes.
+func term(s string) string { return safetext.Term(s) }
+
+// termPath is term for a file path, which may be longer than one field: the same escapes, cut
+// only at safetext.MaxText runes.
+func termPath(s string) string { return safetext.TermN(s, safetext.MaxText) }
+
+// printableURL is a room URL for a terminal or a log: without credentials (session.RedactURL)
+// and without control characters.
+func printableURL(raw string) string {
+	if r := session.RedactURL(raw); r != "" {
+		return term(r)
+	}
+	return "the room URL"
 }
 
 // studioErr prefixes a library error with the command and picks its exit code.

@@ -159,7 +159,7 @@ func runRecordControl(op, dir string, g *globalOptions) error {
 	if g.json {
 		writeJSONLine(g.stdout, rep)
 	} else if !g.quiet {
-		fmt.Fprintf(g.stdout, "%s: %s\n", dir, rep.Message)
+		fmt.Fprintf(g.stdout, "%s: %s\n", dir, term(rep.Message))
 	}
 	if !rep.OK {
 		return &exitError{code: ExitFailure, err: fmt.Errorf("record --%s: %s: %s", op, dir, rep.Message)}

@@ -9,7 +9,7 @@ import (
 )
 
 // TestEventLinesArePrintable: names and causes come from the room; an escape sequence in a
-// speaker's display name is printed as '?' characters, never sent to the terminal.
+// speaker's display name is printed as visible escapes (safetext.Term), never sent to the terminal.
 func TestEventLinesArePrintable(t *testing.T) {
 	var out bytes.Buffer
 	p := newEventPrinter(&globalOptions{stdout: &out, stderr: &out, isTerminal: true})
@@ -20,7 +20,7 @@ func TestEventLinesArePrintable(t *testing.T) {
 	if n, want := strings.Count(got, "\x1b"), strings.Count(got, "\r\x1b[K"); n != want {
 		t.Errorf("event lines carry %d escape characters, %d of them the printer's own:\n%q", n, want, got)
 	}
-	if !strings.Contains(got, "Mal?[2J?]0;owned? (mallory) started speaking") {
+	if !strings.Contains(got, `Mal\x1b[2J\x1b]0;owned\x07 (mallory) started speaking`) {
 		t.Errorf("the name is not shown with its control characters replaced:\n%q", got)
 	}
 }

@@ -449,7 +449,7 @@ func TestFitStatus(t *testing.T) {
 			}
 		})
 	}
-	if got := printable("eve\x1b]0;owned\x07"); got != "eve?]0;owned?" {
-		t.Errorf("printable kept control characters: %q", got)
+	if got := term("eve\x1b]0;owned\x07"); got != `eve\x1b]0;owned\x07` {
+		t.Errorf("term kept control characters: %q", got)
 	}
 }

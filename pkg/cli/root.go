@@ -10,6 +10,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/spacecast/spacecast/internal/safetext"
 	"golang.org/x/sys/unix"
 )
 
@@ -135,7 +137,8 @@ func Execute(info BuildInfo, args []string, stdout, stderr io.Writer) int {
 		if ExitCode(err) == ExitInterrupted {
 			fmt.Fprintln(stderr, "spacecast: interrupted; nothing was written")
 		} else {
-			fmt.Fprintf(stderr, "spacecast: %v\n", err)
+			// An error may quote a room, a server or a file: it reaches the terminal through safetext.
+			fmt.Fprintf(stderr, "spacecast: %s\n", safetext.TermText(err.Error()))
 		}
 	}
 	return ExitCode(err)

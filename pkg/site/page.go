@@ -350,11 +350,7 @@ func pagePersons(ps []feed.Person) string {
 		if p.Name == "" {
 			continue
 		}
-		if p.Role != "" {
-			parts = append(parts, p.Name+" ("+p.Role+")")
-		} else {
-			parts = append(parts, p.Name)
-		}
+		parts = append(parts, feed.PersonLabel(p))
 	}
 	return strings.Join(parts, ", ")
 }

@@ -9,9 +9,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
+	"github.com/spacecast/spacecast/internal/safetext"
 	"github.com/spacecast/spacecast/pkg/edit"
 	"github.com/spacecast/spacecast/pkg/feed"
 	"github.com/spacecast/spacecast/pkg/session"
@@ -159,7 +162,7 @@ func (t *tx) publish(ctx context.Context, slug string, show *feed.Show, in Episo
 	}
 	ep.Audio = audio
 	in.Set |= FieldAudio | FieldTitle | FieldDescription | in.given()
-	if err := applyInput(&ep, &in, meta, show); err != nil {
+	if t.res.Warnings, err = applyInput(&ep, &in, meta, show); err != nil {
 		return nil, err
 	}
 	if err := t.stageEpisodeFiles(&ep, &in, nil); err != nil {
@@ -321,7 +324,8 @@ func (t *tx) update(ctx context.Context, show *feed.Show, old feed.Episode, in E
 		}
 		ep.Audio, meta = audio, m
 	}
-	if err := applyInput(&ep, &in, meta, show); err != nil {
+	var err error
+	if t.res.Warnings, err = applyInput(&ep, &in, meta, show); err != nil {
 		return nil, err
 	}
 	if err := t.stageEpisodeFiles(&ep, &in, &old); err != nil {
@@ -527,7 +531,7 @@ func checkTranscript(path string) error {
 
 // applyInput sets the fields of ep that in gives, merges the audio's metadata when there is new
 // audio, and checks the result against the audio's length.
-func applyInput(ep *feed.Episode, in *EpisodeInput, meta *studio.Meta, show *feed.Show) error {
+func applyInput(ep *feed.Episode, in *EpisodeInput, meta *studio.Meta, show *feed.Show) (warnings []string, err error) {
 	if in.has(FieldTitle) {
 		ep.Title = strings.TrimSpace(in.Title)
 	}
@@ -537,13 +541,13 @@ func applyInput(ep *feed.Episode, in *EpisodeInput, meta *studio.Meta, show *fee
 			n, err := RenderNotes(in.Notes)
 			if err != nil {
 				if errors.Is(err, errNotUTF8) {
-					return badInput("site: notes %s: %w", in.NotesName, errNotUTF8)
+					return nil, badInput("site: notes %s: %w", in.NotesName, errNotUTF8)
 				}
-				return err
+				return nil, err
 			}
 			ep.Description, ep.NotesHTML = Summary(n.Text, MaxDescription), n.HTML
 		} else if len(ep.Description) > MaxDescription {
-			return badInput("site: description: %d bytes; podcast apps read at most %d (shorten it, or put long show notes in a Markdown file for --notes)", len(ep.Description), MaxDescription)
+			return nil, badInput("site: description: %d bytes; podcast apps read at most %d (shorten it, or put long show notes in a Markdown file for --notes)", len(ep.Description), MaxDescription)
 		}
 	}
 	if in.has(FieldSeason) {
@@ -562,11 +566,15 @@ func applyInput(ep *feed.Episode, in *EpisodeInput, meta *studio.Meta, show *fee
 		// New audio: its own metadata replaces what the old audio brought.
 		ep.Persons, ep.Chapters, ep.Soundbites = nil, nil, nil
 		if meta != nil {
+			// Titles from the audio's metadata may carry a room's display names: they are
+			// published sanitised, with a warning, never refused (safetext.Publish).
 			for _, c := range meta.Chapters {
-				ep.Chapters = append(ep.Chapters, feed.Chapter{Start: secs(c.StartSeconds), End: secs(c.EndSeconds), Title: c.Title})
+				title := publishable(&warnings, "chapter title", c.Title)
+				ep.Chapters = append(ep.Chapters, feed.Chapter{Start: secs(c.StartSeconds), End: secs(c.EndSeconds), Title: title})
 			}
 			for _, s := range meta.Soundbites {
-				ep.Soundbites = append(ep.Soundbites, feed.Soundbite{Start: secs(s.StartSeconds), Duration: secs(s.DurationSeconds), Title: s.Title})
+				title := publishable(&warnings, "soundbite title", s.Title)
+				ep.Soundbites = append(ep.Soundbites, feed.Soundbite{Start: secs(s.StartSeconds), Duration: secs(s.DurationSeconds), Title: title})
 			}
 		}
 	}
@@ -587,13 +595,24 @@ func applyInput(ep *feed.Episode, in *EpisodeInput, meta *studio.Meta, show *fee
 		} else if !in.has(FieldAudio) {
 			speakers = nil // --update --person without new audio: the given list replaces the old
 		}
-		persons, err := mergePersons(speakers, in.Persons, show.Persons)
+		persons, err := mergePersons(speakers, in.Persons, show.Persons, &warnings)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		ep.Persons = persons
 	}
-	return checkEpisode(ep)
+	return warnings, checkEpisode(ep)
+}
+
+// publishable returns text from a recording (a display name, a title made from one) as it may be
+// published (safetext.Publish), and adds a warning when that changed it. The raw text stays in
+// the session's manifest.
+func publishable(warnings *[]string, what, raw string) string {
+	clean := safetext.Publish(raw)
+	if !safetext.Clean(raw) || utf8.RuneCountInString(strings.TrimSpace(raw)) > safetext.MaxPublish {
+		*warnings = append(*warnings, fmt.Sprintf("%s %s from the recording is published as %q: control, bidirectional or invalid characters removed, or cut to %d characters", what, strconv.QuoteToASCII(raw), clean, safetext.MaxPublish))
+	}
+	return clean
 }
 
 func secs(s float64) time.Duration { return time.Duration(s*1e6+0.5) * time.Microsecond }
@@ -617,7 +636,7 @@ func mergeSoundbites(file, given []feed.Soundbite) []feed.Soundbite {
 // identity only when it has none); its role is that of a given person with the same name or
 // identity, else that of the show's person with that name, else "guest". Names compare without
 // case. Every role must be in the Podcasting 2.0 taxonomy.
-func mergePersons(speakers []studio.MetaSpeaker, given, show []feed.Person) ([]feed.Person, error) {
+func mergePersons(speakers []studio.MetaSpeaker, given, show []feed.Person, warnings *[]string) ([]feed.Person, error) {
 	var out []feed.Person
 	used := make([]bool, len(given))
 	match := func(names ...string) int {
@@ -633,10 +652,12 @@ func mergePersons(speakers []studio.MetaSpeaker, given, show []feed.Person) ([]f
 	seen := func(name string) bool {
 		return slices.ContainsFunc(out, func(p feed.Person) bool { return strings.EqualFold(p.Name, name) })
 	}
+	fromRoom := make(map[int]bool)
 	for _, s := range speakers {
-		name := strings.TrimSpace(s.Name)
+		// A room's display name may carry anything: it is published sanitised, with a warning.
+		name := publishable(warnings, "speaker name", s.Name)
 		if name == "" {
-			name = s.Identity
+			name = publishable(warnings, "speaker identity", s.Identity)
 		}
 		if name == "" || seen(name) {
 			continue
@@ -657,6 +678,7 @@ func mergePersons(speakers []studio.MetaSpeaker, given, show []feed.Person) ([]f
 				p.Role, p.Group = given[i].Role, ""
 			}
 		}
+		fromRoom[len(out)] = true
 		out = append(out, p)
 	}
 	for i, g := range given {
@@ -685,6 +707,10 @@ func mergePersons(speakers []studio.MetaSpeaker, given, show []feed.Person) ([]f
 			return nil, badInput("site: person %q: %w", p.Name, err)
 		}
 		p.Role = strings.ToLower(p.Role)
+		if fromRoom[i] {
+			// "Ada (host)" as host: the role attribute says it, the name need not say it again.
+			p.Name = feed.WithoutRole(p.Name, p.Role)
+		}
 	}
 	return out, nil
 }
@@ -703,6 +729,25 @@ func checkEpisode(ep *feed.Episode) error {
 		return bad("type %q: use full, trailer or bonus", ep.Type)
 	case ep.Season < 0 || ep.Number < 0:
 		return bad("season and episode numbers start at 1")
+	case !safetext.Clean(ep.Title):
+		return bad("the title %q has control, bidirectional or invalid characters (type it as plain text)", ep.Title)
+	}
+	// Names and titles from a recording were made publishable in applyInput; one that is still
+	// not plain text was typed, and is refused rather than changed.
+	for _, p := range ep.Persons {
+		if !safetext.Clean(p.Name) {
+			return bad("person %q has control, bidirectional or invalid characters (type the name as plain text)", p.Name)
+		}
+	}
+	for _, c := range ep.Chapters {
+		if !safetext.Clean(c.Title) {
+			return bad("chapter title %q has control, bidirectional or invalid characters (type it as plain text)", c.Title)
+		}
+	}
+	for _, sb := range ep.Soundbites {
+		if !safetext.Clean(sb.Title) {
+			return bad("soundbite title %q has control, bidirectional or invalid characters (type it as plain text)", sb.Title)
+		}
 	}
 	for _, s := range ep.Soundbites {
 		r := edit.Range{Start: s.Start, End: s.Start + s.Duration}

@@ -58,6 +58,9 @@ type Result struct {
 	Removed []string `json:"removed,omitempty"`
 	// Cleaned names staging folders of crashed runs that were removed.
 	Cleaned []string `json:"cleaned,omitempty"`
+	// Warnings say what was published other than the input had it: a name or title from the
+	// recording whose control or bidirectional characters were removed.
+	Warnings []string `json:"warnings,omitempty"`
 	// Show is the show as podcast.yaml holds it.
 	Show *feed.Show `json:"-"`
 }

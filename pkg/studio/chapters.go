@@ -3,6 +3,7 @@ package studio
 import (
 	"time"
 
+	"github.com/spacecast/spacecast/internal/safetext"
 	"github.com/spacecast/spacecast/pkg/audio"
 	"github.com/spacecast/spacecast/pkg/session"
 )
@@ -25,11 +26,17 @@ func chaptersFor(sess *session.Session, speakers []*speaker, stats []speakerStat
 			if names(title, hidden) {
 				title = neutralChapterTitle(i + 1)
 			}
-			marks = append(marks, mark{c.StartTicks * int64(f.SampleRate) / session.ClockRate, title})
+			marks = append(marks, mark{c.StartTicks * int64(f.SampleRate) / session.ClockRate, safetext.Publish(title)})
 		}
 	case len(speakers) > 1 && minChapter > 0:
 		for _, seg := range leaderSegments(speakers, stats, f, total, minChapter) {
-			marks = append(marks, mark{seg.start, speakers[seg.leader].Name})
+			// A display name is what the room said: players show chapter titles, so only its
+			// printable part becomes one (safetext.Publish).
+			title := safetext.Publish(speakers[seg.leader].Name)
+			if title == "" {
+				title = safetext.Publish(speakers[seg.leader].Identity)
+			}
+			marks = append(marks, mark{seg.start, title})
 		}
 	}
 	if len(marks) == 0 {

@@ -165,8 +165,15 @@ func Dial(ctx context.Context, httpURL string, opts Options) (room.Conn, error) 
 func endpoint(raw string) (string, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil {
-		return "", fmt.Errorf("janus: %q: %w: %v (expected http://HOST:8088/janus)", raw, room.ErrURL, err)
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // its text repeats the URL, which may carry a secret
+		}
+		return "", fmt.Errorf("janus: the URL does not parse: %w: %v (expected http://HOST:8088/janus)", room.ErrURL, err)
 	}
+	shown := *u // for the errors below: without credentials
+	shown.User, shown.RawQuery, shown.ForceQuery, shown.Fragment, shown.RawFragment = nil, "", false, "", ""
+	raw = shown.String()
 	switch u.Scheme {
 	case "http", "https":
 	case "ws", "wss":

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+
+	"github.com/spacecast/spacecast/pkg/room"
 )
 
 // message is one Janus API message (the "janus" field names its kind: success, ack, error,
@@ -43,7 +45,10 @@ type apiError struct {
 	Reason string `json:"reason"`
 }
 
-func (e *apiError) Error() string { return fmt.Sprintf("janus error %d: %s", e.Code, e.Reason) }
+// Error quotes the server's reason, cut to one line of at most 200 bytes (room.Excerpt).
+func (e *apiError) Error() string {
+	return fmt.Sprintf("janus error %d: %s", e.Code, room.Excerpt([]byte(e.Reason), 200))
+}
 
 // Janus core error codes (janus/apierror.h) that change what the recorder does.
 const (
@@ -62,7 +67,7 @@ type pluginError struct {
 }
 
 func (e *pluginError) Error() string {
-	return fmt.Sprintf("%s error %d: %s", e.Plugin, e.Code, e.Reason)
+	return fmt.Sprintf("%s error %d: %s", room.Excerpt([]byte(e.Plugin), 60), e.Code, room.Excerpt([]byte(e.Reason), 200))
 }
 
 // Plugin error codes (janus_videoroom.c and janus_audiobridge.c, "Error codes").

@@ -64,14 +64,17 @@ func newClient(base, secret, token string) *client {
 		MaxIdleConnsPerHost:   4,
 		IdleConnTimeout:       90 * time.Second,
 	}
+	carries := func(*http.Request) bool { return secret != "" || token != "" }
 	var b [4]byte
 	rand.Read(b[:])
 	return &client{
 		base:   base,
 		secret: secret,
 		token:  token,
-		hc:     &http.Client{Transport: tr, Timeout: requestTimeout},
-		poll:   &http.Client{Transport: tr, Timeout: pollTimeout},
+		// Every request carries the API secret or token when one is set (in the POST body, in the
+		// long poll's query): a redirect must not take it to another origin.
+		hc:     room.SameOriginRedirects(&http.Client{Transport: tr, Timeout: requestTimeout}, carries),
+		poll:   room.SameOriginRedirects(&http.Client{Transport: tr, Timeout: pollTimeout}, carries),
 		prefix: "sc" + hex.EncodeToString(b[:]) + "-",
 	}
 }
@@ -110,6 +113,9 @@ func (c *client) do(hc *http.Client, hreq *http.Request) (*message, error) {
 	if err != nil {
 		if ctxErr := hreq.Context().Err(); ctxErr != nil {
 			return nil, ctxErr
+		}
+		if errors.Is(err, room.ErrCrossOrigin) {
+			return nil, fmt.Errorf("%s: %w: %w (spacecast sends the API secret and token only to the URL given: give the URL it redirects to if you trust it)", c.base, room.ErrURL, unwrapURLError(err))
 		}
 		return nil, fmt.Errorf("%s: %w: %w (is Janus running there with its HTTP transport enabled? check the host and port)",
 			c.base, room.ErrUnreachable, unwrapURLError(err))

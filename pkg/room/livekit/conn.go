@@ -182,7 +182,7 @@ func (c *Conn) roomExists(ctx context.Context, admin string) (bool, error) {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+admin)
-	hc := http.Client{Timeout: c.opts.DialTimeout}
+	hc := room.SameOriginRedirects(&http.Client{Timeout: c.opts.DialTimeout}, func(*http.Request) bool { return true })
 	resp, err := hc.Do(req)
 	if err != nil {
 		return false, fmt.Errorf("%w: %s: %v", room.ErrUnreachable, c.base.Host, err)
@@ -193,7 +193,7 @@ func (c *Conn) roomExists(ctx context.Context, admin string) (bool, error) {
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
 		return false, fmt.Errorf("%w (HTTP %d): check --api-key and --api-secret", room.ErrAuth, resp.StatusCode)
 	case resp.StatusCode != http.StatusOK:
-		return false, fmt.Errorf("%w: %s answered HTTP %d to RoomService.ListRooms: %s", room.ErrUnreachable, c.base.Host, resp.StatusCode, bytes.TrimSpace(b))
+		return false, fmt.Errorf("%w: %s answered HTTP %d to RoomService.ListRooms: %s", room.ErrUnreachable, c.base.Host, resp.StatusCode, room.Excerpt(b, 200))
 	}
 	var list struct {
 		Rooms []struct {

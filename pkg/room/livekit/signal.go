@@ -38,7 +38,7 @@ type signal struct {
 func normalizeURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
-		return nil, fmt.Errorf("%w: %q: want ws://HOST:PORT or wss://HOST", room.ErrURL, raw)
+		return nil, fmt.Errorf("%w: %s: want ws://HOST:PORT or wss://HOST", room.ErrURL, room.ShowURL(raw))
 	}
 	switch u.Scheme {
 	case "ws", "wss":
@@ -47,7 +47,7 @@ func normalizeURL(raw string) (*url.URL, error) {
 	case "https":
 		u.Scheme = "wss"
 	default:
-		return nil, fmt.Errorf("%w: %q: scheme %q (LiveKit URLs start with ws://, wss://, http:// or https://)", room.ErrURL, raw, u.Scheme)
+		return nil, fmt.Errorf("%w: %s: scheme %q (LiveKit URLs start with ws://, wss://, http:// or https://)", room.ErrURL, room.ShowURL(raw), u.Scheme)
 	}
 	u.Path = strings.TrimSuffix(u.Path, "/")
 	u.RawQuery, u.Fragment = "", ""
@@ -124,11 +124,12 @@ func dialError(ctx context.Context, base *url.URL, h http.Header, resp *http.Res
 	req, rerr := http.NewRequestWithContext(ctx, http.MethodGet, httpBase(base)+"/rtc/validate", nil)
 	if rerr == nil {
 		req.Header = h
-		c := http.Client{Timeout: 5 * time.Second}
+		// The request carries the token: no redirect may take it to another origin.
+		c := room.SameOriginRedirects(&http.Client{Timeout: 5 * time.Second}, func(*http.Request) bool { return true })
 		if vr, verr := c.Do(req); verr == nil {
 			b, _ := io.ReadAll(io.LimitReader(vr.Body, 512))
 			vr.Body.Close()
-			reason = strings.TrimSpace(string(b))
+			reason = room.Excerpt(b, 200)
 			resp = vr
 		}
 	}

@@ -43,7 +43,7 @@ func (c *Conn) connect(ctx context.Context) (*attempt, error) {
 		a, cr, err := c.open(ctx, n)
 		if errors.Is(err, errTooManyTracks) && n > 1 {
 			c.tracks = 1
-			c.event(capture.Event{Type: "warning", Message: fmt.Sprintf("whep: %s refused %d audio tracks (406): recording one", c.endpoint.Redacted(), n)})
+			c.event(capture.Event{Type: "warning", Message: fmt.Sprintf("whep: %s refused %d audio tracks (406): recording one", shown(c.endpoint), n)})
 			continue
 		}
 		if err != nil {
@@ -60,7 +60,7 @@ func (c *Conn) connect(ctx context.Context) (*attempt, error) {
 		}
 		return a, nil
 	}
-	return nil, fmt.Errorf("whep: %s: the endpoint keeps changing how many audio tracks it serves", c.endpoint.Redacted())
+	return nil, fmt.Errorf("whep: %s: the endpoint keeps changing how many audio tracks it serves", shown(c.endpoint))
 }
 
 // open posts an offer of n recvonly audio m-lines and applies the answer.
@@ -112,7 +112,7 @@ func (c *Conn) open(ctx context.Context, n int) (*attempt, *created, error) {
 	lines, err := audioLines(cr.answer)
 	if err != nil {
 		a.close(true)
-		return nil, nil, fmt.Errorf("whep: the answer of %s: %w", c.endpoint.Redacted(), err)
+		return nil, nil, fmt.Errorf("whep: the answer of %s: %w", shown(c.endpoint), err)
 	}
 	active := 0
 	for _, l := range lines {
@@ -122,7 +122,7 @@ func (c *Conn) open(ctx context.Context, n int) (*attempt, *created, error) {
 	}
 	if active == 0 {
 		a.close(true)
-		return nil, nil, fmt.Errorf("%w: %s answered without an Opus audio track to receive (%d audio m-line(s))", room.ErrEmptyRoom, c.endpoint.Redacted(), len(lines))
+		return nil, nil, fmt.Errorf("%w: %s answered without an Opus audio track to receive (%d audio m-line(s))", room.ErrEmptyRoom, shown(c.endpoint), len(lines))
 	}
 	c.mu.Lock()
 	a.ids = identities(lines, c.byMid, c.known)
@@ -131,7 +131,7 @@ func (c *Conn) open(ctx context.Context, n int) (*attempt, *created, error) {
 	pc.OnConnectionStateChange(a.watch)
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: string(cr.answer)}); err != nil {
 		a.close(true)
-		return nil, nil, fmt.Errorf("whep: %s sent an answer spacecast cannot use: %v", c.endpoint.Redacted(), err)
+		return nil, nil, fmt.Errorf("whep: %s sent an answer spacecast cannot use: %v", shown(c.endpoint), err)
 	}
 	go a.serve()
 	return a, cr, nil

@@ -89,7 +89,7 @@ func Dial(ctx context.Context, rawURL string, o Options) (*Conn, error) {
 	if hc == nil {
 		hc = &http.Client{}
 	}
-	c := &Conn{opts: o, endpoint: u, api: api, hc: hc, tracks: max(o.Tracks, 1),
+	c := &Conn{opts: o, endpoint: u, api: api, hc: room.SameOriginRedirects(hc, func(r *http.Request) bool { return r.Header.Get("Authorization") != "" }), tracks: max(o.Tracks, 1),
 		byMid: map[string]string{}, known: map[string]bool{}}
 	deadline := time.Now().Add(o.Wait)
 	for {
@@ -123,19 +123,28 @@ func Dial(ctx context.Context, rawURL string, o Options) (*Conn, error) {
 func ParseURL(rawURL string) (*url.URL, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %q: %v (a WHEP endpoint is an http:// or https:// URL)", room.ErrURL, rawURL, err)
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // its text repeats the URL, which may carry a key
+		}
+		return nil, fmt.Errorf("%w: the endpoint URL does not parse: %v (a WHEP endpoint is an http:// or https:// URL)", room.ErrURL, err)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, fmt.Errorf("%w: %q: a WHEP endpoint is an http:// or https:// URL, not %q", room.ErrURL, rawURL, u.Scheme+":")
+		return nil, fmt.Errorf("%w: %q: a WHEP endpoint is an http:// or https:// URL, not %q", room.ErrURL, shown(u), u.Scheme+":")
 	}
 	if u.Host == "" || u.Hostname() == "" {
-		return nil, fmt.Errorf("%w: %q has no host (use http://HOST:PORT/PATH of the WHEP endpoint)", room.ErrURL, rawURL)
+		return nil, fmt.Errorf("%w: %q has no host (use http://HOST:PORT/PATH of the WHEP endpoint)", room.ErrURL, shown(u))
 	}
 	if u.User != nil {
-		return nil, fmt.Errorf("%w: %q: put credentials in --token (a bearer token), not in the URL", room.ErrURL, u.Redacted())
+		return nil, fmt.Errorf("%w: %q: put credentials in --token (a bearer token), not in the URL", room.ErrURL, shown(u))
 	}
 	u.Fragment = ""
 	return u, nil
+}
+
+// shown is a URL for an error or a log: without credentials (session.RedactURL).
+func shown(u *url.URL) string {
+	return room.ShowURL(u.String())
 }
 
 // deliver calls f with the sink, or queues it until Run has one.

@@ -45,12 +45,19 @@ func (c *Conn) post(ctx context.Context, offer string, tracks int) (*created, er
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint.String(), strings.NewReader(offer))
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", room.ErrURL, c.endpoint.Redacted(), err)
+		return nil, fmt.Errorf("%w: %s: %v", room.ErrURL, shown(c.endpoint), err)
 	}
 	req.Header.Set("Content-Type", "application/sdp")
 	req.Header.Set("Accept", "application/sdp")
 	c.authorize(req)
 	resp, err := c.hc.Do(req)
+	if errors.Is(err, room.ErrCrossOrigin) {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, fmt.Errorf("%w: %s: %v; spacecast sends the bearer token only to the endpoint's origin: give the URL it redirects to if you trust it", room.ErrURL, shown(c.endpoint), err)
+	}
 	if err != nil {
 		return nil, c.unreachable(err)
 	}
@@ -63,11 +70,11 @@ func (c *Conn) post(ctx context.Context, offer string, tracks int) (*created, er
 		return nil, c.statusErr(resp, body, tracks)
 	}
 	if len(body) > maxSDP {
-		return nil, fmt.Errorf("whep: %s: the answer is larger than %d bytes: is this a WHEP endpoint?", c.endpoint.Redacted(), maxSDP)
+		return nil, fmt.Errorf("whep: %s: the answer is larger than %d bytes: is this a WHEP endpoint?", shown(c.endpoint), maxSDP)
 	}
 	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt != "application/sdp" {
 		return nil, fmt.Errorf("%w: %s answered HTTP %d with %q, not an SDP answer: is this the WHEP endpoint URL?",
-			room.ErrURL, c.endpoint.Redacted(), resp.StatusCode, resp.Header.Get("Content-Type"))
+			room.ErrURL, shown(c.endpoint), resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
 	out := &created{answer: body}
 	if resp.StatusCode != http.StatusCreated {
@@ -81,6 +88,9 @@ func (c *Conn) post(ctx context.Context, offer string, tracks int) (*created, er
 		out.warn = strings.TrimPrefix(out.warn+"; ", "; ") + err.Error() + " (the session cannot be ended with DELETE)"
 	} else {
 		out.session = u
+		if c.opts.BearerToken != "" && !sameOrigin(u, c.endpoint) {
+			out.warn = strings.TrimPrefix(out.warn+"; ", "; ") + fmt.Sprintf("the session URL is on another origin (%s): requests to it go without the bearer token, so ending the session may be refused", room.Origin(u))
+		}
 	}
 	out.links, _ = ParseLinks(resp.Header.Values("Link")) // unreadable links are ignored (§4.10)
 	return out, nil
@@ -89,7 +99,7 @@ func (c *Conn) post(ctx context.Context, offer string, tracks int) (*created, er
 // statusErr turns a refused offer into an error that says what to do.
 func (c *Conn) statusErr(resp *http.Response, body []byte, tracks int) error {
 	detail := problem(resp, body)
-	where := c.endpoint.Redacted()
+	where := shown(c.endpoint)
 	switch code := resp.StatusCode; {
 	case code == http.StatusUnauthorized || code == http.StatusForbidden:
 		if c.opts.BearerToken == "" {
@@ -130,20 +140,24 @@ func problem(resp *http.Response, body []byte) string {
 	} else if mt != "" && !strings.HasPrefix(mt, "text/") {
 		return ""
 	}
-	text, _, _ = strings.Cut(text, "\n")
-	text = strings.TrimSpace(text)
-	if text == "" {
+	if text = room.Excerpt([]byte(text), 200); text == "" {
 		return ""
 	}
-	return ": " + clip(text, 200)
+	return ": " + text
 }
 
+// authorize puts the bearer token on a request (draft-ietf-wish-whep-02 §4.9.1: on every request,
+// and not at all without a token), but only on one to the endpoint's own origin: the session URL
+// comes from the server's Location header, and a server (or whoever can set that header) must not
+// be able to send the token to another host or port.
 func (c *Conn) authorize(req *http.Request) {
-	// draft-ietf-wish-whep-02 §4.9.1: the header goes on every request, and not at all without a token.
-	if c.opts.BearerToken != "" {
+	if c.opts.BearerToken != "" && sameOrigin(req.URL, c.endpoint) {
 		req.Header.Set("Authorization", "Bearer "+c.opts.BearerToken)
 	}
 }
+
+// sameOrigin reports whether a and b have one origin (room.Origin).
+func sameOrigin(a, b *url.URL) bool { return room.SameOrigin(a, b) }
 
 func (c *Conn) unreachable(err error) error {
 	var ue *url.Error
@@ -168,11 +182,11 @@ func (c *Conn) deleteSession(session *url.URL) error {
 	c.authorize(req)
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return fmt.Errorf("whep: DELETE %s: %w", session.Redacted(), err)
+		return fmt.Errorf("whep: DELETE %s: %w", shown(session), err)
 	}
 	resp.Body.Close()
 	if resp.StatusCode/100 != 2 && resp.StatusCode != http.StatusNotFound && resp.StatusCode != http.StatusGone {
-		return fmt.Errorf("whep: DELETE %s: HTTP %d", session.Redacted(), resp.StatusCode)
+		return fmt.Errorf("whep: DELETE %s: HTTP %d", shown(session), resp.StatusCode)
 	}
 	return nil
 }
