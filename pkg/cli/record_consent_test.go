@@ -247,7 +247,10 @@ func TestRecordExcludeAndPause(t *testing.T) {
 		r.speakOn("bob", rtptone.Tone{Freq: 1250, Duration: 15 * time.Second})
 		dir := filepath.Join(t.TempDir(), "session")
 		rc := startRecorder(t, r.recordArgs(dir, "--exclude", "bob", "--exclude", "carol")...)
-		rc.waitEvent(t, "joined", 15*time.Second)
+		// Two seconds of alice before the pause, counted from her track, not from the join:
+		// LiveKit forwards a track only once the recorder's subscription is negotiated (up to a
+		// second after the join on a loaded machine, when 298 of the 300 windows were heard).
+		rc.waitSpeaker(t, "speaker-joined", "alice", 15*time.Second)
 		time.Sleep(2 * time.Second)
 
 		out := mustRun(t, "record", "--pause", dir)
