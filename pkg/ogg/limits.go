@@ -2,7 +2,7 @@ package ogg
 
 import (
 	"fmt"
-	"math"
+	"io"
 )
 
 // MaxSamples is the longest Ogg Opus stream spacecast reads: 7 days at 48 kHz. A recording or an
@@ -58,14 +58,13 @@ func CheckSpan(start, first, last, size int64) error {
 
 // GranuleTracker follows the granule positions of a stream page by page (RFC 7845 §4) and refuses
 // the ones its packets cannot explain: a negative position, a position below the one before it,
-// or one further from the stream's start than all packets so far could play at 120 ms each (or
-// than MaxSamples). Gaps the packets can cover — lost packets, which a decoder conceals (RFC 7845
-// §4.1) — pass. The zero value is ready to use.
+// one further past the one before it than the packets between them can play at 120 ms each, or
+// one more than MaxSamples from the stream's start. A gap the packets of the page after it can
+// cover — lost packets, which a decoder conceals (RFC 7845 §4.1) — passes. The zero value is ready.
 type GranuleTracker struct {
 	started bool
 	start   int64 // granule position of the stream's first sample
 	prev    int64 // last granule position seen
-	packets int64 // packets so far
 }
 
 // Page records that packets more packets, lasting samples in all, completed up to and including a
@@ -73,38 +72,99 @@ type GranuleTracker struct {
 // fixes the stream's start: granule − samples, or 0 when that is negative (RFC 7845 §4.3, end
 // trimming of a one-page stream).
 func (g *GranuleTracker) Page(off, granule int64, packets int, samples int64) error {
-	if granule < 0 {
-		return &GranuleError{Offset: off, Value: granule, Limit: 0,
-			msg: fmt.Sprintf("the page at byte %d has granule position %d (negative)", off, granule)}
+	if !g.started && granule >= 0 {
+		g.started, g.start, g.prev = true, max(0, granule-samples), max(0, granule-samples)
 	}
-	g.packets = min(g.packets+int64(packets), maxPackets)
-	if !g.started {
-		g.started, g.start, g.prev = true, max(0, granule-samples), granule
+	if err := checkStep(off, g.prev, granule, packets); err != nil {
+		return err
 	}
-	if granule < g.prev {
-		return &GranuleError{Offset: off, Value: granule, Limit: g.prev,
-			msg: fmt.Sprintf("the page at byte %d has granule position %d, back from %d on the page before", off, granule, g.prev)}
-	}
-	reach := min(g.packets*maxPacketSamples, MaxSamples)
-	if granule-g.start > reach {
-		limit := g.start + min(reach, math.MaxInt64-g.start)
-		return &GranuleError{Offset: off, Value: granule, Limit: limit,
-			msg: fmt.Sprintf("the page at byte %d has granule position %d, %d samples from the stream's start; "+
-				"its %d packets carry at most %d (120 ms each)", off, granule, granule-g.start, g.packets, reach)}
+	if granule-g.start > MaxSamples {
+		return &GranuleError{Offset: off, Value: granule, Limit: g.start + MaxSamples,
+			msg: fmt.Sprintf("the page at byte %d has granule position %d, more than 7 days (%d samples) from the stream's start at %d",
+				off, granule, int64(MaxSamples), g.start)}
 	}
 	g.prev = granule
 	return nil
 }
 
-// Seeked tells the tracker that reading moved to just after a page with granule position granule
-// (−1: the stream's start). The packets before it are no longer counted, so from here on only the
-// order of positions and the 7-day bound are checked.
-func (g *GranuleTracker) Seeked(granule int64) {
-	if !g.started {
-		return
+// checkStep checks a page's granule position against the one before it (prev) and the packets
+// that completed between them.
+func checkStep(off, prev, granule int64, packets int) error {
+	if granule < 0 {
+		return &GranuleError{Offset: off, Value: granule, Limit: 0,
+			msg: fmt.Sprintf("the page at byte %d has granule position %d (negative)", off, granule)}
 	}
-	g.prev, g.packets = max(granule, g.start), maxPackets
+	if granule < prev {
+		return &GranuleError{Offset: off, Value: granule, Limit: prev,
+			msg: fmt.Sprintf("the page at byte %d has granule position %d, back from %d before it", off, granule, prev)}
+	}
+	reach := int64(packets) * maxPacketSamples
+	if granule-prev > reach {
+		return &GranuleError{Offset: off, Value: granule, Limit: prev + reach,
+			msg: fmt.Sprintf("the page at byte %d has granule position %d, %d samples past the %d before it; "+
+				"its %d packets carry at most %d (120 ms each)", off, granule, granule-prev, prev, packets, reach)}
+	}
+	return nil
+}
+
+// Seeked tells the tracker that reading moved to just after a page with granule position granule
+// (−1: to the stream's start).
+func (g *GranuleTracker) Seeked(granule int64) {
+	if g.started {
+		g.prev = max(granule, g.start)
+	}
 }
 
 // Start is the granule position of the stream's first sample, once Page fixed it.
 func (g *GranuleTracker) Start() int64 { return g.start }
+
+// CheckGranules walks the page headers of the first logical stream in r (size bytes), without
+// reading the pages' bodies, and checks every granule position by GranuleTracker's rules before
+// any audio is decoded: none negative but −1, none below the one before it, none further past it
+// than the packets completing in between can play. A page with position 0 is taken for a header
+// page (RFC 7845 §3): the first audio page after it may start the stream anywhere. The walk ends
+// at the stream's end-of-stream page or at the first page whose header is damaged or cut off (a
+// crashed recording's tail, which the reader deals with); it costs two small reads a page.
+func CheckGranules(r io.ReaderAt, size int64) error {
+	var hdr [headerSize + maxSegments]byte
+	var serial uint32
+	prev, packets := int64(0), 0
+	for off, first := int64(0), true; off+headerSize <= size; {
+		if _, err := r.ReadAt(hdr[:headerSize], off); err != nil {
+			return nil
+		}
+		h, err := parseHeader(hdr[:])
+		if err != nil {
+			return nil
+		}
+		segs := hdr[headerSize : headerSize+h.segments]
+		if _, err := r.ReadAt(segs, off+headerSize); err != nil {
+			return nil
+		}
+		next := off + int64(headerSize+h.segments+bodySize(segs))
+		if next > size {
+			return nil
+		}
+		if first {
+			serial, first = h.serial, false
+		}
+		if h.serial == serial {
+			packets += completed(Page{Segments: segs})
+			switch {
+			case h.granule == -1:
+			case prev == 0 && h.granule >= 0:
+				prev, packets = h.granule, 0 // the headers, or the first audio page after them
+			default:
+				if err := checkStep(off, prev, h.granule, packets); err != nil {
+					return err
+				}
+				prev, packets = h.granule, 0
+			}
+			if h.flags&FlagEOS != 0 {
+				return nil
+			}
+		}
+		off = next
+	}
+	return nil
+}

@@ -36,7 +36,7 @@ func (s *Session) OpenTrack(t *Track) (*TrackStream, error) {
 	}
 	dec, err := opus.NewOggStream(f)
 	if err != nil {
-		return nil, errors.Join(fmt.Errorf("session: track %q: %s: %w", t.ID, t.File, err), f.Close())
+		return nil, errors.Join(fmt.Errorf("session: track %q: %s: %w", t.ID, s.Path(t.File), err), f.Close())
 	}
 	ts := &TrackStream{track: t, file: f, dec: dec, f: dec.Format(), tick: t.Timeline[0].SessionTicks, next: 1, end: -1}
 	if n, ok := audio.Length(dec); ok {
@@ -86,7 +86,7 @@ func (ts *TrackStream) Read(p []float32) (int, error) {
 		}
 		if target < ts.tick { // the track ran ahead: drop what overlaps, then look again
 			if err := ts.discard(min(ts.tick-target, untilOr(until, ts.tick-target))); err != nil {
-				return 0, err
+				return 0, ts.fileErr(err)
 			}
 			continue
 		}
@@ -96,8 +96,16 @@ func (ts *TrackStream) Read(p []float32) (int, error) {
 		n, err := ts.dec.Read(p[:want*int64(ch)])
 		ts.media += int64(n / ch)
 		ts.tick += int64(n / ch)
-		return n, err
+		return n, ts.fileErr(err)
 	}
+}
+
+// fileErr names the track and its file in a decoding error; io.EOF passes as it is.
+func (ts *TrackStream) fileErr(err error) error {
+	if err == nil || err == io.EOF {
+		return err
+	}
+	return fmt.Errorf("session: track %q: %s: %w", ts.track.ID, ts.file.Name(), err)
 }
 
 func untilOr(until, other int64) int64 {

@@ -60,7 +60,7 @@ func TestForgedGranules(t *testing.T) {
 			func(i, n int, g int64) int64 { return pick(i == n-1, math.MaxInt64, g) }},
 		{"The last page claims 8 days: more than the 7-day limit and than the bytes hold.",
 			func(i, n int, g int64) int64 { return pick(i == n-1, g+8*24*3600*48000, g) }},
-		{"The last page claims 3 minutes more, which the file's size could hold but its packets do not reach: refused when decoding gets there.",
+		{"The last page claims 3 minutes more, which the file's size could hold but the packets on the page do not reach.",
 			func(i, n int, g int64) int64 { return pick(i == n-1, g+3*60*48000, g) }},
 		{"A page in the middle goes back to position 1000.",
 			func(i, n int, g int64) int64 { return pick(i == n/2, 1000, g) }},

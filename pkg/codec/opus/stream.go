@@ -54,6 +54,12 @@ func NewOggStream(r io.ReadSeeker) (*OggStream, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opus: find size: %w", err)
 	}
+	if ra, ok := r.(io.ReaderAt); ok && lerr == nil {
+		// Every page's position, checked from its header alone before anything is decoded.
+		if err := ogg.CheckGranules(ra, size); err != nil {
+			return nil, fmt.Errorf("opus: %w", err)
+		}
+	}
 	if _, err := r.Seek(0, io.SeekStart); err != nil {
 		return nil, fmt.Errorf("opus: rewind: %w", err)
 	}
