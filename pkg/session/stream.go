@@ -24,6 +24,9 @@ type TrackStream struct {
 	next  int   // index of the next anchor not yet reached
 	skip  []float32
 	end   int64 // session tick after the last sample, when the decoded length is known (-1 otherwise)
+	// samples is the file's decoded length when known (-1 otherwise): past it, an anchor further
+	// on the timeline places nothing, so no silence is played out towards it.
+	samples int64
 }
 
 var _ audio.Stream = (*TrackStream)(nil)
@@ -38,9 +41,9 @@ func (s *Session) OpenTrack(t *Track) (*TrackStream, error) {
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("session: track %q: %s: %w", t.ID, s.Path(t.File), err), f.Close())
 	}
-	ts := &TrackStream{track: t, file: f, dec: dec, f: dec.Format(), tick: t.Timeline[0].SessionTicks, next: 1, end: -1}
+	ts := &TrackStream{track: t, file: f, dec: dec, f: dec.Format(), tick: t.Timeline[0].SessionTicks, next: 1, end: -1, samples: -1}
 	if n, ok := audio.Length(dec); ok {
-		ts.end = t.SessionTicks(n-1) + 1
+		ts.end, ts.samples = t.SessionTicks(n-1)+1, n
 	}
 	return ts, nil
 }
@@ -67,6 +70,9 @@ func (ts *TrackStream) Read(p []float32) (int, error) {
 		return 0, nil
 	}
 	for {
+		if ts.samples >= 0 && ts.media >= ts.samples {
+			return 0, io.EOF // the file is done: a gap towards an anchor past its end is not played
+		}
 		// Where the next media sample belongs, and how far until the next anchor takes over.
 		for ts.next < len(ts.track.Timeline) && ts.track.Timeline[ts.next].MediaSample <= ts.media {
 			ts.next++
