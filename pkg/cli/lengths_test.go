@@ -128,7 +128,7 @@ func TestAbsurdLengths(t *testing.T) {
 	sessions := map[string]func(m map[string]any){
 		"anchor-2e62": func(m map[string]any) { anchor(m, 0, 1)["session_ticks"] = json.Number("4611686018427387904") },
 		"negative-ticks": func(m map[string]any) {
-			anchor(m, 1, 0)["session_ticks"] = json.Number("-480000")
+			anchor(m, 1, 0)["session_ticks"] = json.Number("-4800000") // 100 s before the session began
 		},
 		"duration-1e18": func(m map[string]any) { m["duration_ticks"] = json.Number("1000000000000000000") },
 	}
@@ -183,4 +183,30 @@ func TestAbsurdLengths(t *testing.T) {
 			t.Logf("%s %s: exit %d in %v: %s", args[0], name, code, took.Round(time.Millisecond), msg)
 		}
 	}
+}
+
+// TestTrackBeforeTickZero mixes and inspects a session whose track the recorder placed half a
+// second before tick 0 (a burst of first packets settles there; session.MaxLead allows 10 s).
+// Both work, and the speaker starts at 0: before, mix and inspect failed with exit 1 on the
+// mixer's negative offset.
+func TestTrackBeforeTickZero(t *testing.T) {
+	dir := t.TempDir()
+	sess := forgeSession(t, filepath.Join(dir, "early"), func(m map[string]any) {
+		anchor(m, 1, 0)["session_ticks"] = json.Number("-24000")
+	})
+	var res struct {
+		Speakers []struct {
+			Identity      string  `json:"identity"`
+			OffsetSeconds float64 `json:"offset_seconds"`
+		} `json:"speakers"`
+	}
+	if err := json.Unmarshal([]byte(mustRun(t, "mix", sess, "-o", filepath.Join(dir, "mix.mp3"), "--json")), &res); err != nil {
+		t.Fatal(err)
+	}
+	for _, sp := range res.Speakers {
+		if sp.Identity == "brook" && sp.OffsetSeconds != 0 {
+			t.Errorf("brook starts at %g s, want 0 (the half second before tick 0 is not played)", sp.OffsetSeconds)
+		}
+	}
+	mustRun(t, "inspect", sess)
 }

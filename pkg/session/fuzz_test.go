@@ -63,7 +63,7 @@ func FuzzManifestTimeline(f *testing.F) {
 		for i := range m.Tracks {
 			tr := &m.Tracks[i]
 			for _, a := range tr.Timeline {
-				if a.SessionTicks < 0 || a.SessionTicks > m.DurationTicks || a.MediaSample < 0 || a.MediaSample > MaxTicks {
+				if a.SessionTicks < -MaxLead || a.SessionTicks > m.DurationTicks+maxPreSkip || a.MediaSample < 0 || a.MediaSample > MaxTicks {
 					t.Fatalf("track %q: anchor %+v accepted in a session of %d ticks", tr.ID, a, m.DurationTicks)
 				}
 			}

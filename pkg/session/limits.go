@@ -8,10 +8,22 @@ import (
 
 // MaxTicks is the longest session spacecast reads or writes: 7 days on the session clock. Every
 // tick, duration and sample count in a manifest must lie within it, and every timeline anchor
-// within the session's own duration_ticks. A room runs for hours; the bound keeps tick arithmetic
+// within the session's own duration_ticks (from MaxLead before tick 0 to one Opus pre-skip after
+// the end, see maxPreSkip). A room runs for hours; the bound keeps tick arithmetic
 // (and its conversion to time.Duration, which overflows past 53 hours of ticks × nanoseconds) far
 // from int64 overflow, and keeps a forged manifest from making mix or inspect run for ever.
 const MaxTicks = 7 * 24 * 60 * 60 * ClockRate
+
+// MaxLead is how far before tick 0 a track's timeline may start: 10 s. The recorder places a
+// track's first packets by their arrival and the sender's reports, and settles the first anchor
+// during the first second; a burst of packets at the start, or a sender's clock running ahead,
+// can put it a little before the session began. Readers play nothing before tick 0.
+const MaxLead = 10 * ClockRate
+
+// maxPreSkip is the largest Opus pre-skip (a 16-bit field, RFC 7845 §5.1). A track's first anchor
+// places media sample 0, which follows the pre-skip: a track whose few packets all lie inside the
+// pre-skip has that anchor up to one pre-skip past the end of its audio, and so of the session.
+const maxPreSkip = 65535
 
 // LimitError is a tick, duration or sample count in a manifest outside what a session can hold.
 // It wraps ErrInvalid.
@@ -32,8 +44,13 @@ func (e *LimitError) Unwrap() error { return ErrInvalid }
 
 // checkTicks refuses v outside [0, hi].
 func checkTicks(field string, v, hi int64, hiName string) error {
-	if v < 0 || v > hi {
-		return &LimitError{Field: field, Value: v, Min: 0, Max: hi, MaxName: hiName}
+	return checkRange(field, v, 0, hi, hiName)
+}
+
+// checkRange refuses v outside [lo, hi].
+func checkRange(field string, v, lo, hi int64, hiName string) error {
+	if v < lo || v > hi {
+		return &LimitError{Field: field, Value: v, Min: lo, Max: hi, MaxName: hiName}
 	}
 	return nil
 }
@@ -75,7 +92,7 @@ func (m *Manifest) checkLimits() error {
 			if err := checkTicks(f+": media_sample", a.MediaSample, MaxTicks, "7 days"); err != nil {
 				return err
 			}
-			if err := checkTicks(f+": session_ticks", a.SessionTicks, m.DurationTicks, "the session's duration_ticks"); err != nil {
+			if err := checkRange(f+": session_ticks", a.SessionTicks, -MaxLead, m.DurationTicks+maxPreSkip, "the session's duration_ticks plus one Opus pre-skip"); err != nil {
 				return err
 			}
 		}
