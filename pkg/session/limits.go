@@ -97,7 +97,13 @@ func (m *Manifest) checkLimits() error {
 			}
 		}
 		for j, g := range t.Gaps {
-			if err := checkSpan(fmt.Sprintf("track %q: gap %d", t.ID, j), g.StartTicks, g.DurationTicks); err != nil {
+			// A loss gap ends where the packet after it was placed, and a loss of many packets
+			// reaches back past tick 0: gaps are only counted, so only their size is bounded.
+			f := fmt.Sprintf("track %q: gap %d", t.ID, j)
+			if err := checkRange(f+": start_ticks", g.StartTicks, -MaxTicks, MaxTicks, "7 days either side of tick 0"); err != nil {
+				return err
+			}
+			if err := checkTicks(f+": duration_ticks", g.DurationTicks, MaxTicks, "7 days"); err != nil {
 				return err
 			}
 		}
