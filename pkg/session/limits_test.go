@@ -49,7 +49,9 @@ func TestValidateLimits(t *testing.T) {
 		{func(m *Manifest) { m.Tracks[0].Samples = math.MaxInt64 }, "samples", "a track claiming 2^63 samples is refused"},
 		{func(m *Manifest) { m.Gaps[0].DurationTicks = math.MaxInt64 }, "gap 0: duration_ticks",
 			"a gap whose end overflows int64 is refused"},
-		{func(m *Manifest) { m.Tracks[0].Gaps = []Gap{{StartTicks: -96000, DurationTicks: 144000, Cause: "loss"}} }, "",
+		{func(m *Manifest) {
+			m.Tracks[0].Gaps = []Gap{{StartTicks: -96000, DurationTicks: 144000, Cause: "loss"}}
+		}, "",
 			"a track's loss gap may reach back before tick 0 (packets lost before the first one received)"},
 		{func(m *Manifest) { m.Tracks[0].Gaps = []Gap{{StartTicks: math.MinInt64, DurationTicks: 10}} }, `track "t1": gap 0: start_ticks`,
 			"a track's gap at -2^63 is refused"},
