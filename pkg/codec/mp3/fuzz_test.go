@@ -5,11 +5,11 @@ import (
 	"encoding/binary"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/spacecast/spacecast/internal/testutil"
 	"github.com/spacecast/spacecast/pkg/audio"
 )
 
@@ -152,7 +152,7 @@ func FuzzDecode(f *testing.F) {
 	files := seedsOf(f, 0.03)
 	for i := range files {
 		f.Add(uint8(i), []byte{})
-		f.Add(uint8(i), []byte{opSet, 40, 0, 0xff, opDelete, 100, 0, 0})
+		f.Add(uint8(i), []byte{testutil.EditSet, 40, 0, 0xff, testutil.EditDelete, 100, 0, 0})
 	}
 	f.Add(uint8(rawInput), files[0][:maxEdits])
 	f.Fuzz(func(t *testing.T, which uint8, edits []byte) {
@@ -161,7 +161,7 @@ func FuzzDecode(f *testing.F) {
 		}
 		b := edits
 		if which != rawInput {
-			b = applyEdits(files[int(which)%len(files)], edits)
+			b = testutil.ApplyEdits(files[int(which)%len(files)], edits)
 		}
 		checkDecode(t, b)
 	})
@@ -172,7 +172,7 @@ func FuzzDecode(f *testing.F) {
 // file enough, and long arbitrary bytes are FuzzScan's (the decoder's front end).
 const (
 	rawInput = 255
-	maxEdits = 64
+	maxEdits = testutil.MaxEdits
 )
 
 // checkDecode decodes b: errors are fine, a panic or more samples than Len is not.
@@ -210,32 +210,4 @@ func TestDecodeRegressions(t *testing.T) {
 		checkDecode(t, []byte(raw))
 		t.Logf("%s: %d bytes decoded without a panic", filepath.Base(p), len(raw))
 	}
-}
-
-// The edit operations of applyEdits.
-const (
-	opSet = iota
-	opInsert
-	opDelete
-)
-
-// applyEdits returns a copy of file with edits applied in order: each is 4 bytes, an operation
-// (its value modulo 3), a little-endian offset (modulo the length) and a value.
-func applyEdits(file, edits []byte) []byte {
-	b := bytes.Clone(file)
-	for ; len(edits) >= 4; edits = edits[4:] {
-		if len(b) == 0 {
-			break
-		}
-		off := int(binary.LittleEndian.Uint16(edits[1:])) % len(b)
-		switch edits[0] % 3 {
-		case opSet:
-			b[off] = edits[3]
-		case opInsert:
-			b = slices.Insert(b, off, edits[3])
-		case opDelete:
-			b = slices.Delete(b, off, off+1)
-		}
-	}
-	return b
 }
