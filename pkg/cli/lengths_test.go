@@ -210,3 +210,29 @@ func TestTrackBeforeTickZero(t *testing.T) {
 	}
 	mustRun(t, "inspect", sess)
 }
+
+// TestRecoverRefusesForgedLength recovers a crashed session whose track file claims granule
+// position 2^63−1 on its last page: recover refuses it with exit 3 naming the file, and leaves the
+// manifest as it was (not finalized). Before, the forged length reached the manifest as the
+// track's sample count, and only the manifest check at saving stopped it, naming no file.
+func TestRecoverRefusesForgedLength(t *testing.T) {
+	sess := forgeSession(t, filepath.Join(t.TempDir(), "crashed"), func(m map[string]any) { m["finalized"] = false })
+	forgeGranules(t, filepath.Join(demoSession, "tracks", "brook-2.opus"), filepath.Join(sess, "tracks", "brook-2.opus"),
+		func(i, n int, g int64) int64 {
+			if i == n-1 {
+				return math.MaxInt64
+			}
+			return g
+		})
+	before, err := os.ReadFile(filepath.Join(sess, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code := run(t, "recover", sess)
+	if code != ExitBadInput || !strings.Contains(stderr, "brook-2.opus") || !strings.Contains(stderr, "granule position") {
+		t.Errorf("recover: exit %d, %q; want exit 3 naming the file and its granule position", code, stderr)
+	}
+	if after, _ := os.ReadFile(filepath.Join(sess, "manifest.json")); !bytes.Equal(before, after) {
+		t.Errorf("the manifest changed")
+	}
+}
