@@ -145,9 +145,14 @@ func TestAbsurdLengths(t *testing.T) {
 		return g
 	})
 
-	inputs := []string{"max-granule.opus", "backwards.opus", "far-jump.opus", "huge-data.wav", "huge-id3.mp3",
-		"anchor-2e62", "negative-ticks", "duration-1e18", "track-granule"}
-	for _, name := range inputs {
+	// Each input, and what the message must say is wrong with it.
+	inputs := map[string]string{
+		"max-granule.opus": "granule position", "backwards.opus": "granule position", "far-jump.opus": "granule position",
+		"huge-data.wav": "header promises", "huge-id3.mp3": "ID3v2 tag at byte 0 claims",
+		"anchor-2e62": "session_ticks is 4611686018427387904", "negative-ticks": "session_ticks is -4800000",
+		"duration-1e18": "duration_ticks is 1000000000000000000", "track-granule": "granule position",
+	}
+	for name, what := range inputs {
 		p := in(name)
 		out := in("out-" + name + ".mp3")
 		for _, args := range [][]string{
@@ -170,8 +175,8 @@ func TestAbsurdLengths(t *testing.T) {
 			}
 			if hung {
 				t.Errorf("%s %s: still running after %v: the claimed length drives the work", args[0], name, took)
-			} else if code != ExitBadInput || !strings.Contains(msg, name) {
-				t.Errorf("%s %s: exit %d, %q; want exit 3 naming the input", args[0], name, code, msg)
+			} else if code != ExitBadInput || !strings.Contains(msg, name) || !strings.Contains(msg, what) {
+				t.Errorf("%s %s: exit %d, %q; want exit 3 naming the input and saying %q", args[0], name, code, msg, what)
 			}
 			if strings.Contains(o.String()+msg, "--") && strings.Contains(o.String()+msg, ":-") {
 				t.Errorf("%s %s: a garbled time in %q", args[0], name, o.String()+msg)
