@@ -3,6 +3,7 @@ package ogg
 import (
 	"fmt"
 	"io"
+	"math"
 )
 
 // MaxSamples is the longest Ogg Opus stream spacecast reads: 7 days at 48 kHz. A recording or an
@@ -79,7 +80,7 @@ func (g *GranuleTracker) Page(off, granule int64, packets int, samples int64) er
 		return err
 	}
 	if granule-g.start > MaxSamples {
-		return &GranuleError{Offset: off, Value: granule, Limit: g.start + MaxSamples,
+		return &GranuleError{Offset: off, Value: granule, Limit: g.start + min(MaxSamples, math.MaxInt64-g.start),
 			msg: fmt.Sprintf("the page at byte %d has granule position %d, more than 7 days (%d samples) from the stream's start at %d",
 				off, granule, int64(MaxSamples), g.start)}
 	}
@@ -100,7 +101,7 @@ func checkStep(off, prev, granule int64, packets int) error {
 	}
 	reach := int64(packets) * maxPacketSamples
 	if granule-prev > reach {
-		return &GranuleError{Offset: off, Value: granule, Limit: prev + reach,
+		return &GranuleError{Offset: off, Value: granule, Limit: prev + min(reach, math.MaxInt64-prev),
 			msg: fmt.Sprintf("the page at byte %d has granule position %d, %d samples past the %d before it; "+
 				"its %d packets carry at most %d (120 ms each)", off, granule, granule-prev, prev, packets, reach)}
 	}
