@@ -24,9 +24,17 @@ func (f Format) Frames(d time.Duration) int64 {
 	return int64(math.Round(d.Seconds() * float64(f.SampleRate)))
 }
 
-// Duration converts a frame count to a duration at f's rate.
+// Duration converts a frame count to a duration at f's rate. Counts past what a time.Duration
+// holds (about 292 years) saturate at its bounds instead of wrapping to a negative time.
 func (f Format) Duration(frames int64) time.Duration {
-	return time.Duration(float64(frames) / float64(f.SampleRate) * float64(time.Second))
+	d := float64(frames) / float64(f.SampleRate) * float64(time.Second)
+	switch {
+	case d >= math.MaxInt64:
+		return math.MaxInt64
+	case d <= math.MinInt64:
+		return math.MinInt64
+	}
+	return time.Duration(d)
 }
 
 // Seconds converts a frame count to seconds at f's rate.

@@ -142,6 +142,9 @@ func Recover(dir string, opts RecoverOptions) (*RecoverReport, error) {
 			rep.Tracks = append(rep.Tracks, rt)
 			continue
 		}
+		if err == nil {
+			err = checkLength(s.Path(t.File), g)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("capture: recover track %s: %w", t.ID, err)
 		}
@@ -659,4 +662,26 @@ func gcd(a, b int64) int64 {
 		a, b = b, a%b
 	}
 	return a
+}
+
+// checkLength refuses a repaired track file whose granule positions its packets and bytes cannot
+// explain (a damaged or forged file): the recorder's files start at granule position 0, and last
+// is the position Repair ended the file at.
+func checkLength(path string, last int64) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if err := ogg.CheckGranules(f, st.Size()); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err := ogg.CheckSpan(0, 0, last, st.Size()); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/spacecast/spacecast/internal/safetext"
 	"github.com/spacecast/spacecast/pkg/codec"
 	"github.com/spacecast/spacecast/pkg/edit"
+	"github.com/spacecast/spacecast/pkg/ogg"
 	"github.com/spacecast/spacecast/pkg/session"
 	"github.com/spacecast/spacecast/pkg/site"
 	"github.com/spacecast/spacecast/pkg/studio"
@@ -53,7 +54,12 @@ func printableURL(raw string) string {
 func studioErr(command string, err error) error {
 	wrapped := fmt.Errorf("%s: %w", command, err)
 	switch {
-	case errors.Is(err, studio.ErrBadInput), errors.Is(err, codec.ErrUnknownFormat), errors.Is(err, codec.ErrEmpty), errors.Is(err, codec.ErrTruncated):
+	case errors.Is(err, ogg.ErrGranule):
+		return inputErr(fmt.Errorf("%w (the file's length does not add up: it is damaged or forged; get it again, or re-encode it from a good copy)", wrapped))
+	case errors.As(err, new(*session.LimitError)):
+		return inputErr(fmt.Errorf("%w (manifest.json was damaged or edited by hand: restore it from a copy, or correct that value)", wrapped))
+	case errors.Is(err, studio.ErrBadInput), errors.Is(err, codec.ErrUnknownFormat), errors.Is(err, codec.ErrEmpty), errors.Is(err, codec.ErrTruncated),
+		errors.Is(err, session.ErrInvalid):
 		return inputErr(wrapped)
 	case errors.Is(err, codec.ErrUnknownExtension), errors.Is(err, edit.ErrOverlap), errors.Is(err, edit.ErrBadRange):
 		return &exitError{code: ExitUsage, err: wrapped}

@@ -120,6 +120,15 @@ func (s *Source) Close() error {
 	return err
 }
 
+// Read decodes the next frames; an error other than io.EOF names the file.
+func (s *Source) Read(p []float32) (int, error) {
+	n, err := s.Stream.Read(p)
+	if err != nil && err != io.EOF {
+		err = fmt.Errorf("%s: %w", s.Path, err)
+	}
+	return n, err
+}
+
 // Len reports the exact length when known.
 func (s *Source) Len() int64 { return s.Info.Frames }
 

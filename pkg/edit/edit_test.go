@@ -2,6 +2,7 @@ package edit
 
 import (
 	"errors"
+	"math"
 	"testing"
 	"time"
 )
@@ -157,4 +158,29 @@ func FuzzParseRange(f *testing.F) {
 			t.Fatalf("ParseRange(%q) = %v: end not after start", s, r)
 		}
 	})
+}
+
+// TestFormatTime prints well-formed times for every duration: before, math.MinInt64 (what an
+// overflowing length conversion gives) printed as "--47:-16.-855".
+func TestFormatTime(t *testing.T) {
+	tests := []struct {
+		d    time.Duration
+		want string
+		why  string
+	}{
+		{0, "0:00.000", "zero has minutes and seconds"},
+		{1499 * time.Microsecond, "0:00.001", "below half a millisecond rounds down"},
+		{1500 * time.Microsecond, "0:00.002", "half a millisecond rounds up"},
+		{59999500 * time.Microsecond, "1:00.000", "rounding carries into the minutes"},
+		{time.Hour + 2*time.Minute + 3*time.Second + 4*time.Millisecond, "1:02:03.004", "hours appear when there are any"},
+		{7 * 24 * time.Hour, "168:00:00.000", "a week is 168 hours"},
+		{-61500 * time.Millisecond, "-1:01.500", "a negative time has one minus sign and positive fields"},
+		{math.MaxInt64, "2562047:47:16.855", "the longest duration prints whole"},
+		{math.MinInt64, "-2562047:47:16.855", "the most negative duration prints with one minus sign, not --47:-16.-855"},
+	}
+	for _, tt := range tests {
+		if got := FormatTime(tt.d); got != tt.want {
+			t.Errorf("%s: FormatTime(%d) = %q, want %q", tt.why, int64(tt.d), got, tt.want)
+		}
+	}
 }

@@ -88,20 +88,19 @@ func parseClock(s string) (time.Duration, error) {
 	return total, nil
 }
 
-// FormatTime renders d as HH:MM:SS.mmm (hours omitted when zero), the inverse of ParseTime to the millisecond.
+// FormatTime renders d as HH:MM:SS.mmm (hours omitted when zero), the inverse of ParseTime to the
+// millisecond. A negative d gets one leading minus sign and the fields of its magnitude; every
+// time.Duration, math.MinInt64 included, prints as a well-formed time.
 func FormatTime(d time.Duration) string {
-	neg := d < 0
-	if neg {
-		d = -d
+	sign := ""
+	mag := uint64(d) // the magnitude as unsigned, so that −math.MinInt64 does not overflow
+	if d < 0 {
+		sign, mag = "-", -mag
 	}
-	ms := int64(math.Round(float64(d) / float64(time.Millisecond)))
+	ms := (mag + uint64(time.Millisecond)/2) / uint64(time.Millisecond)
 	h, ms := ms/3_600_000, ms%3_600_000
 	m, ms := ms/60_000, ms%60_000
 	sec, ms := ms/1000, ms%1000
-	sign := ""
-	if neg {
-		sign = "-"
-	}
 	if h > 0 {
 		return fmt.Sprintf("%s%d:%02d:%02d.%03d", sign, h, m, sec, ms)
 	}

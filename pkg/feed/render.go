@@ -365,6 +365,8 @@ func checkEpisode(ep *Episode) error {
 		return bad("audio %s has no MIME type", ep.Audio.File)
 	case ep.Audio.Duration <= 0:
 		return bad("audio %s has no duration", ep.Audio.File)
+	case ep.Audio.Duration > maxSeconds*time.Second:
+		return bad("audio %s claims to last %s s, more than %d hours (the episode record is damaged)", ep.Audio.File, formatSeconds(ep.Audio.Duration), maxSeconds/3600)
 	case len(ep.Description) > MaxDescriptionBytes:
 		return bad("description is %d bytes (Apple takes at most %d: shorten it or use --notes)", len(ep.Description), MaxDescriptionBytes)
 	}
@@ -380,7 +382,7 @@ func checkEpisode(ep *Episode) error {
 		switch {
 		case sb.Start < 0 || sb.Duration <= 0:
 			return bad("soundbite %d (%s+%s) must start at 0 or later and last more than 0 s", i+1, formatSeconds(sb.Start), formatSeconds(sb.Duration))
-		case sb.Start+sb.Duration > ep.Audio.Duration:
+		case sb.Duration > ep.Audio.Duration-sb.Start: // not Start+Duration, which can overflow
 			return bad("soundbite %d (%s+%s) ends after the audio (%s)", i+1, formatSeconds(sb.Start), formatSeconds(sb.Duration), formatSeconds(ep.Audio.Duration))
 		}
 	}

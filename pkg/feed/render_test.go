@@ -8,6 +8,7 @@ import (
 	"image"
 	"image/color"
 	"image/jpeg"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -153,6 +154,11 @@ func TestRenderRejects(t *testing.T) {
 			e[0].Soundbites = []Soundbite{{Start: e[0].Audio.Duration - time.Second, Duration: 2 * time.Second}}
 			return e
 		}, ErrEpisode, "ends after the audio"},
+		{"a soundbite whose end overflows int64 still ends after the audio", nil, func(e []Episode) []Episode {
+			e[0].Soundbites = []Soundbite{{Start: time.Second, Duration: math.MaxInt64 - time.Millisecond}}
+			return e
+		}, ErrEpisode, "ends after the audio"},
+		{"an episode claiming 1e18 ns (31 years) of audio", nil, func(e []Episode) []Episode { e[0].Audio.Duration = 1e18; return e }, ErrEpisode, "more than 100 hours"},
 		{"a soundbite of no length", nil, func(e []Episode) []Episode { e[0].Soundbites = []Soundbite{{Start: 0}}; return e }, ErrEpisode, "soundbite 1"},
 		{"two episodes with one GUID", nil, func(e []Episode) []Episode {
 			two := append(e, e[0])

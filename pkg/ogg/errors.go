@@ -26,3 +26,6 @@ var (
 	// ErrNoGranule is returned by LastGranule when no page carries a granule position.
 	ErrNoGranule = errors.New("no page with a granule position")
 )
+
+// ErrGranule is wrapped by a GranuleError: a granule position the stream's bytes cannot explain.
+var ErrGranule = errors.New("granule position out of range")

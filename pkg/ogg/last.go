@@ -27,8 +27,12 @@ func LastGranule(r io.ReadSeeker) (granule int64, serial uint32, err error) {
 		if _, err := io.ReadFull(r, buf); err != nil {
 			return -1, 0, fmt.Errorf("ogg: read bytes %d-%d: %w", start, end, err)
 		}
-		if g, s, ok := lastGranuleIn(buf); ok {
-			return g, s, nil
+		if i, ok := lastGranuleIn(buf); ok {
+			p, _, _ := ParsePage(buf[i:])
+			if err := checkLastStep(buf[:i], start+int64(i), p); err != nil {
+				return -1, 0, fmt.Errorf("ogg: %w", err)
+			}
+			return p.Granule, p.Serial, nil
 		}
 		if start == 0 {
 			break
@@ -38,15 +42,53 @@ func LastGranule(r io.ReadSeeker) (granule int64, serial uint32, err error) {
 	return -1, 0, fmt.Errorf("ogg: %w", ErrNoGranule)
 }
 
-// lastGranuleIn finds the last whole, checksummed page in b with a granule position.
-func lastGranuleIn(b []byte) (int64, uint32, bool) {
+// lastGranuleIn finds the last whole, checksummed page in b with a granule position, and returns
+// its index.
+func lastGranuleIn(b []byte) (int, bool) {
 	for i := len(b) - headerSize; i >= 0; i-- {
 		if [4]byte(b[i:i+4]) != capturePattern {
 			continue
 		}
 		if p, _, err := ParsePage(b[i:]); err == nil && p.Granule >= 0 {
-			return p.Granule, p.Serial, true
+			return i, true
 		}
 	}
-	return -1, 0, false
+	return -1, false
+}
+
+// checkLastStep checks the last page's granule position against the page with one before it, when
+// that page lies whole in before (the bytes that precede the last page): the step must not go
+// backwards or past what the packets completing in between can play (GranuleTracker's rule). A
+// position 0 before it is the headers' (RFC 7845 §3), not audio: a stream may start anywhere.
+func checkLastStep(before []byte, off int64, last Page) error {
+	packets := completed(last)
+	for i := len(before) - headerSize; i >= 0; i-- {
+		if [4]byte(before[i:i+4]) != capturePattern {
+			continue
+		}
+		p, n, err := ParsePage(before[i:])
+		if err != nil || i+n > len(before) || p.Serial != last.Serial {
+			continue
+		}
+		if p.Granule < 0 {
+			packets += completed(p)
+			continue
+		}
+		if p.Granule == 0 {
+			return nil
+		}
+		return checkStep(off, p.Granule, last.Granule, packets)
+	}
+	return nil
+}
+
+// completed counts the packets that end on a page: its lacing values below 255 (RFC 3533 §5).
+func completed(p Page) int {
+	n := 0
+	for _, v := range p.Segments {
+		if v < maxSegment {
+			n++
+		}
+	}
+	return n
 }

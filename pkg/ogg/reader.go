@@ -144,6 +144,9 @@ func NewOpusReader(r io.Reader) (*OpusReader, error) {
 	return or, nil
 }
 
+// PageOffset is the input offset of the page the last packet returned completed on.
+func (r *OpusReader) PageOffset() int64 { return r.pr.pageOff }
+
 // Head returns the identification header.
 func (r *OpusReader) Head() OpusHead { return r.head }
 

@@ -179,16 +179,6 @@ type Soundbite struct {
 	Title         string `json:"title,omitempty"`
 }
 
-// Duration converts ticks of the session clock to a time.Duration.
-func Duration(ticks int64) time.Duration {
-	return time.Duration(ticks) * time.Second / ClockRate
-}
-
-// Ticks converts a time.Duration to ticks of the session clock, rounding to nearest.
-func Ticks(d time.Duration) int64 {
-	return (int64(d)*ClockRate + int64(time.Second)/2) / int64(time.Second)
-}
-
 // Participant returns the participant with the given identity, or nil.
 func (m *Manifest) Participant(identity string) *Participant {
 	for i := range m.Participants {
@@ -265,7 +255,7 @@ func (m *Manifest) Validate() error {
 			return fmt.Errorf("%w: mix file %q: %v", ErrInvalid, m.Mix.File, err)
 		}
 	}
-	return nil
+	return m.checkLimits()
 }
 
 func checkRelPath(p string) error {

@@ -24,6 +24,9 @@ type TrackStream struct {
 	next  int   // index of the next anchor not yet reached
 	skip  []float32
 	end   int64 // session tick after the last sample, when the decoded length is known (-1 otherwise)
+	// samples is the file's decoded length when known (-1 otherwise): past it, an anchor further
+	// on the timeline places nothing, so no silence is played out towards it.
+	samples int64
 }
 
 var _ audio.Stream = (*TrackStream)(nil)
@@ -36,11 +39,11 @@ func (s *Session) OpenTrack(t *Track) (*TrackStream, error) {
 	}
 	dec, err := opus.NewOggStream(f)
 	if err != nil {
-		return nil, errors.Join(fmt.Errorf("session: track %q: %s: %w", t.ID, t.File, err), f.Close())
+		return nil, errors.Join(fmt.Errorf("session: track %q: %s: %w", t.ID, s.Path(t.File), err), f.Close())
 	}
-	ts := &TrackStream{track: t, file: f, dec: dec, f: dec.Format(), tick: t.Timeline[0].SessionTicks, next: 1, end: -1}
+	ts := &TrackStream{track: t, file: f, dec: dec, f: dec.Format(), tick: t.Timeline[0].SessionTicks, next: 1, end: -1, samples: -1}
 	if n, ok := audio.Length(dec); ok {
-		ts.end = t.SessionTicks(n-1) + 1
+		ts.end, ts.samples = t.SessionTicks(n-1)+1, n
 	}
 	return ts, nil
 }
@@ -67,6 +70,9 @@ func (ts *TrackStream) Read(p []float32) (int, error) {
 		return 0, nil
 	}
 	for {
+		if ts.samples >= 0 && ts.media >= ts.samples {
+			return 0, io.EOF // the file is done: a gap towards an anchor past its end is not played
+		}
 		// Where the next media sample belongs, and how far until the next anchor takes over.
 		for ts.next < len(ts.track.Timeline) && ts.track.Timeline[ts.next].MediaSample <= ts.media {
 			ts.next++
@@ -86,7 +92,7 @@ func (ts *TrackStream) Read(p []float32) (int, error) {
 		}
 		if target < ts.tick { // the track ran ahead: drop what overlaps, then look again
 			if err := ts.discard(min(ts.tick-target, untilOr(until, ts.tick-target))); err != nil {
-				return 0, err
+				return 0, ts.fileErr(err)
 			}
 			continue
 		}
@@ -96,8 +102,16 @@ func (ts *TrackStream) Read(p []float32) (int, error) {
 		n, err := ts.dec.Read(p[:want*int64(ch)])
 		ts.media += int64(n / ch)
 		ts.tick += int64(n / ch)
-		return n, err
+		return n, ts.fileErr(err)
 	}
+}
+
+// fileErr names the track and its file in a decoding error; io.EOF passes as it is.
+func (ts *TrackStream) fileErr(err error) error {
+	if err == nil || err == io.EOF {
+		return err
+	}
+	return fmt.Errorf("session: track %q: %s: %w", ts.track.ID, ts.file.Name(), err)
 }
 
 func untilOr(until, other int64) int64 {

@@ -87,3 +87,29 @@ func TestTrackStreamBackwardCorrectionDropsSamples(t *testing.T) {
 		}
 	}
 }
+
+// TestTrackStreamEndsWithItsFile gives a track an anchor right at its file's end, as a manifest
+// beside a crashed recording's cut file can: the stream ends with the file, at Len, instead of
+// playing silence out towards the anchor (up to 7 days of it, before the fix).
+func TestTrackStreamEndsWithItsFile(t *testing.T) {
+	s, err := Open("../../testdata/demo/session")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := s.Manifest.Tracks[1] // brook-1: one anchor
+	file := testutil.OpusdecDecode(t, s.Path(tr.File))
+	base := tr.Timeline[0].SessionTicks
+	tr.Timeline = []Anchor{{0, base}, {int64(len(file)), s.Manifest.DurationTicks}}
+	ts, err := s.OpenTrack(&tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ts.Close()
+	got, err := audio.ReadAll(ts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(file) || ts.Len() != int64(len(file)) {
+		t.Fatalf("got %d frames (Len %d), want the file's %d", len(got), ts.Len(), len(file))
+	}
+}

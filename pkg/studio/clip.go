@@ -150,7 +150,7 @@ func lastRange(opts ClipOptions) (ClipOptions, *Meta, error) {
 	if s.Manifest.Mix != nil {
 		mix := s.Path(s.Manifest.Mix.File)
 		if n, err := liveLength(mix); err == nil && n > 0 {
-			opts.Input, end = mix, time.Duration(n)*time.Second/session.ClockRate
+			opts.Input, end = mix, session.Duration(n)
 			speakers, err := sessionSpeakers(s, nil)
 			if err != nil {
 				return opts, nil, err
@@ -185,6 +185,15 @@ func liveLength(path string) (int64, error) {
 	g, _, err := ogg.LastGranule(f)
 	if err != nil {
 		return 0, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	// The recorder's mix starts at granule position 0; its last page may claim no more than the
+	// file can hold.
+	if err := ogg.CheckSpan(0, 0, g, st.Size()); err != nil {
+		return 0, fmt.Errorf("%s: %w", path, err)
 	}
 	return g - int64(r.Head().PreSkip), nil
 }

@@ -111,9 +111,12 @@ func sessionSpeakers(s *session.Session, exclude []string) ([]*speaker, error) {
 		for _, t := range tracks {
 			start = min(start, t.Timeline[0].SessionTicks)
 		}
+		// What a track holds from before tick 0 (session.MaxLead at most) is not played: the
+		// session, and so the mix, begins at tick 0.
+		lead := max(0, -start)
 		f := audio.Format{SampleRate: session.ClockRate, Channels: channels}
 		out = append(out, &speaker{
-			Name: p.DisplayName(), Identity: p.Identity, offset: start, native: f,
+			Name: p.DisplayName(), Identity: p.Identity, offset: start + lead, native: f,
 			open: func() (audio.Stream, io.Closer, error) {
 				mix := audio.NewMixer(f)
 				var cs closers
@@ -131,6 +134,14 @@ func sessionSpeakers(s *session.Session, exclude []string) ([]*speaker, error) {
 					}
 					if err := mix.Add(st, ts.Start()-start, 0); err != nil {
 						return nil, nil, errors.Join(err, cs.Close())
+					}
+				}
+				if lead > 0 {
+					if err := audio.Skip(mix, lead); err != nil {
+						return nil, nil, errors.Join(err, cs.Close())
+					}
+					if n, ok := audio.Length(mix); ok {
+						return &afterLead{mix, max(0, n-lead)}, cs, nil
 					}
 				}
 				return mix, cs, nil
@@ -180,3 +191,11 @@ func mixRate(speakers []*speaker) int {
 	}
 	return 8000
 }
+
+// afterLead is a stream whose first frames were skipped, with its remaining length.
+type afterLead struct {
+	audio.Stream
+	frames int64
+}
+
+func (a *afterLead) Len() int64 { return a.frames }

@@ -94,7 +94,7 @@ func Inspect(ctx context.Context, path string, prog Progress) (*Report, error) {
 	m := loudness.NewMeter(f)
 	frames, err := measure(ctx, progressStream{src, prog}, m)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", ErrBadInput, path, err)
+		return nil, fmt.Errorf("%w: %w", ErrBadInput, err) // the source's errors name the file
 	}
 	r.DurationSeconds = f.Seconds(frames)
 	r.LoudnessLUFS = finite(m.Integrated())

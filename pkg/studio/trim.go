@@ -3,6 +3,7 @@ package studio
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"time"
 
@@ -211,7 +212,17 @@ func id3Chapters(chapters []ChapterInfo) []id3.Chapter {
 	return out
 }
 
-func secondsToDuration(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+func secondsToDuration(s float64) time.Duration {
+	// Saturate rather than let the float conversion wrap to a negative time.
+	switch d := s * float64(time.Second); {
+	case d >= math.MaxInt64:
+		return math.MaxInt64
+	case d <= math.MinInt64:
+		return math.MinInt64
+	default:
+		return time.Duration(d)
+	}
+}
 
 // readChapters returns an MP3's ID3 chapters, or nil.
 func readChapters(path string) []ChapterInfo {

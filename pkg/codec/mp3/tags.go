@@ -44,10 +44,10 @@ func skipID3v2(r io.ReaderAt, size int64) (ByteRange, error) {
 		if n == 0 {
 			break
 		}
+		if pos+n > size { // the audio cannot be anywhere: say so, rather than "no frame sync"
+			return ByteRange{}, fmt.Errorf("%w: the ID3v2 tag at byte %d claims %d bytes, the file ends at byte %d", ErrShort, pos, n, size)
+		}
 		pos += n
-	}
-	if pos > size {
-		pos = size
 	}
 	return ByteRange{0, pos}, nil
 }

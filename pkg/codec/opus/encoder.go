@@ -1,8 +1,10 @@
 package opus
 
 import (
+	"bytes"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	hopus "gopkg.in/hraban/opus.v2"
@@ -185,8 +187,17 @@ func (w *OggWriter) Close() error {
 }
 
 // SilencePacket returns a 20 ms mono Opus packet that decodes to digital silence: what a recorder
-// writes where a sender paused (DTX, mute) so the file stays continuous.
+// writes where a sender paused (DTX, mute) so the file stays continuous. The packet is encoded
+// once per process (an encoder and five frames: most of a recorder's start-up time); each call
+// returns its own copy.
 func SilencePacket() ([]byte, error) {
+	pkt, err := silence()
+	return bytes.Clone(pkt), err
+}
+
+var silence = sync.OnceValues(encodeSilence)
+
+func encodeSilence() ([]byte, error) {
 	enc, err := hopus.NewEncoder(DecodeRate, 1, hopus.AppVoIP)
 	if err != nil {
 		return nil, fmt.Errorf("opus: new encoder: %w", err)

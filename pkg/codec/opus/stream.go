@@ -34,6 +34,8 @@ type OggStream struct {
 	qi    int
 	plc   int64 // samples to conceal before the queued packets
 	end   error // how the packet source ended (io.EOF or a real error), once it has
+
+	granules ogg.GranuleTracker // refuses granule positions the packets cannot explain
 }
 
 type span struct{ off, n int }
@@ -48,6 +50,16 @@ var (
 // length) and then the headers.
 func NewOggStream(r io.ReadSeeker) (*OggStream, error) {
 	last, _, lerr := ogg.LastGranule(r)
+	size, err := r.Seek(0, io.SeekEnd)
+	if err != nil {
+		return nil, fmt.Errorf("opus: find size: %w", err)
+	}
+	if ra, ok := r.(io.ReaderAt); ok && lerr == nil {
+		// Every page's position, checked from its header alone before anything is decoded.
+		if err := ogg.CheckGranules(ra, size); err != nil {
+			return nil, fmt.Errorf("opus: %w", err)
+		}
+	}
 	if _, err := r.Seek(0, io.SeekStart); err != nil {
 		return nil, fmt.Errorf("opus: rewind: %w", err)
 	}
@@ -79,14 +91,19 @@ func NewOggStream(r io.ReadSeeker) (*OggStream, error) {
 	// The first audio page fixes where the stream starts: its granule less its packets' length
 	// (RFC 7845 §4.3). Less than zero would be invalid; read it as end trimming, as for a
 	// one-page stream, and start at zero.
-	granule, samples, err := s.fillPage()
+	granule, _, err := s.fillPage()
 	if err != nil {
 		return nil, err
 	}
 	if granule >= 0 {
-		s.base = max(0, granule-samples)
+		s.base = s.granules.Start()
 	}
 	s.plc = 0
+	// The length the last page claims must be one the file's bytes can hold: a forged granule
+	// position would otherwise have the stream conceal audio for millennia.
+	if err := ogg.CheckSpan(s.base, max(granule, s.base), last, size); err != nil {
+		return nil, fmt.Errorf("opus: %w", err)
+	}
 	s.length = max(0, last-s.base-s.preSkip)
 	return s, nil
 }
@@ -186,7 +203,7 @@ func (s *OggStream) deliver(n int) {
 func (s *OggStream) fillPage() (granule, samples int64, err error) {
 	s.queue, s.arena, s.qi = s.queue[:0], s.arena[:0], 0
 	granule = -1
-	for granule < 0 {
+	for granule == -1 {
 		pkt, g, err := s.rd.ReadPacket()
 		if err != nil {
 			// Decode what is whole first; the end (or the error) comes after.
@@ -205,7 +222,10 @@ func (s *OggStream) fillPage() (granule, samples int64, err error) {
 		samples += int64(n)
 		granule = g
 	}
-	if granule >= 0 {
+	if granule != -1 {
+		if err := s.granules.Page(s.rd.PageOffset(), granule, len(s.queue), samples); err != nil {
+			return -1, 0, fmt.Errorf("opus: %w", err)
+		}
 		if start := granule - s.base - samples; start > s.dpos {
 			s.plc = start - s.dpos // RFC 7845 §4.1: a gap in the granule positions is lost audio
 		}
@@ -229,6 +249,7 @@ func (s *OggStream) SeekFrame(f int64) error {
 		return err
 	}
 	s.dec = dec
+	s.granules.Seeked(g)
 	s.dpos = 0
 	if g >= 0 {
 		s.dpos = g - s.base
