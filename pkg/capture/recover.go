@@ -142,9 +142,6 @@ func Recover(dir string, opts RecoverOptions) (*RecoverReport, error) {
 			rep.Tracks = append(rep.Tracks, rt)
 			continue
 		}
-		if err == nil {
-			err = checkLength(s.Path(t.File), g)
-		}
 		if err != nil {
 			return nil, fmt.Errorf("capture: recover track %s: %w", t.ID, err)
 		}
@@ -163,6 +160,9 @@ func Recover(dir string, opts RecoverOptions) (*RecoverReport, error) {
 			st.Delete(t.File)
 			rep.Tracks = append(rep.Tracks, rt)
 			continue
+		}
+		if err := sr.checkLength(s.Path(t.File), b); err != nil {
+			return nil, fmt.Errorf("capture: recover track %s: %w", t.ID, err)
 		}
 		if sr.out != nil {
 			if err := stageFile(st, t.File, sr.out); err != nil {
@@ -253,7 +253,9 @@ func recoverMix(s *session.Session, st *session.Stage, mix *session.MixFile) (*R
 	for _, d := range sr.drops {
 		r.Damage = append(r.Damage, Damage{Offset: d.offset, Bytes: d.bytes, Pages: d.pages})
 	}
-	if sr.empty || sr.headersRebuilt || len(sr.drops) > 0 {
+	// A mix damaged in the middle has no timeline to keep what follows in place, and one whose
+	// length is forged cannot be trusted: it is left out (spacecast mix makes a new one).
+	if sr.empty || sr.headersRebuilt || len(sr.drops) > 0 || sr.checkLength(mix.File, b) != nil {
 		r.Dropped, r.Repaired = true, false
 		return &r, 0
 	}
@@ -664,23 +666,21 @@ func gcd(a, b int64) int64 {
 	return a
 }
 
-// checkLength refuses a repaired track file whose granule positions its packets and bytes cannot
-// explain (a damaged or forged file): the recorder's files start at granule position 0, and last
-// is the position Repair ended the file at.
-func checkLength(path string, last int64) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
+// checkLength refuses a recovered stream whose granule positions its packets and bytes cannot
+// explain (a forged file: damage is skipped by the scan, but a page with a good checksum and an
+// absurd position is not damage). The recovered stream, the file's own bytes when nothing was
+// rewritten, is clean from its first page to its last, so the whole of it is checked; the
+// recorder's files start at granule position 0.
+func (sr *streamRecovery) checkLength(path string, orig []byte) error {
+	b := sr.out
+	if b == nil {
+		b = orig
 	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	if err := ogg.CheckGranules(f, st.Size()); err != nil {
+	size := int64(len(b))
+	if err := ogg.CheckGranules(bytes.NewReader(b), size); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	if err := ogg.CheckSpan(0, 0, last, st.Size()); err != nil {
+	if err := ogg.CheckSpan(0, 0, sr.granule, size); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil

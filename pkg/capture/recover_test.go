@@ -399,13 +399,14 @@ func TestRecoverRecorderTrack(t *testing.T) {
 	if len(tr.Timeline) != 2 {
 		t.Fatalf("timeline %+v: want the outage's anchor", tr.Timeline)
 	}
+	const total = 65 * 48000
+	// As the recorder syncs it while it runs: the duration reaches the end of the audio written.
 	m := &session.Manifest{Format: session.FormatName, Version: session.Version, ID: "x", ClockRate: session.ClockRate,
-		Participants: []session.Participant{{Identity: "a"}}, Tracks: []session.Track{tr}}
+		DurationTicks: total, Participants: []session.Participant{{Identity: "a"}}, Tracks: []session.Track{tr}}
 	if err := (&session.Session{Dir: dir, Manifest: m}).Save(); err != nil {
 		t.Fatal(err)
 	}
 	os.WriteFile(path, b, 0o644)
-	const total = 65 * 48000
 	origPCM := testutil.OpusdecDecode(t, path)
 	origPlaced := placeOnClock(t, path, &tr, total)
 
