@@ -376,10 +376,22 @@ func (r *Recorder) AddTrack(src Source) error {
 		r.joinLocked(Participant{Identity: src.Participant})
 	}
 	var t *track
+	var left *track // whose ended source this one replaces before the loop noticed
 	for _, c := range r.tracks {
 		c.pmu.Lock()
-		free := c.identity == src.Participant && !c.active && !c.ended
+		// A track is free once its source ended, whether or not the loop has retired it yet: a
+		// reconnect's new source may come within the loop's tick of the old one's end.
+		free := c.identity == src.Participant && (!c.active || c.ended)
 		if free {
+			if c.ended { // the loop's part: what the old source left in its jitter buffers drains
+				for _, s := range c.streams {
+					c.retired = append(c.retired, s)
+				}
+				c.streams, c.ended = map[uint32]*stream{}, false
+				if c.active {
+					left = c
+				}
+			}
 			c.active, c.source = true, src.ID
 		}
 		c.pmu.Unlock()
@@ -407,6 +419,9 @@ func (r *Recorder) AddTrack(src Source) error {
 	pending := r.takePendingLocked()
 	r.mu.Unlock()
 	r.emitAll(pending)
+	if left != nil {
+		r.emit(Event{Type: "speaker-left", Identity: left.identity, Track: id})
+	}
 	r.emit(Event{Type: "speaker-joined", Identity: src.Participant, Name: name, Track: id})
 
 	r.wg.Add(1)

@@ -132,3 +132,54 @@ func TestRecorderDTXReorderLossAndNewSSRC(t *testing.T) {
 		t.Errorf("gaps %+v, want the lost packet recorded", tr.Gaps)
 	}
 }
+
+// TestNewSourceBeforeTheLoopNoticed: a speaker's new source (a reconnect: the old connection's
+// tracks end, the new one's begin) continues their file even when it arrives before the
+// recorder's loop has noticed that the old source ended, within one tick. It used to open a
+// second file for the speaker; the old source's packets still in its jitter buffer are written.
+func TestNewSourceBeforeTheLoopNoticed(t *testing.T) {
+	sr := newSimRoom(t, 0) // manual: the loop does not run until the test pumps
+	send := func(ssrc uint32, from int) {
+		pkts := make(chan []byte, 10)
+		if err := sr.rec.AddTrack(chanSource("gus", pkts)); err != nil {
+			t.Fatal(err)
+		}
+		for i := from; i < from+10; i++ {
+			b, err := (&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 111, SequenceNumber: uint16(i), Timestamp: uint32(i * 960), SSRC: ssrc}, Payload: sr.pkts[i]}).Marshal()
+			if err != nil {
+				t.Fatal(err)
+			}
+			pkts <- b
+		}
+		close(pkts)
+		for { // until the source's reader has seen its end
+			tr := sr.rec.snapshot()[0]
+			tr.pmu.Lock()
+			ended := tr.ended
+			tr.pmu.Unlock()
+			if ended {
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	send(1, 0)
+	sr.now.Add(int64(500 * time.Millisecond))
+	send(2, 30) // before any pump
+	sr.now.Add(int64(time.Second))
+	sr.rec.pump(sr.rec.now(), true)
+	sr.close(t)
+	s, err := session.Open(sr.rec.Dir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Manifest.Tracks) != 1 {
+		t.Fatalf("%d tracks for one speaker, want 1: %+v", len(s.Manifest.Tracks), s.Manifest.Tracks)
+	}
+	if tr := s.Manifest.Tracks[0]; len(tr.SSRCs) != 2 {
+		t.Errorf("SSRCs %v, want both sources' in the file", tr.SSRCs)
+	}
+	if st := sr.rec.Stats(); len(st.Tracks) != 1 || st.Tracks[0].Received != 20 {
+		t.Errorf("stats %+v, want the 20 packets of both sources in one track", st.Tracks)
+	}
+}

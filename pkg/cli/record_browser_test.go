@@ -11,12 +11,12 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/pion/rtcp"
-	"github.com/pion/rtp"
 
 	"github.com/spacecast/spacecast/internal/testutil"
 	"github.com/spacecast/spacecast/internal/testutil/browser"
@@ -635,28 +635,64 @@ func float64sToFloat32s(x []float64) []float32 {
 	return out
 }
 
-// clockedWriter hands a sender's RTP packets to a capture.Source and notes when the first left,
-// so the test can write sender reports that map RTP time to wall-clock time exactly (or not).
-type clockedWriter struct {
-	out   chan []byte
-	first chan struct{}
-	t0    time.Time
-	ts0   uint32
-	ssrc  uint32
+// lockstep feeds a recorder on a simulated clock through its public API: the clock is the
+// recorder's (capture.Options.Now), and each packet is handed to the recorder's reader with the
+// clock set to its arrival time; the clock moves on only once the reader has taken the packet in
+// (it came back for the next one). Arrivals are then exact whatever the CPU does, and the live
+// mix, which runs a MixDelay behind the clock, can never pass audio still on its way.
+type lockstep struct {
+	mu  sync.Mutex
+	now time.Time
 }
 
-func (w *clockedWriter) WriteRTP(p *rtp.Packet) error {
-	if w.first != nil {
-		w.t0, w.ts0, w.ssrc = time.Now(), p.Timestamp, p.SSRC
-		close(w.first)
-		w.first = nil
+func (l *lockstep) Now() time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.now
+}
+
+// stepFeed is one source's packets (RTP or RTCP): Read hands them out, deliver waits until handled.
+type stepFeed struct {
+	ch   chan []byte
+	ack  chan struct{}
+	busy bool // reader side: a packet was handed out and not yet acknowledged
+}
+
+func newStepFeed() *stepFeed { return &stepFeed{ch: make(chan []byte), ack: make(chan struct{})} }
+
+// Read is the source's read function: coming back for the next packet acknowledges the last.
+func (f *stepFeed) Read(b []byte) (int, error) {
+	if f.busy {
+		f.busy = false
+		f.ack <- struct{}{}
 	}
-	b, err := p.Marshal()
-	if err != nil {
-		return err
+	p, ok := <-f.ch
+	if !ok {
+		return 0, io.EOF
 	}
-	w.out <- b
-	return nil
+	f.busy = true
+	return copy(b, p), nil
+}
+
+// waitWritten waits until the recorder has written n packets: its loop runs on its own ticker,
+// whatever the simulated clock says.
+func waitWritten(t *testing.T, rec *capture.Recorder, n uint64) {
+	t.Helper()
+	for {
+		if st := rec.Stats(); len(st.Tracks) == 1 && st.Tracks[0].Received+st.Tracks[0].Lost >= n {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// deliver sets the clock to at, hands b to the reader and waits until the recorder took it in.
+func (l *lockstep) deliver(f *stepFeed, at time.Time, b []byte) {
+	l.mu.Lock()
+	l.now = at
+	l.mu.Unlock()
+	f.ch <- b
+	<-f.ack
 }
 
 // ntpTime is t as a 64-bit NTP timestamp (RFC 5905 §6: seconds since 1900 in 32.32 fixed point).
@@ -689,6 +725,12 @@ func ntpTime(t time.Time) uint64 {
 // stream a given amount later than the truth. Reports that agree leave the tone after the pause
 // whole; reports 1 ms apart (-0.5 ms, then +0.5 ms) cut 20 ms out of it, as do reports 14 ms
 // apart as LiveKit sends them for a browser.
+//
+// The recorder runs on a simulated clock (lockstep): every packet and report arrives exactly on
+// the sender's schedule, so the placements, the file and the live mix are the same on every run,
+// however loaded the machine. (With the sender on the wall clock, a starved process sent the tone
+// late: later than the live mix's MixDelay, which leaves such audio out of the mix by design, and
+// the test saw a dropout of the sender's making.)
 func TestRecordReportJitterCutsSpeech(t *testing.T) {
 	testutil.Require(t, "opusdec")
 	const amp = 0.4
@@ -702,50 +744,52 @@ func TestRecordReportJitterCutsSpeech(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "session")
-			rec, err := capture.Create(capture.Options{Dir: dir, Room: session.Room{Name: "jitter", Protocol: "livekit"}})
+			// Session tick 0 is a real date (sender reports carry NTP time); the tone starts 100 ms in.
+			clock := &lockstep{now: time.Now()}
+			rec, err := capture.Create(capture.Options{Dir: dir, Room: session.Room{Name: "jitter", Protocol: "livekit"}, Now: clock.Now})
 			if err != nil {
 				t.Fatal(err)
 			}
-			rtpCh, rtcpCh := make(chan []byte, 512), make(chan []byte, 16)
-			read := func(ch chan []byte) func([]byte) (int, error) {
-				return func(b []byte) (int, error) {
-					p, ok := <-ch
-					if !ok {
-						return 0, io.EOF
-					}
-					return copy(b, p), nil
-				}
-			}
+			rtpFeed, rtcpFeed := newStepFeed(), newStepFeed()
 			rec.Join(capture.Participant{Identity: "carol"})
 			err = rec.AddTrack(capture.Source{Participant: "carol", ID: "TR_carol", Channels: 1, PayloadType: 111,
-				ReadRTP: read(rtpCh), ReadRTCP: read(rtcpCh)})
+				ReadRTP: rtpFeed.Read, ReadRTCP: rtcpFeed.Read})
 			if err != nil {
 				t.Fatal(err)
 			}
-			w := &clockedWriter{out: rtpCh, first: make(chan struct{})}
-			first := w.first
-			sent := make(chan error, 1)
-			go func() {
-				defer close(rtpCh)
-				sent <- rtptone.Send(context.Background(), w, rtptone.Tone{Freq: 440, Amp: amp, Duration: 3600 * time.Millisecond,
-					Mute: [][2]time.Duration{{1200 * time.Millisecond, 1600 * time.Millisecond}}})
-			}()
-			<-first
-			for i, at := range []time.Duration{600 * time.Millisecond, 1450 * time.Millisecond, 2500 * time.Millisecond} {
-				time.Sleep(time.Until(w.t0.Add(at)))
-				now := time.Now()
-				rtpNow := w.ts0 + uint32(session.Ticks(now.Sub(w.t0)))
-				sr := &rtcp.SenderReport{SSRC: w.ssrc, NTPTime: ntpTime(now), RTPTime: rtpNow - uint32(session.Ticks(c.reports[i]))}
-				b, err := sr.Marshal()
+			pkts, err := rtptone.Packets(rtptone.Tone{Freq: 440, Amp: amp, Duration: 3600 * time.Millisecond,
+				Mute: [][2]time.Duration{{1200 * time.Millisecond, 1600 * time.Millisecond}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t0, ts0, ssrc := clock.Now().Add(100*time.Millisecond), pkts[0].RTP.Timestamp, pkts[0].RTP.SSRC
+			reports := []time.Duration{600 * time.Millisecond, 1450 * time.Millisecond, 2500 * time.Millisecond}
+			sent := uint64(0)
+			for _, p := range pkts {
+				for len(reports) > 0 && reports[0] <= p.At {
+					// As in a room, the packets before a report have been written (placed) when it
+					// arrives: the recorder's loop pops what arrived within its 10 ms tick.
+					waitWritten(t, rec, sent)
+					// A report at tone time at: the sender's RTP clock read at that NTP time, placed
+					// c.reports[i] later than the truth.
+					at, late := reports[0], c.reports[len(c.reports)-len(reports)]
+					sr := &rtcp.SenderReport{SSRC: ssrc, NTPTime: ntpTime(t0.Add(at)), RTPTime: ts0 + uint32(session.Ticks(at-late))}
+					b, err := sr.Marshal()
+					if err != nil {
+						t.Fatal(err)
+					}
+					clock.deliver(rtcpFeed, t0.Add(at), b)
+					reports = reports[1:]
+				}
+				b, err := p.RTP.Marshal()
 				if err != nil {
 					t.Fatal(err)
 				}
-				rtcpCh <- b
+				clock.deliver(rtpFeed, t0.Add(p.At), b)
+				sent++
 			}
-			if err := <-sent; err != nil {
-				t.Fatal(err)
-			}
-			close(rtcpCh)
+			close(rtpFeed.ch)
+			close(rtcpFeed.ch)
 			if err := rec.Close(); err != nil {
 				t.Fatal(err)
 			}

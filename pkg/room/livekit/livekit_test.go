@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pion/rtp"
+
 	"github.com/spacecast/spacecast/internal/testutil"
 	"github.com/spacecast/spacecast/internal/testutil/lkserver"
 	"github.com/spacecast/spacecast/internal/testutil/netns"
@@ -165,11 +167,47 @@ func dominant(x []float32) float64 {
 	return best
 }
 
+// sendLog notes when each packet was written: the truth a recording is judged against, rather
+// than when the sending goroutine got round to saying it was done.
+type sendLog struct {
+	w     rtptone.Writer
+	mu    sync.Mutex
+	times []time.Time
+}
+
+func (l *sendLog) WriteRTP(p *rtp.Packet) error {
+	l.mu.Lock()
+	l.times = append(l.times, time.Now())
+	l.mu.Unlock()
+	return l.w.WriteRTP(p)
+}
+
+// schedule is the sender's clock in real time: packet k leaves at origin + k×period, and the
+// packet least delayed (by a starved process) says where origin is. late is how far behind that
+// schedule the worst packet left.
+func (l *sendLog) schedule(period time.Duration) (origin time.Time, late time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for k, at := range l.times {
+		if o := at.Add(-time.Duration(k) * period); origin.IsZero() || o.Before(origin) {
+			origin = o
+		}
+	}
+	for k, at := range l.times {
+		late = max(late, at.Sub(origin.Add(time.Duration(k)*period)))
+	}
+	return origin, late
+}
+
 // TestRecordSkewedSender: a speaker whose audio clock runs 3000 ppm fast (it sends 20 s of audio in
 // 19.94 s of real time) through a real livekit-server. Sender reports pull the track back to real
-// time: the tone's last sample lands where the last packet was sent, within 25 ms, where a file
-// placed by its own samples alone would end 60 ms late.
+// time: the tone's last sample lands where the sender's schedule puts its last packet, within
+// 25 ms, where a file placed by its own samples alone would end 60 ms late.
 // (the last packet's audio ends 20 ms after it was sent).
+//
+// The schedule is the truth, not when the last packet left: a starved sender (rtptone) catches up
+// by sending what is overdue at once, and a packet that leaves late is placed by its timestamp,
+// where its sender's clock says it belongs (as a retransmitted one is), not where it arrived.
 func TestRecordSkewedSender(t *testing.T) {
 	netns.Run(t, func(t *testing.T, _ *netns.NS) {
 		url := startLoopbackServer(t)
@@ -186,10 +224,11 @@ func TestRecordSkewedSender(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sent := make(chan time.Time, 1)
+		const skew = 3000
+		sl := &sendLog{w: tr}
+		sent := make(chan error, 1)
 		go func() {
-			rtptone.Send(ctx, tr, rtptone.Tone{Freq: 440, Duration: 20 * time.Second, SkewPPM: 3000})
-			sent <- time.Now()
+			sent <- rtptone.Send(ctx, sl, rtptone.Tone{Freq: 440, Duration: 20 * time.Second, SkewPPM: skew})
 		}()
 		dir := filepath.Join(t.TempDir(), "s")
 		rec, err := capture.Create(capture.Options{Dir: dir, Room: session.Room{Name: roomName, Protocol: "livekit"}})
@@ -199,7 +238,12 @@ func TestRecordSkewedSender(t *testing.T) {
 		runCtx, stop := context.WithCancel(ctx)
 		runErr := make(chan error, 1)
 		go func() { runErr <- conn.Run(runCtx, rec) }()
-		end := <-sent
+		if err := <-sent; err != nil {
+			t.Fatal(err)
+		}
+		period := time.Duration(float64(20*time.Millisecond) * (1 - skew/1e6))
+		origin, late := sl.schedule(period)
+		end := origin.Add(time.Duration(len(sl.times)-1) * period)
 		time.Sleep(time.Second)
 		stop()
 		if err := <-runErr; err != nil {
@@ -215,7 +259,8 @@ func TestRecordSkewedSender(t *testing.T) {
 		trk := s.Manifest.Tracks[0]
 		last := session.Duration(trk.SessionTicks(trk.Samples - 1))
 		want := end.Sub(s.Manifest.StartedAt) + 20*time.Millisecond // the last packet's audio runs 20 ms past its sending
-		t.Logf("%d anchors; tone ends at %v on the session clock, last packet's audio ends at %v", len(trk.Timeline), last, want)
+		t.Logf("%d anchors; tone ends at %v on the session clock, last packet's audio ends at %v by the sender's schedule (a packet left up to %v behind it)",
+			len(trk.Timeline), last, want, late.Round(time.Millisecond))
 		if d := last - want; d < -25*time.Millisecond || d > 25*time.Millisecond {
 			t.Errorf("the skewed track ends %v from real time; timeline %+v, gaps %+v, session gaps %+v", d, trk.Timeline, trk.Gaps, s.Manifest.Gaps)
 		}

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/rtcp"
@@ -33,6 +34,8 @@ type attempt struct {
 	closed   chan struct{}
 	closeMu  sync.Once
 	closeErr error
+
+	heard atomic.Int64 // when a packet (RTP or RTCP) last came, in Unix nanoseconds; 0: none yet
 }
 
 // connect opens one session. With Tracks 0 it follows the audio-tracks link: a second offer with
@@ -179,8 +182,28 @@ func (a *attempt) remoteCandidates() string {
 }
 
 // iceQuiet is how long pion's ICE agent hears nothing before it calls a connection disconnected
-// (its default disconnected timeout; pkg/room/rtc does not change it).
-const iceQuiet = 5 * time.Second
+// (its default disconnected timeout; pkg/room/rtc does not change it), and iceCheck how often it
+// looks (its default keepalive interval): it says so iceQuiet to iceQuiet+iceCheck after the last
+// packet, later on a loaded machine.
+const (
+	iceQuiet = 5 * time.Second
+	iceCheck = 2 * time.Second
+)
+
+// hear notes that a packet came.
+func (a *attempt) hear() { a.heard.Store(time.Now().UnixNano()) }
+
+// lastHeard is when the recorder last heard this connection, seen at now after ICE called it
+// disconnected or failed: its last RTP or RTCP packet, which the server's sender reports refresh
+// every few seconds even through silence; without one since (a silent stream), the earliest
+// moment ICE can still have heard something.
+func (a *attempt) lastHeard(now time.Time) time.Time {
+	t := now.Add(-iceQuiet - iceCheck)
+	if h := a.heard.Load(); h != 0 && time.Unix(0, h).After(t) {
+		t = time.Unix(0, h)
+	}
+	return t
+}
 
 // watch turns a media connection that failed, or stayed disconnected for 3 s, into a failure.
 func (a *attempt) watch(s webrtc.PeerConnectionState) {
@@ -190,9 +213,9 @@ func (a *attempt) watch(s webrtc.PeerConnectionState) {
 	case webrtc.PeerConnectionStateFailed:
 		go a.lost("the media connection failed")
 	case webrtc.PeerConnectionStateDisconnected:
-		// ICE calls a connection disconnected after iceQuiet without a packet: that is when the
-		// recorder last heard the room.
-		a.c.beginGap(time.Now().Add(-iceQuiet))
+		// ICE calls a connection disconnected iceQuiet to iceQuiet+iceCheck (or, loaded, more)
+		// after its last packet: the gap starts where the recorder last heard the room.
+		a.c.beginGap(a.lastHeard(time.Now()))
 		go func() {
 			select {
 			case <-time.After(3 * time.Second):
@@ -255,11 +278,21 @@ func (a *attempt) onTrack(tr *webrtc.TrackRemote, rc *webrtc.RTPReceiver) {
 		identity = "whep-" + mid
 	}
 	src := rtc.Source(identity, mid, tr, rc)
-	read := src.ReadRTCP
+	readRTP, read := src.ReadRTP, src.ReadRTCP
+	src.ReadRTP = func(b []byte) (int, error) {
+		n, err := readRTP(b)
+		if err == nil {
+			a.hear()
+		}
+		return n, err
+	}
 	var drain sync.Once
 	src.ReadRTCP = func(b []byte) (int, error) {
 		drain.Do(func() { dropQueuedRTCP(rc) })
 		n, err := read(b)
+		if err == nil {
+			a.hear()
+		}
 		if err == nil && hasBye(b[:n]) {
 			select {
 			case a.bye <- struct{}{}:

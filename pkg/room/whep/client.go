@@ -187,9 +187,8 @@ func (c *Conn) Run(ctx context.Context, sink room.Sink) error {
 				a.close(false)
 				return err
 			}
-			a.close(true) // the server may still hold the session: free it
 			var nerr error
-			if a, nerr = c.reconnect(ctx, sink, err); nerr != nil || a == nil {
+			if a, nerr = c.reconnect(ctx, a, err); nerr != nil || a == nil {
 				return nerr
 			}
 		}
@@ -216,13 +215,16 @@ func (c *Conn) endGap() {
 	}
 }
 
-// reconnect posts new offers with backoff after cause; it returns a nil attempt when ctx ended.
-// The gap began when the connection went quiet (or now) and ends when the new one is up.
-func (c *Conn) reconnect(ctx context.Context, sink room.Sink, cause error) (*attempt, error) {
-	c.beginGap(time.Time{})
+// reconnect replaces old, lost for cause, posting new offers with backoff; it returns a nil
+// attempt when ctx ended. The gap begins where old was last heard (if it is not open already) and
+// ends when the new connection is up. The loss is marked and told first: freeing the old session
+// on the server (a DELETE) may wait seconds on a dead network.
+func (c *Conn) reconnect(ctx context.Context, old *attempt, cause error) (*attempt, error) {
+	start := time.Now()
+	c.beginGap(old.lastHeard(start))
 	defer c.endGap()
 	c.event(capture.Event{Type: "reconnecting", Cause: cause.Error()})
-	start := time.Now()
+	old.close(true) // the server may still hold the session: free it
 	wait := 250 * time.Millisecond
 	for {
 		a, err := c.connect(ctx)

@@ -8,11 +8,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v3"
 
 	"github.com/spacecast/spacecast/internal/testutil"
@@ -412,9 +414,108 @@ func mediaAt(tr session.Track, ticks int64) int64 {
 	return a.MediaSample + ticks - a.SessionTicks
 }
 
+// forwarder passes a sender's packets to the server's track as an SFU forwards a stream:
+// sequence numbers contiguous throughout, also across a pause (mute: the timestamp jumps). It
+// notes when it forwarded what, the truth the recording is judged against.
+type forwarder struct {
+	tr *webrtc.TrackLocalStaticRTP
+
+	mu        sync.Mutex
+	seq       uint16
+	first     time.Time // when the first packet was forwarded
+	last      time.Time // and the last
+	hold      int       // packets still to hold back (the mute)
+	muteFrom  time.Time // the first packet held back
+	muteTo    time.Time // the first packet forwarded after the mute
+	after     int       // packets forwarded since the mute
+	afterDone chan struct{}
+	afterWant int
+}
+
+func (f *forwarder) WriteRTP(p *rtp.Packet) error {
+	f.mu.Lock()
+	now := time.Now()
+	if f.hold > 0 {
+		if f.muteFrom.IsZero() {
+			f.muteFrom = now
+		}
+		f.hold--
+		f.mu.Unlock()
+		return nil
+	}
+	if !f.muteFrom.IsZero() {
+		if f.muteTo.IsZero() {
+			f.muteTo = now
+		}
+		if f.after++; f.after == f.afterWant {
+			close(f.afterDone)
+		}
+	}
+	q := *p
+	q.SequenceNumber = f.seq
+	f.seq++
+	if f.first.IsZero() {
+		f.first = now
+	}
+	f.last = now
+	f.mu.Unlock()
+	return f.tr.WriteRTP(&q)
+}
+
+// mute holds back the next n packets, and says when m more have been forwarded after them.
+func (f *forwarder) mute(n, m int) <-chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.hold, f.afterWant, f.afterDone = n, m, make(chan struct{})
+	return f.afterDone
+}
+
+// written is how many packets of speaker's the recorder has written or given up (in any track:
+// trackOf judges how many there are).
+func (r *recording) written(speaker string) uint64 {
+	var n uint64
+	for _, tr := range r.rec.Stats().Tracks {
+		if tr.Identity == speaker {
+			n += tr.Received + tr.Lost
+		}
+	}
+	return n
+}
+
+// waitWritten waits until the recorder has written n packets of speaker's.
+func (r *recording) waitWritten(t *testing.T, ctx context.Context, speaker string, n uint64) {
+	t.Helper()
+	for r.written(speaker) < n {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the recorder wrote %d packets of %s's, want %d; events %v; tracks %+v", r.written(speaker), speaker, n, r.eventTypes(), r.rec.Stats().Tracks)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// waitEvent waits for an event of type typ and returns when it was seen.
+func (r *recording) waitEvent(t *testing.T, ctx context.Context, typ string) time.Time {
+	t.Helper()
+	for !slices.Contains(r.eventTypes(), typ) {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("no %s event; events %v", typ, r.eventTypes())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	return time.Now()
+}
+
 // TestReconnect: when the media connection dies but the session URL still answers (a network
-// failure), Run posts a new offer, marks the gap, and the speaker's audio after it lands in the same
-// file at the right time on the session clock.
+// failure), Run posts a new offer, marks the gap from where the room was last heard, and the
+// speaker's audio after it lands in the same file at the right time on the session clock.
+//
+// Each step waits for what it needs (media written, the reconnect, a pause sent), bounded only by
+// the test's context: how long the reconnect takes is up to ICE (disconnected 5–7 s after the
+// last packet, pion looks every 2 s) plus 3 s plus the new session, 8–10 s unloaded, and more on
+// a loaded machine. Where the recording puts the sound is judged against when the forwarder
+// actually sent it, not against the tone's schedule, which a starved sender does not keep.
 func TestReconnect(t *testing.T) {
 	t.Parallel()
 	testutil.Require(t, "ffmpeg")
@@ -424,33 +525,44 @@ func TestReconnect(t *testing.T) {
 	srv, url := startServer(t, "", tr)
 	r := record(t, ctx, url, whep.Options{})
 
-	// One tone with seq numbers contiguous throughout (as an SFU forwards a stream): 440 Hz, muted
-	// from 13 s to 14 s of its own time, so where it resumes shows where the recorder put it.
-	sent := time.Now()
+	// A 440 Hz tone, longer than the test needs: stopped once judged enough.
+	fw := &forwarder{tr: tr}
+	toneCtx, stopTone := context.WithCancel(ctx)
+	defer stopTone()
 	toneDone := make(chan error, 1)
 	go func() {
-		toneDone <- rtptone.Send(ctx, tr, rtptone.Tone{Freq: 440, Duration: 16 * time.Second, Mute: [][2]time.Duration{{13 * time.Second, 14 * time.Second}}})
+		toneDone <- rtptone.Send(toneCtx, fw, rtptone.Tone{Freq: 440, Duration: 50 * time.Second})
 	}()
-	time.Sleep(time.Second)
+	r.waitWritten(t, ctx, "gus", 50) // a second of tone recorded
+	fw.mu.Lock()
+	first, lastBefore := fw.first, fw.last
 	broke := time.Now()
+	fw.mu.Unlock()
 	srv.BreakMediaForTest()
-	var back time.Time
-	for back.IsZero() {
-		if time.Since(sent) > 12500*time.Millisecond {
-			t.Fatalf("no reconnect within %v of the break; events %v", time.Since(broke), r.eventTypes())
-		}
-		for _, e := range r.eventTypes() {
-			if e == "reconnected" {
-				back = time.Now()
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	back := r.waitEvent(t, ctx, "reconnected")
 	t.Logf("reconnected %v after the break", back.Sub(broke).Round(time.Millisecond))
-	if err := <-toneDone; err != nil {
+
+	// Once the tone is recorded again, a 1 s pause (50 packets held back, the sequence numbers
+	// contiguous), then 2 s more: where the tone resumes shows where the recorder put it.
+	r.waitWritten(t, ctx, "gus", r.written("gus")+25)
+	w0 := r.written("gus")
+	resumed := fw.mute(50, 100)
+	select {
+	case <-resumed:
+	case err := <-toneDone:
+		t.Fatalf("the tone ended (%v) before the pause and 2 s after it were sent", err)
+	case <-ctx.Done():
+		t.Fatal(ctx.Err())
+	}
+	r.waitWritten(t, ctx, "gus", w0+100)
+	stopTone()
+	if err := <-toneDone; err != nil && !errors.Is(err, context.Canceled) {
 		t.Fatal(err)
 	}
-	time.Sleep(500 * time.Millisecond)
+	fw.mu.Lock()
+	muteFrom, muteTo := fw.muteFrom, fw.muteTo
+	fw.mu.Unlock()
+
 	start := r.rec.Start()
 	s := r.finish(t, nil)
 	if n := srv.Sessions(); n != 0 {
@@ -467,18 +579,25 @@ func TestReconnect(t *testing.T) {
 	if gap == nil {
 		t.Fatalf("no reconnecting gap in %+v", m.Gaps)
 	}
-	if d := session.Duration(gap.StartTicks) - broke.Sub(start); d < 0 || d > 7*time.Second {
-		t.Errorf("the gap starts %v after the break", d)
+	// The gap starts at the last packet the recorder read before the break: after the forwarder's
+	// last one was sent (give or take a packet the server dropped as it closed), and no later than
+	// a delivery after the break.
+	if g := start.Add(session.Duration(gap.StartTicks)); g.Before(lastBefore.Add(-100*time.Millisecond)) || g.After(broke.Add(time.Second)) {
+		t.Errorf("the gap starts %v after the last packet sent before the break (the break %v after it), want about there",
+			g.Sub(lastBefore).Round(time.Millisecond), broke.Sub(lastBefore).Round(time.Millisecond))
+	}
+	if end := start.Add(session.Duration(gap.StartTicks + gap.DurationTicks)); end.Before(broke) || end.After(back.Add(time.Second)) {
+		t.Errorf("the gap ends %v after the reconnected event, want about there", end.Sub(back).Round(time.Millisecond))
 	}
 	pcm := testutil.Mono(testutil.FFmpegDecode(t, s.Path(gus.File), 48000, 0), gus.Channels)
-	at := func(d time.Duration) time.Duration {
-		return session.Duration(mediaAt(gus, session.Ticks(d)))
+	at := func(w time.Time) time.Duration {
+		return session.Duration(mediaAt(gus, session.Ticks(w.Sub(start))))
 	}
-	s0 := sent.Sub(start)
-	before := window(pcm, at(s0+300*time.Millisecond), at(broke.Sub(start)-200*time.Millisecond))
-	muted := window(pcm, at(s0+13200*time.Millisecond), at(s0+13800*time.Millisecond))
-	after := window(pcm, at(s0+14200*time.Millisecond), at(s0+15800*time.Millisecond))
-	t.Logf("timeline %+v, ssrcs %v, gaps %+v, samples %d", gus.Timeline, gus.SSRCs, m.Gaps, gus.Samples)
+	before := window(pcm, at(first.Add(300*time.Millisecond)), at(broke.Add(-200*time.Millisecond)))
+	muted := window(pcm, at(muteFrom.Add(200*time.Millisecond)), at(muteTo.Add(-200*time.Millisecond)))
+	after := window(pcm, at(muteTo.Add(200*time.Millisecond)), at(muteTo.Add(1600*time.Millisecond)))
+	t.Logf("timeline %+v, ssrcs %v, gaps %+v, samples %d; pause sent %v–%v after the break", gus.Timeline, gus.SSRCs, m.Gaps, gus.Samples,
+		muteFrom.Sub(broke).Round(time.Millisecond), muteTo.Sub(broke).Round(time.Millisecond))
 	if before == nil || muted == nil || after == nil {
 		t.Fatalf("track too short (%.2f s) for the windows", float64(len(pcm))/48000)
 	}
@@ -486,9 +605,9 @@ func TestReconnect(t *testing.T) {
 		t.Errorf("before the break: %.0f Hz, want 440", f)
 	}
 	if p := power(muted, 440); p > 1e-6 {
-		t.Errorf("the tone was muted from 13 s to 14 s, but the file holds 440 Hz (power %.2g) there", p)
+		t.Errorf("the tone paused for %v, but the file holds 440 Hz (power %.2g) there", muteTo.Sub(muteFrom).Round(time.Millisecond), p)
 	}
 	if p, f := power(after, 440), dominant(after); math.Abs(f-440) > 10 || p < 1e-3 {
-		t.Errorf("after the reconnect and the mute: %.0f Hz, 440 Hz power %.2g at the session time it was sent", f, p)
+		t.Errorf("after the reconnect and the pause: %.0f Hz, 440 Hz power %.2g at the session time it was sent", f, p)
 	}
 }
