@@ -475,6 +475,50 @@ func FuzzSilenceTrack(f *testing.F) {
 	})
 }
 
+// TestFuzzSilenceTrackSeeds: FuzzSilenceTrack's whole short track is rewritten in memory (packets
+// in the range replaced, the copy a stream of as many packets), and so is an edit of it with the
+// page checksums fixed, so the fuzzer starts past the page parser; the target's old seeds, prefixes
+// torn inside a page, stop at the parser.
+func TestFuzzSilenceTrackSeeds(t *testing.T) {
+	b, err := os.ReadFile("../../testdata/demo/session/tracks/brook-2.opus")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := &session.Track{ID: "x", Timeline: []session.Anchor{{MediaSample: 0, SessionTicks: 0}}}
+	short := shortTrack(t, b, 4000)
+	edited := testutil.FixOggCRCs(testutil.ApplyEdits(short, []byte{testutil.EditSet, 0x40, 0x0f, 0xff}))
+	for name, in := range map[string][]byte{"the short track": short, "an edit of it": edited} {
+		var out bytes.Buffer
+		n, _, err := silenceStream(bytes.NewReader(in), func() (io.Writer, error) { return &out, nil }, tr, 0, 48000, &silenceMaker{})
+		if err != nil || n == 0 {
+			t.Fatalf("%s: %d packets silenced, %v", name, n, err)
+		}
+		if got, want := countPackets(t, out.Bytes()), countPackets(t, in); got != want {
+			t.Errorf("%s: the copy has %d packets, the input %d", name, got, want)
+		}
+	}
+	for _, old := range [][]byte{b[:4000], b[:200]} {
+		if _, _, err := silenceStream(bytes.NewReader(old), func() (io.Writer, error) { return io.Discard, nil }, tr, 0, 48000, &silenceMaker{}); err == nil {
+			t.Errorf("the old %d-byte seed was read without an error", len(old))
+		}
+	}
+}
+
+// countPackets returns the audio packets of an Ogg Opus stream.
+func countPackets(t *testing.T, b []byte) int {
+	r, err := ogg.NewOpusReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n := 0; ; n++ {
+		if _, _, err := r.ReadPacket(); err == io.EOF {
+			return n
+		} else if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // rawInput as FuzzSilenceTrack's which means: the edits are the input.
 const rawInput = 255
 
