@@ -45,3 +45,51 @@ func ApplyEdits(file, edits []byte) []byte {
 	}
 	return b
 }
+
+// FixOggCRCs rewrites in place the checksum of every Ogg page in b (RFC 3533 §6) that starts at a
+// capture pattern and whose header, segment table and body fit in b, and returns b. Edits of an Ogg
+// file almost always break a page checksum, and the page parser then stops there; with the
+// checksums fixed, they reach the parsers behind it.
+func FixOggCRCs(b []byte) []byte {
+	const header = 27 // RFC 3533 §6: the fixed part of a page header
+	for i := 0; i+header <= len(b); i++ {
+		if string(b[i:i+4]) != "OggS" {
+			continue
+		}
+		n := header + int(b[i+26])
+		if i+n > len(b) {
+			continue
+		}
+		for _, lacing := range b[i+header : i+n] {
+			n += int(lacing)
+		}
+		if i+n > len(b) {
+			continue
+		}
+		clear(b[i+22 : i+26])
+		crc := uint32(0)
+		for _, v := range b[i : i+n] {
+			crc = crc<<8 ^ oggCRCTable[byte(crc>>24)^v]
+		}
+		binary.LittleEndian.PutUint32(b[i+22:], crc)
+		i += n - 1
+	}
+	return b
+}
+
+// oggCRCTable is the table of the Ogg CRC-32: generator polynomial 0x04c11db7, initial value 0,
+// no reflection, no final XOR (RFC 3533 §6).
+var oggCRCTable = func() (t [256]uint32) {
+	for i := range t {
+		r := uint32(i) << 24
+		for range 8 {
+			if r&0x80000000 != 0 {
+				r = r<<1 ^ 0x04c11db7
+			} else {
+				r <<= 1
+			}
+		}
+		t[i] = r
+	}
+	return t
+}()

@@ -299,24 +299,56 @@ func rebuildMix(ctx context.Context, stage string, mix *session.MixFile, prog st
 }
 
 // silenceTrack copies the Ogg Opus file src to dst, replacing every packet that plays (by the
-// track's timeline) at any tick of [from, to) with a silence packet of the same duration. Page
-// granule positions follow the packets, so the timeline is unchanged; the stream's serial, headers
-// and end are kept. It returns the packets replaced and how many samples they hold; with none,
-// dst is not written.
+// track's timeline) at any tick of [from, to) with a silence packet of the same duration (see
+// silenceStream). It returns the packets replaced and how many samples they hold; with none, dst
+// is not written.
 func silenceTrack(src, dst string, t *session.Track, from, to int64, sm *silenceMaker) (int, int64, error) {
 	f, err := os.Open(src)
 	if err != nil {
 		return 0, 0, err
 	}
 	defer f.Close()
-	lastGranule, serial, err := ogg.LastGranule(f)
+	var out *os.File
+	var bw *bufio.Writer
+	create := func() (io.Writer, error) {
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return nil, err
+		}
+		if out, err = os.Create(dst); err != nil {
+			return nil, err
+		}
+		bw = bufio.NewWriter(out)
+		return bw, nil
+	}
+	n, silenced, err := silenceStream(f, create, t, from, to, sm)
+	if out == nil {
+		return n, silenced, err
+	}
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err == nil {
+		err = out.Sync()
+	}
+	if err = errors.Join(err, out.Close()); err != nil {
+		return 0, 0, err
+	}
+	return n, silenced, nil
+}
+
+// silenceStream is silenceTrack on a stream: it reads the Ogg Opus stream src and, when some
+// packet plays in [from, to), writes the copy to the writer create returns (called once, only
+// then). Page granule positions follow the packets, so the timeline is unchanged; the stream's
+// serial, headers and end are kept.
+func silenceStream(src io.ReadSeeker, create func() (io.Writer, error), t *session.Track, from, to int64, sm *silenceMaker) (int, int64, error) {
+	lastGranule, serial, err := ogg.LastGranule(src)
 	if err != nil {
 		return 0, 0, err
 	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
+	if _, err := src.Seek(0, io.SeekStart); err != nil {
 		return 0, 0, err
 	}
-	r, err := ogg.NewOpusReader(f)
+	r, err := ogg.NewOpusReader(src)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -352,23 +384,19 @@ func silenceTrack(src, dst string, t *session.Track, from, to int64, sm *silence
 	}
 
 	// Second pass: write the copy.
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
+	if _, err := src.Seek(0, io.SeekStart); err != nil {
 		return 0, 0, err
 	}
-	if r, err = ogg.NewOpusReader(f); err != nil {
+	if r, err = ogg.NewOpusReader(src); err != nil {
 		return 0, 0, err
 	}
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return 0, 0, err
-	}
-	out, err := os.Create(dst)
+	out, err := create()
 	if err != nil {
 		return 0, 0, err
 	}
-	bw := bufio.NewWriter(out)
-	w, err := ogg.NewOpusWriter(bw, head, r.Tags(), ogg.WithSerial(serial))
+	w, err := ogg.NewOpusWriter(out, head, r.Tags(), ogg.WithSerial(serial))
 	if err != nil {
-		return 0, 0, errors.Join(err, out.Close())
+		return 0, 0, err
 	}
 	next := 0
 	for i := 0; ; i++ {
@@ -377,17 +405,17 @@ func silenceTrack(src, dst string, t *session.Track, from, to int64, sm *silence
 			break
 		}
 		if err != nil {
-			return 0, 0, errors.Join(err, out.Close())
+			return 0, 0, err
 		}
 		if next < len(hit) && hit[next] == i {
 			next++
 			n, _ := ogg.PacketSamples(pkt)
 			if pkt, err = sm.packet(n, int(head.Channels)); err != nil {
-				return 0, 0, errors.Join(err, out.Close())
+				return 0, 0, err
 			}
 		}
 		if err := w.WritePacket(pkt); err != nil {
-			return 0, 0, errors.Join(err, out.Close())
+			return 0, 0, err
 		}
 	}
 	if lastGranule >= preSkip && lastGranule <= w.Granule() {
@@ -395,13 +423,7 @@ func silenceTrack(src, dst string, t *session.Track, from, to int64, sm *silence
 	} else {
 		err = w.Close()
 	}
-	if err == nil {
-		err = bw.Flush()
-	}
-	if err == nil {
-		err = out.Sync()
-	}
-	if err = errors.Join(err, out.Close()); err != nil {
+	if err != nil {
 		return 0, 0, err
 	}
 	return len(hit), silenced, nil

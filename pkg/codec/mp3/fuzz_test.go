@@ -89,11 +89,24 @@ func FuzzParseTag(f *testing.F) {
 	})
 }
 
+// FuzzScan scans damaged real files, and arbitrary bytes: frames must not overlap each other or
+// the tags, and the length must fit the frames.
+//
+// The input is an edit of a real file (see FuzzDecode and fuzzInput): whole files as input stalled
+// the fuzzer minimizing them (64 runs in 10 s, then none). Raw inputs may be of any length, so
+// every byte string the target took before is still reachable.
 func FuzzScan(f *testing.F) {
-	for _, b := range seeds(f) {
-		f.Add(b)
+	files := seeds(f)
+	for i := range files {
+		f.Add(uint8(i), []byte{})
+		f.Add(uint8(i), []byte{testutil.EditSet, 40, 0, 0xff, testutil.EditDelete, 100, 0, 0})
 	}
-	f.Fuzz(func(t *testing.T, b []byte) {
+	f.Add(uint8(rawInput), files[0][:maxEdits])
+	f.Fuzz(func(t *testing.T, which uint8, edits []byte) {
+		b, ok := fuzzInput(files, which, edits)
+		if !ok {
+			return
+		}
 		fl, err := Scan(bytes.NewReader(b), int64(len(b)))
 		if err != nil {
 			return
@@ -111,32 +124,108 @@ func FuzzScan(f *testing.F) {
 	})
 }
 
-// FuzzCut cuts scanned inputs at fuzzed places; whatever Cut writes must scan back to the length
-// it reports.
-func FuzzCut(f *testing.F) {
-	for _, b := range seeds(f) {
-		f.Add(b, uint32(1000), uint32(3000), uint32(5000), uint32(9000))
+// fuzzInput makes a whole-file target's input from an edit of a real file: which picks one of
+// files and edits (at most maxEdits bytes) are testutil.ApplyEdits operations on it; at rawInput,
+// edits itself is the input, of any length. It reports false for edits too long to be an edit.
+func fuzzInput(files [][]byte, which uint8, edits []byte) ([]byte, bool) {
+	if which == rawInput {
+		return edits, true
 	}
-	f.Fuzz(func(t *testing.T, b []byte, s0, e0, s1, e1 uint32) {
-		fl, err := Scan(bytes.NewReader(b), int64(len(b)))
-		if err != nil || fl.Samples == 0 {
-			return
-		}
-		n := fl.Samples
-		keep := []Range{{int64(s0) % n, int64(e0) % (n + 1)}, {int64(s1) % n, int64(e1) % (n + 1)}}
-		var out bytes.Buffer
-		res, err := Cut(&out, bytes.NewReader(b), fl, keep, CutOptions{})
-		if err != nil {
-			return
-		}
-		g, err := Scan(bytes.NewReader(out.Bytes()), int64(out.Len()))
-		if err != nil {
-			t.Fatalf("output does not scan: %v", err)
-		}
-		if g.Samples != res.Samples {
-			t.Errorf("output scans to %d samples, Cut reported %d", g.Samples, res.Samples)
+	if len(edits) > maxEdits {
+		return nil, false
+	}
+	return testutil.ApplyEdits(files[int(which)%len(files)], edits), true
+}
+
+// FuzzCut cuts scanned inputs at fuzzed places; whatever Cut writes must scan back to the length
+// it reports. The input is an edit of a real file, as FuzzScan's; any byte string the target took
+// before is reachable as a raw input.
+func FuzzCut(f *testing.F) {
+	files := seeds(f)
+	for i := range files {
+		f.Add(uint8(i), []byte{}, uint32(1000), uint32(3000), uint32(5000), uint32(9000))
+		f.Add(uint8(i), []byte{testutil.EditDelete, 0, 2, 0}, uint32(1000), uint32(3000), uint32(5000), uint32(9000))
+	}
+	f.Fuzz(func(t *testing.T, which uint8, edits []byte, s0, e0, s1, e1 uint32) {
+		if b, ok := fuzzInput(files, which, edits); ok {
+			checkCut(t, b, s0, e0, s1, e1)
 		}
 	})
+}
+
+// checkCut cuts b, if it scans, at the places s0..e1 pick: the output must scan back to the length
+// Cut reports. It reports whether b scanned and Cut ran.
+func checkCut(t *testing.T, b []byte, s0, e0, s1, e1 uint32) bool {
+	fl, err := Scan(bytes.NewReader(b), int64(len(b)))
+	if err != nil || fl.Samples == 0 {
+		return false
+	}
+	n := fl.Samples
+	keep := []Range{{int64(s0) % n, int64(e0) % (n + 1)}, {int64(s1) % n, int64(e1) % (n + 1)}}
+	var out bytes.Buffer
+	res, err := Cut(&out, bytes.NewReader(b), fl, keep, CutOptions{})
+	if err != nil {
+		return true
+	}
+	g, err := Scan(bytes.NewReader(out.Bytes()), int64(out.Len()))
+	if err != nil {
+		t.Fatalf("output does not scan: %v", err)
+	}
+	if g.Samples != res.Samples {
+		t.Errorf("output scans to %d samples, Cut reported %d", g.Samples, res.Samples)
+	}
+	return true
+}
+
+// TestCutRegressions cuts the inputs FuzzCut once failed on, which were whole files before its
+// input became an edit (testdata/regressions/cut-*, in the old fuzz corpus format: the file, then
+// the four places).
+func TestCutRegressions(t *testing.T) {
+	paths, _ := filepath.Glob("testdata/regressions/cut-*")
+	if len(paths) == 0 {
+		t.Fatal("no regression inputs")
+	}
+	for _, p := range paths {
+		vals := corpusValues(t, p)
+		if len(vals) != 5 {
+			t.Fatalf("%s: %d values, want a file and four places", p, len(vals))
+		}
+		var at [4]uint32
+		for i := range at {
+			n, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimPrefix(vals[i+1], "uint32("), ")"), 10, 32)
+			if err != nil {
+				t.Fatalf("%s: value %d: %v", p, i+1, err)
+			}
+			at[i] = uint32(n)
+		}
+		b := corpusBytes(t, p, vals[0])
+		if !checkCut(t, b, at[0], at[1], at[2], at[3]) {
+			t.Errorf("%s: does not scan, so it no longer tests Cut", p)
+		}
+		t.Logf("%s: %d bytes cut at %v", filepath.Base(p), len(b), at)
+	}
+}
+
+// corpusValues returns the values of a file in Go's fuzz corpus format, one a line, as written.
+func corpusValues(t *testing.T, path string) []string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) < 2 || lines[0] != "go test fuzz v1" {
+		t.Fatalf("%s: not a fuzz corpus file", path)
+	}
+	return lines[1:]
+}
+
+// corpusBytes decodes a []byte value of a corpus file.
+func corpusBytes(t *testing.T, path, v string) []byte {
+	raw, err := strconv.Unquote(strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(v), "[]byte("), ")"))
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return []byte(raw)
 }
 
 // FuzzDecode decodes damaged real files, and arbitrary bytes: the decoder must return errors,
