@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"sort"
 	"testing"
 	"time"
 
@@ -24,8 +25,10 @@ import (
 //     placed the packets after the burst's arrival, and pulling it back to each packet's
 //     arrival in turn stacked the whole burst on one tick, audio written over itself);
 //   - the recorder itself stalls (its reader and its timer loop both held up): the packets wait in
-//     the socket, the timer loop runs first with nothing new to release, then the reader stamps
-//     the whole queue with one arrival time.
+//     the socket, the timer loop runs first, then the reader stamps the whole queue with one
+//     arrival time. A retransmission that reached the socket during the stall, for a gap whose
+//     wait ran out meanwhile, is still taken: the loop's first ticks after a stall give nothing up
+//     (it was declared lost, and then dropped as late, before Recorder.step).
 func TestBurstAfterAStall(t *testing.T) {
 	const (
 		n       = 500 // 20 ms packets
@@ -66,19 +69,20 @@ func TestBurstAfterAStall(t *testing.T) {
 		arrive func(s time.Duration) time.Duration
 		// stalled: the recorder neither reads nor pumps in [due(from)+delay, due(from+held)+delay).
 		stalled bool
+		// resent is a packet lost on the way and retransmitted, arriving this much after the rest.
+		resent int
+		resend time.Duration
 	}{
 		{"a network delay spike delivers 0.6 s of packets at once", 30,
-			due,
-			spike(30), false},
+			due, spike(30), false, -1, 0},
 		{"a sender that stalled 0.6 s catches up, and its report maps the first late packet to when it left", 30,
-			stalledSender(30),
-			onTime, false},
+			stalledSender(30), onTime, false, -1, 0},
 		{"a sender that stalled 0.3 s: its report is late by less than the recorder distrusts", 15,
-			stalledSender(15),
-			onTime, false},
+			stalledSender(15), onTime, false, -1, 0},
 		{"the recorder stalls: its timer loop runs before the queued packets are read", 30,
-			due,
-			onTime, true},
+			due, onTime, true, -1, 0},
+		{"the recorder stalls while a retransmission is on its way: it arrives in the socket in time, and is taken", 30,
+			due, onTime, true, from - 2, 120 * time.Millisecond},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -88,7 +92,11 @@ func TestBurstAfterAStall(t *testing.T) {
 			report := 250 * time.Millisecond
 			for i := 0; i < n; i++ {
 				s := c.sent(i)
-				evs = append(evs, event{arrive: c.arrive(s), pkt: i})
+				arrive := c.arrive(s)
+				if i == c.resent {
+					arrive += c.resend
+				}
+				evs = append(evs, event{arrive: arrive, pkt: i})
 				// A report due before this packet left goes out right after it: pion's ticker runs
 				// beside the writer, and after a stall of the whole process it fires when the
 				// writer has sent its first late packet.
@@ -96,18 +104,20 @@ func TestBurstAfterAStall(t *testing.T) {
 					evs = append(evs, event{arrive: c.arrive(s), pkt: -1, ntp: s, rtpTS: uint32(i * 960)})
 				}
 			}
+			sort.SliceStable(evs, func(a, b int) bool { return evs[a].arrive < evs[b].arrive })
 			sr := newSimRoom(t, 1)
 			tr := sr.tracks[0]
 			set := func(d time.Duration) { sr.now.Store(int64(d)) }
 			stallFrom, stallTo := due(from)+delay, due(from+c.held)+delay
 			var pkt rtp.Packet
 			k := 0
+			clock := loopClock{last: sr.start, lastSync: sr.start}
 			for now := perTick; k < len(evs); now += perTick {
 				if c.stalled && now >= stallFrom && now < stallTo {
 					continue
 				}
 				set(now)
-				sr.rec.pump(sr.rec.now(), false) // the timer loop's tick
+				sr.rec.step(&clock, sr.rec.now()) // the timer loop's tick
 				for ; k < len(evs) && evs[k].arrive <= now; k++ {
 					e := evs[k]
 					arrival := e.arrive
