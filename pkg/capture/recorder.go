@@ -570,19 +570,21 @@ func (r *Recorder) observeNTP(off int64) {
 // loopInterval is how often the timer loop pops, mixes and (every SyncInterval) syncs.
 const loopInterval = 10 * time.Millisecond
 
-// stallGrace is how long after a stall of the timer loop its ticks still decide nothing by the
-// time that passed during the stall: a tick more than two intervals late means the whole process
-// was held up (a loaded machine, a long GC pause), the readers with it, and what arrived meanwhile
-// still waits in their sockets. The jitter buffers' waits ran out during the stall without the
-// readers having had a turn, so for this long the loop pops as of the stall's start, releasing
-// packets in sequence but giving up none a reader is about to deliver (a retransmission).
-const stallGrace = 2 * loopInterval
+// stallTicks is for how many ticks after a stall of the timer loop it decides nothing by the time
+// that passed during the stall. A tick more than two intervals late means the whole process was
+// held up (a loaded machine, a long GC pause), the readers with it, and what arrived meanwhile
+// still waits in their sockets: the jitter buffers' waits ran out during the stall without the
+// readers having had a turn. So for this many ticks the loop pops as of the stall's start,
+// releasing packets in sequence but giving up none a reader is about to deliver (a retransmission).
+// Two ticks are at least one full interval for the readers to catch up; counted in ticks, not in
+// time, so a simulated clock that stands still cannot hold the loop back for ever.
+const stallTicks = 2
 
 // loopClock is the timer loop's own state.
 type loopClock struct {
 	last     time.Time // when the loop last ran
-	frozen   time.Time // the time it pops as of during a stall's grace
-	resumed  time.Time // when it ran again after the last stall
+	frozen   time.Time // the time it pops as of while hold > 0
+	hold     int       // ticks left that pop as of frozen
 	lastSync time.Time
 }
 
@@ -606,12 +608,12 @@ func (r *Recorder) loop() {
 // step is one tick of the timer loop at now.
 func (r *Recorder) step(c *loopClock, now time.Time) {
 	if now.Sub(c.last) > 2*loopInterval {
-		c.frozen, c.resumed = c.last.Add(loopInterval), now
+		c.frozen, c.hold = c.last.Add(loopInterval), stallTicks
 	}
 	c.last = now
 	at := now
-	if !c.resumed.IsZero() && now.Sub(c.resumed) < stallGrace {
-		at = c.frozen
+	if c.hold > 0 {
+		at, c.hold = c.frozen, c.hold-1
 	}
 	r.pump(at, false)
 	if err := r.mix.mixUntil(r.ticks(at)-session.Ticks(r.opts.MixDelay), r.rings()); err != nil {
