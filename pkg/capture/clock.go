@@ -24,11 +24,20 @@ import (
 // agrees again.
 const maxReportSkew = 2 * session.ClockRate
 
-// maxReportLate is how far after its own arrival a sender report may put a packet. A packet is
-// sent before it arrives, and the NTP offset comes from the fastest report, so a placement later
-// than the arrival is a report that maps RTP to NTP late. Up to maxReportLate (a report stale by a
-// DTX pause) the report is pulled back by what the packets show (placer.late); beyond it (seen
-// through a loaded SFU: a second) the report is not used and packets are placed by arrival.
+// maxReportLate is how far after the stream's arrival placement (byArrival: the least delayed
+// packet of the last seconds, carried forward by RTP timestamps) a sender report may put a packet.
+// A packet is sent before it arrives, and the NTP offset comes from the fastest report, so a
+// placement later than the least delayed arrival is a report that maps RTP to NTP late: an SFU
+// that reports the last forwarded timestamp as "now" through a DTX pause, or a sender that stalled
+// and reports its first late packet as sent now. Up to maxReportLate the report is pulled back by
+// what the packets show (placer.late); beyond it (seen through a loaded SFU: a second) the report
+// is not used and packets are placed by arrival.
+//
+// The bound is the arrival placement, not the packet's own arrival: a burst of packets held up
+// and delivered at once (a stalled sender catching up, a delay spike) all arrive at one moment,
+// and pulling the report back to each one's arrival in turn would stack the burst on that moment,
+// every packet written over the one before. The arrival placement follows the RTP timestamps
+// through the burst, so the stream stays continuous.
 const maxReportLate = session.ClockRate / 2
 
 // ntpTicks converts a 32.32 fixed-point NTP timestamp to session clock ticks since the NTP epoch.
@@ -52,8 +61,8 @@ type placer struct {
 	report    bool
 	reportNTP int64  // the last sender report's NTP time, in ticks
 	reportRTP uint32 // and its RTP timestamp
-	// late is how far after its own arrival the last report placed a packet, at most: taken off
-	// every placement by that report. An SFU that reports the RTP timestamp of the last packet
+	// late is how far after the arrival placement the last report placed a packet, at most: taken
+	// off every placement by that report. An SFU that reports the RTP timestamp of the last packet
 	// it forwarded as "now" (LiveKit does, through DTX pauses) makes reports up to a pause late.
 	late int64
 }
@@ -89,7 +98,7 @@ func (p *placer) place(ts uint64, arrivalTicks int64, ntpOffset int64, haveOffse
 		return byArrival
 	}
 	byReport := p.reportNTP + ntpOffset + int64(int32(uint32(ts)-p.reportRTP))
-	late := byReport - arrivalTicks
+	late := byReport - byArrival
 	if late > maxReportLate || byReport-byArrival < -maxReportSkew {
 		return byArrival
 	}

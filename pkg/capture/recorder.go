@@ -567,28 +567,62 @@ func (r *Recorder) observeNTP(off int64) {
 	}
 }
 
+// loopInterval is how often the timer loop pops, mixes and (every SyncInterval) syncs.
+const loopInterval = 10 * time.Millisecond
+
+// stallTicks is for how many ticks after a stall of the timer loop it decides nothing by the time
+// that passed during the stall. A tick more than two intervals late means the whole process was
+// held up (a loaded machine, a long GC pause), the readers with it, and what arrived meanwhile
+// still waits in their sockets: the jitter buffers' waits ran out during the stall without the
+// readers having had a turn. So for this many ticks the loop pops as of the stall's start,
+// releasing packets in sequence but giving up none a reader is about to deliver (a retransmission).
+// Two ticks are at least one full interval for the readers to catch up; counted in ticks, not in
+// time, so a simulated clock that stands still cannot hold the loop back for ever.
+const stallTicks = 2
+
+// loopClock is the timer loop's own state.
+type loopClock struct {
+	last     time.Time // when the loop last ran
+	frozen   time.Time // the time it pops as of while hold > 0
+	hold     int       // ticks left that pop as of frozen
+	lastSync time.Time
+}
+
 // loop pops packets in order, writes them and the live mix, and syncs the session to disk.
 func (r *Recorder) loop() {
 	defer close(r.done)
-	tick := time.NewTicker(10 * time.Millisecond)
+	tick := time.NewTicker(loopInterval)
 	defer tick.Stop()
-	lastSync := r.now()
+	now := r.now()
+	c := loopClock{last: now, lastSync: now}
 	for {
 		select {
 		case <-r.stop:
 			return
 		case <-tick.C:
 		}
-		now := r.now()
-		r.pump(now, false)
-		if err := r.mix.mixUntil(r.ticks(now)-session.Ticks(r.opts.MixDelay), r.rings()); err != nil {
+		r.step(&c, r.now())
+	}
+}
+
+// step is one tick of the timer loop at now.
+func (r *Recorder) step(c *loopClock, now time.Time) {
+	if now.Sub(c.last) > 2*loopInterval {
+		c.frozen, c.hold = c.last.Add(loopInterval), stallTicks
+	}
+	c.last = now
+	at := now
+	if c.hold > 0 {
+		at, c.hold = c.frozen, c.hold-1
+	}
+	r.pump(at, false)
+	if err := r.mix.mixUntil(r.ticks(at)-session.Ticks(r.opts.MixDelay), r.rings()); err != nil {
+		r.fail(err)
+	}
+	if now.Sub(c.lastSync) >= r.opts.SyncInterval {
+		c.lastSync = now
+		if err := r.sync(); err != nil {
 			r.fail(err)
-		}
-		if now.Sub(lastSync) >= r.opts.SyncInterval {
-			lastSync = now
-			if err := r.sync(); err != nil {
-				r.fail(err)
-			}
 		}
 	}
 }
