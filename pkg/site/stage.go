@@ -35,9 +35,19 @@ func newStage(site string) (*stage, error) {
 	if err != nil {
 		return nil, fmt.Errorf("site: create a staging folder in %s: %w", site, err)
 	}
-	l, ok, err := tryLock(filepath.Join(dir, stageLockName))
+	// The lock file appears under its name already locked: made under another name, locked, then
+	// renamed (the lock stays with the open file). Created in place, another run's cleanStale
+	// could open it between the create and the lock, find it unlocked, take it for a dead run's,
+	// and remove this live folder (seen with four publish runs at once).
+	tmp := filepath.Join(dir, stageLockName+".new")
+	l, ok, err := tryLock(tmp)
 	if err == nil && !ok {
 		err = errors.New("its lock is held by another process")
+	}
+	if err == nil {
+		if err = os.Rename(tmp, filepath.Join(dir, stageLockName)); err != nil {
+			err = errors.Join(err, l.unlock())
+		}
 	}
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("site: lock staging folder %s: %w", dir, err), os.RemoveAll(dir))

@@ -257,6 +257,48 @@ func TestCleanStale(t *testing.T) {
 	}
 }
 
+// TestNewStageWhileAnotherCleans: runs that make their staging folders while another run clears
+// stale ones (four publish processes at once do) never lose a live folder. The lock file used to
+// be created unlocked and locked a moment later; a cleaner that opened it in between took the
+// folder for a dead run's and removed it under its owner.
+func TestNewStageWhileAnotherCleans(t *testing.T) {
+	dir := t.TempDir()
+	done := make(chan struct{})
+	cleaned := make(chan error, 1)
+	go func() {
+		defer close(cleaned)
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			if _, err := cleanStale(dir); err != nil {
+				cleaned <- err
+				return
+			}
+		}
+	}()
+	defer func() {
+		close(done)
+		if err := <-cleaned; err != nil {
+			t.Errorf("cleanStale: %v", err)
+		}
+	}()
+	for i := range 3000 {
+		s, err := newStage(dir)
+		if err != nil {
+			t.Fatalf("stage %d: %v", i, err)
+		}
+		if _, err := os.Stat(s.path(EpisodesDir)); err != nil {
+			t.Fatalf("stage %d was removed while its run was alive: %v", i, err)
+		}
+		if err := s.remove(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // TestProbeMP3 measures an MP3 and checks the length against ffmpeg's gapless decode.
 func TestProbeMP3(t *testing.T) {
 	dir := t.TempDir()
