@@ -31,6 +31,8 @@ var (
 	ErrBadHold = errors.New("malformed hold.json")
 	// ErrNoSessions is returned by Prune for a ROOT that neither is nor holds a session.
 	ErrNoSessions = errors.New("no spacecast session in this folder")
+	// ErrBusy is returned by NewStage while another command changes the same session.
+	ErrBusy = errors.New("another spacecast command is changing this session (redact or recover)")
 	// ErrLocked is returned by Prune when another prune holds the lock for too long.
 	ErrLocked = errors.New("another prune is running")
 	// ErrBadAge is returned by ParseAge for text that is not an age.

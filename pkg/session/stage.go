@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"golang.org/x/sys/unix"
 )
 
 // StagePrefix begins the name of every staging folder inside a session (".stage-redact-…",
@@ -28,13 +30,34 @@ type Stage struct {
 	// Dir is the staging folder.
 	Dir      string
 	session  string
+	lock     *os.File // the session folder, flocked for as long as the stage lives
 	replaced map[string]bool
 	deleted  []string
 }
 
 // NewStage makes a staging folder for a change of the session in dir; what names the change
-// ("redact", "recover"). Staging folders a crashed run left are removed first.
+// ("redact", "recover"). It holds an flock on the session folder itself until Close, so two
+// changes of one session cannot interleave (the second is ErrBusy: its stage would have removed
+// the first's, or the last manifest written would have undone the other's change); then the
+// staging folders a crashed run left are removed. The lock is on the folder, not a file in it,
+// so the session's files stay as they are.
 func NewStage(dir, what string) (*Stage, error) {
+	lock, err := os.Open(dir)
+	if err != nil {
+		return nil, fmt.Errorf("session: %w", err)
+	}
+	for {
+		err = unix.Flock(int(lock.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+		if !errors.Is(err, unix.EINTR) {
+			break
+		}
+	}
+	if errors.Is(err, unix.EWOULDBLOCK) {
+		return nil, errors.Join(fmt.Errorf("session: %s: %w", dir, ErrBusy), lock.Close())
+	}
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("session: lock %s: %w", dir, err), lock.Close())
+	}
 	ents, _ := os.ReadDir(dir)
 	for _, e := range ents {
 		if e.IsDir() && isStageName(e.Name()) {
@@ -43,9 +66,9 @@ func NewStage(dir, what string) (*Stage, error) {
 	}
 	stage, err := os.MkdirTemp(dir, StagePrefix+what+"-*")
 	if err != nil {
-		return nil, fmt.Errorf("session: %w", err)
+		return nil, errors.Join(fmt.Errorf("session: %w", err), lock.Close())
 	}
-	return &Stage{Dir: stage, session: dir, replaced: map[string]bool{}}, nil
+	return &Stage{Dir: stage, session: dir, lock: lock, replaced: map[string]bool{}}, nil
 }
 
 func isStageName(name string) bool {
@@ -70,8 +93,15 @@ func (st *Stage) Delete(rel string) {
 // Replaced reports whether rel was marked by Replace or Delete.
 func (st *Stage) Replaced(rel string) bool { return st.replaced[rel] }
 
-// Close removes the staging folder.
-func (st *Stage) Close() error { return os.RemoveAll(st.Dir) }
+// Close removes the staging folder and releases the session; it is safe to call twice.
+func (st *Stage) Close() error {
+	err := os.RemoveAll(st.Dir)
+	if st.lock != nil {
+		err = errors.Join(err, st.lock.Close()) // closing the descriptor releases the flock
+		st.lock = nil
+	}
+	return err
+}
 
 // Mirror hard-links every regular file of the session (but staging folders, the files outside
 // the hashes, files marked changed and temporary files) into the stage, at the same path.

@@ -75,3 +75,39 @@ func TestCheckSealAndPlain(t *testing.T) {
 		t.Errorf("a link: %v", err)
 	}
 }
+
+// TestStageOneChangeAtATime: while one change of a session is staged, a second (another redact
+// or a recover) is refused with ErrBusy and leaves the first's stage alone; once the first is
+// closed the next may begin. Without the lock the second removed the first's staging folder, or
+// the last manifest written undid the other's change.
+func TestStageOneChangeAtATime(t *testing.T) {
+	dir := copyDemo(t)
+	first, err := NewStage(dir, "redact")
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := NewStage(dir, "recover")
+	if !errors.Is(err, ErrBusy) {
+		if second != nil {
+			second.Close()
+		}
+		t.Fatalf("a second change while one is staged: %v, want ErrBusy", err)
+	}
+	if _, err := os.Stat(first.Dir); err != nil {
+		t.Errorf("the first change's stage is gone: %v", err)
+	}
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Close(); err != nil {
+		t.Errorf("a second Close: %v", err)
+	}
+	third, err := NewStage(dir, "recover")
+	if err != nil {
+		t.Fatalf("after the first closed: %v", err)
+	}
+	third.Close()
+	if m, _ := filepath.Glob(filepath.Join(dir, StagePrefix+"*")); len(m) > 0 {
+		t.Errorf("staging folders left: %v", m)
+	}
+}
