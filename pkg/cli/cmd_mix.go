@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -184,17 +183,8 @@ func printSoundbites(w io.Writer, sbs []studio.SoundbiteInfo) {
 	}
 }
 
-func secs(s float64) time.Duration {
-	// Saturate rather than let the float conversion wrap to a negative time.
-	switch d := s * float64(time.Second); {
-	case d >= math.MaxInt64:
-		return math.MaxInt64
-	case d <= math.MinInt64:
-		return math.MinInt64
-	default:
-		return time.Duration(d)
-	}
-}
+// secs is edit.Seconds, short for the many prints of results' seconds.
+func secs(s float64) time.Duration { return edit.Seconds(s) }
 
 func loadArtwork(path string) (*id3.Picture, error) {
 	b, err := os.ReadFile(path)

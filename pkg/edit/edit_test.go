@@ -184,3 +184,25 @@ func TestFormatTime(t *testing.T) {
 		}
 	}
 }
+
+// TestSeconds: results' seconds become Durations rounded to the nanosecond, saturating where a
+// Duration ends instead of wrapping to a negative time.
+func TestSeconds(t *testing.T) {
+	for _, c := range []struct {
+		in   float64
+		want time.Duration
+		why  string
+	}{
+		{1.5, 1500 * time.Millisecond, "a plain value"},
+		{0.1 + 0.2, 300 * time.Millisecond, "float noise rounds away"},
+		{-2.25, -2250 * time.Millisecond, "negative times stay negative"},
+		{1e18, math.MaxInt64, "too long for a Duration saturates"},
+		{-1e18, math.MinInt64, "too negative saturates"},
+		{math.Inf(1), math.MaxInt64, "infinity saturates"},
+		{math.NaN(), 0, "NaN is no time"},
+	} {
+		if got := Seconds(c.in); got != c.want {
+			t.Errorf("%s: Seconds(%v) = %v, want %v", c.why, c.in, got, c.want)
+		}
+	}
+}

@@ -88,6 +88,22 @@ func parseClock(s string) (time.Duration, error) {
 	return total, nil
 }
 
+// Seconds converts a count of seconds (as results and metadata carry them) to a Duration,
+// rounded to the nanosecond; values past what a Duration holds saturate instead of wrapping to a
+// negative time, and NaN is 0.
+func Seconds(s float64) time.Duration {
+	switch d := math.Round(s * float64(time.Second)); {
+	case d != d:
+		return 0
+	case d >= math.MaxInt64:
+		return math.MaxInt64
+	case d <= math.MinInt64:
+		return math.MinInt64
+	default:
+		return time.Duration(d)
+	}
+}
+
 // FormatTime renders d as HH:MM:SS.mmm (hours omitted when zero), the inverse of ParseTime to the
 // millisecond. A negative d gets one leading minus sign and the fields of its magnitude; every
 // time.Duration, math.MinInt64 included, prints as a well-formed time.

@@ -246,15 +246,14 @@ func (m *Meta) timeMap() edit.TimeMap {
 	var tm edit.TimeMap
 	for _, e := range m.TimeMap {
 		tm.Segments = append(tm.Segments, edit.Segment{
-			Old: edit.Range{Start: seconds(e.OldStartSeconds), End: seconds(e.OldEndSeconds)},
-			New: seconds(e.NewStartSeconds),
+			Old: edit.Range{Start: edit.Seconds(e.OldStartSeconds), End: edit.Seconds(e.OldEndSeconds)},
+			New: edit.Seconds(e.NewStartSeconds),
 		})
 	}
 	return tm
 }
 
 // seconds converts seconds to a Duration, rounding to the nanosecond.
-func seconds(s float64) time.Duration { return time.Duration(math.Round(s * float64(time.Second))) }
 
 // mapEntries turns a time map into its JSON form.
 func mapEntries(tm edit.TimeMap) []MapEntry {
@@ -319,7 +318,7 @@ func (m *Meta) edited(e edit.TimeMap) *Meta {
 func moveSoundbites(sbs []SoundbiteInfo, e edit.TimeMap) []SoundbiteInfo {
 	var out []SoundbiteInfo
 	for _, sb := range sbs {
-		r := edit.Range{Start: seconds(sb.StartSeconds), End: seconds(sb.StartSeconds + sb.DurationSeconds)}
+		r := edit.Range{Start: edit.Seconds(sb.StartSeconds), End: edit.Seconds(sb.StartSeconds + sb.DurationSeconds)}
 		for _, s := range e.Segments {
 			if r.Start < s.Old.Start-soundbiteSlack || r.End > s.Old.End+soundbiteSlack {
 				continue

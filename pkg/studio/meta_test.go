@@ -20,7 +20,7 @@ const sec = time.Second
 
 // seg is a map segment in whole or fractional seconds: source [a, b) plays from at.
 func seg(a, b, at float64) edit.Segment {
-	return edit.Segment{Old: edit.Range{Start: seconds(a), End: seconds(b)}, New: seconds(at)}
+	return edit.Segment{Old: edit.Range{Start: edit.Seconds(a), End: edit.Seconds(b)}, New: edit.Seconds(at)}
 }
 
 func tmap(segs ...edit.Segment) edit.TimeMap { return edit.TimeMap{Segments: segs} }
@@ -309,7 +309,7 @@ func FuzzParseMeta(f *testing.F) {
 			}
 			return
 		}
-		if d, _ := m.FromSource(seconds(m.TimeMap[0].OldStartSeconds)); d < 0 || d > m.Duration() {
+		if d, _ := m.FromSource(edit.Seconds(m.TimeMap[0].OldStartSeconds)); d < 0 || d > m.Duration() {
 			t.Fatalf("FromSource left the file: %v of %v", d, m.Duration())
 		}
 		b, err := m.Marshal()

@@ -3,7 +3,6 @@ package studio
 import (
 	"context"
 	"fmt"
-	"math"
 	"os"
 	"time"
 
@@ -207,21 +206,9 @@ func id3Chapters(chapters []ChapterInfo) []id3.Chapter {
 	var out []id3.Chapter
 	for i, c := range chapters {
 		out = append(out, id3.Chapter{ID: fmt.Sprintf("ch%d", i), Title: c.Title,
-			Start: secondsToDuration(c.StartSeconds), End: secondsToDuration(c.EndSeconds)})
+			Start: edit.Seconds(c.StartSeconds), End: edit.Seconds(c.EndSeconds)})
 	}
 	return out
-}
-
-func secondsToDuration(s float64) time.Duration {
-	// Saturate rather than let the float conversion wrap to a negative time.
-	switch d := s * float64(time.Second); {
-	case d >= math.MaxInt64:
-		return math.MaxInt64
-	case d <= math.MinInt64:
-		return math.MinInt64
-	default:
-		return time.Duration(d)
-	}
 }
 
 // readChapters returns an MP3's ID3 chapters, or nil.
@@ -246,7 +233,7 @@ func readChapters(path string) []ChapterInfo {
 func moveChapters(chs []ChapterInfo, tm edit.TimeMap) []ChapterInfo {
 	var out []ChapterInfo
 	for _, c := range chs {
-		r, ok := tm.MapRange(edit.Range{Start: secondsToDuration(c.StartSeconds), End: secondsToDuration(c.EndSeconds)})
+		r, ok := tm.MapRange(edit.Range{Start: edit.Seconds(c.StartSeconds), End: edit.Seconds(c.EndSeconds)})
 		if !ok {
 			continue
 		}
