@@ -143,7 +143,7 @@ func testRecordTwoSpeakers(t *testing.T, _ *netns.NS) {
 	got := session.Duration(bobTrack.SessionTicks(bobTrack.Samples-1) + 1)
 	wantAt := bobStart.Add(3 * time.Second).Sub(m.StartedAt)
 	if d := got - wantAt; d < -100*time.Millisecond || d > 150*time.Millisecond {
-		t.Errorf("bob's audio ends at %v on the session clock, his tone at %v (joined %v)", got, wantAt, bobJoined.Sub(m.StartedAt))
+		t.Errorf("bob's audio ends at %v on the session clock, his tone at %v (joined %v); timeline %+v gaps %+v", got, wantAt, bobJoined.Sub(m.StartedAt), bobTrack.Timeline, bobTrack.Gaps)
 	}
 	if heard := session.Duration(bobTrack.Samples); heard < time.Second {
 		t.Errorf("only %v of bob's 3 s recorded", heard)
