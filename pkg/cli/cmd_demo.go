@@ -114,13 +114,13 @@ func runDemo(cmd *cobra.Command, o *demoOptions, g *globalOptions) error {
 	}
 	prog.Finish()
 	step("1. mixed %d speakers into %s: %s, %.1f LUFS, %.1f dBTP, %s\n", len(mix.Speakers), episode,
-		edit.FormatTime(secs(mix.DurationSeconds)), mix.LoudnessLUFS, mix.TruePeakDBTP, count(len(mix.Chapters), "chapter"))
+		edit.FormatTime(edit.Seconds(mix.DurationSeconds)), mix.LoudnessLUFS, mix.TruePeakDBTP, count(len(mix.Chapters), "chapter"))
 	for _, s := range mix.Speakers {
-		step("     %-12s talks %s, levelled %+.1f dB\n", term(s.Name), edit.FormatTime(secs(s.TalkSeconds)), s.LevelGainDB)
+		step("     %-12s talks %s, levelled %+.1f dB\n", term(s.Name), edit.FormatTime(edit.Seconds(s.TalkSeconds)), s.LevelGainDB)
 	}
 
 	clip := filepath.Join(out, "clip.mp3")
-	length := secs(mix.DurationSeconds)
+	length := edit.Seconds(mix.DurationSeconds)
 	co := studio.ClipOptions{Input: episode, Output: clip, Start: (length * 2 / 5).Truncate(time.Second),
 		Duration: min(20*time.Second, length/4).Truncate(time.Second), Fade: 10 * time.Millisecond}
 	cr, err := studio.Clip(ctx, co, prog)
@@ -128,7 +128,7 @@ func runDemo(cmd *cobra.Command, o *demoOptions, g *globalOptions) error {
 		return studioErr("demo: clip", err)
 	}
 	prog.Finish()
-	step("2. cut an exact clip %s-%s into %s\n", edit.FormatTime(secs(cr.StartSeconds)), edit.FormatTime(secs(cr.EndSeconds)), clip)
+	step("2. cut an exact clip %s-%s into %s\n", edit.FormatTime(edit.Seconds(cr.StartSeconds)), edit.FormatTime(edit.Seconds(cr.EndSeconds)), clip)
 
 	copyClip := filepath.Join(out, "clip-copy.mp3")
 	co.Output, co.Copy, co.Fade = copyClip, true, 0
@@ -144,7 +144,7 @@ func runDemo(cmd *cobra.Command, o *demoOptions, g *globalOptions) error {
 		return studioErr("demo: trim", err)
 	}
 	prog.Finish()
-	step("4. trimmed the first 3 s losslessly into %s (%s, chapters moved with it)\n", trimmed, edit.FormatTime(secs(tr.DurationSeconds)))
+	step("4. trimmed the first 3 s losslessly into %s (%s, chapters moved with it)\n", trimmed, edit.FormatTime(edit.Seconds(tr.DurationSeconds)))
 
 	rep, err := studio.Inspect(ctx, episode, prog)
 	if err != nil {
@@ -264,14 +264,14 @@ func publishDemo(ctx context.Context, dir, episode, clip string, cr *studio.Clip
 	ep, err := site.Publish(ctx, dir, site.EpisodeInput{
 		Set: site.FieldSoundbites | site.FieldSeason | site.FieldNumber, Audio: episode, Title: "Keeping live rooms",
 		Notes: []byte(demoNotes), NotesName: "demo notes", Season: 1, Number: 1, Type: "full",
-		Soundbites: []feed.Soundbite{{Start: secs(cr.StartSeconds), Duration: secs(cr.DurationSeconds), Title: "The clip"}},
+		Soundbites: []feed.Soundbite{{Start: edit.Seconds(cr.StartSeconds), Duration: edit.Seconds(cr.DurationSeconds), Title: "The clip"}},
 	}, site.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("demo: publish %s: %w", episode, err)
 	}
 	trailer, err := site.Publish(ctx, dir, site.EpisodeInput{
 		Audio: clip, Title: "Keeping live rooms: a taste", Type: "trailer",
-		Description: fmt.Sprintf("%s of the demo room, cut exactly.", edit.FormatTime(secs(cr.DurationSeconds))),
+		Description: fmt.Sprintf("%s of the demo room, cut exactly.", edit.FormatTime(edit.Seconds(cr.DurationSeconds))),
 	}, site.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("demo: publish %s: %w", clip, err)

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -158,19 +157,19 @@ func runMix(cmd *cobra.Command, o *mixOptions, g *globalOptions, args []string) 
 		return writeJSON(g.stdout, res)
 	}
 	w := g.stdout
-	fmt.Fprintf(w, "wrote %s: %s, %s, %d Hz, %d ch", termPath(res.Output), strings.ToUpper(res.Format), edit.FormatTime(secs(res.DurationSeconds)), res.SampleRate, res.Channels)
+	fmt.Fprintf(w, "wrote %s: %s, %s, %d Hz, %d ch", termPath(res.Output), strings.ToUpper(res.Format), edit.FormatTime(edit.Seconds(res.DurationSeconds)), res.SampleRate, res.Channels)
 	if res.BitrateKbps > 0 {
 		fmt.Fprintf(w, ", %d kbps", res.BitrateKbps)
 	}
 	fmt.Fprintf(w, "\nloudness %.1f LUFS, true peak %.1f dBTP (gain %+.1f dB)\n", res.LoudnessLUFS, res.TruePeakDBTP, res.GainDB)
 	for _, s := range res.Speakers {
-		fmt.Fprintf(w, "  speaker %-20s at %s  talk %s  %.1f LUFS, levelled %+.1f dB\n", term(s.Name), edit.FormatTime(secs(s.OffsetSeconds)), edit.FormatTime(secs(s.TalkSeconds)), s.LoudnessLUFS, s.LevelGainDB)
+		fmt.Fprintf(w, "  speaker %-20s at %s  talk %s  %.1f LUFS, levelled %+.1f dB\n", term(s.Name), edit.FormatTime(edit.Seconds(s.OffsetSeconds)), edit.FormatTime(edit.Seconds(s.TalkSeconds)), s.LoudnessLUFS, s.LevelGainDB)
 	}
 	if res.RemovedSeconds > 0 {
-		fmt.Fprintf(w, "shortened silence by %s\n", edit.FormatTime(secs(res.RemovedSeconds)))
+		fmt.Fprintf(w, "shortened silence by %s\n", edit.FormatTime(edit.Seconds(res.RemovedSeconds)))
 	}
 	for _, c := range res.Chapters {
-		fmt.Fprintf(w, "  chapter %s  %s\n", edit.FormatTime(secs(c.StartSeconds)), term(c.Title))
+		fmt.Fprintf(w, "  chapter %s  %s\n", edit.FormatTime(edit.Seconds(c.StartSeconds)), term(c.Title))
 	}
 	printSoundbites(w, res.Soundbites)
 	return nil
@@ -179,12 +178,9 @@ func runMix(cmd *cobra.Command, o *mixOptions, g *globalOptions, args []string) 
 // printSoundbites lists soundbites as the text output of mix, clip and trim shows them.
 func printSoundbites(w io.Writer, sbs []studio.SoundbiteInfo) {
 	for _, s := range sbs {
-		fmt.Fprintf(w, "  soundbite %s+%s  %s\n", edit.FormatTime(secs(s.StartSeconds)), edit.FormatTime(secs(s.DurationSeconds)), term(s.Title))
+		fmt.Fprintf(w, "  soundbite %s+%s  %s\n", edit.FormatTime(edit.Seconds(s.StartSeconds)), edit.FormatTime(edit.Seconds(s.DurationSeconds)), term(s.Title))
 	}
 }
-
-// secs is edit.Seconds, short for the many prints of results' seconds.
-func secs(s float64) time.Duration { return edit.Seconds(s) }
 
 func loadArtwork(path string) (*id3.Picture, error) {
 	b, err := os.ReadFile(path)

@@ -96,9 +96,9 @@ func runTrim(cmd *cobra.Command, o *trimOptions, g *globalOptions, input string)
 		return writeJSON(g.stdout, res)
 	}
 	w := g.stdout
-	fmt.Fprintf(w, "wrote %s: %s, removed %s (%s)\n", res.Output, edit.FormatTime(secs(res.DurationSeconds)), edit.FormatTime(secs(res.RemovedSeconds)), res.Mode)
+	fmt.Fprintf(w, "wrote %s: %s, removed %s (%s)\n", res.Output, edit.FormatTime(edit.Seconds(res.DurationSeconds)), edit.FormatTime(edit.Seconds(res.RemovedSeconds)), res.Mode)
 	for _, m := range res.TimeMap {
-		fmt.Fprintf(w, "  kept %s-%s  now at %s\n", edit.FormatTime(secs(m.OldStartSeconds)), edit.FormatTime(secs(m.OldEndSeconds)), edit.FormatTime(secs(m.NewStartSeconds)))
+		fmt.Fprintf(w, "  kept %s-%s  now at %s\n", edit.FormatTime(edit.Seconds(m.OldStartSeconds)), edit.FormatTime(edit.Seconds(m.OldEndSeconds)), edit.FormatTime(edit.Seconds(m.NewStartSeconds)))
 	}
 	printSoundbites(w, res.Soundbites)
 	return nil
