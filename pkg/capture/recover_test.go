@@ -19,10 +19,7 @@ import (
 // session whose recorder died: not finalized, not sealed.
 func crashedDemo(t *testing.T) string {
 	t.Helper()
-	dir := filepath.Join(t.TempDir(), "session")
-	if err := os.CopyFS(dir, os.DirFS("../../testdata/demo/session")); err != nil {
-		t.Fatal(err)
-	}
+	dir := testutil.DemoSession(t)
 	s, err := session.Open(dir)
 	if err != nil {
 		t.Fatal(err)

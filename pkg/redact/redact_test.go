@@ -22,10 +22,7 @@ import (
 // (mix.opus: the plain sum of its tracks, as the recorder's would be).
 func demoWithMix(t *testing.T) string {
 	t.Helper()
-	dir := filepath.Join(t.TempDir(), "session")
-	if err := os.CopyFS(dir, os.DirFS("../../testdata/demo/session")); err != nil {
-		t.Fatal(err)
-	}
+	dir := testutil.DemoSession(t)
 	if err := rebuildMix(context.Background(), dir, &session.MixFile{File: "mix.opus", Channels: 1}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -546,10 +543,7 @@ func shortTrack(tb testing.TB, b []byte, max int) []byte {
 // (redact with a key would have sealed and signed the change, and verify then said everything
 // matched); nothing changes, and verify still reports the changed file.
 func TestRedactRefusesTampered(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "session")
-	if err := os.CopyFS(dir, os.DirFS("../../testdata/demo/session")); err != nil {
-		t.Fatal(err)
-	}
+	dir := testutil.DemoSession(t)
 	key := filepath.Join(t.TempDir(), "key")
 	if _, err := session.WriteKeyPair(key); err != nil {
 		t.Fatal(err)
