@@ -44,7 +44,7 @@ func assert(t *testing.T, got, name string) []string {
 	return r.msgs
 }
 
-func TestAssert(t *testing.T) {
+func TestGoldenAssert(t *testing.T) {
 	tests := []struct {
 		why, got, name string
 		want           string // a part of the one message Assert reports; "" for none
@@ -66,7 +66,7 @@ func TestAssert(t *testing.T) {
 	}
 }
 
-func TestDiff(t *testing.T) {
+func TestGoldenDiff(t *testing.T) {
 	tests := []struct {
 		why, want, got string
 		diff           string // the whole description Diff returns
