@@ -300,3 +300,43 @@ func fill(v reflect.Value) {
 		v.SetFloat(1.5)
 	}
 }
+
+func TestJSONGoldenNormalize(t *testing.T) {
+	tests := []struct {
+		why, in, want string
+	}{
+		{"the temporary folder becomes $TMP, the rest of the path stays",
+			`{"output": "/tmp/x1/episode.mp3"}`, `{"output": "$TMP/episode.mp3"}`},
+		{"a volatile key's value becomes its placeholder, in indented JSON",
+			"{\n  \"since\": \"2026-12-07T17:39:01Z\",\n  \"reason\": \"r\"\n}", "{\n  \"since\": \"<time>\",\n  \"reason\": \"r\"\n}"},
+		{"and in one-line JSON",
+			`{"version":"test","go":"go1.26.8"}`, `{"version":"test","go":"<go version>"}`},
+		{"a fraction is rounded to 6 decimals, an integer and a string of digits are kept",
+			`{"duration_seconds": 109.65389583333334, "bytes": 878457, "id": "1.5"}`, `{"duration_seconds": 109.653896, "bytes": 878457, "id": "1.5"}`},
+		{"an exponent is a fraction too",
+			`{"share": 1.5e-07}`, `{"share": 0}`},
+		{"a volatile key holding an object is left as it is",
+			`{"since": {"a": 1}}`, `{"since": {"a": 1}}`},
+	}
+	for _, tt := range tests {
+		if got := string(normalizeJSON(tt.in, "/tmp/x1")); got != tt.want {
+			t.Errorf("%s:\n got %s\nwant %s", tt.why, got, tt.want)
+		}
+	}
+}
+
+func TestJSONGoldenShape(t *testing.T) {
+	tests := []struct {
+		why, in, want string
+	}{
+		{"scalars become their types, keys keep their order",
+			`{"b":"x","a":1.5,"c":true,"d":null}`, "{\n  \"b\": \"<string>\",\n  \"a\": \"<number>\",\n  \"c\": \"<bool>\",\n  \"d\": null\n}\n"},
+		{"an array is the shape of its first element; an empty one stays empty",
+			`{"l":[{"x":1},{"y":2}],"e":[],"o":{}}`, "{\n  \"l\": [\n    {\n      \"x\": \"<number>\"\n    }\n  ],\n  \"e\": [],\n  \"o\": {}\n}\n"},
+	}
+	for _, tt := range tests {
+		if got := string(shapeJSON(t, []byte(tt.in))); got != tt.want {
+			t.Errorf("%s:\n got %s\nwant %s", tt.why, got, tt.want)
+		}
+	}
+}
