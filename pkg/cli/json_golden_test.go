@@ -17,6 +17,7 @@ import (
 	"github.com/spacecast/spacecast/internal/testutil"
 	"github.com/spacecast/spacecast/internal/testutil/golden"
 	"github.com/spacecast/spacecast/pkg/capture"
+	"github.com/spacecast/spacecast/pkg/session"
 )
 
 // jsonGolden runs one command line with --json in-process, checks its exit code and that it
@@ -100,9 +101,26 @@ func TestJSONGolden(t *testing.T) {
 	jsonGolden(t, tmp, "clip_copy", 0, "clip", p("episode.mp3"), "--start", "1:05", "--duration", "10s", "--copy", "-o", p("clip-copy.mp3"))
 	jsonGolden(t, tmp, "trim", 0, "trim", p("episode.mp3"), "--cut", "0-12.5", "--cut", "60-65", "-o", p("trimmed.mp3"))
 
-	// Integrity: keys, seal by recover, verify, redact, export, hold and release.
+	// Integrity: keys, recover (of a recorder killed mid-page) and seal, verify, redact, export,
+	// hold and release.
 	key := p("sign.key")
 	jsonGolden(t, tmp, "keygen", 0, "keygen", "-o", key)
+	s, err := session.Open(sess)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Manifest.Finalized = false
+	if err := s.Save(); err != nil {
+		t.Fatal(err)
+	}
+	torn := filepath.Join(sess, "tracks", "ada-1.opus")
+	st, err := os.Stat(torn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(torn, st.Size()-1000); err != nil {
+		t.Fatal(err)
+	}
 	jsonGolden(t, tmp, "recover", 0, "recover", sess, "--sign-key", key)
 	jsonGolden(t, tmp, "recover_finalized", 0, "recover", sess)
 	jsonGolden(t, tmp, "verify", 0, "verify", sess, "--key", key+".pub")
@@ -138,7 +156,7 @@ func TestJSONGolden(t *testing.T) {
 	jsonGolden(t, tmp, "feed_init_no_image", 0, initArgs(bare, "")...)
 	jsonGolden(t, tmp, "feed_check_problems", 3, "feed", "check", bare)
 
-	// Last, as it damages the session: a changed and an added file.
+	// Last, as it damages the session: a changed, an added and a missing file.
 	track := filepath.Join(sess, "tracks", "cyd-1.opus")
 	b, err := os.ReadFile(track)
 	if err != nil {
@@ -148,7 +166,12 @@ func TestJSONGolden(t *testing.T) {
 	if err := os.WriteFile(track, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	os.WriteFile(filepath.Join(sess, "tracks", "extra.opus"), []byte("x"), 0o644)
+	if err := os.WriteFile(filepath.Join(sess, "tracks", "extra.opus"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(sess, "tracks", "brook-2.opus")); err != nil {
+		t.Fatal(err)
+	}
 	jsonGolden(t, tmp, "verify_changed", 1, "verify", sess)
 }
 
