@@ -363,3 +363,74 @@ func TestJSONGoldenShape(t *testing.T) {
 		}
 	}
 }
+
+// jsonCoverage names, for every command, the golden files of its --json output, or why it has
+// none. TestJSONGoldenCoverage fails for a command missing here, so that a new command's JSON
+// gets a golden file (a line in TestJSONGolden) or a reason.
+var jsonCoverage = map[string][]string{
+	"spacecast":                       {"none: it runs no command of its own"},
+	"spacecast help":                  {"none: it prints help"},
+	"spacecast completion":            {"none: it prints a shell script"},
+	"spacecast completion bash":       {"none: it prints a shell script"},
+	"spacecast completion fish":       {"none: it prints a shell script"},
+	"spacecast completion powershell": {"none: it prints a shell script"},
+	"spacecast completion zsh":        {"none: it prints a shell script"},
+	"spacecast feed":                  {"none: it only groups its subcommands"},
+	"spacecast version":               {"version"},
+	"spacecast inspect":               {"inspect_session", "inspect_mp3"},
+	"spacecast mix":                   {"mix"},
+	"spacecast clip":                  {"clip", "clip_copy"},
+	"spacecast trim":                  {"trim"},
+	"spacecast keygen":                {"keygen"},
+	"spacecast recover":               {"recover", "recover_finalized"},
+	"spacecast verify":                {"verify", "verify_changed"},
+	"spacecast export":                {"export"},
+	"spacecast hold":                  {"hold"},
+	"spacecast release":               {"release", "release_not_held"},
+	"spacecast redact":                {"redact"},
+	"spacecast prune":                 {"prune", "prune_dry_run"},
+	"spacecast feed init":             {"feed_init", "feed_init_no_image"},
+	"spacecast feed check":            {"feed_check", "feed_check_problems"},
+	"spacecast feed build":            {"feed_build"},
+	"spacecast publish":               {"publish", "publish_unchanged", "publish_update", "publish_session"},
+	"spacecast unpublish":             {"unpublish"},
+	"spacecast demo":                  {"demo.shape"},
+	"spacecast record":                {"record_event.shape", "record_summary.shape"},
+}
+
+// TestJSONGoldenCoverage: every command in the tree has its --json golden files, or a reason
+// for having none, in jsonCoverage.
+func TestJSONGoldenCoverage(t *testing.T) {
+	for _, path := range helpCommands() {
+		name := strings.Join(append([]string{"spacecast"}, path...), " ")
+		goldens, ok := jsonCoverage[name]
+		if !ok {
+			t.Errorf("%s: its --json output has no golden file: add it to TestJSONGolden and jsonCoverage (or say in jsonCoverage why it has none)", name)
+			continue
+		}
+		for _, g := range goldens {
+			if strings.HasPrefix(g, "none: ") {
+				continue
+			}
+			if _, err := os.Stat(golden.Path("json/" + g)); err != nil {
+				t.Errorf("%s: %v", name, err)
+			}
+		}
+	}
+	// And every golden file is some command's.
+	listed := map[string]bool{}
+	for _, goldens := range jsonCoverage {
+		for _, g := range goldens {
+			listed[filepath.Base(golden.Path("json/"+g))] = true
+		}
+	}
+	files, err := filepath.Glob(filepath.Join(filepath.Dir(golden.Path("json/x")), "*.golden"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if !listed[filepath.Base(f)] {
+			t.Errorf("%s is the golden file of no command in jsonCoverage: list it, or delete it", f)
+		}
+	}
+}
