@@ -2,8 +2,9 @@
 # Installs everything the tests use on a Debian 12 machine (run as root or with sudo available):
 # the C libraries spacecast links, the independent judges (ffmpeg, mpg123, opusdec, mp3val), the
 # real room servers (Janus from Debian, LiveKit v1.13.5 from the Go module proxy), headless
-# Chromium with playwright-core and livekit-client from npm, and the namespace tools. Idempotent:
-# what is installed already is skipped.
+# Chromium with playwright-core and livekit-client from npm, the namespace tools, and golangci-lint
+# (pinned, from the Go module proxy) for CI's lint step. Idempotent: what is installed already is
+# skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # as_root, apt_install: root directly, or sudo for another user.
@@ -33,6 +34,14 @@ gobin="$(go env GOPATH)/bin"
 if [ ! -x "$gobin/server" ] && ! command -v livekit-server >/dev/null; then
   echo "test-setup: go install livekit-server v1.13.5 (a few minutes the first time)"
   go install github.com/livekit/livekit-server/cmd/server@v1.13.5
+fi
+
+# golangci-lint, pinned, for .ci/run's lint step (configuration: .golangci.yml). Skipped when
+# that version is installed already.
+golangci_version=v2.15.0
+if ! "$gobin/golangci-lint" version 2>/dev/null | grep -q "version ${golangci_version#v} "; then
+  echo "test-setup: go install golangci-lint $golangci_version (a minute or two the first time)"
+  go install "github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$golangci_version"
 fi
 
 # The browser speaker's npm packages, pinned by package-lock.json.

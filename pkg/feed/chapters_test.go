@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/spacecast/spacecast/internal/testutil/golden"
 )
 
 func TestChaptersJSON(t *testing.T) {
@@ -15,7 +17,7 @@ func TestChaptersJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "chapters.golden.json", data)
+	golden.Assert(t, data, "chapters.json")
 
 	// Read with encoding/json into the spec's shape: version 1.2.0, seconds as numbers.
 	var got struct {

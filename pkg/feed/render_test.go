@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -24,9 +23,8 @@ import (
 	ext "github.com/mmcdole/gofeed/extensions"
 
 	"github.com/spacecast/spacecast/internal/testutil"
+	"github.com/spacecast/spacecast/internal/testutil/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 func render(t testing.TB, s *Show, eps []Episode) []byte {
 	t.Helper()
@@ -37,44 +35,8 @@ func render(t testing.TB, s *Show, eps []Episode) []byte {
 	return b.Bytes()
 }
 
-// golden compares got with testdata/name, or rewrites it under -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./pkg/feed -run %s -update to create it)", err, t.Name())
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s (run with -update after checking the change):\n%s", path, firstDiff(want, got))
-	}
-}
-
-func firstDiff(want, got []byte) string {
-	wl, gl := strings.Split(string(want), "\n"), strings.Split(string(got), "\n")
-	for i := 0; i < len(wl) || i < len(gl); i++ {
-		var w, g string
-		if i < len(wl) {
-			w = wl[i]
-		}
-		if i < len(gl) {
-			g = gl[i]
-		}
-		if w != g {
-			return "line " + strconv.Itoa(i+1) + ":\nwant: " + w + "\ngot:  " + g
-		}
-	}
-	return "(same lines, different bytes)"
-}
-
 func TestRenderGolden(t *testing.T) {
-	golden(t, "feed.golden", render(t, sampleShow(), sampleEpisodes()))
+	golden.Assert(t, render(t, sampleShow(), sampleEpisodes()), "feed")
 }
 
 func TestRenderDeterministic(t *testing.T) {
@@ -93,7 +55,7 @@ func TestRenderDeterministic(t *testing.T) {
 		reversed[len(eps)-1-i] = eps[i]
 	}
 	if got := render(t, s, reversed); !bytes.Equal(first, got) {
-		t.Fatalf("the episodes' input order changed the output:\n%s", firstDiff(first, got))
+		t.Fatalf("the episodes' input order changed the output:\n%s", golden.Diff(first, got))
 	}
 	// A time zone other than UTC changes nothing: dates are written in UTC.
 	local := sampleEpisodes()
@@ -101,7 +63,7 @@ func TestRenderDeterministic(t *testing.T) {
 		local[i].PubDate = local[i].PubDate.In(time.FixedZone("X", -7*3600))
 	}
 	if got := render(t, s, local); !bytes.Equal(first, got) {
-		t.Fatalf("the dates' time zone changed the output:\n%s", firstDiff(first, got))
+		t.Fatalf("the dates' time zone changed the output:\n%s", golden.Diff(first, got))
 	}
 	// No clock: a feed rendered a second later is the same.
 	time.Sleep(1100 * time.Millisecond)

@@ -3,13 +3,9 @@ package site
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -17,22 +13,9 @@ import (
 
 	"golang.org/x/net/html"
 
+	"github.com/spacecast/spacecast/internal/testutil/golden"
 	"github.com/spacecast/spacecast/pkg/feed"
 )
-
-// pageUpdate reports -update: rewrite the golden files in testdata/. Registered in init, after
-// every package-level variable: another test file of this package may declare the flag as one,
-// and then its value is read here.
-var pageUpdate func() bool
-
-func init() {
-	if f := flag.Lookup("update"); f != nil {
-		pageUpdate = func() bool { return f.Value.String() == "true" }
-		return
-	}
-	b := flag.Bool("update", false, "rewrite the golden files in testdata/")
-	pageUpdate = func() bool { return *b }
-}
 
 func pageShow() *feed.Show {
 	return &feed.Show{
@@ -438,38 +421,7 @@ func TestRenderPageDeterministic(t *testing.T) {
 }
 
 func TestRenderPageGolden(t *testing.T) {
-	got := pageRender(t, pageShow(), pageEpisodes())
-	golden := filepath.Join("testdata", "page.golden.html")
-	if pageUpdate() {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test ./pkg/site -run TestRenderPageGolden -update to write it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("index.html differs from %s (if the change is intended, rerun with -update and review the diff):\n%s", golden, pageFirstDiff(got, want))
-	}
-}
-
-// firstDiff shows the first line where got and want differ.
-func pageFirstDiff(got, want []byte) string {
-	g, w := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
-	for i := 0; i < max(len(g), len(w)); i++ {
-		var gl, wl string
-		if i < len(g) {
-			gl = g[i]
-		}
-		if i < len(w) {
-			wl = w[i]
-		}
-		if gl != wl {
-			return "line " + strconv.Itoa(i+1) + ":\n got: " + gl + "\nwant: " + wl
-		}
-	}
-	return ""
+	golden.Assert(t, pageRender(t, pageShow(), pageEpisodes()), "page.html")
 }
 
 func TestRenderPageErrors(t *testing.T) {
