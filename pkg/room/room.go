@@ -5,7 +5,6 @@ package room
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/spacecast/spacecast/pkg/capture"
@@ -57,16 +56,3 @@ type Options struct {
 	// Events receives reconnecting/reconnected events (may be nil).
 	Events func(capture.Event)
 }
-
-// Errors an adapter returns, wrapped with details; the CLI maps them to messages and exit codes.
-var (
-	ErrURL          = errors.New("bad room URL")
-	ErrAuth         = errors.New("the server refused the credentials")
-	ErrUnreachable  = errors.New("the server cannot be reached")
-	ErrNoRoom       = errors.New("no such room")
-	ErrEmptyRoom    = errors.New("the room has no speaker")
-	ErrRoomClosed   = errors.New("the room closed")
-	ErrLost         = errors.New("lost the connection to the room and could not reconnect in time")
-	ErrNoMessages   = errors.New("the protocol carries no messages to the room")
-	ErrNotSupported = errors.New("not supported by this room")
-)
