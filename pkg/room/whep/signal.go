@@ -227,3 +227,6 @@ func parseRetryAfter(v string) time.Duration {
 	}
 	return 0
 }
+
+// RetryAfter is how long the endpoint asked to wait before the next try (room.Supervisor honours it).
+func (r *retryAfter) RetryAfter() time.Duration { return r.after }
