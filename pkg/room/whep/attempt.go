@@ -120,14 +120,14 @@ func (c *Conn) open(ctx context.Context, n int) (*attempt, *created, error) {
 	if cr.warn != "" {
 		c.event(capture.Event{Type: "warning", Message: "whep: " + cr.warn})
 	}
-	lines, err := audioLines(cr.answer)
+	lines, err := AudioLines(cr.answer)
 	if err != nil {
 		a.close(true)
 		return nil, nil, fmt.Errorf("whep: the answer of %s: %w", shown(c.endpoint), err)
 	}
 	active := 0
 	for _, l := range lines {
-		if l.sends() && l.Opus {
+		if l.Sends() && l.Opus {
 			active++
 		}
 	}

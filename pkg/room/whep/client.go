@@ -1,7 +1,7 @@
 // Package whep records rooms served over WHEP, the WebRTC-HTTP Egress Protocol
-// (draft-ietf-wish-whep-02, built on RFC 9725 WHIP's HTTP rules), and serves them: Dial is the
-// recorder's WHEP player, Server an endpoint that serves local audio tracks to every viewer (the
-// embedded demo room and the tests' server; no third-party WHEP server installs here).
+// (draft-ietf-wish-whep-02, built on RFC 9725 WHIP's HTTP rules): Dial is the recorder's WHEP
+// player. The endpoint that serves local audio tracks (the embedded demo room's and the tests'
+// server) is package whepserver.
 //
 // WHEP carries media only: no participant list and no messages. A speaker's identity is the msid
 // stream id of its track. One session carries one audio track (draft §4.6.2); spacecast's server
@@ -24,8 +24,8 @@ import (
 	"github.com/spacecast/spacecast/pkg/room/rtc"
 )
 
-// maxSDP bounds the SDP bodies read from the network.
-const maxSDP = 64 << 10
+// MaxSDP bounds the SDP bodies read from the network (the player's answers, the server's offers).
+const MaxSDP = 64 << 10
 
 // Options configures Dial.
 type Options struct {

@@ -62,15 +62,15 @@ func (c *Conn) post(ctx context.Context, offer string, tracks int) (*created, er
 		return nil, c.unreachable(err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxSDP+1))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxSDP+1))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: reading the answer: %v", room.ErrUnreachable, c.endpoint.Host, err)
 	}
 	if resp.StatusCode/100 != 2 {
 		return nil, c.statusErr(resp, body, tracks)
 	}
-	if len(body) > maxSDP {
-		return nil, fmt.Errorf("whep: %s: the answer is larger than %d bytes: is this a WHEP endpoint?", shown(c.endpoint), maxSDP)
+	if len(body) > MaxSDP {
+		return nil, fmt.Errorf("whep: %s: the answer is larger than %d bytes: is this a WHEP endpoint?", shown(c.endpoint), MaxSDP)
 	}
 	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt != "application/sdp" {
 		return nil, fmt.Errorf("%w: %s answered HTTP %d with %q, not an SDP answer: is this the WHEP endpoint URL?",
