@@ -87,7 +87,10 @@ type conn struct {
 // task is work Run's goroutine does for another goroutine; an error ends Run.
 type task func(ctx context.Context, sink room.Sink) error
 
-var _ room.Conn = (*conn)(nil)
+var (
+	_ room.Conn        = (*conn)(nil)
+	_ room.ServerMixer = (*conn)(nil)
+)
 
 // Dial joins the room. A URL that is not a Janus HTTP API endpoint is room.ErrURL, a server that
 // cannot be reached room.ErrUnreachable, refused credentials room.ErrAuth. Without Wait, a room
