@@ -19,6 +19,17 @@ var (
 	ErrNotSupported = errors.New("not supported by this room")
 )
 
+// Facts an error wraps beside one of the above, so that a caller can say what to change.
+var (
+	// ErrNoRoomName: the protocol needs a room name or id and none was given (with ErrURL, or alone).
+	ErrNoRoomName = errors.New("no room name or id given")
+	// ErrPIN: the room refused the recorder for want of its PIN, or a wrong one (with ErrAuth).
+	ErrPIN = errors.New("the room's PIN is missing or wrong")
+	// ErrLocalNetwork: no local address could receive media (with ErrUnreachable): the network
+	// interfaces the recorder may use have none, or gathering candidates on them timed out.
+	ErrLocalNetwork = errors.New("no local network address to receive media on")
+)
+
 // ErrCrossOrigin is a redirect refused because it leads a request that carries a credential to
 // another origin.
 var ErrCrossOrigin = errors.New("redirect to another origin refused")

@@ -102,7 +102,7 @@ func Dial(ctx context.Context, httpURL string, opts Options) (room.Conn, error) 
 		return nil, err
 	}
 	if strings.TrimSpace(opts.Room) == "" {
-		return nil, fmt.Errorf("janus: %s: no room given (pass --room with the room's id as configured on the server)", base)
+		return nil, fmt.Errorf("janus: %s: %w (a Janus room is named by the id the server configures)", base, room.ErrNoRoomName)
 	}
 	switch opts.Plugin {
 	case "", AudioBridge, VideoRoom:
@@ -252,8 +252,7 @@ func (c *conn) findRoom(ctx context.Context, sess *apiSession) (uint64, error) {
 		if len(withSpeaker) > 0 {
 			chosen = withSpeaker[0]
 		} else if len(withRoom) > 0 && time.Now().After(deadline) {
-			return 0, fmt.Errorf("%s: room %s (%s): %w (%s)", c.rawURL, c.room, strings.Join(withRoom, ", "), room.ErrEmptyRoom,
-				waitHint(c.opts.Wait, "pass --wait to wait for one"))
+			return 0, c.waited(fmt.Errorf("%s: room %s (%s): %w", c.rawURL, c.room, strings.Join(withRoom, ", "), room.ErrEmptyRoom))
 		} else if time.Now().After(deadline) {
 			where := "neither the VideoRoom nor the AudioBridge plugin has it"
 			if len(handles) == 1 {
@@ -261,8 +260,7 @@ func (c *conn) findRoom(ctx context.Context, sess *apiSession) (uint64, error) {
 					where = "the " + p + " plugin does not have it"
 				}
 			}
-			return 0, fmt.Errorf("%s: room %s: %w: %s (check --room; %s)", c.rawURL, c.room, room.ErrNoRoom, where,
-				waitHint(c.opts.Wait, "pass --wait to wait for it to open"))
+			return 0, c.waited(fmt.Errorf("%s: room %s: %w: %s", c.rawURL, c.room, room.ErrNoRoom, where))
 		}
 		if chosen != "" {
 			c.plugin, c.room = chosen, ids[chosen]
@@ -285,11 +283,12 @@ func (c *conn) findRoom(ctx context.Context, sess *apiSession) (uint64, error) {
 	}
 }
 
-func waitHint(wait time.Duration, hint string) string {
-	if wait > 0 {
-		return fmt.Sprintf("waited %s", wait)
+// waited is err after waiting for the room (a *room.WaitError), or err itself without a wait.
+func (c *conn) waited(err error) error {
+	if c.opts.Wait > 0 {
+		return &room.WaitError{Room: c.room.String(), Waited: c.opts.Wait, Err: err}
 	}
-	return hint
+	return err
 }
 
 // probe asks a plugin whether it has the room and whether anyone speaks in it (a VideoRoom
@@ -341,7 +340,7 @@ func (c *conn) joinError(err error) error {
 		case vrNoSuchRoom, abNoSuchRoom:
 			return fmt.Errorf("%s: room %s: %w (%v)", c.rawURL, c.room, room.ErrNoRoom, err)
 		case vrUnauthorized, abUnauthorized:
-			return fmt.Errorf("%s: room %s: %w: %v (a room with a pin needs --pin)", c.rawURL, c.room, room.ErrAuth, err)
+			return fmt.Errorf("%s: room %s: %w: %w: %v", c.rawURL, c.room, room.ErrAuth, room.ErrPIN, err)
 		}
 	}
 	return fmt.Errorf("%s: joining room %s (%s): %w", c.rawURL, c.room, c.plugin, err)

@@ -77,10 +77,10 @@ func Dial(ctx context.Context, rawURL string, o Options) (*Conn, error) {
 	token := o.Token
 	if token == "" {
 		if o.APIKey == "" || o.APISecret == "" {
-			return nil, fmt.Errorf("%w: LiveKit needs --token, or --api-key and --api-secret (or LIVEKIT_API_KEY and LIVEKIT_API_SECRET)", room.ErrAuth)
+			return nil, fmt.Errorf("%w: LiveKit needs a join token, or an API key and secret to mint one", room.ErrAuth)
 		}
 		if o.Room == "" {
-			return nil, fmt.Errorf("%w: LiveKit needs --room with --api-key/--api-secret", room.ErrURL)
+			return nil, fmt.Errorf("%w: %w: LiveKit mints a token for one room", room.ErrURL, room.ErrNoRoomName)
 		}
 		if token, err = RecorderToken(o.APIKey, o.APISecret, o.Room, o.Identity, 24*time.Hour); err != nil {
 			return nil, err
@@ -115,10 +115,11 @@ func Dial(ctx context.Context, rawURL string, o Options) (*Conn, error) {
 		left := time.Until(deadline)
 		if left <= 0 {
 			a.close(true)
+			err := fmt.Errorf("%w: nobody publishes audio in %q yet", room.ErrEmptyRoom, roomName(a))
 			if o.Wait > 0 {
-				return nil, fmt.Errorf("%w: nobody published audio in %q within --wait %s", room.ErrEmptyRoom, roomName(a), o.Wait)
+				return nil, &room.WaitError{Room: roomName(a), Waited: o.Wait, Err: err}
 			}
-			return nil, fmt.Errorf("%w: nobody publishes audio in %q yet (use --wait to wait for the first speaker)", room.ErrEmptyRoom, roomName(a))
+			return nil, err
 		}
 		select {
 		case <-c.changed:
@@ -157,10 +158,11 @@ func (c *Conn) waitRoom(ctx context.Context, deadline time.Time) error {
 			return nil
 		}
 		if time.Now().After(deadline) {
+			err := fmt.Errorf("%w: the server has no room %q", room.ErrNoRoom, c.opts.Room)
 			if c.opts.Wait > 0 {
-				return fmt.Errorf("%w: %q did not open within --wait %s", room.ErrNoRoom, c.opts.Room, c.opts.Wait)
+				return &room.WaitError{Room: c.opts.Room, Waited: c.opts.Wait, Err: err}
 			}
-			return fmt.Errorf("%w: the server has no room %q (check --room, or use --wait to start before the room opens)", room.ErrNoRoom, c.opts.Room)
+			return err
 		}
 		select {
 		case <-ctx.Done():
@@ -187,7 +189,7 @@ func (c *Conn) roomExists(ctx context.Context, admin string) (bool, error) {
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-		return false, fmt.Errorf("%w (HTTP %d): check --api-key and --api-secret", room.ErrAuth, resp.StatusCode)
+		return false, fmt.Errorf("%w (HTTP %d to RoomService.ListRooms with the API key and secret)", room.ErrAuth, resp.StatusCode)
 	case resp.StatusCode != http.StatusOK:
 		return false, fmt.Errorf("%w: %s answered HTTP %d to RoomService.ListRooms: %s", room.ErrUnreachable, c.base.Host, resp.StatusCode, room.Excerpt(b, 200))
 	}

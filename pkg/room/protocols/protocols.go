@@ -18,7 +18,7 @@
 //	WHEP     Token (the bearer token)
 //
 // and all take Options (identity, wait, reconnect timeout, events) and RTC. Janus's api_secret is
-// its own field: spacecast's command line reads one --api-secret that defaults to LiveKit's
+// its own field: spacecast's command line reads one API secret option that defaults to LiveKit's
 // LIVEKIT_API_SECRET, and a secret that came from that environment variable is LiveKit's, never
 // sent to a Janus server. Which value came from where only the caller knows (this package reads
 // no environment): it leaves JanusAPISecret empty then.

@@ -102,14 +102,14 @@ func (c *Conn) open(ctx context.Context, n int) (*attempt, *created, error) {
 	case <-gathered:
 	case <-time.After(c.opts.DialTimeout):
 		a.close(false)
-		return nil, nil, fmt.Errorf("%w: gathering local ICE candidates took longer than %s (check --interface)", room.ErrUnreachable, c.opts.DialTimeout)
+		return nil, nil, fmt.Errorf("%w: %w: gathering local ICE candidates took longer than %s", room.ErrUnreachable, room.ErrLocalNetwork, c.opts.DialTimeout)
 	case <-ctx.Done():
 		a.close(false)
 		return nil, nil, ctx.Err()
 	}
 	if !strings.Contains(pc.LocalDescription().SDP, "a=candidate:") {
 		a.close(false)
-		return nil, nil, fmt.Errorf("%w: no local network address to receive media on (check --interface)", room.ErrUnreachable)
+		return nil, nil, fmt.Errorf("%w: %w", room.ErrUnreachable, room.ErrLocalNetwork)
 	}
 	cr, err := c.post(ctx, pc.LocalDescription().SDP, n)
 	if err != nil {

@@ -105,7 +105,7 @@ func Dial(ctx context.Context, rawURL string, o Options) (*Conn, error) {
 			wait = ra.after
 		}
 		if time.Now().Add(wait).After(deadline) {
-			return nil, fmt.Errorf("%w (waited --wait %s)", err, o.Wait)
+			return nil, &room.WaitError{Room: shown(u), Waited: o.Wait, Err: err}
 		}
 		select {
 		case <-ctx.Done():
@@ -132,7 +132,7 @@ func ParseURL(rawURL string) (*url.URL, error) {
 		return nil, fmt.Errorf("%w: %q has no host (use http://HOST:PORT/PATH of the WHEP endpoint)", room.ErrURL, shown(u))
 	}
 	if u.User != nil {
-		return nil, fmt.Errorf("%w: %q: put credentials in --token (a bearer token), not in the URL", room.ErrURL, shown(u))
+		return nil, fmt.Errorf("%w: %q", ErrURLCredentials, shown(u))
 	}
 	u.Fragment = ""
 	return u, nil
@@ -169,7 +169,7 @@ func (c *Conn) event(e capture.Event) {
 // Announce returns room.ErrNoMessages: WHEP carries media only, so nobody in the room can be told
 // that a recording started.
 func (c *Conn) Announce(ctx context.Context, text string) error {
-	return fmt.Errorf("whep: %w: WHEP carries no messages or participant list, so the room cannot be told it is recorded (get consent another way and use --consent assume)", room.ErrNoMessages)
+	return fmt.Errorf("whep: %w: WHEP carries no messages or participant list, so the room cannot be told it is recorded", room.ErrNoMessages)
 }
 
 // Close ends the session (HTTP DELETE, §4.3); the sources handed to the sink end. It is safe to

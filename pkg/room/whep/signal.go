@@ -103,14 +103,14 @@ func (c *Conn) statusErr(resp *http.Response, body []byte, tracks int) error {
 	switch code := resp.StatusCode; {
 	case code == http.StatusUnauthorized || code == http.StatusForbidden:
 		if c.opts.BearerToken == "" {
-			return fmt.Errorf("%w (HTTP %d from %s%s): the endpoint needs a bearer token: pass --token", room.ErrAuth, code, where, detail)
+			return fmt.Errorf("%w (HTTP %d from %s%s): the endpoint needs a bearer token", room.ErrAuth, code, where, detail)
 		}
-		return fmt.Errorf("%w (HTTP %d from %s%s): check --token", room.ErrAuth, code, where, detail)
+		return fmt.Errorf("%w (HTTP %d from %s%s): the endpoint refused the bearer token", room.ErrAuth, code, where, detail)
 	case code == http.StatusNotFound || code == http.StatusGone:
-		return fmt.Errorf("%w: %s answered HTTP %d%s: check the endpoint URL, or use --wait if the stream has not started", room.ErrNoRoom, where, code, detail)
+		return fmt.Errorf("%w: %s answered HTTP %d%s: no such endpoint, or its stream has not started", room.ErrNoRoom, where, code, detail)
 	case code == http.StatusConflict:
 		return &retryAfter{after: parseRetryAfter(resp.Header.Get("Retry-After")),
-			err: fmt.Errorf("%w: %s has no live stream yet (HTTP 409%s): use --wait to wait for it", room.ErrEmptyRoom, where, detail)}
+			err: fmt.Errorf("%w: %s has no live stream yet (HTTP 409%s)", room.ErrEmptyRoom, where, detail)}
 	case code == http.StatusNotAcceptable && tracks > 1:
 		return fmt.Errorf("%w (HTTP 406%s)", errTooManyTracks, detail)
 	case code == http.StatusServiceUnavailable || code == http.StatusTooManyRequests:
