@@ -29,6 +29,35 @@ type Attempt interface {
 // ConnectFunc makes a new attempt after a drop. The supervisor cuts ctx at the reconnect timeout.
 type ConnectFunc func(ctx context.Context) (Attempt, error)
 
+// ConnectWith adapts an adapter's connect, which returns its own attempt type, to a ConnectFunc:
+// a failed connect's nil pointer does not become a non-nil Attempt.
+func ConnectWith[A Attempt](connect func(context.Context) (A, error)) ConnectFunc {
+	return func(ctx context.Context) (Attempt, error) {
+		a, err := connect(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return a, nil
+	}
+}
+
+// AwaitDrop is the Serve of an attempt whose own goroutines deliver the room (through
+// Supervisor.Deliver): it returns nil when ctx ends or closed is closed, and the first error on
+// fail, as it is when it wraps ErrRoomClosed, else as a drop.
+func AwaitDrop(ctx context.Context, closed <-chan struct{}, fail <-chan error) error {
+	select {
+	case <-ctx.Done():
+		return nil
+	case <-closed:
+		return nil
+	case err := <-fail:
+		if errors.Is(err, ErrRoomClosed) {
+			return err
+		}
+		return Dropped(err)
+	}
+}
+
 // Backoff between tries to join again: the first try at once, then waits from backoffMin doubling
 // to backoffMax, each drawn at random from its upper half ("equal jitter"): recorders that lost
 // one server together (a restart) do not come back at it in step, and a wait is never under half

@@ -498,3 +498,48 @@ func TestEqualJitter(t *testing.T) {
 		}
 	}
 }
+
+// TestAwaitDrop: how an attempt whose goroutines deliver the room ends its Serve.
+func TestAwaitDrop(t *testing.T) {
+	closedRoom := fmt.Errorf("%w (ROOM_DELETED)", ErrRoomClosed)
+	for _, c := range []struct {
+		name   string
+		cancel bool
+		closed bool
+		fail   error
+		drop   bool // a *DropError
+		want   error
+	}{
+		{"the recording stops (ctx ends): nil", true, false, nil, false, nil},
+		{"the attempt is closed: nil", false, true, nil, false, nil},
+		{"the room closed: returned as it is", false, false, closedRoom, false, closedRoom},
+		{"any other failure is a drop", false, false, errors.New("signalling closed"), true, nil},
+	} {
+		ctx, cancel := context.WithCancel(context.Background())
+		closed := make(chan struct{})
+		fail := make(chan error, 1)
+		if c.cancel {
+			cancel()
+		}
+		if c.closed {
+			close(closed)
+		}
+		if c.fail != nil {
+			fail <- c.fail
+		}
+		err := AwaitDrop(ctx, closed, fail)
+		cancel()
+		var drop *DropError
+		if isDrop := errors.As(err, &drop); isDrop != c.drop || !c.drop && err != c.want {
+			t.Errorf("%s: %v", c.name, err)
+		}
+	}
+}
+
+// TestConnectWith: a failed connect's nil pointer is a nil Attempt.
+func TestConnectWith(t *testing.T) {
+	connect := ConnectWith(func(context.Context) (*fakeAttempt, error) { return nil, ErrUnreachable })
+	if a, err := connect(context.Background()); a != nil || err != ErrUnreachable {
+		t.Errorf("connect = %v, %v; want a nil Attempt", a, err)
+	}
+}

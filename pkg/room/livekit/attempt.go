@@ -375,22 +375,7 @@ func (a *attempt) onTrack(tr *webrtc.TrackRemote, rc *webrtc.RTPReceiver) {
 	if !ok {
 		identity = psid
 	}
-	src := rtc.Source(identity, tsid, tr, rc)
-	readRTP, readRTCP := src.ReadRTP, src.ReadRTCP
-	src.ReadRTP = func(b []byte) (int, error) {
-		n, err := readRTP(b)
-		if err == nil {
-			a.hear()
-		}
-		return n, err
-	}
-	src.ReadRTCP = func(b []byte) (int, error) {
-		n, err := readRTCP(b)
-		if err == nil {
-			a.hear()
-		}
-		return n, err
-	}
+	src := rtc.Heard(rtc.Source(identity, tsid, tr, rc), a.hear)
 	a.c.deliver(func(s room.Sink) { s.AddTrack(src) })
 }
 
@@ -413,17 +398,7 @@ func (a *attempt) sendData(ctx context.Context, pkt *lkp.DataPacket) error {
 // Serve waits for the connection to drop (its goroutines deliver the room through the
 // supervisor) or the room to end (room.Attempt).
 func (a *attempt) Serve(ctx context.Context, _ room.Sink) error {
-	select {
-	case <-ctx.Done():
-		return nil
-	case <-a.closed:
-		return nil
-	case err := <-a.fail:
-		if errors.Is(err, errRoomClosed) {
-			return err
-		}
-		return room.Dropped(err)
-	}
+	return room.AwaitDrop(ctx, a.closed, a.fail)
 }
 
 // LastHeard is when the server was last heard (room.Attempt).

@@ -95,7 +95,7 @@ func Dial(ctx context.Context, rawURL string, o Options) (*Conn, error) {
 	if name == "" {
 		name = room.ShowURL(rawURL)
 	}
-	c.sup = room.NewSupervisor(name, c.reconnect, o.Options)
+	c.sup = room.NewSupervisor(name, room.ConnectWith(c.connect), o.Options)
 	deadline := time.Now().Add(o.Wait)
 	if o.APIKey != "" && o.APISecret != "" && o.Room != "" {
 		if err := c.waitRoom(ctx, deadline); err != nil {
@@ -221,15 +221,6 @@ func (c *Conn) deliver(f func(room.Sink)) {
 	if c.sup != nil {
 		c.sup.Deliver(f)
 	}
-}
-
-// reconnect joins again after a drop (room.ConnectFunc).
-func (c *Conn) reconnect(ctx context.Context) (room.Attempt, error) {
-	a, err := c.connect(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return a, nil
 }
 
 // Run delivers the room to sink until ctx ends, the room closes, or the connection stays lost

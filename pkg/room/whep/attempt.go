@@ -287,22 +287,12 @@ func (a *attempt) onTrack(tr *webrtc.TrackRemote, rc *webrtc.RTPReceiver) {
 	if identity == "" {
 		identity = "whep-" + mid
 	}
-	src := rtc.Source(identity, mid, tr, rc)
-	readRTP, read := src.ReadRTP, src.ReadRTCP
-	src.ReadRTP = func(b []byte) (int, error) {
-		n, err := readRTP(b)
-		if err == nil {
-			a.hear()
-		}
-		return n, err
-	}
+	src := rtc.Heard(rtc.Source(identity, mid, tr, rc), a.hear)
+	read := src.ReadRTCP
 	var drain sync.Once
 	src.ReadRTCP = func(b []byte) (int, error) {
 		drain.Do(func() { dropQueuedRTCP(rc) })
 		n, err := read(b)
-		if err == nil {
-			a.hear()
-		}
 		if err == nil && hasBye(b[:n]) {
 			select {
 			case a.bye <- struct{}{}:
@@ -349,17 +339,7 @@ func hasBye(b []byte) bool {
 // Serve waits for the media connection to drop (the tracks reach the sink through the
 // supervisor) or the server to end the session (room.Attempt).
 func (a *attempt) Serve(ctx context.Context, _ room.Sink) error {
-	select {
-	case <-ctx.Done():
-		return nil
-	case <-a.closed:
-		return nil
-	case err := <-a.fail:
-		if errors.Is(err, room.ErrRoomClosed) {
-			return err
-		}
-		return room.Dropped(err)
-	}
+	return room.AwaitDrop(ctx, a.closed, a.fail)
 }
 
 // LastHeard is when the recorder last heard this connection (room.Attempt).

@@ -88,7 +88,7 @@ func Dial(ctx context.Context, rawURL string, o Options) (*Conn, error) {
 	}
 	c := &Conn{opts: o, endpoint: u, api: api, hc: room.SameOriginRedirects(hc, func(r *http.Request) bool { return r.Header.Get("Authorization") != "" }), tracks: max(o.Tracks, 1),
 		byMid: map[string]string{}, known: map[string]bool{}}
-	c.sup = room.NewSupervisor(shown(u), c.reconnect, o.Options)
+	c.sup = room.NewSupervisor(shown(u), room.ConnectWith(c.connect), o.Options)
 	deadline := time.Now().Add(o.Wait)
 	for {
 		a, err := c.connect(ctx)
@@ -145,15 +145,6 @@ func shown(u *url.URL) string {
 
 // deliver calls f with the sink, or queues it until Run has one.
 func (c *Conn) deliver(f func(room.Sink)) { c.sup.Deliver(f) }
-
-// reconnect opens a new session after a drop (room.ConnectFunc).
-func (c *Conn) reconnect(ctx context.Context) (room.Attempt, error) {
-	a, err := c.connect(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return a, nil
-}
 
 // Run delivers the speakers' tracks to sink until ctx ends (nil), the server ends the session
 // (room.ErrRoomClosed), or the media connection stays lost longer than ReconnectTimeout

@@ -120,7 +120,7 @@ func TestReconnectingToldFirst(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	conn.sup = room.NewSupervisor("test", conn.reconnect, conn.opts.Options)
+	conn.sup = room.NewSupervisor("test", room.ConnectWith(conn.connect), conn.opts.Options)
 	a := &attempt{c: conn, g: conn.sup, pc: pc, session: sess, fail: make(chan error, 1), bye: make(chan struct{}, 1), closed: make(chan struct{})}
 	a.hear()
 	conn.sup.Begin(a)
