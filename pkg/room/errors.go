@@ -28,6 +28,9 @@ var (
 	// ErrLocalNetwork: no local address could receive media (with ErrUnreachable): the network
 	// interfaces the recorder may use have none, or gathering candidates on them timed out.
 	ErrLocalNetwork = errors.New("no local network address to receive media on")
+	// ErrIdentityTaken: another participant joined with the recorder's identity, and the server
+	// sent the recorder away (with ErrRoomClosed): each recorder in a room needs its own.
+	ErrIdentityTaken = errors.New("another participant joined with the recorder's identity")
 )
 
 // ErrCrossOrigin is a redirect refused because it leads a request that carries a credential to

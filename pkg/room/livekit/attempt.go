@@ -265,7 +265,7 @@ func (a *attempt) handle(res *lkp.SignalResponse) error {
 		case lkp.DisconnectReason_PARTICIPANT_REMOVED:
 			return fmt.Errorf("%w: a room admin removed the recorder", errRoomClosed)
 		case lkp.DisconnectReason_DUPLICATE_IDENTITY:
-			return fmt.Errorf("%w: another participant joined as %q, the recorder's identity (each recorder needs its own)", errRoomClosed, a.c.opts.Identity.Identity)
+			return fmt.Errorf("%w: %w %q", errRoomClosed, room.ErrIdentityTaken, a.c.opts.Identity.Identity)
 		}
 		return fmt.Errorf("%w: the server asked the recorder to leave (%s)", errLost, m.Leave.Reason)
 	}
