@@ -510,8 +510,8 @@ func (c *conn) connect(ctx context.Context) (*pluginEvent, error) {
 	old.close(rctx, true) // a session lost on a dead network leaves the room; one the server forgot is not asked
 	initial, err := c.join(rctx, sess, handle)
 	if err != nil {
-		// Keep sess as the current one so Run does not wait on a lost session's channels; the
-		// next attempt replaces it.
+		// Keep sess as the current one: the next try replaces (and destroys) it, Close destroys
+		// the last.
 		return nil, err
 	}
 	return initial, nil
