@@ -115,9 +115,6 @@ func Dial(ctx context.Context, httpURL string, opts Options) (room.Conn, error) 
 	if opts.Identity.Name == "" {
 		opts.Identity.Name = room.DefaultIdentity.Name
 	}
-	if opts.ReconnectTimeout <= 0 {
-		opts.ReconnectTimeout = 2 * time.Minute
-	}
 	api, err := rtc.NewAPI(opts.RTC)
 	if err != nil {
 		return nil, fmt.Errorf("janus: %w", err)

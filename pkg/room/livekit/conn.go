@@ -71,9 +71,6 @@ func Dial(ctx context.Context, rawURL string, o Options) (*Conn, error) {
 	if o.DialTimeout <= 0 {
 		o.DialTimeout = 10 * time.Second
 	}
-	if o.ReconnectTimeout <= 0 {
-		o.ReconnectTimeout = 2 * time.Minute
-	}
 	token := o.Token
 	if token == "" {
 		if o.APIKey == "" || o.APISecret == "" {

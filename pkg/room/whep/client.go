@@ -72,9 +72,6 @@ func Dial(ctx context.Context, rawURL string, o Options) (*Conn, error) {
 	if o.DialTimeout <= 0 {
 		o.DialTimeout = 10 * time.Second
 	}
-	if o.ReconnectTimeout <= 0 {
-		o.ReconnectTimeout = 2 * time.Minute
-	}
 	if o.Tracks < 0 || o.Tracks > MaxTracks {
 		return nil, fmt.Errorf("whep: %d tracks: offer between 1 and %d (0 asks the endpoint)", o.Tracks, MaxTracks)
 	}
