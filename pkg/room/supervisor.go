@@ -302,9 +302,6 @@ func (s *Supervisor) Close() error {
 	return nil
 }
 
-// Done is closed when Close is called.
-func (s *Supervisor) Done() <-chan struct{} { return s.done }
-
 func (s *Supervisor) isClosed() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
