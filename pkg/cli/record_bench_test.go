@@ -16,7 +16,7 @@ import (
 
 	"github.com/spacecast/spacecast/internal/testutil/rtptone"
 	"github.com/spacecast/spacecast/pkg/room/rtc"
-	"github.com/spacecast/spacecast/pkg/room/whep"
+	"github.com/spacecast/spacecast/pkg/room/whep/whepserver"
 	"github.com/spacecast/spacecast/pkg/session"
 )
 
@@ -41,7 +41,7 @@ func BenchmarkRecordCPUPerSpeaker(b *testing.B) {
 			tracks = append(tracks, tr)
 			rtpTracks = append(rtpTracks, tr)
 		}
-		srv, err := whep.NewServer(whep.ServerOptions{Tracks: tracks, RTC: rtc.Options{Loopback: true}})
+		srv, err := whepserver.New(whepserver.Options{Tracks: tracks, RTC: rtc.Options{Loopback: true}})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -17,7 +17,7 @@ import (
 	"github.com/spacecast/spacecast"
 	"github.com/spacecast/spacecast/pkg/ogg"
 	"github.com/spacecast/spacecast/pkg/room/rtc"
-	"github.com/spacecast/spacecast/pkg/room/whep"
+	"github.com/spacecast/spacecast/pkg/room/whep/whepserver"
 	"github.com/spacecast/spacecast/pkg/session"
 )
 
@@ -68,7 +68,7 @@ type Room struct {
 	length   time.Duration
 	files    fs.FS
 	tracks   map[string]*webrtc.TrackLocalStaticRTP
-	srv      *whep.Server
+	srv      *whepserver.Server
 	hs       *http.Server
 
 	startOnce sync.Once
@@ -123,7 +123,7 @@ func StartRoom(ctx context.Context, o RoomOptions) (*Room, error) {
 		r.tracks[s.Identity] = tr
 		locals = append(locals, tr)
 	}
-	r.srv, err = whep.NewServer(whep.ServerOptions{Tracks: locals, BearerToken: o.BearerToken, RTC: o.RTC,
+	r.srv, err = whepserver.New(whepserver.Options{Tracks: locals, BearerToken: o.BearerToken, RTC: o.RTC,
 		OnConnect: func(string) { r.startOnce.Do(func() { close(r.started) }) }})
 	if err != nil {
 		return nil, err

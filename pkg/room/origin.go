@@ -12,10 +12,6 @@ import (
 	"github.com/spacecast/spacecast/pkg/session"
 )
 
-// ErrCrossOrigin is a redirect refused because it leads a request that carries a credential to
-// another origin.
-var ErrCrossOrigin = errors.New("redirect to another origin refused")
-
 // Origin is u's origin (RFC 6454 §4): scheme, host and port, an absent port being the scheme's
 // default, in lower case.
 func Origin(u *url.URL) string {

@@ -1,11 +1,30 @@
 // Package room holds what every room protocol adapter shares: the sink adapters deliver to (the
-// capture engine), the errors a user must be able to tell apart, and the recorder's identity.
-// Adapters live in subpackages (livekit, janus, whep); none of them writes a file.
+// capture engine), the Supervisor that runs their connections and reconnects, the errors a user
+// must be able to tell apart, the capabilities a Conn may have (Announcer, ServerMixer), and the
+// recorder's identity. Adapters live in subpackages (livekit, janus, whep), and keep only their
+// protocol; package protocols picks one from a URL and dials it. None of them writes a file.
+//
+// # Reconnects
+//
+// One connection to the room is an Attempt: joined, subscribed, feeding the Sink until it drops.
+// The Supervisor serves the current attempt; when its connection drops it marks a gap in the
+// recording (cause "reconnecting") from when the room was last heard, emits a "reconnecting"
+// event with the cause, and joins again, the first try at once and then with backoff (0.25 s
+// doubling to 5 s, each wait drawn from the upper half of its step), each try cut off at the
+// reconnect timeout. When an attempt is up again the gap ends and "reconnected" carries the
+// outage's duration. After Options.ReconnectTimeout (default 2 min) without one, Run returns a
+// *LostError (ErrLost) naming the room, the timeout, the cause and the last try's error.
+//
+// The room gone means one thing for every protocol. At the first join (Dial) a room the server
+// does not have is ErrNoRoom (after Options.Wait, a *WaitError). While serving, a room the server
+// ends (LiveKit ROOM_DELETED, a Janus "destroyed" event, a WHEP session the server no longer
+// has), or that removes the recorder, is ErrRoomClosed. During a reconnect, a room the server no
+// longer has (LiveKit 404, Janus "no such room", WHEP 404) ended while the recorder was away:
+// ErrRoomClosed too, not a failure. Refused credentials on a reconnect (ErrAuth) end Run.
 package room
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/spacecast/spacecast/pkg/capture"
@@ -28,13 +47,33 @@ type Sink interface {
 // Conn is a joined room.
 type Conn interface {
 	// Run delivers participants and tracks to sink until ctx ends (nil error), the room closes
-	// (ErrRoomClosed) or the connection is lost for longer than the reconnect timeout.
+	// (ErrRoomClosed) or the connection is lost for longer than the reconnect timeout (ErrLost).
 	Run(ctx context.Context, sink Sink) error
-	// Announce tells the room something ("recording started") where the protocol carries messages;
-	// it returns ErrNoMessages where it does not.
-	Announce(ctx context.Context, text string) error
+	// Announcer: every adapter has Announce today; a caller that wants to know whether messages
+	// reach the room asserts Announcer on a protocol's Conn instead (see Announcer).
+	Announcer
 	// Close leaves the room; sources handed to the sink end.
 	Close() error
+}
+
+// Announcer is a Conn that can tell the room something ("recording started").
+type Announcer interface {
+	// Announce sends text to everyone in the room; it returns ErrNoMessages where the protocol (or
+	// the room's plugin) carries no messages.
+	Announce(ctx context.Context, text string) error
+}
+
+// ServerMixer is a Conn whose server may mix the room into one track (Janus AudioBridge): the
+// recorder then cannot tell speakers apart, so per-speaker consent (opt-in, exclusions) cannot be
+// honoured. Known once Dial has returned.
+type ServerMixer interface {
+	ServerMixes() bool
+}
+
+// ServerMixes reports whether c's server mixes the room into one track.
+func ServerMixes(c Conn) bool {
+	m, ok := c.(ServerMixer)
+	return ok && m.ServerMixes()
 }
 
 // Identity is how the recorder shows itself in a room: never hidden.
@@ -57,16 +96,3 @@ type Options struct {
 	// Events receives reconnecting/reconnected events (may be nil).
 	Events func(capture.Event)
 }
-
-// Errors an adapter returns, wrapped with details; the CLI maps them to messages and exit codes.
-var (
-	ErrURL          = errors.New("bad room URL")
-	ErrAuth         = errors.New("the server refused the credentials")
-	ErrUnreachable  = errors.New("the server cannot be reached")
-	ErrNoRoom       = errors.New("no such room")
-	ErrEmptyRoom    = errors.New("the room has no speaker")
-	ErrRoomClosed   = errors.New("the room closed")
-	ErrLost         = errors.New("lost the connection to the room and could not reconnect in time")
-	ErrNoMessages   = errors.New("the protocol carries no messages to the room")
-	ErrNotSupported = errors.New("not supported by this room")
-)

@@ -66,11 +66,11 @@ func (c *conn) joinAudioBridge(ctx context.Context, sess *apiSession, handle uin
 			sess.checkNow()
 		}
 		if st == webrtc.PeerConnectionStateFailed {
-			c.tasks.push(func(ctx context.Context, sink room.Sink) error {
+			c.tasks.push(func(context.Context, room.Sink) error {
 				if !c.current(gen) {
 					return nil
 				}
-				return c.reconnect(ctx, sink, errors.New("the mix's ICE/DTLS connection failed"))
+				return room.Dropped(errors.New("the mix's ICE/DTLS connection failed"))
 			})
 		}
 	})

@@ -77,16 +77,20 @@ type conn struct {
 	lastAnn  []byte                 // the latest announcement's JSON
 	subs     map[string]*subscriber // VideoRoom: by feed/mid
 	byHandle map[uint64]*subscriber
-	initial  *pluginEvent // the join answer, applied when Run starts
-	running  bool
 	closed   bool
 	done     chan struct{}
+
+	sup       *room.Supervisor
+	leaveOnce sync.Once
 }
 
 // task is work Run's goroutine does for another goroutine; an error ends Run.
 type task func(ctx context.Context, sink room.Sink) error
 
-var _ room.Conn = (*conn)(nil)
+var (
+	_ room.Conn        = (*conn)(nil)
+	_ room.ServerMixer = (*conn)(nil)
+)
 
 // Dial joins the room. A URL that is not a Janus HTTP API endpoint is room.ErrURL, a server that
 // cannot be reached room.ErrUnreachable, refused credentials room.ErrAuth. Without Wait, a room
@@ -98,7 +102,7 @@ func Dial(ctx context.Context, httpURL string, opts Options) (room.Conn, error) 
 		return nil, err
 	}
 	if strings.TrimSpace(opts.Room) == "" {
-		return nil, fmt.Errorf("janus: %s: no room given (pass --room with the room's id as configured on the server)", base)
+		return nil, fmt.Errorf("janus: %s: %w (a Janus room is named by the id the server configures)", base, room.ErrNoRoomName)
 	}
 	switch opts.Plugin {
 	case "", AudioBridge, VideoRoom:
@@ -110,9 +114,6 @@ func Dial(ctx context.Context, httpURL string, opts Options) (room.Conn, error) 
 	}
 	if opts.Identity.Name == "" {
 		opts.Identity.Name = room.DefaultIdentity.Name
-	}
-	if opts.ReconnectTimeout <= 0 {
-		opts.ReconnectTimeout = 2 * time.Minute
 	}
 	api, err := rtc.NewAPI(opts.RTC)
 	if err != nil {
@@ -131,6 +132,7 @@ func Dial(ctx context.Context, httpURL string, opts Options) (room.Conn, error) 
 		byHandle: map[uint64]*subscriber{},
 		done:     make(chan struct{}),
 	}
+	c.sup = room.NewSupervisor(fmt.Sprintf("%s: room %s", base, c.room), c.again, opts.Options)
 	rctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	sess, err := c.cl.createSession(rctx)
 	cancel()
@@ -155,9 +157,7 @@ func Dial(ctx context.Context, httpURL string, opts Options) (room.Conn, error) 
 	if err != nil {
 		return fail(err)
 	}
-	c.mu.Lock()
-	c.initial = initial
-	c.mu.Unlock()
+	c.sup.Begin(&attempt{c: c, sess: sess, initial: initial})
 	return c, nil
 }
 
@@ -249,8 +249,7 @@ func (c *conn) findRoom(ctx context.Context, sess *apiSession) (uint64, error) {
 		if len(withSpeaker) > 0 {
 			chosen = withSpeaker[0]
 		} else if len(withRoom) > 0 && time.Now().After(deadline) {
-			return 0, fmt.Errorf("%s: room %s (%s): %w (%s)", c.rawURL, c.room, strings.Join(withRoom, ", "), room.ErrEmptyRoom,
-				waitHint(c.opts.Wait, "pass --wait to wait for one"))
+			return 0, c.waited(fmt.Errorf("%s: room %s (%s): %w", c.rawURL, c.room, strings.Join(withRoom, ", "), room.ErrEmptyRoom))
 		} else if time.Now().After(deadline) {
 			where := "neither the VideoRoom nor the AudioBridge plugin has it"
 			if len(handles) == 1 {
@@ -258,8 +257,7 @@ func (c *conn) findRoom(ctx context.Context, sess *apiSession) (uint64, error) {
 					where = "the " + p + " plugin does not have it"
 				}
 			}
-			return 0, fmt.Errorf("%s: room %s: %w: %s (check --room; %s)", c.rawURL, c.room, room.ErrNoRoom, where,
-				waitHint(c.opts.Wait, "pass --wait to wait for it to open"))
+			return 0, c.waited(fmt.Errorf("%s: room %s: %w: %s", c.rawURL, c.room, room.ErrNoRoom, where))
 		}
 		if chosen != "" {
 			c.plugin, c.room = chosen, ids[chosen]
@@ -282,11 +280,12 @@ func (c *conn) findRoom(ctx context.Context, sess *apiSession) (uint64, error) {
 	}
 }
 
-func waitHint(wait time.Duration, hint string) string {
-	if wait > 0 {
-		return fmt.Sprintf("waited %s", wait)
+// waited is err after waiting for the room (a *room.WaitError), or err itself without a wait.
+func (c *conn) waited(err error) error {
+	if c.opts.Wait > 0 {
+		return &room.WaitError{Room: c.room.String(), Waited: c.opts.Wait, Err: err}
 	}
-	return hint
+	return err
 }
 
 // probe asks a plugin whether it has the room and whether anyone speaks in it (a VideoRoom
@@ -338,7 +337,7 @@ func (c *conn) joinError(err error) error {
 		case vrNoSuchRoom, abNoSuchRoom:
 			return fmt.Errorf("%s: room %s: %w (%v)", c.rawURL, c.room, room.ErrNoRoom, err)
 		case vrUnauthorized, abUnauthorized:
-			return fmt.Errorf("%s: room %s: %w: %v (a room with a pin needs --pin)", c.rawURL, c.room, room.ErrAuth, err)
+			return fmt.Errorf("%s: room %s: %w: %w: %v", c.rawURL, c.room, room.ErrAuth, room.ErrPIN, err)
 		}
 	}
 	return fmt.Errorf("%s: joining room %s (%s): %w", c.rawURL, c.room, c.plugin, err)
@@ -354,31 +353,40 @@ func (c *conn) joinBody(body map[string]any) map[string]any {
 }
 
 // Run applies the room's events to sink until ctx ends, the room closes or the connection is lost
-// for longer than ReconnectTimeout.
-func (c *conn) Run(ctx context.Context, sink room.Sink) error {
-	c.mu.Lock()
-	if c.running || c.closed {
-		c.mu.Unlock()
-		return errors.New("janus: Run called twice or after Close")
-	}
-	c.running = true
-	initial := c.initial
-	c.initial = nil
-	c.mu.Unlock()
-	if err := c.apply(ctx, sink, initial); err != nil {
+// for longer than ReconnectTimeout (room.Supervisor).
+func (c *conn) Run(ctx context.Context, sink room.Sink) error { return c.sup.Run(ctx, sink) }
+
+// attempt is one Janus session in the room: created, attached to the plugin, joined. Run's
+// goroutine serves it; the conn holds its state (its generation, PeerConnections, subscribers).
+type attempt struct {
+	c       *conn
+	sess    *apiSession
+	initial *pluginEvent // the join answer, applied when Serve starts
+	again   bool         // a reconnect: those the new join does not list have left
+}
+
+var _ room.Attempt = (*attempt)(nil)
+
+// Serve applies the session's events to sink until the session is lost or the recorder's handle
+// hung up (a drop), the room closes, or ctx ends or the conn is closed (room.Attempt).
+func (a *attempt) Serve(ctx context.Context, sink room.Sink) error {
+	c := a.c
+	if err := c.apply(ctx, sink, a.initial); err != nil {
 		return err
 	}
+	if a.again {
+		for _, p := range c.roster.sweep() {
+			sink.Leave(p.identity)
+		}
+	}
 	for {
-		c.mu.Lock()
-		sess := c.sess
-		c.mu.Unlock()
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-c.done:
 			return nil
-		case <-sess.events.ready:
-			for _, m := range sess.events.pop() {
+		case <-a.sess.events.ready:
+			for _, m := range a.sess.events.pop() {
 				if err := c.onMessage(ctx, sink, m); err != nil {
 					return err
 				}
@@ -389,12 +397,38 @@ func (c *conn) Run(ctx context.Context, sink room.Sink) error {
 					return err
 				}
 			}
-		case <-sess.lost:
-			if err := c.reconnect(ctx, sink, sess.lostErr()); err != nil {
-				return err
-			}
+		case <-a.sess.lost:
+			return room.Dropped(a.sess.lostErr())
 		}
 	}
+}
+
+// LastHeard is zero: the gap starts when the loss is noticed (room.Attempt).
+func (a *attempt) LastHeard() time.Time { return time.Time{} }
+
+// Close leaves the room (leave), or drops the lost session's PeerConnections and forgets who was
+// there until the next join says (room.Attempt). The lost session itself is destroyed when the
+// next one is made (connect): on a dead network that request would only wait.
+func (a *attempt) Close(leave bool) error {
+	if leave {
+		a.c.leave()
+		return nil
+	}
+	a.c.teardown()
+	a.c.roster.forget()
+	return nil
+}
+
+// again joins again after a drop (room.ConnectFunc).
+func (c *conn) again(ctx context.Context) (room.Attempt, error) {
+	initial, err := c.connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	sess := c.sess
+	c.mu.Unlock()
+	return &attempt{c: c, sess: sess, initial: initial, again: true}, nil
 }
 
 // apply reports the people a join answer lists and subscribes to their audio.
@@ -429,7 +463,7 @@ func (c *conn) onMessage(ctx context.Context, sink room.Sink, m *message) error 
 			return c.onVideoRoom(sink, ev)
 		case "hangup", "detached":
 			if c.plugin == AudioBridge || m.Janus == "detached" {
-				return c.reconnect(ctx, sink, fmt.Errorf("the server ended the recorder's %s (%s)", m.Janus, m.Reason))
+				return room.Dropped(fmt.Errorf("the server ended the recorder's %s (%s)", m.Janus, m.Reason))
 			}
 			// VideoRoom: the recorder's data channel is gone; it still records.
 			c.dataEnded(fmt.Errorf("the server hung up the recorder's data channel (%s)", m.Reason))
@@ -445,49 +479,6 @@ func (c *conn) onMessage(ctx context.Context, sink room.Sink, m *message) error 
 		}
 	}
 	return nil
-}
-
-// reconnect starts over with a new session after the old one was lost, for up to
-// ReconnectTimeout; the time it takes is a gap in the recording.
-func (c *conn) reconnect(ctx context.Context, sink room.Sink, cause error) error {
-	end := sink.BeginGap("reconnecting", time.Time{})
-	defer end()
-	c.event(capture.Event{Type: "reconnecting", Cause: fmt.Sprint(cause)})
-	c.teardown()
-	c.roster.forget()
-	deadline := time.Now().Add(c.opts.ReconnectTimeout)
-	backoff := 250 * time.Millisecond
-	for {
-		initial, err := c.connect(ctx)
-		if err == nil {
-			if err := c.apply(ctx, sink, initial); err != nil {
-				return err
-			}
-			for _, p := range c.roster.sweep() {
-				sink.Leave(p.identity)
-			}
-			c.event(capture.Event{Type: "reconnected"})
-			return nil
-		}
-		if ctx.Err() != nil || c.isClosed() {
-			return nil
-		}
-		if errors.Is(err, room.ErrAuth) {
-			return fmt.Errorf("janus: reconnecting: %w", err)
-		}
-		if time.Now().Add(backoff).After(deadline) {
-			return fmt.Errorf("janus: %s: %w (tried for %s, see --reconnect-timeout): %v (lost because: %v)",
-				c.rawURL, room.ErrLost, c.opts.ReconnectTimeout, err, cause)
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-c.done:
-			return nil
-		case <-time.After(backoff):
-		}
-		backoff = min(2*backoff, 4*time.Second)
-	}
 }
 
 // connect opens a new session, attaches to the plugin and joins the room.
@@ -516,8 +507,8 @@ func (c *conn) connect(ctx context.Context) (*pluginEvent, error) {
 	old.close(rctx, true) // a session lost on a dead network leaves the room; one the server forgot is not asked
 	initial, err := c.join(rctx, sess, handle)
 	if err != nil {
-		// Keep sess as the current one so Run does not wait on a lost session's channels; the
-		// next attempt replaces it.
+		// Keep sess as the current one: the next try replaces (and destroys) it, Close destroys
+		// the last.
 		return nil, err
 	}
 	return initial, nil
@@ -546,12 +537,6 @@ func (c *conn) teardown() {
 	}
 }
 
-func (c *conn) isClosed() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.closed
-}
-
 // current reports whether gen is still the current session's.
 func (c *conn) current(gen int) bool {
 	c.mu.Lock()
@@ -578,14 +563,22 @@ func (c *conn) Close() error {
 	c.closed = true
 	close(c.done)
 	c.mu.Unlock()
-	c.teardown()
-	c.mu.Lock()
-	sess := c.sess
-	c.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	sess.close(ctx, true)
+	c.sup.Close()
+	c.leave() // Dial failed before its attempt began
 	return nil
+}
+
+// leave drops every PeerConnection and destroys the current session, once.
+func (c *conn) leave() {
+	c.leaveOnce.Do(func() {
+		c.teardown()
+		c.mu.Lock()
+		sess := c.sess
+		c.mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		sess.close(ctx, true)
+	})
 }
 
 // answer answers an offer on pc once its candidates are gathered (the recorder does not trickle).

@@ -141,7 +141,7 @@ func (c *client) do(hc *http.Client, hreq *http.Request) (*message, error) {
 			e = &apiError{Reason: "error without details"}
 		}
 		if e.Code == codeUnauthorized || e.Code == codeUnauthorizedPlugin {
-			return m, fmt.Errorf("%s: %w: %w (check --api-secret / --token)", c.base, room.ErrAuth, e)
+			return m, fmt.Errorf("%s: %w: %w", c.base, room.ErrAuth, e)
 		}
 		return m, e
 	}

@@ -13,10 +13,11 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/spacecast/spacecast/pkg/capture"
+	"github.com/spacecast/spacecast/pkg/room"
 	"github.com/spacecast/spacecast/pkg/room/rtc"
 )
 
-// errLost says one connection to the server failed; Run reconnects.
+// errLost says one connection to the server failed; the supervisor reconnects.
 var errLost = errors.New("connection lost")
 
 // The recorder pings the server every livenessTick, more often than LiveKit asks (5 s), so that a
@@ -47,7 +48,7 @@ type attempt struct {
 
 	born  time.Time    // when the attempt began (its monotonic reading times heard)
 	heard atomic.Int64 // when the server was last heard (signalling or media), in nanoseconds since born
-	lost  atomic.Bool  // failWith was called: Run owns the gap from here
+	lost  atomic.Bool  // failWith was called: the supervisor owns the gap from here
 
 	dcOpen   chan struct{}
 	fail     chan error
@@ -189,10 +190,14 @@ func (a *attempt) serve() {
 			switch q := a.quiet(); {
 			case !suspect && q > quietAfter:
 				suspect = true
-				a.c.beginGap(a.lastHeard())
+				if a.c.sup != nil {
+					a.c.sup.Quiet(a, a.lastHeard())
+				}
 			case suspect && q < quietAfter:
 				suspect = false
-				a.c.endGapFor(a)
+				if a.c.sup != nil && !a.lost.Load() {
+					a.c.sup.Heard(a)
+				}
 			}
 			now := time.Now().UnixMilli()
 			a.sig.send(&lkp.SignalRequest{Message: &lkp.SignalRequest_Ping{Ping: now}})
@@ -260,7 +265,7 @@ func (a *attempt) handle(res *lkp.SignalResponse) error {
 		case lkp.DisconnectReason_PARTICIPANT_REMOVED:
 			return fmt.Errorf("%w: a room admin removed the recorder", errRoomClosed)
 		case lkp.DisconnectReason_DUPLICATE_IDENTITY:
-			return fmt.Errorf("%w: another participant joined as %q: give each recorder its own --identity", errRoomClosed, a.c.opts.Identity.Identity)
+			return fmt.Errorf("%w: %w %q", errRoomClosed, room.ErrIdentityTaken, a.c.opts.Identity.Identity)
 		}
 		return fmt.Errorf("%w: the server asked the recorder to leave (%s)", errLost, m.Leave.Reason)
 	}
@@ -306,16 +311,16 @@ func (a *attempt) update(ps []*lkp.ParticipantInfo) {
 		a.mu.Unlock()
 		if p.State == lkp.ParticipantInfo_DISCONNECTED {
 			id := p.Identity
-			a.c.deliver(func(s sinkT) { s.Leave(id) })
+			a.c.deliver(func(s room.Sink) { s.Leave(id) })
 			continue
 		}
 		if prev == nil || prev.Name != p.Name {
 			part := capture.Participant{Identity: p.Identity, Name: p.Name}
-			a.c.deliver(func(s sinkT) { s.Join(part) })
+			a.c.deliver(func(s room.Sink) { s.Join(part) })
 		}
 		if given, reason, changed := consentChange(prev, p); changed {
 			id := p.Identity
-			a.c.deliver(func(s sinkT) { s.SetConsent(id, given, reason) })
+			a.c.deliver(func(s room.Sink) { s.SetConsent(id, given, reason) })
 		}
 	}
 	a.c.speakersChanged()
@@ -370,23 +375,8 @@ func (a *attempt) onTrack(tr *webrtc.TrackRemote, rc *webrtc.RTPReceiver) {
 	if !ok {
 		identity = psid
 	}
-	src := rtc.Source(identity, tsid, tr, rc)
-	readRTP, readRTCP := src.ReadRTP, src.ReadRTCP
-	src.ReadRTP = func(b []byte) (int, error) {
-		n, err := readRTP(b)
-		if err == nil {
-			a.hear()
-		}
-		return n, err
-	}
-	src.ReadRTCP = func(b []byte) (int, error) {
-		n, err := readRTCP(b)
-		if err == nil {
-			a.hear()
-		}
-		return n, err
-	}
-	a.c.deliver(func(s sinkT) { s.AddTrack(src) })
+	src := rtc.Heard(rtc.Source(identity, tsid, tr, rc), a.hear)
+	a.c.deliver(func(s room.Sink) { s.AddTrack(src) })
 }
 
 // sendData sends a reliable data packet to everyone in the room.
@@ -404,6 +394,23 @@ func (a *attempt) sendData(ctx context.Context, pkt *lkp.DataPacket) error {
 	}
 	return a.dc.Send(b)
 }
+
+// Serve waits for the connection to drop (its goroutines deliver the room through the
+// supervisor) or the room to end (room.Attempt).
+func (a *attempt) Serve(ctx context.Context, _ room.Sink) error {
+	return room.AwaitDrop(ctx, a.closed, a.fail)
+}
+
+// LastHeard is when the server was last heard (room.Attempt).
+func (a *attempt) LastHeard() time.Time { return a.lastHeard() }
+
+// Close leaves (when leave) and tears the connection down (room.Attempt).
+func (a *attempt) Close(leave bool) error {
+	a.close(leave)
+	return nil
+}
+
+var _ room.Attempt = (*attempt)(nil)
 
 // close leaves (when polite) and tears the connection down; the sources it delivered end.
 func (a *attempt) close(polite bool) {

@@ -13,7 +13,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -24,12 +23,9 @@ import (
 	lkp "github.com/livekit/protocol/livekit"
 	"github.com/pion/webrtc/v3"
 
-	"github.com/spacecast/spacecast/pkg/capture"
 	"github.com/spacecast/spacecast/pkg/room"
 	"github.com/spacecast/spacecast/pkg/room/rtc"
 )
-
-type sinkT = room.Sink
 
 var errRoomClosed = room.ErrRoomClosed
 
@@ -46,20 +42,17 @@ type Options struct {
 	DialTimeout time.Duration
 }
 
-// Conn is a LiveKit room joined by the recorder.
+// Conn is a LiveKit room joined by the recorder. Its attempts (one joined connection each) run
+// under a room.Supervisor, which reconnects.
 type Conn struct {
 	opts  Options
 	base  *url.URL
 	token string
 	api   *webrtc.API
+	sup   *room.Supervisor // nil for a Speaker: what it hears goes nowhere
 
 	mu      sync.Mutex
-	sink    room.Sink
-	queue   []func(room.Sink)
-	cur     *attempt
 	changed chan struct{} // pinged when the set of speakers may have changed
-	closed  bool
-	gapEnd  func() // ends the open reconnecting gap; nil when none is open
 	// data receives the room's user data packets (Speaker.Messages); nil drops them.
 	data func(DataMessage)
 }
@@ -78,16 +71,13 @@ func Dial(ctx context.Context, rawURL string, o Options) (*Conn, error) {
 	if o.DialTimeout <= 0 {
 		o.DialTimeout = 10 * time.Second
 	}
-	if o.ReconnectTimeout <= 0 {
-		o.ReconnectTimeout = 2 * time.Minute
-	}
 	token := o.Token
 	if token == "" {
 		if o.APIKey == "" || o.APISecret == "" {
-			return nil, fmt.Errorf("%w: LiveKit needs --token, or --api-key and --api-secret (or LIVEKIT_API_KEY and LIVEKIT_API_SECRET)", room.ErrAuth)
+			return nil, fmt.Errorf("%w: LiveKit needs a join token, or an API key and secret to mint one", room.ErrAuth)
 		}
 		if o.Room == "" {
-			return nil, fmt.Errorf("%w: LiveKit needs --room with --api-key/--api-secret", room.ErrURL)
+			return nil, fmt.Errorf("%w: %w: LiveKit mints a token for one room", room.ErrURL, room.ErrNoRoomName)
 		}
 		if token, err = RecorderToken(o.APIKey, o.APISecret, o.Room, o.Identity, 24*time.Hour); err != nil {
 			return nil, err
@@ -98,6 +88,11 @@ func Dial(ctx context.Context, rawURL string, o Options) (*Conn, error) {
 		return nil, err
 	}
 	c := &Conn{opts: o, base: base, token: token, api: api, changed: make(chan struct{}, 1)}
+	name := o.Room
+	if name == "" {
+		name = room.ShowURL(rawURL)
+	}
+	c.sup = room.NewSupervisor(name, room.ConnectWith(c.connect), o.Options)
 	deadline := time.Now().Add(o.Wait)
 	if o.APIKey != "" && o.APISecret != "" && o.Room != "" {
 		if err := c.waitRoom(ctx, deadline); err != nil {
@@ -108,9 +103,6 @@ func Dial(ctx context.Context, rawURL string, o Options) (*Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.mu.Lock()
-	c.cur = a
-	c.mu.Unlock()
 	// A track published a moment ago may reach the recorder in an update just after the join
 	// response: give the room a short grace before calling it empty.
 	if grace := time.Now().Add(2 * time.Second); deadline.Before(grace) {
@@ -120,10 +112,11 @@ func Dial(ctx context.Context, rawURL string, o Options) (*Conn, error) {
 		left := time.Until(deadline)
 		if left <= 0 {
 			a.close(true)
+			err := fmt.Errorf("%w: nobody publishes audio in %q yet", room.ErrEmptyRoom, roomName(a))
 			if o.Wait > 0 {
-				return nil, fmt.Errorf("%w: nobody published audio in %q within --wait %s", room.ErrEmptyRoom, roomName(a), o.Wait)
+				return nil, &room.WaitError{Room: roomName(a), Waited: o.Wait, Err: err}
 			}
-			return nil, fmt.Errorf("%w: nobody publishes audio in %q yet (use --wait to wait for the first speaker)", room.ErrEmptyRoom, roomName(a))
+			return nil, err
 		}
 		select {
 		case <-c.changed:
@@ -136,6 +129,7 @@ func Dial(ctx context.Context, rawURL string, o Options) (*Conn, error) {
 			return nil, ctx.Err()
 		}
 	}
+	c.sup.Begin(a)
 	return c, nil
 }
 
@@ -161,10 +155,11 @@ func (c *Conn) waitRoom(ctx context.Context, deadline time.Time) error {
 			return nil
 		}
 		if time.Now().After(deadline) {
+			err := fmt.Errorf("%w: the server has no room %q", room.ErrNoRoom, c.opts.Room)
 			if c.opts.Wait > 0 {
-				return fmt.Errorf("%w: %q did not open within --wait %s", room.ErrNoRoom, c.opts.Room, c.opts.Wait)
+				return &room.WaitError{Room: c.opts.Room, Waited: c.opts.Wait, Err: err}
 			}
-			return fmt.Errorf("%w: the server has no room %q (check --room, or use --wait to start before the room opens)", room.ErrNoRoom, c.opts.Room)
+			return err
 		}
 		select {
 		case <-ctx.Done():
@@ -191,7 +186,7 @@ func (c *Conn) roomExists(ctx context.Context, admin string) (bool, error) {
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-		return false, fmt.Errorf("%w (HTTP %d): check --api-key and --api-secret", room.ErrAuth, resp.StatusCode)
+		return false, fmt.Errorf("%w (HTTP %d to RoomService.ListRooms with the API key and secret)", room.ErrAuth, resp.StatusCode)
 	case resp.StatusCode != http.StatusOK:
 		return false, fmt.Errorf("%w: %s answered HTTP %d to RoomService.ListRooms: %s", room.ErrUnreachable, c.base.Host, resp.StatusCode, room.Excerpt(b, 200))
 	}
@@ -218,131 +213,21 @@ func (c *Conn) speakersChanged() {
 	}
 }
 
-// deliver calls f with the sink, or queues it until Run has one.
+// deliver calls f with the sink, or queues it until Run has one; a Speaker drops it.
 func (c *Conn) deliver(f func(room.Sink)) {
-	c.mu.Lock()
-	s := c.sink
-	if s == nil {
-		c.queue = append(c.queue, f)
-	}
-	c.mu.Unlock()
-	if s != nil {
-		f(s)
+	if c.sup != nil {
+		c.sup.Deliver(f)
 	}
 }
 
 // Run delivers the room to sink until ctx ends, the room closes, or the connection stays lost
-// longer than the reconnect timeout.
-func (c *Conn) Run(ctx context.Context, sink room.Sink) error {
-	c.mu.Lock()
-	c.sink = sink
-	queue := c.queue
-	c.queue = nil
-	a := c.cur
-	c.mu.Unlock()
-	defer c.endGap() // a gap open when the recording stops ends there
-	for _, f := range queue {
-		f(sink)
-	}
-	for {
-		select {
-		case <-ctx.Done():
-			a.close(true)
-			return nil
-		case err := <-a.fail:
-			a.close(false)
-			if errors.Is(err, errRoomClosed) {
-				return err
-			}
-			if a, err = c.reconnect(ctx, err, a.lastHeard()); err != nil || a == nil {
-				return err
-			}
-		}
-	}
-}
+// longer than the reconnect timeout (room.Supervisor.Run).
+func (c *Conn) Run(ctx context.Context, sink room.Sink) error { return c.sup.Run(ctx, sink) }
 
-// reconnect joins again with backoff after cause; it returns a nil attempt when ctx ended. The
-// reconnecting gap (opened already if the server went quiet before the loss was declared) ends
-// when it returns. Each try is cut off at the reconnect timeout, so giving up comes on time even
-// while a dial hangs on a dead network.
-func (c *Conn) reconnect(ctx context.Context, cause error, lastHeard time.Time) (*attempt, error) {
-	c.beginGap(lastHeard)
-	defer c.endGap()
-	c.event(capture.Event{Type: "reconnecting", Cause: cause.Error()})
-	start := time.Now()
-	deadline := start.Add(c.opts.ReconnectTimeout)
-	wait := 250 * time.Millisecond
-	for {
-		actx, cancel := context.WithDeadline(ctx, deadline)
-		a, err := c.connect(actx)
-		cancel()
-		if err == nil {
-			c.mu.Lock()
-			c.cur = a
-			c.mu.Unlock()
-			c.event(capture.Event{Type: "reconnected", Duration: time.Since(start).Seconds()})
-			return a, nil
-		}
-		if ctx.Err() != nil {
-			return nil, nil
-		}
-		if errors.Is(err, room.ErrAuth) || errors.Is(err, room.ErrNoRoom) {
-			return nil, err
-		}
-		left := time.Until(deadline)
-		if left <= 0 {
-			return nil, fmt.Errorf("%w (tried for %s, --reconnect-timeout): %v", room.ErrLost, c.opts.ReconnectTimeout, err)
-		}
-		select {
-		case <-ctx.Done():
-			return nil, nil
-		case <-time.After(min(wait, left)):
-		}
-		wait = min(2*wait, 5*time.Second)
-	}
-}
-
-// beginGap opens the reconnecting gap unless one is open: the recorder has heard nothing of the
-// room since lastHeard.
-func (c *Conn) beginGap(lastHeard time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.gapEnd == nil && c.sink != nil {
-		c.gapEnd = c.sink.BeginGap("reconnecting", lastHeard)
-	}
-}
-
-// endGap ends the open gap, if any, and records it.
-func (c *Conn) endGap() {
-	c.mu.Lock()
-	end := c.gapEnd
-	c.gapEnd = nil
-	c.mu.Unlock()
-	if end != nil {
-		end()
-	}
-}
-
-// endGapFor ends the gap because attempt a hears the server again, unless a was declared lost
-// meanwhile: then the gap lasts until reconnect is done.
-func (c *Conn) endGapFor(a *attempt) {
-	c.mu.Lock()
-	end := c.gapEnd
-	if a.lost.Load() || c.cur != a {
-		end = nil
-	} else {
-		c.gapEnd = nil
-	}
-	c.mu.Unlock()
-	if end != nil {
-		end()
-	}
-}
-
-func (c *Conn) event(e capture.Event) {
-	if c.opts.Events != nil {
-		c.opts.Events(e)
-	}
+// current is the attempt being served.
+func (c *Conn) current() *attempt {
+	a, _ := c.sup.Current().(*attempt)
+	return a
 }
 
 // Announcement is the JSON spacecast sends on the data topic AnnounceTopic.
@@ -361,9 +246,7 @@ const (
 
 // Announce sends text to everyone in the room, as a chat message and as a spacecast announcement.
 func (c *Conn) Announce(ctx context.Context, text string) error {
-	c.mu.Lock()
-	a := c.cur
-	c.mu.Unlock()
+	a := c.current()
 	typ := "recording-started"
 	for _, w := range []string{"stopped", "paused", "resumed"} {
 		if bytes.Contains([]byte(text), []byte(w)) {
@@ -386,20 +269,6 @@ func (c *Conn) Announce(ctx context.Context, text string) error {
 }
 
 // Close leaves the room.
-func (c *Conn) Close() error {
-	c.mu.Lock()
-	a := c.cur
-	c.closed = true
-	c.mu.Unlock()
-	if a != nil {
-		a.close(true)
-	}
-	return nil
-}
+func (c *Conn) Close() error { return c.sup.Close() }
 
 var _ room.Conn = (*Conn)(nil)
-
-type (
-	capturePart   = capture.Participant
-	captureSource = capture.Source
-)

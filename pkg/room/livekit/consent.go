@@ -11,7 +11,7 @@ import (
 )
 
 // ConsentAttribute is the participant attribute by which a person consents to being recorded
-// under `--consent opt-in`: the value ConsentYes gives consent, any other value (or removing the
+// under the opt-in consent policy: the value ConsentYes gives consent, any other value (or removing the
 // attribute) withdraws it.
 const (
 	ConsentAttribute = "spacecast.consent"

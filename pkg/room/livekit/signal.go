@@ -135,7 +135,7 @@ func dialError(ctx context.Context, base *url.URL, h http.Header, resp *http.Res
 	}
 	switch resp.StatusCode {
 	case http.StatusUnauthorized, http.StatusForbidden:
-		return fmt.Errorf("%w (HTTP %d: %s): check --token, or --api-key/--api-secret", room.ErrAuth, resp.StatusCode, reason)
+		return fmt.Errorf("%w (HTTP %d: %s)", room.ErrAuth, resp.StatusCode, reason)
 	case http.StatusNotFound:
 		return fmt.Errorf("%w (HTTP 404: %s)", room.ErrNoRoom, reason)
 	default:

@@ -31,12 +31,10 @@ func JoinSpeaker(ctx context.Context, rawURL, token string, o rtc.Options) (*Spe
 	}
 	c := &Conn{opts: Options{DialTimeout: 10 * time.Second}, base: base, token: token, api: api, changed: make(chan struct{}, 1)}
 	c.opts.Identity = room.Identity{Identity: "\x00none"} // the speaker sees everyone
-	c.sink = nopSink{}
 	a, err := c.connect(ctx)
 	if err != nil {
 		return nil, err
 	}
-	c.cur = a
 	return &Speaker{c: c, a: a}, nil
 }
 
@@ -104,11 +102,3 @@ func (s *Speaker) Unpublish() error {
 
 // Close leaves the room.
 func (s *Speaker) Close() { s.a.close(true) }
-
-type nopSink struct{}
-
-func (nopSink) Join(p capturePart)                      {}
-func (nopSink) Leave(string)                            {}
-func (nopSink) AddTrack(captureSource) error            { return nil }
-func (nopSink) BeginGap(string, time.Time) (end func()) { return func() {} }
-func (nopSink) SetConsent(string, bool, string)         {}

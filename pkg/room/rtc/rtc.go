@@ -111,6 +111,28 @@ func Source(identity, id string, tr *webrtc.TrackRemote, rc *webrtc.RTPReceiver)
 	}
 }
 
+// Heard returns src with hear called after each packet (RTP or RTCP) read from it: how an adapter
+// knows when the room was last heard (room.Attempt's LastHeard). hear runs per packet: it must not
+// allocate or block.
+func Heard(src capture.Source, hear func()) capture.Source {
+	readRTP, readRTCP := src.ReadRTP, src.ReadRTCP
+	src.ReadRTP = func(b []byte) (int, error) {
+		n, err := readRTP(b)
+		if err == nil {
+			hear()
+		}
+		return n, err
+	}
+	src.ReadRTCP = func(b []byte) (int, error) {
+		n, err := readRTCP(b)
+		if err == nil {
+			hear()
+		}
+		return n, err
+	}
+	return src
+}
+
 // IsOpus reports whether a remote track carries Opus (anything else is not recorded).
 func IsOpus(tr *webrtc.TrackRemote) bool {
 	return strings.EqualFold(tr.Codec().MimeType, webrtc.MimeTypeOpus)

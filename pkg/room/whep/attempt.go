@@ -18,12 +18,13 @@ import (
 	"github.com/spacecast/spacecast/pkg/room/rtc"
 )
 
-// errLost says one session's media connection failed; Run opens another.
+// errLost says one session's media connection failed; the supervisor opens another.
 var errLost = errors.New("media connection lost")
 
 // attempt is one WHEP session: one offer, one answer, one peer connection.
 type attempt struct {
 	c       *Conn
+	g       gaps
 	pc      *webrtc.PeerConnection
 	session *url.URL
 	ids     map[string]string // mid → speaker identity
@@ -36,6 +37,13 @@ type attempt struct {
 	closeErr error
 
 	heard atomic.Int64 // when a packet (RTP or RTCP) last came, in Unix nanoseconds; 0: none yet
+	gone  atomic.Bool  // the server ended the session: nothing to delete
+}
+
+// gaps is what an attempt tells about its connection (room.Supervisor; a test's fake).
+type gaps interface {
+	Quiet(a room.Attempt, since time.Time)
+	Heard(a room.Attempt)
 }
 
 // connect opens one session. With Tracks 0 it follows the audio-tracks link: a second offer with
@@ -72,7 +80,7 @@ func (c *Conn) open(ctx context.Context, n int) (*attempt, *created, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("whep: %w", err)
 	}
-	a := &attempt{c: c, pc: pc, fail: make(chan error, 1), bye: make(chan struct{}, 1), closed: make(chan struct{})}
+	a := &attempt{c: c, g: c.sup, pc: pc, fail: make(chan error, 1), bye: make(chan struct{}, 1), closed: make(chan struct{})}
 	for range n {
 		if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
 			a.close(false)
@@ -94,14 +102,14 @@ func (c *Conn) open(ctx context.Context, n int) (*attempt, *created, error) {
 	case <-gathered:
 	case <-time.After(c.opts.DialTimeout):
 		a.close(false)
-		return nil, nil, fmt.Errorf("%w: gathering local ICE candidates took longer than %s (check --interface)", room.ErrUnreachable, c.opts.DialTimeout)
+		return nil, nil, fmt.Errorf("%w: %w: gathering local ICE candidates took longer than %s", room.ErrUnreachable, room.ErrLocalNetwork, c.opts.DialTimeout)
 	case <-ctx.Done():
 		a.close(false)
 		return nil, nil, ctx.Err()
 	}
 	if !strings.Contains(pc.LocalDescription().SDP, "a=candidate:") {
 		a.close(false)
-		return nil, nil, fmt.Errorf("%w: no local network address to receive media on (check --interface)", room.ErrUnreachable)
+		return nil, nil, fmt.Errorf("%w: %w", room.ErrUnreachable, room.ErrLocalNetwork)
 	}
 	cr, err := c.post(ctx, pc.LocalDescription().SDP, n)
 	if err != nil {
@@ -112,14 +120,14 @@ func (c *Conn) open(ctx context.Context, n int) (*attempt, *created, error) {
 	if cr.warn != "" {
 		c.event(capture.Event{Type: "warning", Message: "whep: " + cr.warn})
 	}
-	lines, err := audioLines(cr.answer)
+	lines, err := AudioLines(cr.answer)
 	if err != nil {
 		a.close(true)
 		return nil, nil, fmt.Errorf("whep: the answer of %s: %w", shown(c.endpoint), err)
 	}
 	active := 0
 	for _, l := range lines {
-		if l.sends() && l.Opus {
+		if l.Sends() && l.Opus {
 			active++
 		}
 	}
@@ -209,13 +217,13 @@ func (a *attempt) lastHeard(now time.Time) time.Time {
 func (a *attempt) watch(s webrtc.PeerConnectionState) {
 	switch s {
 	case webrtc.PeerConnectionStateConnected:
-		a.c.endGap()
+		a.g.Heard(a)
 	case webrtc.PeerConnectionStateFailed:
 		go a.lost("the media connection failed")
 	case webrtc.PeerConnectionStateDisconnected:
 		// ICE calls a connection disconnected iceQuiet to iceQuiet+iceCheck (or, loaded, more)
 		// after its last packet: the gap starts where the recorder last heard the room.
-		a.c.beginGap(a.lastHeard(time.Now()))
+		a.g.Quiet(a, a.lastHeard(time.Now()))
 		go func() {
 			select {
 			case <-time.After(3 * time.Second):
@@ -237,6 +245,7 @@ func (a *attempt) lost(why string) {
 	default:
 	}
 	if a.c.sessionGone(a.session) {
+		a.gone.Store(true)
 		a.failWith(fmt.Errorf("%w: the server ended the WHEP session (%s)", room.ErrRoomClosed, why))
 		return
 	}
@@ -252,6 +261,7 @@ func (a *attempt) serve() {
 			return
 		case <-a.bye:
 			if a.c.sessionGone(a.session) {
+				a.gone.Store(true)
 				a.failWith(fmt.Errorf("%w: the server ended the WHEP session (RTCP BYE)", room.ErrRoomClosed))
 				return
 			}
@@ -277,22 +287,12 @@ func (a *attempt) onTrack(tr *webrtc.TrackRemote, rc *webrtc.RTPReceiver) {
 	if identity == "" {
 		identity = "whep-" + mid
 	}
-	src := rtc.Source(identity, mid, tr, rc)
-	readRTP, read := src.ReadRTP, src.ReadRTCP
-	src.ReadRTP = func(b []byte) (int, error) {
-		n, err := readRTP(b)
-		if err == nil {
-			a.hear()
-		}
-		return n, err
-	}
+	src := rtc.Heard(rtc.Source(identity, mid, tr, rc), a.hear)
+	read := src.ReadRTCP
 	var drain sync.Once
 	src.ReadRTCP = func(b []byte) (int, error) {
 		drain.Do(func() { dropQueuedRTCP(rc) })
 		n, err := read(b)
-		if err == nil {
-			a.hear()
-		}
 		if err == nil && hasBye(b[:n]) {
 			select {
 			case a.bye <- struct{}{}:
@@ -335,6 +335,21 @@ func hasBye(b []byte) bool {
 	}
 	return false
 }
+
+// Serve waits for the media connection to drop (the tracks reach the sink through the
+// supervisor) or the server to end the session (room.Attempt).
+func (a *attempt) Serve(ctx context.Context, _ room.Sink) error {
+	return room.AwaitDrop(ctx, a.closed, a.fail)
+}
+
+// LastHeard is when the recorder last heard this connection (room.Attempt).
+func (a *attempt) LastHeard() time.Time { return a.lastHeard(time.Now()) }
+
+// Close tears the session down and deletes it on the server, unless the server ended it
+// (room.Attempt): a dropped session may still be held there.
+func (a *attempt) Close(bool) error { return a.close(!a.gone.Load()) }
+
+var _ room.Attempt = (*attempt)(nil)
 
 // close tears the session down; polite also deletes it on the server. The tracks it delivered end.
 func (a *attempt) close(polite bool) error {

@@ -1,7 +1,7 @@
 // Package whep records rooms served over WHEP, the WebRTC-HTTP Egress Protocol
-// (draft-ietf-wish-whep-02, built on RFC 9725 WHIP's HTTP rules), and serves them: Dial is the
-// recorder's WHEP player, Server an endpoint that serves local audio tracks to every viewer (the
-// embedded demo room and the tests' server; no third-party WHEP server installs here).
+// (draft-ietf-wish-whep-02, built on RFC 9725 WHIP's HTTP rules): Dial is the recorder's WHEP
+// player. The endpoint that serves local audio tracks (the embedded demo room's and the tests'
+// server) is package whepserver.
 //
 // WHEP carries media only: no participant list and no messages. A speaker's identity is the msid
 // stream id of its track. One session carries one audio track (draft §4.6.2); spacecast's server
@@ -24,8 +24,8 @@ import (
 	"github.com/spacecast/spacecast/pkg/room/rtc"
 )
 
-// maxSDP bounds the SDP bodies read from the network.
-const maxSDP = 64 << 10
+// MaxSDP bounds the SDP bodies read from the network (the player's answers, the server's offers).
+const MaxSDP = 64 << 10
 
 // Options configures Dial.
 type Options struct {
@@ -42,22 +42,19 @@ type Options struct {
 	HTTPClient *http.Client
 }
 
-// Conn is a WHEP session the recorder plays, and the sessions it opens again after losing one.
+// Conn is a WHEP session the recorder plays, and the sessions it opens again after losing one
+// (its attempts, run by a room.Supervisor).
 type Conn struct {
 	opts     Options
 	endpoint *url.URL
 	api      *webrtc.API
 	hc       *http.Client
 	tracks   int // audio m-lines to offer
+	sup      *room.Supervisor
 
-	mu     sync.Mutex
-	sink   room.Sink
-	queue  []func(room.Sink)
-	cur    *attempt
-	gapEnd func() // ends the open "reconnecting" gap
-	byMid  map[string]string
-	known  map[string]bool
-	closed bool
+	mu    sync.Mutex
+	byMid map[string]string
+	known map[string]bool
 }
 
 var _ room.Conn = (*Conn)(nil)
@@ -75,9 +72,6 @@ func Dial(ctx context.Context, rawURL string, o Options) (*Conn, error) {
 	if o.DialTimeout <= 0 {
 		o.DialTimeout = 10 * time.Second
 	}
-	if o.ReconnectTimeout <= 0 {
-		o.ReconnectTimeout = 2 * time.Minute
-	}
 	if o.Tracks < 0 || o.Tracks > MaxTracks {
 		return nil, fmt.Errorf("whep: %d tracks: offer between 1 and %d (0 asks the endpoint)", o.Tracks, MaxTracks)
 	}
@@ -91,13 +85,12 @@ func Dial(ctx context.Context, rawURL string, o Options) (*Conn, error) {
 	}
 	c := &Conn{opts: o, endpoint: u, api: api, hc: room.SameOriginRedirects(hc, func(r *http.Request) bool { return r.Header.Get("Authorization") != "" }), tracks: max(o.Tracks, 1),
 		byMid: map[string]string{}, known: map[string]bool{}}
+	c.sup = room.NewSupervisor(shown(u), room.ConnectWith(c.connect), o.Options)
 	deadline := time.Now().Add(o.Wait)
 	for {
 		a, err := c.connect(ctx)
 		if err == nil {
-			c.mu.Lock()
-			c.cur = a
-			c.mu.Unlock()
+			c.sup.Begin(a)
 			return c, nil
 		}
 		if !errors.Is(err, room.ErrNoRoom) && !errors.Is(err, room.ErrEmptyRoom) || o.Wait <= 0 {
@@ -109,7 +102,7 @@ func Dial(ctx context.Context, rawURL string, o Options) (*Conn, error) {
 			wait = ra.after
 		}
 		if time.Now().Add(wait).After(deadline) {
-			return nil, fmt.Errorf("%w (waited --wait %s)", err, o.Wait)
+			return nil, &room.WaitError{Room: shown(u), Waited: o.Wait, Err: err}
 		}
 		select {
 		case <-ctx.Done():
@@ -136,7 +129,7 @@ func ParseURL(rawURL string) (*url.URL, error) {
 		return nil, fmt.Errorf("%w: %q has no host (use http://HOST:PORT/PATH of the WHEP endpoint)", room.ErrURL, shown(u))
 	}
 	if u.User != nil {
-		return nil, fmt.Errorf("%w: %q: put credentials in --token (a bearer token), not in the URL", room.ErrURL, shown(u))
+		return nil, fmt.Errorf("%w: %q", ErrURLCredentials, shown(u))
 	}
 	u.Fragment = ""
 	return u, nil
@@ -148,121 +141,12 @@ func shown(u *url.URL) string {
 }
 
 // deliver calls f with the sink, or queues it until Run has one.
-func (c *Conn) deliver(f func(room.Sink)) {
-	c.mu.Lock()
-	s := c.sink
-	if s == nil {
-		c.queue = append(c.queue, f)
-	}
-	c.mu.Unlock()
-	if s != nil {
-		f(s)
-	}
-}
+func (c *Conn) deliver(f func(room.Sink)) { c.sup.Deliver(f) }
 
 // Run delivers the speakers' tracks to sink until ctx ends (nil), the server ends the session
 // (room.ErrRoomClosed), or the media connection stays lost longer than ReconnectTimeout
-// (room.ErrLost). A lost connection is opened again with a new offer; the stretch is marked with
-// sink.BeginGap("reconnecting").
-func (c *Conn) Run(ctx context.Context, sink room.Sink) error {
-	c.mu.Lock()
-	c.sink = sink
-	queue := c.queue
-	c.queue = nil
-	a := c.cur
-	c.mu.Unlock()
-	if a == nil {
-		return fmt.Errorf("whep: Run after Close")
-	}
-	for _, f := range queue {
-		f(sink)
-	}
-	for {
-		select {
-		case <-ctx.Done():
-			a.close(true)
-			return nil
-		case err := <-a.fail:
-			if errors.Is(err, room.ErrRoomClosed) {
-				a.close(false)
-				return err
-			}
-			var nerr error
-			if a, nerr = c.reconnect(ctx, a, err); nerr != nil || a == nil {
-				return nerr
-			}
-		}
-	}
-}
-
-// beginGap marks that the recorder has heard nothing since since (the media connection went
-// quiet); endGap closes the mark when media is back or the recording ends.
-func (c *Conn) beginGap(since time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.gapEnd == nil && c.sink != nil && !c.closed {
-		c.gapEnd = c.sink.BeginGap("reconnecting", since)
-	}
-}
-
-func (c *Conn) endGap() {
-	c.mu.Lock()
-	end := c.gapEnd
-	c.gapEnd = nil
-	c.mu.Unlock()
-	if end != nil {
-		end()
-	}
-}
-
-// reconnect replaces old, lost for cause, posting new offers with backoff; it returns a nil
-// attempt when ctx ended. The gap begins where old was last heard (if it is not open already) and
-// ends when the new connection is up. The loss is marked and told first: freeing the old session
-// on the server (a DELETE) may wait seconds on a dead network.
-func (c *Conn) reconnect(ctx context.Context, old *attempt, cause error) (*attempt, error) {
-	start := time.Now()
-	c.beginGap(old.lastHeard(start))
-	defer c.endGap()
-	c.event(capture.Event{Type: "reconnecting", Cause: cause.Error()})
-	old.close(true) // the server may still hold the session: free it
-	wait := 250 * time.Millisecond
-	for {
-		a, err := c.connect(ctx)
-		if err == nil {
-			c.mu.Lock()
-			closed := c.closed
-			c.cur = a
-			c.mu.Unlock()
-			if closed {
-				a.close(true)
-				return nil, nil
-			}
-			c.event(capture.Event{Type: "reconnected", Duration: time.Since(start).Seconds()})
-			return a, nil
-		}
-		switch {
-		case ctx.Err() != nil:
-			return nil, nil
-		case errors.Is(err, room.ErrAuth):
-			return nil, err
-		case errors.Is(err, room.ErrNoRoom):
-			return nil, fmt.Errorf("%w: while reconnecting, %v", room.ErrRoomClosed, err)
-		}
-		var ra *retryAfter
-		if errors.As(err, &ra) && ra.after > wait {
-			wait = ra.after
-		}
-		if time.Since(start)+wait > c.opts.ReconnectTimeout {
-			return nil, fmt.Errorf("%w (tried for %s, --reconnect-timeout): %v", room.ErrLost, c.opts.ReconnectTimeout, err)
-		}
-		select {
-		case <-ctx.Done():
-			return nil, nil
-		case <-time.After(wait):
-		}
-		wait = min(2*wait, 5*time.Second)
-	}
-}
+// (room.ErrLost). A lost connection is opened again with a new offer (room.Supervisor).
+func (c *Conn) Run(ctx context.Context, sink room.Sink) error { return c.sup.Run(ctx, sink) }
 
 func (c *Conn) event(e capture.Event) {
 	if c.opts.Events != nil {
@@ -273,18 +157,9 @@ func (c *Conn) event(e capture.Event) {
 // Announce returns room.ErrNoMessages: WHEP carries media only, so nobody in the room can be told
 // that a recording started.
 func (c *Conn) Announce(ctx context.Context, text string) error {
-	return fmt.Errorf("whep: %w: WHEP carries no messages or participant list, so the room cannot be told it is recorded (get consent another way and use --consent assume)", room.ErrNoMessages)
+	return fmt.Errorf("whep: %w: WHEP carries no messages or participant list, so the room cannot be told it is recorded", room.ErrNoMessages)
 }
 
 // Close ends the session (HTTP DELETE, §4.3); the sources handed to the sink end. It is safe to
 // call more than once.
-func (c *Conn) Close() error {
-	c.mu.Lock()
-	a := c.cur
-	c.closed = true
-	c.mu.Unlock()
-	if a != nil {
-		return a.close(true)
-	}
-	return nil
-}
+func (c *Conn) Close() error { return c.sup.Close() }

@@ -1,7 +1,9 @@
 package whep
 
 import (
+	"bytes"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 )
@@ -60,27 +62,27 @@ func TestParseLinks(t *testing.T) {
 // reconnect to a server that makes up new ones.
 func TestIdentities(t *testing.T) {
 	byMid, known := map[string]string{}, map[string]bool{}
-	send := func(mid, stream string) mediaLine {
-		return mediaLine{Mid: mid, Direction: "sendonly", StreamID: stream, Opus: true}
+	send := func(mid, stream string) MediaLine {
+		return MediaLine{Mid: mid, Direction: "sendonly", StreamID: stream, Opus: true}
 	}
-	got := identities([]mediaLine{send("0", "ada"), send("1", "brook"), send("2", "-"), {Mid: "3", Direction: "inactive"}}, byMid, known)
+	got := identities([]MediaLine{send("0", "ada"), send("1", "brook"), send("2", "-"), {Mid: "3", Direction: "inactive"}}, byMid, known)
 	if got["0"] != "ada" || got["1"] != "brook" || got["2"] != "whep-2" || got["3"] != "" {
 		t.Errorf("stream ids: %v", got)
 	}
-	got = identities([]mediaLine{send("0", "x"), send("1", "x")}, map[string]string{}, map[string]bool{})
+	got = identities([]MediaLine{send("0", "x"), send("1", "x")}, map[string]string{}, map[string]bool{})
 	if got["0"] != "whep-0" || got["1"] != "whep-1" {
 		t.Errorf("a stream id shared by two tracks names neither: %v", got)
 	}
 	// Reconnect: the one-track server now calls its stream by another random id.
 	byMid, known = map[string]string{}, map[string]bool{}
-	identities([]mediaLine{send("0", "4f1c")}, byMid, known)
-	if got := identities([]mediaLine{send("0", "9a7e")}, byMid, known); got["0"] != "4f1c" {
+	identities([]MediaLine{send("0", "4f1c")}, byMid, known)
+	if got := identities([]MediaLine{send("0", "9a7e")}, byMid, known); got["0"] != "4f1c" {
 		t.Errorf("after a reconnect with a new stream id: %v, want the first name", got)
 	}
 	// A multi-speaker server that reorders its tracks keeps each name with its stream id.
 	byMid, known = map[string]string{}, map[string]bool{}
-	identities([]mediaLine{send("0", "ada"), send("1", "brook")}, byMid, known)
-	if got := identities([]mediaLine{send("0", "brook"), send("1", "ada")}, byMid, known); got["0"] != "brook" || got["1"] != "ada" {
+	identities([]MediaLine{send("0", "ada"), send("1", "brook")}, byMid, known)
+	if got := identities([]MediaLine{send("0", "brook"), send("1", "ada")}, byMid, known); got["0"] != "brook" || got["1"] != "ada" {
 		t.Errorf("reordered: %v", got)
 	}
 }
@@ -130,12 +132,16 @@ func FuzzResolveLocation(f *testing.F) {
 
 // FuzzAudioLines feeds SDP answers to the parser and the speaker naming.
 func FuzzAudioLines(f *testing.F) {
-	f.Add([]byte(draftOffer))
+	offer, err := os.ReadFile("testdata/draft-offer.sdp") // draft-ietf-wish-whep-02 §4.2's example
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(bytes.ReplaceAll(offer, []byte("\n"), []byte("\r\n")))
 	f.Add([]byte("v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=sendonly\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\na=ssrc:1 msid:ada ada-mic\r\na=rtpmap:111 opus/48000/2\r\nm=audio 0 UDP/TLS/RTP/SAVPF 111\r\na=mid:1\r\n"))
 	f.Add([]byte("v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=audio 9 RTP/AVP 0\r\na=msid:\r\na=mid:\r\n"))
 	f.Add([]byte("hello"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		lines, err := audioLines(b)
+		lines, err := AudioLines(b)
 		if err != nil {
 			return
 		}

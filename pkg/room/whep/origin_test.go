@@ -13,6 +13,7 @@ import (
 
 	"github.com/spacecast/spacecast/pkg/room"
 	"github.com/spacecast/spacecast/pkg/room/whep"
+	"github.com/spacecast/spacecast/pkg/room/whep/whepserver"
 )
 
 // witness is an HTTP server on another origin that notes every request and the Authorization
@@ -48,7 +49,7 @@ func TestLocationOnAnotherOriginGetsNoToken(t *testing.T) {
 	t.Parallel()
 	const token = "s3cret-token"
 	tr := opusTrack(t, "erin")
-	srv, err := whep.NewServer(whep.ServerOptions{Tracks: []webrtc.TrackLocal{tr}, BearerToken: token, RTC: loopback})
+	srv, err := whepserver.New(whepserver.Options{Tracks: []webrtc.TrackLocal{tr}, BearerToken: token, RTC: loopback})
 	if err != nil {
 		t.Fatal(err)
 	}

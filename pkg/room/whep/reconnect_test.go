@@ -43,6 +43,13 @@ func (s *gapSink) first() (time.Time, bool) {
 	return s.begins[0], true
 }
 
+// quietGaps notes where the attempt said it went quiet (what room.Supervisor takes as the gap's
+// start).
+type quietGaps struct{ gapSink }
+
+func (g *quietGaps) Quiet(_ room.Attempt, since time.Time) { g.BeginGap("reconnecting", since) }
+func (g *quietGaps) Heard(room.Attempt)                    {}
+
 // TestGapStartsWhereLastHeard: when ICE calls the connection disconnected, the reconnecting gap
 // starts at the last packet the recorder read from it, not a fixed 5 s before: pion's ICE says
 // so 5 to 7 s after its last packet (it looks every 2 s), later on a loaded machine. Without a
@@ -59,16 +66,15 @@ func TestGapStartsWhereLastHeard(t *testing.T) {
 		{"no packet ever: 7 s back", 0, 7 * time.Second},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			sink := &gapSink{}
-			conn := &Conn{sink: sink}
-			a := &attempt{c: conn, closed: make(chan struct{})}
+			g := &quietGaps{}
+			a := &attempt{c: &Conn{}, g: g, closed: make(chan struct{})}
 			close(a.closed) // the 3 s watch ends at once
 			now := time.Now()
 			if c.heard > 0 {
 				a.heard.Store(now.Add(-c.heard).UnixNano())
 			}
 			a.watch(webrtc.PeerConnectionStateDisconnected)
-			since, ok := sink.first()
+			since, ok := g.first()
 			if !ok {
 				t.Fatal("no gap begun")
 			}
@@ -114,9 +120,10 @@ func TestReconnectingToldFirst(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &attempt{c: conn, pc: pc, session: sess, fail: make(chan error, 1), bye: make(chan struct{}, 1), closed: make(chan struct{})}
+	conn.sup = room.NewSupervisor("test", room.ConnectWith(conn.connect), conn.opts.Options)
+	a := &attempt{c: conn, g: conn.sup, pc: pc, session: sess, fail: make(chan error, 1), bye: make(chan struct{}, 1), closed: make(chan struct{})}
 	a.hear()
-	conn.cur = a
+	conn.sup.Begin(a)
 	ran := make(chan error, 1)
 	go func() { ran <- conn.Run(ctx, sink) }()
 	lost := time.Now()

@@ -7,8 +7,8 @@ import (
 	"github.com/pion/sdp/v3"
 )
 
-// mediaLine is what spacecast needs to know of one audio m-line of an SDP (RFC 8866 §5.14).
-type mediaLine struct {
+// MediaLine is what spacecast needs to know of one audio m-line of an SDP (RFC 8866 §5.14).
+type MediaLine struct {
 	Mid       string
 	Direction string // sendonly, recvonly, sendrecv or inactive (RFC 8866 §6.7; default sendrecv)
 	Rejected  bool   // port 0 (RFC 3264 §6)
@@ -17,13 +17,14 @@ type mediaLine struct {
 	Opus      bool // an rtpmap names opus/48000
 }
 
-// sends reports whether the line carries media from the server to the recorder.
-func (m mediaLine) sends() bool {
+// Sends reports whether the line carries media from the answerer to the offerer (a WHEP server to
+// its player).
+func (m MediaLine) Sends() bool {
 	return !m.Rejected && (m.Direction == "sendonly" || m.Direction == "sendrecv")
 }
 
-// audioLines parses an SDP and returns its audio m-lines in order. Other media are skipped.
-func audioLines(b []byte) ([]mediaLine, error) {
+// AudioLines parses an SDP and returns its audio m-lines in order. Other media are skipped.
+func AudioLines(b []byte) ([]MediaLine, error) {
 	var sd sdp.SessionDescription
 	if err := sd.Unmarshal(b); err != nil {
 		return nil, fmt.Errorf("not a valid SDP: %v", err)
@@ -34,12 +35,12 @@ func audioLines(b []byte) ([]mediaLine, error) {
 			def = a.Key
 		}
 	}
-	var out []mediaLine
+	var out []MediaLine
 	for _, md := range sd.MediaDescriptions {
 		if md == nil || md.MediaName.Media != "audio" {
 			continue
 		}
-		m := mediaLine{Direction: def, Rejected: md.MediaName.Port.Value == 0}
+		m := MediaLine{Direction: def, Rejected: md.MediaName.Port.Value == 0}
 		for _, a := range md.Attributes {
 			switch {
 			case isDirection(a.Key):
@@ -97,17 +98,17 @@ func validIdentity(s string) bool {
 // track alone, else "whep-<mid>". byMid holds the names earlier sessions of the same Conn gave
 // each mid, known the names they used: a reconnect whose server made up new stream ids keeps the
 // names (and so the files) of before. It returns mid → identity and updates byMid and known.
-func identities(lines []mediaLine, byMid map[string]string, known map[string]bool) map[string]string {
+func identities(lines []MediaLine, byMid map[string]string, known map[string]bool) map[string]string {
 	count := map[string]int{}
 	for _, l := range lines {
-		if l.sends() {
+		if l.Sends() {
 			count[l.StreamID]++
 		}
 	}
 	out := map[string]string{}
 	used := map[string]bool{}
 	for i, l := range lines {
-		if !l.sends() {
+		if !l.Sends() {
 			continue
 		}
 		mid := l.Mid
@@ -137,9 +138,9 @@ func identities(lines []mediaLine, byMid map[string]string, known map[string]boo
 }
 
 // streamIn reports whether a line of this answer uses stream id s: then s is taken.
-func streamIn(lines []mediaLine, s string) bool {
+func streamIn(lines []MediaLine, s string) bool {
 	for _, l := range lines {
-		if l.sends() && l.StreamID == s {
+		if l.Sends() && l.StreamID == s {
 			return true
 		}
 	}

@@ -62,15 +62,15 @@ func (c *Conn) post(ctx context.Context, offer string, tracks int) (*created, er
 		return nil, c.unreachable(err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxSDP+1))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxSDP+1))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: reading the answer: %v", room.ErrUnreachable, c.endpoint.Host, err)
 	}
 	if resp.StatusCode/100 != 2 {
 		return nil, c.statusErr(resp, body, tracks)
 	}
-	if len(body) > maxSDP {
-		return nil, fmt.Errorf("whep: %s: the answer is larger than %d bytes: is this a WHEP endpoint?", shown(c.endpoint), maxSDP)
+	if len(body) > MaxSDP {
+		return nil, fmt.Errorf("whep: %s: the answer is larger than %d bytes: is this a WHEP endpoint?", shown(c.endpoint), MaxSDP)
 	}
 	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt != "application/sdp" {
 		return nil, fmt.Errorf("%w: %s answered HTTP %d with %q, not an SDP answer: is this the WHEP endpoint URL?",
@@ -103,14 +103,14 @@ func (c *Conn) statusErr(resp *http.Response, body []byte, tracks int) error {
 	switch code := resp.StatusCode; {
 	case code == http.StatusUnauthorized || code == http.StatusForbidden:
 		if c.opts.BearerToken == "" {
-			return fmt.Errorf("%w (HTTP %d from %s%s): the endpoint needs a bearer token: pass --token", room.ErrAuth, code, where, detail)
+			return fmt.Errorf("%w (HTTP %d from %s%s): the endpoint needs a bearer token", room.ErrAuth, code, where, detail)
 		}
-		return fmt.Errorf("%w (HTTP %d from %s%s): check --token", room.ErrAuth, code, where, detail)
+		return fmt.Errorf("%w (HTTP %d from %s%s): the endpoint refused the bearer token", room.ErrAuth, code, where, detail)
 	case code == http.StatusNotFound || code == http.StatusGone:
-		return fmt.Errorf("%w: %s answered HTTP %d%s: check the endpoint URL, or use --wait if the stream has not started", room.ErrNoRoom, where, code, detail)
+		return fmt.Errorf("%w: %s answered HTTP %d%s: no such endpoint, or its stream has not started", room.ErrNoRoom, where, code, detail)
 	case code == http.StatusConflict:
 		return &retryAfter{after: parseRetryAfter(resp.Header.Get("Retry-After")),
-			err: fmt.Errorf("%w: %s has no live stream yet (HTTP 409%s): use --wait to wait for it", room.ErrEmptyRoom, where, detail)}
+			err: fmt.Errorf("%w: %s has no live stream yet (HTTP 409%s)", room.ErrEmptyRoom, where, detail)}
 	case code == http.StatusNotAcceptable && tracks > 1:
 		return fmt.Errorf("%w (HTTP 406%s)", errTooManyTracks, detail)
 	case code == http.StatusServiceUnavailable || code == http.StatusTooManyRequests:
@@ -227,3 +227,6 @@ func parseRetryAfter(v string) time.Duration {
 	}
 	return 0
 }
+
+// RetryAfter is how long the endpoint asked to wait before the next try (room.Supervisor honours it).
+func (r *retryAfter) RetryAfter() time.Duration { return r.after }

@@ -23,6 +23,7 @@ import (
 	"github.com/spacecast/spacecast/pkg/room"
 	"github.com/spacecast/spacecast/pkg/room/rtc"
 	"github.com/spacecast/spacecast/pkg/room/whep"
+	"github.com/spacecast/spacecast/pkg/room/whep/whepserver"
 	"github.com/spacecast/spacecast/pkg/session"
 )
 
@@ -39,9 +40,9 @@ func opusTrack(t *testing.T, speaker string) *webrtc.TrackLocalStaticRTP {
 }
 
 // startServer serves tracks at http://127.0.0.1:PORT/whep/test.
-func startServer(t *testing.T, token string, tracks ...webrtc.TrackLocal) (*whep.Server, string) {
+func startServer(t *testing.T, token string, tracks ...webrtc.TrackLocal) (*whepserver.Server, string) {
 	t.Helper()
-	srv, err := whep.NewServer(whep.ServerOptions{Tracks: tracks, BearerToken: token, RTC: loopback})
+	srv, err := whepserver.New(whepserver.Options{Tracks: tracks, BearerToken: token, RTC: loopback})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -358,7 +359,7 @@ func TestDialErrors(t *testing.T) {
 // again until it has one.
 func TestWaitRetries409(t *testing.T) {
 	t.Parallel()
-	srv, err := whep.NewServer(whep.ServerOptions{Tracks: []webrtc.TrackLocal{opusTrack(t, "erin")}, RTC: loopback})
+	srv, err := whepserver.New(whepserver.Options{Tracks: []webrtc.TrackLocal{opusTrack(t, "erin")}, RTC: loopback})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -538,7 +539,7 @@ func TestReconnect(t *testing.T) {
 	first, lastBefore := fw.first, fw.last
 	broke := time.Now()
 	fw.mu.Unlock()
-	srv.BreakMediaForTest()
+	srv.BreakMedia()
 	back := r.waitEvent(t, ctx, "reconnected")
 	t.Logf("reconnected %v after the break", back.Sub(broke).Round(time.Millisecond))
 

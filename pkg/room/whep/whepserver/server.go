@@ -1,4 +1,7 @@
-package whep
+// Package whepserver is a WHEP endpoint (draft-ietf-wish-whep-02) that serves local audio tracks to
+// every viewer: the embedded demo room's server, and the one the tests record from. It is not the
+// recorder's WHEP client (package whep); it shares only the audio-tracks link relation with it.
+package whepserver
 
 import (
 	"crypto/rand"
@@ -16,10 +19,11 @@ import (
 	"github.com/pion/webrtc/v3"
 
 	"github.com/spacecast/spacecast/pkg/room/rtc"
+	"github.com/spacecast/spacecast/pkg/room/whep"
 )
 
-// ServerOptions configures a Server.
-type ServerOptions struct {
+// Options configures a Server.
+type Options struct {
 	// Tracks are served to every viewer, in order: the first audio m-line of an offer gets
 	// Tracks[0], and so on. Their stream ids (msid) name the speakers. A viewer offering fewer
 	// m-lines gets the first ones; the audio-tracks link tells it how many there are.
@@ -40,7 +44,7 @@ type ServerOptions struct {
 //	PATCH   PATH/sessions/ID   405: the answer carries every candidate; no trickle, no ICE restart
 //	OPTIONS any                204 with Accept-Post and CORS headers (§4.3)
 type Server struct {
-	opts ServerOptions
+	opts Options
 	api  *webrtc.API
 
 	mu       sync.Mutex
@@ -52,17 +56,17 @@ type serverSession struct {
 	id      string
 	pc      *webrtc.PeerConnection
 	senders []*webrtc.RTPSender
-	keep    bool // test hook: keep the session listed when its connection dies
+	keep    bool // BreakMedia: keep the session listed when its connection dies
 	once    sync.Once
 }
 
 var _ http.Handler = (*Server)(nil)
 
-// NewServer makes an endpoint serving o.Tracks.
-func NewServer(o ServerOptions) (*Server, error) {
+// New makes an endpoint serving o.Tracks.
+func New(o Options) (*Server, error) {
 	for i, t := range o.Tracks {
 		if t == nil || t.Kind() != webrtc.RTPCodecTypeAudio {
-			return nil, fmt.Errorf("whep: server track %d is not an audio track", i)
+			return nil, fmt.Errorf("whepserver: track %d is not an audio track", i)
 		}
 	}
 	api, err := rtc.NewAPI(o.RTC)
@@ -151,16 +155,16 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, base string) {
 		http.Error(w, fmt.Sprintf("the offer must be application/sdp, not %q", r.Header.Get("Content-Type")), http.StatusUnsupportedMediaType)
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxSDP+1))
+	body, err := io.ReadAll(io.LimitReader(r.Body, whep.MaxSDP+1))
 	if err != nil {
 		http.Error(w, "reading the offer: "+err.Error(), http.StatusBadRequest)
 		return
 	}
-	if len(body) > maxSDP {
-		http.Error(w, fmt.Sprintf("the offer is larger than %d bytes", maxSDP), http.StatusRequestEntityTooLarge)
+	if len(body) > whep.MaxSDP {
+		http.Error(w, fmt.Sprintf("the offer is larger than %d bytes", whep.MaxSDP), http.StatusRequestEntityTooLarge)
 		return
 	}
-	lines, err := audioLines(body)
+	lines, err := whep.AudioLines(body)
 	if err != nil {
 		http.Error(w, "malformed offer: "+err.Error(), http.StatusBadRequest)
 		return
@@ -206,7 +210,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, base string) {
 	h := w.Header()
 	h.Set("Content-Type", "application/sdp")
 	h.Set("Location", base+"/sessions/"+sess.id)
-	h.Add("Link", fmt.Sprintf(`<%s>; rel="%s"; count=%d`, base, AudioTracksRel, len(s.opts.Tracks)))
+	h.Add("Link", fmt.Sprintf(`<%s>; rel="%s"; count=%d`, base, whep.AudioTracksRel, len(s.opts.Tracks)))
 	w.WriteHeader(http.StatusCreated)
 	io.WriteString(w, answer)
 }
@@ -332,4 +336,20 @@ func newSessionID() string {
 	var b [16]byte
 	rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// BreakMedia closes every session's peer connection but keeps the sessions listed: what a viewer
+// sees when the network fails (media and ICE consent stop while the session URL still answers).
+// A fault to drill reconnects with.
+func (s *Server) BreakMedia() {
+	s.mu.Lock()
+	var all []*serverSession
+	for _, sess := range s.sessions {
+		sess.keep = true
+		all = append(all, sess)
+	}
+	s.mu.Unlock()
+	for _, sess := range all {
+		sess.pc.Close()
+	}
 }

@@ -1,15 +1,17 @@
-package whep
+package whepserver
 
 import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 
 	"github.com/pion/webrtc/v3"
 
 	"github.com/spacecast/spacecast/pkg/room/rtc"
+	"github.com/spacecast/spacecast/pkg/room/whep"
 )
 
 // offer is a pion player's offer of n recvonly audio m-lines, with its candidates.
@@ -51,7 +53,7 @@ func testServer(t *testing.T, token string, speakers ...string) (*Server, *httpt
 		}
 		tracks = append(tracks, tr)
 	}
-	srv, err := NewServer(ServerOptions{Tracks: tracks, BearerToken: token, RTC: rtc.Options{Loopback: true}})
+	srv, err := New(Options{Tracks: tracks, BearerToken: token, RTC: rtc.Options{Loopback: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,16 +134,16 @@ func TestServerProtocol(t *testing.T) {
 	if resp.StatusCode != 201 || resp.Header.Get("Content-Type") != "application/sdp" {
 		t.Fatalf("offer: HTTP %d %q: %s", resp.StatusCode, resp.Header.Get("Content-Type"), answer)
 	}
-	loc, err := resolveLocation(resp.Request.URL, resp.Header.Get("Location"))
+	loc, err := resp.Request.URL.Parse(resp.Header.Get("Location"))
 	if err != nil || !strings.HasPrefix(loc.Path, "/room/sessions/") {
 		t.Fatalf("Location %q: %v", resp.Header.Get("Location"), err)
 	}
-	links, err := ParseLinks(resp.Header.Values("Link"))
-	if err != nil || advertisedTracks(links) != 3 {
-		t.Errorf("Link %q: %d tracks advertised (%v), want 3", resp.Header.Values("Link"), advertisedTracks(links), err)
+	links, err := whep.ParseLinks(resp.Header.Values("Link"))
+	if count := audioTracks(links); err != nil || count != "3" {
+		t.Errorf("Link %q: %q tracks advertised (%v), want 3", resp.Header.Values("Link"), count, err)
 	}
-	lines, err := audioLines([]byte(answer))
-	if err != nil || len(lines) != 1 || !lines[0].sends() || lines[0].Direction != "sendonly" || lines[0].StreamID != "ann" || !lines[0].Opus {
+	lines, err := whep.AudioLines([]byte(answer))
+	if err != nil || len(lines) != 1 || !lines[0].Sends() || lines[0].Direction != "sendonly" || lines[0].StreamID != "ann" || !lines[0].Opus {
 		t.Errorf("answer to one m-line: %+v (%v), want ann's track, sendonly Opus", lines, err)
 	}
 	if srv.Sessions() != 1 {
@@ -168,22 +170,22 @@ func TestServerProtocol(t *testing.T) {
 
 	// More m-lines than tracks: each track once, in order; the rest send nothing.
 	_, answer = do(t, "POST", ep, "application/sdp", "tok", offer(t, 5))
-	lines, err = audioLines([]byte(answer))
+	lines, err = whep.AudioLines([]byte(answer))
 	if err != nil || len(lines) != 5 {
 		t.Fatalf("answer to five m-lines: %d lines (%v)", len(lines), err)
 	}
 	for i, l := range lines {
 		want := []string{"ann", "ben", "cat", "", ""}[i]
-		if l.sends() != (want != "") || want != "" && l.StreamID != want {
+		if l.Sends() != (want != "") || want != "" && l.StreamID != want {
 			t.Errorf("m-line %d: %+v, want stream %q", i, l, want)
 		}
 	}
 
 	// The offer of the draft's example (§4.2, audio and video, browser style): audio is served,
 	// video is not.
-	resp, answer = do(t, "POST", ep, "application/sdp", "tok", draftOffer)
-	lines, err = audioLines([]byte(answer))
-	if resp.StatusCode != 201 || err != nil || len(lines) != 1 || !lines[0].sends() || lines[0].StreamID != "ann" {
+	resp, answer = do(t, "POST", ep, "application/sdp", "tok", draftOffer(t))
+	lines, err = whep.AudioLines([]byte(answer))
+	if resp.StatusCode != 201 || err != nil || len(lines) != 1 || !lines[0].Sends() || lines[0].StreamID != "ann" {
 		t.Errorf("the draft's example offer: HTTP %d, audio %+v (%v): %s", resp.StatusCode, lines, err, answer)
 	}
 	if strings.Contains(answer, "VP8") && !strings.Contains(answer, "m=video 0 ") && !strings.Contains(answer, "a=inactive") {
@@ -198,45 +200,20 @@ func TestServerProtocol(t *testing.T) {
 }
 
 // draftOffer is the example offer of draft-ietf-wish-whep-02 §4.2 (CRLF line ends as on the wire).
-var draftOffer = strings.ReplaceAll(`v=0
-o=- 5228595038118931041 2 IN IP4 127.0.0.1
-s=-
-t=0 0
-a=group:BUNDLE 0 1
-a=extmap-allow-mixed
-a=ice-options:trickle ice2
-m=audio 9 UDP/TLS/RTP/SAVPF 111
-c=IN IP4 0.0.0.0
-a=rtcp:9 IN IP4 0.0.0.0
-a=ice-ufrag:zjkk
-a=ice-pwd:bP+XJMM09aR8AiX1jdukzR6Y
-a=fingerprint:sha-256 DA:7B:57:DC:28:CE:04:4F:31:79:85:C4:31:67:EB:27:58:29:ED:77:2A:0D:24:AE:ED:AD:30:BC:BD:F1:9C:02
-a=setup:actpass
-a=mid:0
-a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid
-a=recvonly
-a=rtcp-mux
-a=rtcp-mux-only
-a=rtpmap:111 opus/48000/2
-a=fmtp:111 minptime=10;useinbandfec=1
-m=video 0 UDP/TLS/RTP/SAVPF 96 97
-c=IN IP4 0.0.0.0
-a=rtcp:9 IN IP4 0.0.0.0
-a=ice-ufrag:zjkk
-a=ice-pwd:bP+XJMM09aR8AiX1jdukzR6Y
-a=fingerprint:sha-256 DA:7B:57:DC:28:CE:04:4F:31:79:85:C4:31:67:EB:27:58:29:ED:77:2A:0D:24:AE:ED:AD:30:BC:BD:F1:9C:02
-a=setup:actpass
-a=mid:1
-a=bundle-only
-a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid
-a=recvonly
-a=rtcp-mux
-a=rtcp-mux-only
-a=rtcp-rsize
-a=rtpmap:96 VP8/90000
-a=rtcp-fb:96 ccm fir
-a=rtcp-fb:96 nack
-a=rtcp-fb:96 nack pli
-a=rtpmap:97 rtx/90000
-a=fmtp:97 apt=96
-`, "\n", "\r\n")
+func draftOffer(t *testing.T) string {
+	b, err := os.ReadFile("../testdata/draft-offer.sdp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.ReplaceAll(string(b), "\n", "\r\n")
+}
+
+// audioTracks is the count of the audio-tracks link, or "".
+func audioTracks(links []whep.Link) string {
+	for _, l := range links {
+		if l.HasRel(whep.AudioTracksRel) {
+			return l.Params["count"]
+		}
+	}
+	return ""
+}
