@@ -14,6 +14,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/spacecast/spacecast/internal/fsutil"
 	"github.com/spacecast/spacecast/internal/safetext"
 	"github.com/spacecast/spacecast/pkg/edit"
 	"github.com/spacecast/spacecast/pkg/feed"
@@ -425,7 +426,7 @@ func (t *tx) stageAudio(ctx context.Context, src, slug string, show *feed.Show, 
 		if _, err := ProbeMP3(src); err != nil {
 			return feed.Audio{}, nil, err
 		}
-		if _, err := copyFile(dst, src); err != nil {
+		if _, err := fsutil.CopyFile(src, dst); err != nil {
 			return feed.Audio{}, nil, fmt.Errorf("site: copy %s: %w", src, err)
 		}
 	}
@@ -487,7 +488,7 @@ func (t *tx) stageEpisodeFiles(ep *feed.Episode, in *EpisodeInput, old *feed.Epi
 			return err
 		}
 	} else {
-		if _, err := copyFile(t.stage.path(EpisodesDir+"/"+name), in.Transcript); err != nil {
+		if _, err := fsutil.CopyFile(in.Transcript, t.stage.path(EpisodesDir+"/"+name)); err != nil {
 			return fmt.Errorf("site: copy transcript %s: %w", in.Transcript, err)
 		}
 		t.stageFile(EpisodesDir + "/" + name)
