@@ -571,11 +571,11 @@ func applyInput(ep *feed.Episode, in *EpisodeInput, meta *studio.Meta, show *fee
 			// published sanitised, with a warning, never refused (safetext.Publish).
 			for _, c := range meta.Chapters {
 				title := publishable(&warnings, "chapter title", c.Title)
-				ep.Chapters = append(ep.Chapters, feed.Chapter{Start: secs(c.StartSeconds), End: secs(c.EndSeconds), Title: title})
+				ep.Chapters = append(ep.Chapters, feed.Chapter{Start: c.Start, End: c.End, Title: title})
 			}
 			for _, s := range meta.Soundbites {
 				title := publishable(&warnings, "soundbite title", s.Title)
-				ep.Soundbites = append(ep.Soundbites, feed.Soundbite{Start: secs(s.StartSeconds), Duration: secs(s.DurationSeconds), Title: title})
+				ep.Soundbites = append(ep.Soundbites, feed.Soundbite{Start: s.Start, Duration: s.Duration, Title: title})
 			}
 		}
 	}
@@ -615,8 +615,6 @@ func publishable(warnings *[]string, what, raw string) string {
 	}
 	return clean
 }
-
-func secs(s float64) time.Duration { return time.Duration(s*1e6+0.5) * time.Microsecond }
 
 // mergeSoundbites adds given soundbites to the file's; a given one replaces a file's one that
 // starts at the same time. The result is sorted by start.
