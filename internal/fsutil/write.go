@@ -8,10 +8,21 @@ import (
 	"path/filepath"
 )
 
-// WriteFileAtomic replaces path with data: written to a temporary file beside it (".NAME.tmp…"),
-// given perm, synced, renamed over path, and the folder synced, so after a crash path holds either
-// the old content or the new, never a part.
-func WriteFileAtomic(path string, data []byte, perm os.FileMode) (err error) {
+// WriteFileAtomic replaces path with data (WriteAtomic).
+func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
+	return WriteAtomic(path, perm, func(w io.Writer) error {
+		if _, err := w.Write(data); err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+		return nil
+	})
+}
+
+// WriteAtomic replaces path with what write writes: into a temporary file beside it
+// (".NAME.tmp…"), given perm, synced, renamed over path, and the folder synced, so after a crash
+// path holds either the old content or the new, never a part. An error from write is returned as
+// it is, and the temporary file is removed.
+func WriteAtomic(path string, perm os.FileMode, write func(io.Writer) error) (err error) {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return err
@@ -21,8 +32,8 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) (err error) {
 			os.Remove(f.Name())
 		}
 	}()
-	if _, err = f.Write(data); err != nil {
-		return errors.Join(fmt.Errorf("write %s: %w", path, err), f.Close())
+	if err = write(f); err != nil {
+		return errors.Join(err, f.Close())
 	}
 	if err = f.Chmod(perm); err != nil {
 		return errors.Join(err, f.Close())

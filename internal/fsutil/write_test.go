@@ -2,6 +2,7 @@ package fsutil
 
 import (
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -68,5 +69,27 @@ func TestCopyFile(t *testing.T) {
 	}
 	if _, err := CopyFile(filepath.Join(dir, "missing"), filepath.Join(dir, "new")); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("copy of a missing file: %v, want ErrNotExist", err)
+	}
+}
+
+func TestWriteAtomicFailedWrite(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "episode.mp3")
+	if err := os.WriteFile(p, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("boom")
+	err := WriteAtomic(p, 0o600, func(w io.Writer) error {
+		w.Write([]byte("half of the new"))
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Errorf("err %v, want the write's own error", err)
+	}
+	if got, _ := os.ReadFile(p); string(got) != "old" {
+		t.Errorf("a failed write left %q; the old content must stay", got)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("the folder holds %d files; the temporary file must be removed", len(entries))
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/spacecast/spacecast/internal/fsutil"
 	"github.com/spacecast/spacecast/pkg/audio"
 	"github.com/spacecast/spacecast/pkg/codec"
 	"github.com/spacecast/spacecast/pkg/codec/id3"
@@ -305,8 +306,8 @@ func cutMP3(name, input, output string, kind codec.Kind, keep []edit.Range, base
 	if err != nil {
 		return nil, err
 	}
-	// The cut goes to a first temporary file; the tag, once the landing is known, and the cut
-	// go to a second, renamed into place.
+	// The cut goes to a temporary file; the tag, once the landing is known, and the cut go to the
+	// output, atomically (with codec.Output's mode, 0600, like every studio output).
 	dir, pattern := filepath.Dir(output), "."+filepath.Base(output)+".part*"
 	audioTmp, err := os.CreateTemp(dir, pattern)
 	if err != nil {
@@ -333,26 +334,17 @@ func cutMP3(name, input, output string, kind codec.Kind, keep []edit.Range, base
 	if err != nil {
 		return nil, err
 	}
-	tmp, err := os.CreateTemp(dir, pattern)
+	err = fsutil.WriteAtomic(output, 0o600, func(w io.Writer) error {
+		if _, err := w.Write(prefix); err != nil {
+			return err
+		}
+		if _, err := audioTmp.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+		_, err := io.Copy(w, audioTmp)
+		return err
+	})
 	if err != nil {
-		return nil, err
-	}
-	_, err = tmp.Write(prefix)
-	if err == nil {
-		_, err = audioTmp.Seek(0, io.SeekStart)
-	}
-	if err == nil {
-		_, err = io.Copy(tmp, audioTmp)
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	err = errors.Join(err, tmp.Close())
-	if err == nil {
-		err = os.Rename(tmp.Name(), output)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
 		return nil, fmt.Errorf("cut %s: %w", name, err)
 	}
 	return ci, nil
