@@ -93,3 +93,18 @@ func TestWriteAtomicFailedWrite(t *testing.T) {
 		t.Errorf("the folder holds %d files; the temporary file must be removed", len(entries))
 	}
 }
+
+func TestSHA256File(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(p, []byte("abc"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sum, n, err := SHA256File(p)
+	// FIPS 180-2, appendix B.1: SHA-256("abc").
+	if err != nil || n != 3 || sum != "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" {
+		t.Errorf("SHA256File = %s, %d, %v", sum, n, err)
+	}
+	if _, _, err := SHA256File(p + ".missing"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a missing file: %v, want ErrNotExist", err)
+	}
+}

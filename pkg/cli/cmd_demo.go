@@ -354,11 +354,3 @@ wait:
 	}
 	return rec.Stats(), names, nil
 }
-
-// count says "1 chapter", "2 chapters", "0 chapters".
-func count(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
-}

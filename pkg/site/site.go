@@ -349,11 +349,11 @@ func sameContent(a, b string) (bool, error) {
 	if sa.Size() != sb.Size() {
 		return false, nil
 	}
-	ha, err := sha256File(a)
+	ha, _, err := fsutil.SHA256File(a)
 	if err != nil {
 		return false, err
 	}
-	hb, err := sha256File(b)
+	hb, _, err := fsutil.SHA256File(b)
 	return err == nil && ha == hb, err
 }
 
