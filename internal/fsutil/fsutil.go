@@ -1,6 +1,7 @@
-// Package fsutil answers where a path really is: through symbolic links, ".." and hard links, so
+// Package fsutil answers where a path really is — through symbolic links, ".." and hard links, so
 // that a command can tell an output that would land on one of its inputs, or inside a folder it
-// must not write to, however the path is spelt.
+// must not write to, however the path is spelt — and writes files so they survive a crash: an
+// atomic replace, a synced copy, a synced folder (write.go).
 package fsutil
 
 import (

@@ -134,7 +134,7 @@ func runClip(cmd *cobra.Command, o *clipOptions, g *globalOptions, input string)
 		return writeJSON(g.stdout, res)
 	}
 	_, err = fmt.Fprintf(g.stdout, "wrote %s: %s to %s (%s, %s)\n", res.Output,
-		edit.FormatTime(edit.Seconds(res.StartSeconds)), edit.FormatTime(edit.Seconds(res.EndSeconds)), edit.FormatTime(edit.Seconds(res.DurationSeconds)), res.Mode)
+		edit.FormatTime(res.Start), edit.FormatTime(res.End), edit.FormatTime(res.Duration), res.Mode)
 	printSoundbites(g.stdout, res.Soundbites)
 	return err
 }

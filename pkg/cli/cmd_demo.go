@@ -114,13 +114,13 @@ func runDemo(cmd *cobra.Command, o *demoOptions, g *globalOptions) error {
 	}
 	prog.Finish()
 	step("1. mixed %d speakers into %s: %s, %.1f LUFS, %.1f dBTP, %s\n", len(mix.Speakers), episode,
-		edit.FormatTime(edit.Seconds(mix.DurationSeconds)), mix.LoudnessLUFS, mix.TruePeakDBTP, count(len(mix.Chapters), "chapter"))
+		edit.FormatTime(mix.Duration), mix.LoudnessLUFS, mix.TruePeakDBTP, count(len(mix.Chapters), "chapter"))
 	for _, s := range mix.Speakers {
-		step("     %-12s talks %s, levelled %+.1f dB\n", term(s.Name), edit.FormatTime(edit.Seconds(s.TalkSeconds)), s.LevelGainDB)
+		step("     %-12s talks %s, levelled %+.1f dB\n", term(s.Name), edit.FormatTime(s.Talk), s.LevelGainDB)
 	}
 
 	clip := filepath.Join(out, "clip.mp3")
-	length := edit.Seconds(mix.DurationSeconds)
+	length := mix.Duration
 	co := studio.ClipOptions{Input: episode, Output: clip, Start: (length * 2 / 5).Truncate(time.Second),
 		Duration: min(20*time.Second, length/4).Truncate(time.Second), Fade: 10 * time.Millisecond}
 	cr, err := studio.Clip(ctx, co, prog)
@@ -128,7 +128,7 @@ func runDemo(cmd *cobra.Command, o *demoOptions, g *globalOptions) error {
 		return studioErr("demo: clip", err)
 	}
 	prog.Finish()
-	step("2. cut an exact clip %s-%s into %s\n", edit.FormatTime(edit.Seconds(cr.StartSeconds)), edit.FormatTime(edit.Seconds(cr.EndSeconds)), clip)
+	step("2. cut an exact clip %s-%s into %s\n", edit.FormatTime(cr.Start), edit.FormatTime(cr.End), clip)
 
 	copyClip := filepath.Join(out, "clip-copy.mp3")
 	co.Output, co.Copy, co.Fade = copyClip, true, 0
@@ -144,14 +144,14 @@ func runDemo(cmd *cobra.Command, o *demoOptions, g *globalOptions) error {
 		return studioErr("demo: trim", err)
 	}
 	prog.Finish()
-	step("4. trimmed the first 3 s losslessly into %s (%s, chapters moved with it)\n", trimmed, edit.FormatTime(edit.Seconds(tr.DurationSeconds)))
+	step("4. trimmed the first 3 s losslessly into %s (%s, chapters moved with it)\n", trimmed, edit.FormatTime(tr.Duration))
 
 	rep, err := studio.Inspect(ctx, episode, prog)
 	if err != nil {
 		return studioErr("demo: inspect", err)
 	}
 	prog.Finish()
-	step("5. inspected %s: %.3f s, %.1f LUFS, true peak %.1f dBTP, LRA %.1f LU\n", episode, rep.DurationSeconds, rep.LoudnessLUFS, rep.TruePeakDBTP, rep.LoudnessRangeLU)
+	step("5. inspected %s: %.3f s, %.1f LUFS, true peak %.1f dBTP, LRA %.1f LU\n", episode, rep.Duration.Seconds(), rep.LoudnessLUFS, rep.TruePeakDBTP, rep.LoudnessRangeLU)
 
 	siteDir := filepath.Join(out, "site")
 	pub, err := publishDemo(ctx, siteDir, episode, clip, cr)
@@ -264,14 +264,14 @@ func publishDemo(ctx context.Context, dir, episode, clip string, cr *studio.Clip
 	ep, err := site.Publish(ctx, dir, site.EpisodeInput{
 		Set: site.FieldSoundbites | site.FieldSeason | site.FieldNumber, Audio: episode, Title: "Keeping live rooms",
 		Notes: []byte(demoNotes), NotesName: "demo notes", Season: 1, Number: 1, Type: "full",
-		Soundbites: []feed.Soundbite{{Start: edit.Seconds(cr.StartSeconds), Duration: edit.Seconds(cr.DurationSeconds), Title: "The clip"}},
+		Soundbites: []feed.Soundbite{{Start: cr.Start, Duration: cr.Duration, Title: "The clip"}},
 	}, site.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("demo: publish %s: %w", episode, err)
 	}
 	trailer, err := site.Publish(ctx, dir, site.EpisodeInput{
 		Audio: clip, Title: "Keeping live rooms: a taste", Type: "trailer",
-		Description: fmt.Sprintf("%s of the demo room, cut exactly.", edit.FormatTime(edit.Seconds(cr.DurationSeconds))),
+		Description: fmt.Sprintf("%s of the demo room, cut exactly.", edit.FormatTime(cr.Duration)),
 	}, site.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("demo: publish %s: %w", clip, err)
@@ -353,12 +353,4 @@ wait:
 		return capture.Stats{}, nil, fmt.Errorf("demo: the room: %w", err)
 	}
 	return rec.Stats(), names, nil
-}
-
-// count says "1 chapter", "2 chapters", "0 chapters".
-func count(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -3,11 +3,12 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
+	"github.com/spacecast/spacecast/internal/fsutil"
 	"github.com/spacecast/spacecast/pkg/session"
 )
 
@@ -55,33 +56,21 @@ func runExport(o *exportOptions, g *globalOptions, dir string) (err error) {
 		return inputErr(fmt.Errorf("export: %w", err))
 	}
 	warnUnfinalized(g, dir)
-	f, err := os.CreateTemp(filepath.Dir(o.output), "."+filepath.Base(o.output)+".tmp*")
-	if err != nil {
+	started, exportErr := false, error(nil)
+	err = fsutil.WriteAtomic(o.output, 0o644, func(w io.Writer) error {
+		started = true
+		exportErr = session.Export(dir, w)
+		return exportErr
+	})
+	switch {
+	case err != nil && (!started || exportErr != nil):
+		// No file can be made beside the output, or the session could not be read.
 		return inputErr(fmt.Errorf("export: %w", err))
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err = session.Export(dir, f); err != nil {
-		return inputErr(fmt.Errorf("export: %w", err))
-	}
-	if err = f.Sync(); err != nil {
+	case err != nil:
 		return fmt.Errorf("export: %w", err)
 	}
-	st, err := f.Stat()
+	st, err := os.Stat(o.output)
 	if err != nil {
-		return fmt.Errorf("export: %w", err)
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return fmt.Errorf("export: %w", err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("export: %w", err)
-	}
-	if err = os.Rename(f.Name(), o.output); err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
 	if g.json {

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/spacecast/spacecast/internal/safetext"
+	"github.com/spacecast/spacecast/internal/textutil"
 	"github.com/spacecast/spacecast/pkg/feed"
 	"github.com/spacecast/spacecast/pkg/site"
 )
@@ -246,7 +247,7 @@ func closestCategory(s string) string {
 			cands = append(cands, strings.ToLower(sub)) // a subcategory typed alone
 		}
 		for _, c := range cands {
-			if d := levenshtein(want, c); d < bestD {
+			if d := textutil.EditDistance(want, c); d < bestD {
 				best, bestD = n, d
 			}
 		}
@@ -255,27 +256,6 @@ func closestCategory(s string) string {
 		return ""
 	}
 	return best
-}
-
-func levenshtein(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }
 
 func newFeedCheckCommand(g *globalOptions) *cobra.Command {

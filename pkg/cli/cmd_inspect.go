@@ -55,9 +55,9 @@ func runInspect(cmd *cobra.Command, g *globalOptions, input string) error {
 			state = "NOT finalized (recording still running, or it crashed: run 'spacecast recover')"
 		}
 		fmt.Fprintf(w, "  session     %s, room %q (%s), started %s, %s\n", term(s.ID), s.Room, term(s.Protocol), s.StartedAt.Format("2006-01-02 15:04:05 MST"), state)
-		fmt.Fprintf(w, "  duration    %s, %d tracks, %d gaps\n", edit.FormatTime(edit.Seconds(r.DurationSeconds)), s.Tracks, s.Gaps)
+		fmt.Fprintf(w, "  duration    %s, %d tracks, %d gaps\n", edit.FormatTime(r.Duration), s.Tracks, s.Gaps)
 		for _, sp := range s.Speakers {
-			fmt.Fprintf(w, "  speaker     %-20s from %s  talk %s  %.1f LUFS  (%d track(s))\n", term(sp.Name), edit.FormatTime(edit.Seconds(sp.OffsetSeconds)), edit.FormatTime(edit.Seconds(sp.TalkSeconds)), sp.LoudnessLUFS, sp.Tracks)
+			fmt.Fprintf(w, "  speaker     %-20s from %s  talk %s  %.1f LUFS  (%d track(s))\n", term(sp.Name), edit.FormatTime(sp.Offset), edit.FormatTime(sp.Talk), sp.LoudnessLUFS, sp.Tracks)
 		}
 	} else {
 		fmt.Fprintf(w, "  format      %s, %d Hz, %d ch", term(r.Format), r.SampleRate, r.Channels)
@@ -71,7 +71,7 @@ func runInspect(cmd *cobra.Command, g *globalOptions, input string) error {
 		if r.Encoder != "" {
 			fmt.Fprintf(w, ", encoder %s", term(r.Encoder))
 		}
-		fmt.Fprintf(w, "\n  duration    %s (%.3f s)%s\n", edit.FormatTime(edit.Seconds(r.DurationSeconds)), r.DurationSeconds, exact)
+		fmt.Fprintf(w, "\n  duration    %s (%.3f s)%s\n", edit.FormatTime(r.Duration), r.Duration.Seconds(), exact)
 		if r.EncoderDelaySamples > 0 || r.PaddingSamples > 0 {
 			fmt.Fprintf(w, "  gapless     delay %d, padding %d samples\n", r.EncoderDelaySamples, r.PaddingSamples)
 		}
@@ -83,7 +83,7 @@ func runInspect(cmd *cobra.Command, g *globalOptions, input string) error {
 		fmt.Fprintf(w, "  tag         %s: %s\n", term(k), term(r.Tags[k]))
 	}
 	for _, c := range r.Chapters {
-		fmt.Fprintf(w, "  chapter     %s  %s\n", edit.FormatTime(edit.Seconds(c.StartSeconds)), term(c.Title))
+		fmt.Fprintf(w, "  chapter     %s  %s\n", edit.FormatTime(c.Start), term(c.Title))
 	}
 	if r.SpacecastError != "" {
 		fmt.Fprintf(w, "  spacecast   metadata unreadable: %s\n", term(r.SpacecastError))
@@ -96,10 +96,10 @@ func runInspect(cmd *cobra.Command, g *globalOptions, input string) error {
 			fmt.Fprintf(w, "  speaker     %s (%s)\n", term(sp.Name), term(sp.Identity))
 		}
 		for _, sb := range m.Soundbites {
-			fmt.Fprintf(w, "  soundbite   %s+%s  %s\n", edit.FormatTime(edit.Seconds(sb.StartSeconds)), edit.FormatTime(edit.Seconds(sb.DurationSeconds)), term(sb.Title))
+			fmt.Fprintf(w, "  soundbite   %s+%s  %s\n", edit.FormatTime(sb.Start), edit.FormatTime(sb.Duration), term(sb.Title))
 		}
 		for _, e := range m.TimeMap {
-			fmt.Fprintf(w, "  source      %s-%s  plays at %s\n", edit.FormatTime(edit.Seconds(e.OldStartSeconds)), edit.FormatTime(edit.Seconds(e.OldEndSeconds)), edit.FormatTime(edit.Seconds(e.NewStartSeconds)))
+			fmt.Fprintf(w, "  source      %s-%s  plays at %s\n", edit.FormatTime(e.OldStart), edit.FormatTime(e.OldEnd), edit.FormatTime(e.NewStart))
 		}
 	}
 	return nil

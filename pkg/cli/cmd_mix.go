@@ -157,19 +157,19 @@ func runMix(cmd *cobra.Command, o *mixOptions, g *globalOptions, args []string) 
 		return writeJSON(g.stdout, res)
 	}
 	w := g.stdout
-	fmt.Fprintf(w, "wrote %s: %s, %s, %d Hz, %d ch", termPath(res.Output), strings.ToUpper(res.Format), edit.FormatTime(edit.Seconds(res.DurationSeconds)), res.SampleRate, res.Channels)
+	fmt.Fprintf(w, "wrote %s: %s, %s, %d Hz, %d ch", termPath(res.Output), strings.ToUpper(res.Format), edit.FormatTime(res.Duration), res.SampleRate, res.Channels)
 	if res.BitrateKbps > 0 {
 		fmt.Fprintf(w, ", %d kbps", res.BitrateKbps)
 	}
 	fmt.Fprintf(w, "\nloudness %.1f LUFS, true peak %.1f dBTP (gain %+.1f dB)\n", res.LoudnessLUFS, res.TruePeakDBTP, res.GainDB)
 	for _, s := range res.Speakers {
-		fmt.Fprintf(w, "  speaker %-20s at %s  talk %s  %.1f LUFS, levelled %+.1f dB\n", term(s.Name), edit.FormatTime(edit.Seconds(s.OffsetSeconds)), edit.FormatTime(edit.Seconds(s.TalkSeconds)), s.LoudnessLUFS, s.LevelGainDB)
+		fmt.Fprintf(w, "  speaker %-20s at %s  talk %s  %.1f LUFS, levelled %+.1f dB\n", term(s.Name), edit.FormatTime(s.Offset), edit.FormatTime(s.Talk), s.LoudnessLUFS, s.LevelGainDB)
 	}
-	if res.RemovedSeconds > 0 {
-		fmt.Fprintf(w, "shortened silence by %s\n", edit.FormatTime(edit.Seconds(res.RemovedSeconds)))
+	if res.RemovedSilence > 0 {
+		fmt.Fprintf(w, "shortened silence by %s\n", edit.FormatTime(res.RemovedSilence))
 	}
 	for _, c := range res.Chapters {
-		fmt.Fprintf(w, "  chapter %s  %s\n", edit.FormatTime(edit.Seconds(c.StartSeconds)), term(c.Title))
+		fmt.Fprintf(w, "  chapter %s  %s\n", edit.FormatTime(c.Start), term(c.Title))
 	}
 	printSoundbites(w, res.Soundbites)
 	return nil
@@ -178,7 +178,7 @@ func runMix(cmd *cobra.Command, o *mixOptions, g *globalOptions, args []string) 
 // printSoundbites lists soundbites as the text output of mix, clip and trim shows them.
 func printSoundbites(w io.Writer, sbs []studio.SoundbiteInfo) {
 	for _, s := range sbs {
-		fmt.Fprintf(w, "  soundbite %s+%s  %s\n", edit.FormatTime(edit.Seconds(s.StartSeconds)), edit.FormatTime(edit.Seconds(s.DurationSeconds)), term(s.Title))
+		fmt.Fprintf(w, "  soundbite %s+%s  %s\n", edit.FormatTime(s.Start), edit.FormatTime(s.Duration), term(s.Title))
 	}
 }
 

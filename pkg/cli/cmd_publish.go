@@ -450,7 +450,7 @@ func newEpisodeReport(res *site.Result) episodeReport {
 	r := episodeReport{
 		Status: res.Status, Site: res.Site, Slug: ep.Slug, GUID: ep.GUID, Title: ep.Title, PubDate: ep.PubDate,
 		URLs:  episodeURLs{Feed: show.FeedURL(), Page: show.PageURL()},
-		Bytes: ep.Audio.Bytes, DurationSeconds: ep.Audio.Duration.Seconds(), SHA256: ep.Audio.SHA256,
+		Bytes: ep.Audio.Bytes, DurationSeconds: edit.InSeconds(ep.Audio.Duration), SHA256: ep.Audio.SHA256,
 		Persons: ep.Persons, Chapters: []chapterReport{}, Soundbites: []studio.SoundbiteInfo{},
 		Written: res.Written, Removed: res.Removed, Cleaned: res.Cleaned, Warnings: res.Warnings,
 	}
@@ -467,10 +467,10 @@ func newEpisodeReport(res *site.Result) episodeReport {
 		}
 	}
 	for _, c := range ep.Chapters {
-		r.Chapters = append(r.Chapters, chapterReport{StartSeconds: c.Start.Seconds(), EndSeconds: c.End.Seconds(), Title: c.Title})
+		r.Chapters = append(r.Chapters, chapterReport{StartSeconds: edit.InSeconds(c.Start), EndSeconds: edit.InSeconds(c.End), Title: c.Title})
 	}
 	for _, s := range ep.Soundbites {
-		r.Soundbites = append(r.Soundbites, studio.SoundbiteInfo{StartSeconds: s.Start.Seconds(), DurationSeconds: s.Duration.Seconds(), Title: s.Title})
+		r.Soundbites = append(r.Soundbites, studio.SoundbiteInfo{Start: s.Start, Duration: s.Duration, Title: s.Title})
 	}
 	return r
 }

@@ -132,7 +132,7 @@ func printDamage(g *globalOptions, f capture.RecoveredFile) {
 		fmt.Fprintf(g.stdout, "       %s: its first pages (OpusHead, OpusTags) were damaged and were made again\n", f.File)
 	}
 	for _, d := range f.Damage {
-		fmt.Fprintf(g.stdout, "       %s: skipped %d damaged bytes at byte %d (%s)", f.File, d.Bytes, d.Offset, plural(d.Pages, "page"))
+		fmt.Fprintf(g.stdout, "       %s: skipped %d damaged bytes at byte %d (%s)", f.File, d.Bytes, d.Offset, count(d.Pages, "page"))
 		if d.DurationTicks > 0 {
 			fmt.Fprintf(g.stdout, ": %s of audio lost at %s, kept as a gap (cause damaged)",
 				session.Duration(d.DurationTicks).Round(time.Millisecond), edit.FormatTime(session.Duration(d.StartTicks)))
@@ -169,14 +169,6 @@ func sealIfUnsealed(dir string, key ed25519.PrivateKey) (string, error) {
 		return "", err
 	}
 	return sealedText(key), nil
-}
-
-// plural is "1 page", "2 pages".
-func plural(n int, what string) string {
-	if n == 1 {
-		return "1 " + what
-	}
-	return fmt.Sprintf("%d %ss", n, what)
 }
 
 // recoverErr says that recover changed nothing, and what to do about a refusal.

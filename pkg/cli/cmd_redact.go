@@ -126,7 +126,7 @@ func runRedact(cmd *cobra.Command, o *redactOptions, g *globalOptions, dir strin
 	if res.Whole {
 		fmt.Fprintf(w, "redacted %s (%s) from the whole of %s\n", term(res.Identity), term(res.Name), dir)
 	} else {
-		fmt.Fprintf(w, "redacted %s (%s) in %s, %s to %s\n", term(res.Identity), term(res.Name), dir, edit.FormatTime(edit.Seconds(res.FromSeconds)), edit.FormatTime(edit.Seconds(res.ToSeconds)))
+		fmt.Fprintf(w, "redacted %s (%s) in %s, %s to %s\n", term(res.Identity), term(res.Name), dir, edit.FormatTime(res.From), edit.FormatTime(res.To))
 	}
 	if len(res.Tracks) == 0 {
 		fmt.Fprintf(w, "  %s has no track (never recorded); the ledger records the redaction\n", term(res.Identity))
@@ -138,7 +138,7 @@ func runRedact(cmd *cobra.Command, o *redactOptions, g *globalOptions, dir strin
 		case t.Packets == 0:
 			fmt.Fprintf(w, "  %-10s %s has no audio in the stretch; unchanged\n", term(t.ID), termPath(t.File))
 		default:
-			fmt.Fprintf(w, "  %-10s %s: %d packets (%s) replaced by silence\n", term(t.ID), termPath(t.File), t.Packets, edit.FormatTime(edit.Seconds(t.SilencedSeconds)))
+			fmt.Fprintf(w, "  %-10s %s: %d packets (%s) replaced by silence\n", term(t.ID), termPath(t.File), t.Packets, edit.FormatTime(t.Silenced))
 		}
 	}
 	switch res.Mix {

@@ -96,9 +96,9 @@ func runTrim(cmd *cobra.Command, o *trimOptions, g *globalOptions, input string)
 		return writeJSON(g.stdout, res)
 	}
 	w := g.stdout
-	fmt.Fprintf(w, "wrote %s: %s, removed %s (%s)\n", res.Output, edit.FormatTime(edit.Seconds(res.DurationSeconds)), edit.FormatTime(edit.Seconds(res.RemovedSeconds)), res.Mode)
+	fmt.Fprintf(w, "wrote %s: %s, removed %s (%s)\n", res.Output, edit.FormatTime(res.Duration), edit.FormatTime(res.Removed), res.Mode)
 	for _, m := range res.TimeMap {
-		fmt.Fprintf(w, "  kept %s-%s  now at %s\n", edit.FormatTime(edit.Seconds(m.OldStartSeconds)), edit.FormatTime(edit.Seconds(m.OldEndSeconds)), edit.FormatTime(edit.Seconds(m.NewStartSeconds)))
+		fmt.Fprintf(w, "  kept %s-%s  now at %s\n", edit.FormatTime(m.OldStart), edit.FormatTime(m.OldEnd), edit.FormatTime(m.NewStart))
 	}
 	printSoundbites(w, res.Soundbites)
 	return nil

@@ -32,6 +32,14 @@ func writeJSON(w io.Writer, v any) error {
 	return err
 }
 
+// count says "1 chapter", "2 chapters", "0 chapters".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
 // term is the one way a string from a room, a server or a file (a display name, an identity, a
 // track or room name, a tag, a chapter title, a server's answer) reaches a terminal: control and
 // bidi characters become visible escapes, and it is at most one line of safetext.MaxLine runes.

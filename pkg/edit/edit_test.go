@@ -3,6 +3,7 @@ package edit
 import (
 	"errors"
 	"math"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -203,6 +204,28 @@ func TestSeconds(t *testing.T) {
 	} {
 		if got := Seconds(c.in); got != c.want {
 			t.Errorf("%s: Seconds(%v) = %v, want %v", c.why, c.in, got, c.want)
+		}
+	}
+}
+
+func TestInSeconds(t *testing.T) {
+	for _, c := range []struct {
+		in   time.Duration
+		want string
+		why  string
+	}{
+		{1118 * time.Millisecond, "1.118", "whole milliseconds print as written (d.Seconds() gives 1.1179999999999999)"},
+		{29922271 * time.Microsecond, "29.922271", "whole microseconds too: the metadata's times"},
+		{109653895833, "109.653895833", "nanoseconds are kept"},
+		{-2250 * time.Millisecond, "-2.25", "negative times stay negative"},
+		{0, "0", "zero"},
+	} {
+		got := InSeconds(c.in)
+		if s := strconv.FormatFloat(got, 'f', -1, 64); s != c.want {
+			t.Errorf("%s: InSeconds(%v) = %s, want %s", c.why, c.in, s, c.want)
+		}
+		if back := Seconds(got); back != c.in {
+			t.Errorf("%s: Seconds(InSeconds(%v)) = %v", c.why, c.in, back)
 		}
 	}
 }

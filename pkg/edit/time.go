@@ -88,9 +88,9 @@ func parseClock(s string) (time.Duration, error) {
 	return total, nil
 }
 
-// Seconds converts a count of seconds (as results and metadata carry them) to a Duration,
+// Seconds converts a count of seconds (as JSON results and metadata carry them) to a Duration,
 // rounded to the nanosecond; values past what a Duration holds saturate instead of wrapping to a
-// negative time, and NaN is 0.
+// negative time, and NaN is 0. InSeconds is its inverse.
 func Seconds(s float64) time.Duration {
 	switch d := math.Round(s * float64(time.Second)); {
 	case d != d:
@@ -103,6 +103,11 @@ func Seconds(s float64) time.Duration {
 		return time.Duration(d)
 	}
 }
+
+// InSeconds is d as a count of seconds, for JSON results and metadata: the inverse of Seconds.
+// It is one division, so a whole number of microseconds gives the float nearest its decimal
+// (1.118, where d.Seconds() gives 1.1179999999999999).
+func InSeconds(d time.Duration) float64 { return float64(d) / float64(time.Second) }
 
 // FormatTime renders d as HH:MM:SS.mmm (hours omitted when zero), the inverse of ParseTime to the
 // millisecond. A negative d gets one leading minus sign and the fields of its magnitude; every

@@ -1,7 +1,6 @@
 package feed
 
 import (
-	"crypto/sha1"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -17,7 +16,10 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/google/uuid"
 	"gopkg.in/yaml.v3"
+
+	"github.com/spacecast/spacecast/internal/textutil"
 )
 
 // ConfigError is one problem in podcast.yaml: the file, the line (0 when the problem is a key
@@ -572,7 +574,7 @@ func unwrapPathError(err error) error {
 }
 
 // podcastNamespace is the UUID namespace of podcast:guid (Podcasting 2.0 guid tag).
-var podcastNamespace = [16]byte{0xea, 0xd4, 0xc2, 0x36, 0xbf, 0x58, 0x58, 0xc6, 0xa2, 0xc6, 0xa6, 0xb2, 0x8d, 0x12, 0x8c, 0xb6}
+var podcastNamespace = uuid.UUID{0xea, 0xd4, 0xc2, 0x36, 0xbf, 0x58, 0x58, 0xc6, 0xa2, 0xc6, 0xa6, 0xb2, 0x8d, 0x12, 0x8c, 0xb6}
 
 // ShowGUID is podcast:guid for a feed URL: the UUIDv5 (RFC 9562 §5.5, SHA-1) in the namespace
 // ead4c236-bf58-58c6-a2c6-a6b28d128cb6 of the URL with its scheme ("https://") and trailing
@@ -583,22 +585,7 @@ func ShowGUID(feedURL string) string {
 		name = name[i+3:]
 	}
 	name = strings.TrimRight(name, "/")
-	h := sha1.New()
-	h.Write(podcastNamespace[:])
-	h.Write([]byte(name))
-	var u [16]byte
-	copy(u[:], h.Sum(nil))
-	u[6] = u[6]&0x0f | 0x50 // version 5
-	u[8] = u[8]&0x3f | 0x80 // RFC 9562 variant
-	const hex = "0123456789abcdef"
-	out := make([]byte, 0, 36)
-	for i, b := range u {
-		if i == 4 || i == 6 || i == 8 || i == 10 {
-			out = append(out, '-')
-		}
-		out = append(out, hex[b>>4], hex[b&15])
-	}
-	return string(out)
+	return uuid.NewSHA1(podcastNamespace, []byte(name)).String()
 }
 
 var (
@@ -712,36 +699,17 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// nearest returns the known key within edit distance 2 of key (a likely typo), or "".
+// nearest returns the known key within edit distance 2 of key (a likely typo), or "". A key
+// longer than 64 bytes is no typo of a known one and is not compared (it comes from the file).
 func nearest(key string, known []string) string {
+	if len(key) > 64 {
+		return ""
+	}
 	best, bestD := "", 3
 	for _, k := range known {
-		if d := editDistance(strings.ToLower(key), k); d < bestD {
+		if d := textutil.EditDistance(strings.ToLower(key), k); d < bestD {
 			best, bestD = k, d
 		}
 	}
 	return best
-}
-
-func editDistance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		return 99
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

@@ -253,6 +253,11 @@ func TestShowGUID(t *testing.T) {
 		"http://mp3s.nashownotes.com/pc20rss.xml/": "917393e3-1b1e-5cef-ace4-edaa54e1f810",
 		"podnews.net/rss":                          "9b024349-ccf0-5f69-a609-6b82873eab3c",
 		"https://podnews.net/rss//":                "9b024349-ccf0-5f69-a609-6b82873eab3c",
+		// What the hand-rolled UUIDv5 before google/uuid gave: published feeds keep their GUIDs.
+		"https://podcast.example.com/feed.xml":           "d8582db3-a7c6-50a5-a509-a29f7ddd6cec",
+		"https://podcast.example.com/town-hall/feed.xml": "ce049069-7d32-5282-b6de-3a52f2acef9e",
+		"https://例え.jp/ポッドキャスト/feed.xml":                 "c55ead75-e7ee-5404-9146-abc3d42a4a94",
+		"": "c9c7bad3-4712-514e-9ebd-d1e208fa1b76",
 	} {
 		if got := ShowGUID(url); got != want {
 			t.Errorf("ShowGUID(%q) = %s, want %s", url, got, want)

@@ -48,39 +48,39 @@ type Options struct {
 	Progress studio.Progress
 }
 
-// TrackChange is what happened to one track file.
+// TrackChange is what happened to one track file. Its JSON (json.go) gives Silenced in seconds.
 type TrackChange struct {
-	ID   string `json:"id"`
-	File string `json:"file"`
+	ID   string
+	File string
 	// Action is "deleted" (the whole track) or "silenced" (packets in the range replaced).
-	Action string `json:"action"`
+	Action string
 	// Packets replaced by silence, and how long they play.
-	Packets         int     `json:"packets,omitempty"`
-	SilencedSeconds float64 `json:"silenced_seconds,omitempty"`
+	Packets  int
+	Silenced time.Duration
 }
 
-// Result reports a redaction.
+// Result reports a redaction. Its JSON (json.go) gives From and To in seconds.
 type Result struct {
-	Session  string `json:"session"`
-	Identity string `json:"identity"`
-	Name     string `json:"name"`
+	Session  string
+	Identity string
+	Name     string
 	// Whole is true when the person was removed from the whole session.
-	Whole       bool          `json:"whole"`
-	FromSeconds float64       `json:"from_seconds"`
-	ToSeconds   float64       `json:"to_seconds"`
-	Tracks      []TrackChange `json:"tracks"`
+	Whole bool
+	// From and To are the redacted stretch on the session clock.
+	From, To time.Duration
+	Tracks   []TrackChange
 	// Mix is "rebuilt" (the live mix was made again from the remaining tracks), "removed" (no
 	// track remains to make one from; mix.opus was deleted), "unchanged" (no audio was removed:
 	// the person had no track, or no audio in the stretch) or "none" (the session had none).
-	Mix     string `json:"mix"`
-	MixFile string `json:"mix_file,omitempty"`
+	Mix     string
+	MixFile string
 	// Sealed is true when the session was sealed and was sealed again; Unsealed when it was
 	// sealed and lost its digests (no sealer given). SignatureRemoved is true when an old
 	// signature was deleted and none replaced it.
-	Sealed           bool `json:"sealed"`
-	Unsealed         bool `json:"unsealed"`
-	Signed           bool `json:"signed"`
-	SignatureRemoved bool `json:"signature_removed"`
+	Sealed           bool
+	Unsealed         bool
+	Signed           bool
+	SignatureRemoved bool
 }
 
 // Redact removes a participant, or a stretch of them, from the finalized session in dir.
@@ -138,7 +138,7 @@ func Redact(ctx context.Context, dir string, opts Options) (res *Result, err err
 		now = opts.Now
 	}
 	res = &Result{Session: dir, Identity: p.Identity, Name: p.DisplayName(), Whole: !opts.Range,
-		FromSeconds: session.Duration(from).Seconds(), ToSeconds: session.Duration(to).Seconds(), Tracks: []TrackChange{}}
+		From: session.Duration(from), To: session.Duration(to), Tracks: []TrackChange{}}
 
 	st, err := session.NewStage(dir, "redact")
 	if err != nil {
@@ -175,7 +175,7 @@ func Redact(ctx context.Context, dir string, opts Options) (res *Result, err err
 			slices.SortStableFunc(t.Gaps, func(a, b session.Gap) int { return cmpInt(a.StartTicks, b.StartTicks) })
 		}
 		res.Tracks = append(res.Tracks, TrackChange{ID: t.ID, File: t.File, Action: "silenced", Packets: n,
-			SilencedSeconds: session.Duration(silenced).Seconds()})
+			Silenced: session.Duration(silenced)})
 		tracks = append(tracks, t)
 	}
 	nm.Tracks = tracks

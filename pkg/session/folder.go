@@ -98,39 +98,11 @@ func (s *Session) Save() error {
 	return WriteFileAtomic(filepath.Join(s.Dir, ManifestName), b, 0o644)
 }
 
-// WriteFileAtomic writes data to path through a synced temporary file and a rename.
-func WriteFileAtomic(path string, data []byte, perm os.FileMode) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
+// WriteFileAtomic writes data to path through a synced temporary file and a rename
+// (fsutil.WriteFileAtomic).
+func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
+	if err := fsutil.WriteFileAtomic(path, data, perm); err != nil {
 		return fmt.Errorf("session: %w", err)
 	}
-	defer func() {
-		if err != nil {
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return errors.Join(fmt.Errorf("session: write %s: %w", path, err), f.Close())
-	}
-	if err = f.Chmod(perm); err != nil {
-		return errors.Join(fmt.Errorf("session: %w", err), f.Close())
-	}
-	if err = f.Sync(); err != nil {
-		return errors.Join(fmt.Errorf("session: sync %s: %w", path, err), f.Close())
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("session: %w", err)
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("session: %w", err)
-	}
-	return syncDir(filepath.Dir(path))
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("session: %w", err)
-	}
-	return errors.Join(d.Sync(), d.Close())
+	return nil
 }

@@ -7,13 +7,14 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/spacecast/spacecast/internal/fsutil"
 )
 
 // Names of the files of a session folder that hold mutable state and are therefore outside the
@@ -98,17 +99,11 @@ func walkFiles(dir string, fn func(rel string, d fs.DirEntry) error) error {
 }
 
 func hashFile(p string) (FileHash, error) {
-	f, err := os.Open(p)
+	sum, n, err := fsutil.SHA256File(p)
 	if err != nil {
 		return FileHash{}, fmt.Errorf("session: %w", err)
 	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return FileHash{}, fmt.Errorf("session: read %s: %w", p, err)
-	}
-	return FileHash{Bytes: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+	return FileHash{Bytes: n, SHA256: sum}, nil
 }
 
 // Seal hashes every file of the finalized session in dir into Manifest.Files and rewrites the

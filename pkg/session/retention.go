@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/spacecast/spacecast/internal/fsutil"
 )
 
 // Expired reports whether the session may be deleted at now: it has a delete-after date and now
@@ -134,7 +136,10 @@ func Release(dir string) (*HoldInfo, error) {
 	if err := os.Remove(filepath.Join(dir, HoldName)); err != nil {
 		return nil, fmt.Errorf("session: %w", err)
 	}
-	return h, syncDir(dir)
+	if err := fsutil.SyncDir(dir); err != nil {
+		return h, fmt.Errorf("session: %w", err)
+	}
+	return h, nil
 }
 
 // Names Prune uses inside ROOT.
@@ -422,8 +427,8 @@ func trash(base, dir string) error {
 		}
 		return fmt.Errorf("held while being deleted")
 	}
-	if err := syncDir(base); err != nil {
-		return err
+	if err := fsutil.SyncDir(base); err != nil {
+		return fmt.Errorf("session: %w", err)
 	}
 	if err := os.RemoveAll(t); err != nil {
 		return fmt.Errorf("remove %s: %v", t, err)

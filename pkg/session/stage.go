@@ -3,7 +3,6 @@ package session
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -11,6 +10,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/spacecast/spacecast/internal/fsutil"
 )
 
 // StagePrefix begins the name of every staging folder inside a session (".stage-redact-…",
@@ -131,27 +132,11 @@ func (st *Stage) Mirror() error {
 		if err := os.Link(path, dst); err == nil {
 			return nil
 		}
-		return copyFile(path, dst)
+		if _, err := fsutil.CopyFile(path, dst); err != nil {
+			return fmt.Errorf("session: %w", err)
+		}
+		return nil
 	})
-}
-
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return fmt.Errorf("session: %w", err)
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return fmt.Errorf("session: %w", err)
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		return errors.Join(fmt.Errorf("session: copy %s: %w", src, err), out.Close())
-	}
-	if err := out.Sync(); err != nil {
-		return errors.Join(fmt.Errorf("session: sync %s: %w", dst, err), out.Close())
-	}
-	return out.Close()
 }
 
 // commitFault, when set by a test, is called before each rename of Commit; an error it returns
@@ -199,8 +184,8 @@ func (st *Stage) Commit() (err error) {
 			return fmt.Errorf("session: %w", err)
 		}
 		if err := os.Link(src, keep); err != nil {
-			if err := copyFile(src, keep); err != nil {
-				return err
+			if _, err := fsutil.CopyFile(src, keep); err != nil {
+				return fmt.Errorf("session: %w", err)
 			}
 		}
 	}
@@ -235,10 +220,7 @@ func (st *Stage) Commit() (err error) {
 		dirs[filepath.Dir(filepath.Join(dir, filepath.FromSlash(rel)))] = true
 	}
 	for d := range dirs {
-		if f, err := os.Open(d); err == nil {
-			f.Sync()
-			f.Close()
-		}
+		fsutil.SyncDir(d) // best effort: the renames are done and cannot be taken back now
 	}
 	return nil
 }

@@ -86,20 +86,6 @@ func ProbeMP3(path string) (feed.Audio, error) {
 	}, nil
 }
 
-// sha256File hashes a file.
-func sha256File(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
 // samplesDuration is n samples at rate as a Duration, exact to the nanosecond without overflow.
 func samplesDuration(n int64, rate int) time.Duration {
 	r := int64(rate)

@@ -14,6 +14,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/spacecast/spacecast/internal/fsutil"
 	"github.com/spacecast/spacecast/internal/safetext"
 	"github.com/spacecast/spacecast/pkg/edit"
 	"github.com/spacecast/spacecast/pkg/feed"
@@ -425,7 +426,7 @@ func (t *tx) stageAudio(ctx context.Context, src, slug string, show *feed.Show, 
 		if _, err := ProbeMP3(src); err != nil {
 			return feed.Audio{}, nil, err
 		}
-		if _, err := copyFile(dst, src); err != nil {
+		if _, err := fsutil.CopyFile(src, dst); err != nil {
 			return feed.Audio{}, nil, fmt.Errorf("site: copy %s: %w", src, err)
 		}
 	}
@@ -487,7 +488,7 @@ func (t *tx) stageEpisodeFiles(ep *feed.Episode, in *EpisodeInput, old *feed.Epi
 			return err
 		}
 	} else {
-		if _, err := copyFile(t.stage.path(EpisodesDir+"/"+name), in.Transcript); err != nil {
+		if _, err := fsutil.CopyFile(in.Transcript, t.stage.path(EpisodesDir+"/"+name)); err != nil {
 			return fmt.Errorf("site: copy transcript %s: %w", in.Transcript, err)
 		}
 		t.stageFile(EpisodesDir + "/" + name)
@@ -570,11 +571,11 @@ func applyInput(ep *feed.Episode, in *EpisodeInput, meta *studio.Meta, show *fee
 			// published sanitised, with a warning, never refused (safetext.Publish).
 			for _, c := range meta.Chapters {
 				title := publishable(&warnings, "chapter title", c.Title)
-				ep.Chapters = append(ep.Chapters, feed.Chapter{Start: secs(c.StartSeconds), End: secs(c.EndSeconds), Title: title})
+				ep.Chapters = append(ep.Chapters, feed.Chapter{Start: c.Start, End: c.End, Title: title})
 			}
 			for _, s := range meta.Soundbites {
 				title := publishable(&warnings, "soundbite title", s.Title)
-				ep.Soundbites = append(ep.Soundbites, feed.Soundbite{Start: secs(s.StartSeconds), Duration: secs(s.DurationSeconds), Title: title})
+				ep.Soundbites = append(ep.Soundbites, feed.Soundbite{Start: s.Start, Duration: s.Duration, Title: title})
 			}
 		}
 	}
@@ -614,8 +615,6 @@ func publishable(warnings *[]string, what, raw string) string {
 	}
 	return clean
 }
-
-func secs(s float64) time.Duration { return time.Duration(s*1e6+0.5) * time.Microsecond }
 
 // mergeSoundbites adds given soundbites to the file's; a given one replaces a file's one that
 // starts at the same time. The result is sorted by start.

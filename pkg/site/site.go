@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spacecast/spacecast/internal/fsutil"
 	"github.com/spacecast/spacecast/pkg/feed"
 	"github.com/spacecast/spacecast/pkg/studio"
 )
@@ -282,7 +283,7 @@ func (t *tx) commit() (*Result, error) {
 			}
 			if err := os.Link(dst, d.backup); err != nil {
 				// A file system without hard links: keep a copy instead.
-				if _, cerr := copyFile(d.backup, dst); cerr != nil {
+				if _, cerr := fsutil.CopyFile(dst, d.backup); cerr != nil {
 					return nil, rollback(fmt.Errorf("site: keep the previous %s: %w", rel, errors.Join(err, cerr)))
 				}
 			}
@@ -295,7 +296,7 @@ func (t *tx) commit() (*Result, error) {
 	}
 	var errs []error
 	for _, dir := range dirsOf(t.dir, t.res.Written) {
-		errs = append(errs, syncDir(dir))
+		errs = append(errs, fsutil.SyncDir(dir))
 	}
 	for _, rel := range t.drop {
 		if slices.Contains(t.files, rel) {
@@ -348,11 +349,11 @@ func sameContent(a, b string) (bool, error) {
 	if sa.Size() != sb.Size() {
 		return false, nil
 	}
-	ha, err := sha256File(a)
+	ha, _, err := fsutil.SHA256File(a)
 	if err != nil {
 		return false, err
 	}
-	hb, err := sha256File(b)
+	hb, _, err := fsutil.SHA256File(b)
 	return err == nil && ha == hb, err
 }
 

@@ -169,12 +169,12 @@ func TestPublishMeta(t *testing.T) {
 	writeTone(t, mp3, 40, &studio.Meta{
 		Version:  studio.MetaVersion,
 		Speakers: []studio.MetaSpeaker{{Identity: "ada", Name: "Ada Lovelace"}, {Identity: "brook", Name: "Brook"}, {Identity: "cyd"}},
-		Chapters: []studio.ChapterInfo{{StartSeconds: 0, EndSeconds: 20, Title: "Ada Lovelace"}, {StartSeconds: 20, EndSeconds: 40, Title: "Brook"}},
+		Chapters: []studio.ChapterInfo{{Start: 0, End: 20 * time.Second, Title: "Ada Lovelace"}, {Start: 20 * time.Second, End: 40 * time.Second, Title: "Brook"}},
 		Soundbites: []studio.SoundbiteInfo{
-			{StartSeconds: 2.5, DurationSeconds: 15, Title: "From the room"},
-			{StartSeconds: 20, DurationSeconds: 15, Title: "Replaced"},
+			{Start: 2500 * time.Millisecond, Duration: 15 * time.Second, Title: "From the room"},
+			{Start: 20 * time.Second, Duration: 15 * time.Second, Title: "Replaced"},
 		},
-		TimeMap: []studio.MapEntry{{OldStartSeconds: 3, OldEndSeconds: 43, NewStartSeconds: 0}},
+		TimeMap: []studio.MapEntry{{OldStart: 3 * time.Second, OldEnd: 43 * time.Second, NewStart: 0}},
 	})
 	in := EpisodeInput{
 		Set: FieldSoundbites | FieldPersons, Audio: mp3, Title: "With speakers",

@@ -3,7 +3,6 @@ package site
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -130,24 +129,6 @@ func staleStage(dir string) (bool, *fileLock, error) {
 	return true, &fileLock{f: f}, nil
 }
 
-// copyFile copies src to dst (created or truncated) and syncs it.
-func copyFile(dst, src string) (n int64, err error) {
-	in, err := os.Open(src)
-	if err != nil {
-		return 0, err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return 0, err
-	}
-	n, err = io.Copy(out, in)
-	if err == nil {
-		err = out.Sync()
-	}
-	return n, errors.Join(err, out.Close())
-}
-
 // writeFile writes data to path and syncs it.
 func writeFile(path string, data []byte) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
@@ -159,13 +140,4 @@ func writeFile(path string, data []byte) error {
 		err = f.Sync()
 	}
 	return errors.Join(err, f.Close())
-}
-
-// syncDir makes renames in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	return errors.Join(d.Sync(), d.Close())
 }

@@ -78,7 +78,7 @@ func BenchmarkMix(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				seconds += res.DurationSeconds
+				seconds += res.Duration.Seconds()
 				passes += res.Passes
 			}
 			b.ReportMetric(seconds/b.Elapsed().Seconds(), "x_realtime")
@@ -102,7 +102,7 @@ func BenchmarkMixSession(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		seconds += res.DurationSeconds
+		seconds += res.Duration.Seconds()
 		passes += res.Passes
 		n++
 	}

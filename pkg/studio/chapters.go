@@ -53,7 +53,7 @@ func chaptersFor(sess *session.Session, speakers []*speaker, stats []speakerStat
 		if stop <= start {
 			continue
 		}
-		out = append(out, ChapterInfo{StartSeconds: f.Seconds(start), EndSeconds: f.Seconds(stop), Title: m.title})
+		out = append(out, ChapterInfo{Start: f.Duration(start), End: f.Duration(stop), Title: m.title})
 	}
 	return out
 }

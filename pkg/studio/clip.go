@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/spacecast/spacecast/internal/fsutil"
 	"github.com/spacecast/spacecast/pkg/audio"
 	"github.com/spacecast/spacecast/pkg/codec"
 	"github.com/spacecast/spacecast/pkg/codec/id3"
@@ -34,19 +35,18 @@ type ClipOptions struct {
 	Last time.Duration
 }
 
-// ClipResult reports what Clip wrote.
+// ClipResult reports what Clip wrote. Its JSON (json.go) gives times in seconds.
 type ClipResult struct {
-	Output          string  `json:"output"`
-	Mode            string  `json:"mode"` // "exact" or "copy"
-	Format          string  `json:"format"`
-	StartSeconds    float64 `json:"start_seconds"`
-	EndSeconds      float64 `json:"end_seconds"`
-	DurationSeconds float64 `json:"duration_seconds"`
-	SampleRate      int     `json:"sample_rate"`
-	Channels        int     `json:"channels"`
+	Output string
+	Mode   string // "exact" or "copy"
+	Format string
+	// Start and End are the clipped range of the input; Duration is the clip's length.
+	Start, End, Duration time.Duration
+	SampleRate           int
+	Channels             int
 	// Chapters and Soundbites are the input's, moved onto the clip (those outside it dropped).
-	Chapters   []ChapterInfo   `json:"chapters,omitempty"`
-	Soundbites []SoundbiteInfo `json:"soundbites,omitempty"`
+	Chapters   []ChapterInfo
+	Soundbites []SoundbiteInfo
 }
 
 // Clip cuts [Start, End) out of the input.
@@ -130,7 +130,7 @@ func Clip(ctx context.Context, opts ClipOptions, prog Progress) (*ClipResult, er
 		return nil, err
 	}
 	return &ClipResult{Output: opts.Output, Mode: "exact", Format: string(kind),
-		StartSeconds: r.Start.Seconds(), EndSeconds: r.End.Seconds(), DurationSeconds: f.Seconds(end - start),
+		Start: r.Start, End: r.End, Duration: f.Duration(end - start),
 		SampleRate: f.SampleRate, Channels: f.Channels, Chapters: meta.Chapters, Soundbites: meta.Soundbites}, nil
 }
 
@@ -254,13 +254,13 @@ func clipCopy(input string, opts ClipOptions, r edit.Range, kind codec.Kind, bas
 		return nil, err
 	}
 	return &ClipResult{Output: opts.Output, Mode: "copy", Format: "mp3",
-		StartSeconds: r.Start.Seconds(), EndSeconds: r.End.Seconds(),
-		DurationSeconds: res.seconds, SampleRate: res.rate, Channels: res.channels,
+		Start: r.Start, End: r.End,
+		Duration: res.length, SampleRate: res.rate, Channels: res.channels,
 		Chapters: res.meta.Chapters, Soundbites: res.meta.Soundbites}, nil
 }
 
 type cutInfo struct {
-	seconds        float64
+	length         time.Duration
 	rate, channels int
 	// timeMap maps the input's time to the output's, from where the joins really landed.
 	timeMap edit.TimeMap
@@ -306,8 +306,8 @@ func cutMP3(name, input, output string, kind codec.Kind, keep []edit.Range, base
 	if err != nil {
 		return nil, err
 	}
-	// The cut goes to a first temporary file; the tag, once the landing is known, and the cut
-	// go to a second, renamed into place.
+	// The cut goes to a temporary file; the tag, once the landing is known, and the cut go to the
+	// output, atomically (with codec.Output's mode, 0600, like every studio output).
 	dir, pattern := filepath.Dir(output), "."+filepath.Base(output)+".part*"
 	audioTmp, err := os.CreateTemp(dir, pattern)
 	if err != nil {
@@ -318,7 +318,7 @@ func cutMP3(name, input, output string, kind codec.Kind, keep []edit.Range, base
 	if err != nil {
 		return nil, fmt.Errorf("cut %s: %w", name, err)
 	}
-	ci := &cutInfo{seconds: f.Seconds(res.Samples), rate: f.SampleRate, channels: f.Channels}
+	ci := &cutInfo{length: f.Duration(res.Samples), rate: f.SampleRate, channels: f.Channels}
 	for _, l := range res.Ranges {
 		if l.Source.Len() > 0 {
 			ci.timeMap.Segments = append(ci.timeMap.Segments, edit.Segment{
@@ -334,26 +334,17 @@ func cutMP3(name, input, output string, kind codec.Kind, keep []edit.Range, base
 	if err != nil {
 		return nil, err
 	}
-	tmp, err := os.CreateTemp(dir, pattern)
+	err = fsutil.WriteAtomic(output, 0o600, func(w io.Writer) error {
+		if _, err := w.Write(prefix); err != nil {
+			return err
+		}
+		if _, err := audioTmp.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+		_, err := io.Copy(w, audioTmp)
+		return err
+	})
 	if err != nil {
-		return nil, err
-	}
-	_, err = tmp.Write(prefix)
-	if err == nil {
-		_, err = audioTmp.Seek(0, io.SeekStart)
-	}
-	if err == nil {
-		_, err = io.Copy(tmp, audioTmp)
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	err = errors.Join(err, tmp.Close())
-	if err == nil {
-		err = os.Rename(tmp.Name(), output)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
 		return nil, fmt.Errorf("cut %s: %w", name, err)
 	}
 	return ci, nil

@@ -14,38 +14,39 @@ import (
 	"github.com/spacecast/spacecast/pkg/session"
 )
 
-// Report is what inspect finds. JSON keys are stable and documented in docs/inspect.md.
+// Report is what inspect finds. Its JSON (json.go) has stable keys, documented in docs/inspect.md,
+// and gives times in seconds.
 type Report struct {
-	Path            string  `json:"path"`
-	Type            string  `json:"type"`   // "file" or "session"
-	Format          string  `json:"format"` // "mp3", "wav", "opus"; "session" for sessions
-	DurationSeconds float64 `json:"duration_seconds"`
+	Path     string
+	Type     string // "file" or "session"
+	Format   string // "mp3", "wav", "opus"; "session" for sessions
+	Duration time.Duration
 	// DurationExact is false for an MP3 without a LAME/Xing tag, whose encoder delay is unknown.
-	DurationExact bool   `json:"duration_exact"`
-	SampleRate    int    `json:"sample_rate"`
-	Channels      int    `json:"channels"`
-	BitrateKbps   int    `json:"bitrate_kbps,omitempty"`
-	VBR           bool   `json:"vbr,omitempty"`
-	Encoder       string `json:"encoder,omitempty"`
+	DurationExact bool
+	SampleRate    int
+	Channels      int
+	BitrateKbps   int
+	VBR           bool
+	Encoder       string
 	// EncoderDelaySamples and PaddingSamples are what a gapless decoder trims (MP3: the LAME tag;
 	// Opus: pre-skip).
-	EncoderDelaySamples int `json:"encoder_delay_samples"`
-	PaddingSamples      int `json:"padding_samples"`
+	EncoderDelaySamples int
+	PaddingSamples      int
 
-	LoudnessLUFS    float64 `json:"loudness_lufs"`
-	LoudnessRangeLU float64 `json:"loudness_range_lu"`
-	TruePeakDBTP    float64 `json:"true_peak_dbtp"`
-	SamplePeakDBFS  float64 `json:"sample_peak_dbfs"`
+	LoudnessLUFS    float64
+	LoudnessRangeLU float64
+	TruePeakDBTP    float64
+	SamplePeakDBFS  float64
 	// SilenceShare is the share of 400 ms blocks quieter than -60 LUFS, from 0 to 1.
-	SilenceShare float64 `json:"silence_share"`
+	SilenceShare float64
 
-	Tags     map[string]string `json:"tags,omitempty"`
-	Chapters []ChapterInfo     `json:"chapters,omitempty"`
-	Session  *SessionReport    `json:"session,omitempty"`
+	Tags     map[string]string
+	Chapters []ChapterInfo
+	Session  *SessionReport
 	// Spacecast is the metadata a spacecast MP3 carries (see ReadMeta); SpacecastError says why
 	// a file's TXXX "spacecast" frame could not be read.
-	Spacecast      *Meta  `json:"spacecast,omitempty"`
-	SpacecastError string `json:"spacecast_error,omitempty"`
+	Spacecast      *Meta
+	SpacecastError string
 }
 
 // SessionReport describes a session folder.
@@ -60,14 +61,15 @@ type SessionReport struct {
 	Gaps      int             `json:"gaps"`
 }
 
-// SpeakerReport is one speaker of a session.
+// SpeakerReport is one speaker of a session; its JSON (json.go) gives times in seconds.
 type SpeakerReport struct {
-	Identity      string  `json:"identity"`
-	Name          string  `json:"name"`
-	Tracks        int     `json:"tracks"`
-	OffsetSeconds float64 `json:"offset_seconds"`
-	TalkSeconds   float64 `json:"talk_seconds"`
-	LoudnessLUFS  float64 `json:"loudness_lufs"`
+	Identity string
+	Name     string
+	Tracks   int
+	// Offset is where the speaker's first audio is on the session clock; Talk how long they
+	// were active.
+	Offset, Talk time.Duration
+	LoudnessLUFS float64
 }
 
 // Inspect measures a file or describes a session.
@@ -96,7 +98,7 @@ func Inspect(ctx context.Context, path string, prog Progress) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadInput, err) // the source's errors name the file
 	}
-	r.DurationSeconds = f.Seconds(frames)
+	r.Duration = f.Duration(frames)
 	r.LoudnessLUFS = finite(m.Integrated())
 	r.LoudnessRangeLU = m.Range()
 	r.TruePeakDBTP = finite(m.TruePeak())
@@ -149,7 +151,7 @@ func readTags(path string) (map[string]string, []ChapterInfo) {
 	}
 	var chs []ChapterInfo
 	for _, c := range tag.Chapters {
-		chs = append(chs, ChapterInfo{StartSeconds: c.Start.Seconds(), EndSeconds: c.End.Seconds(), Title: c.Title})
+		chs = append(chs, ChapterInfo{Start: c.Start, End: c.End, Title: c.Title})
 	}
 	if len(tags) == 0 {
 		tags = nil
@@ -173,7 +175,7 @@ func inspectSession(ctx context.Context, path string, prog Progress) (*Report, e
 		return nil, err
 	}
 	r := &Report{Path: path, Type: "session", Format: "session", SampleRate: session.ClockRate, Channels: 1,
-		DurationSeconds: f.Seconds(m.DurationTicks), DurationExact: m.Finalized}
+		Duration: f.Duration(m.DurationTicks), DurationExact: m.Finalized}
 	sr := &SessionReport{ID: m.ID, Room: m.Room.Name, Protocol: m.Room.Protocol, StartedAt: m.StartedAt,
 		Finalized: m.Finalized, Tracks: len(m.Tracks), Gaps: len(m.Gaps)}
 	for _, t := range m.Tracks {
@@ -187,9 +189,9 @@ func inspectSession(ctx context.Context, path string, prog Progress) (*Report, e
 			}
 		}
 		sr.Speakers = append(sr.Speakers, SpeakerReport{Identity: sp.Identity, Name: sp.Name, Tracks: n,
-			OffsetSeconds: f.Seconds(sp.offset), TalkSeconds: stats[i].talkSeconds(), LoudnessLUFS: finite(stats[i].loudness)})
-		if end := f.Seconds(sp.offset + stats[i].frames); end > r.DurationSeconds {
-			r.DurationSeconds = end
+			Offset: f.Duration(sp.offset), Talk: stats[i].talk(), LoudnessLUFS: finite(stats[i].loudness)})
+		if end := f.Duration(sp.offset + stats[i].frames); end > r.Duration {
+			r.Duration = end
 		}
 	}
 	r.Session = sr

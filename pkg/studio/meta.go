@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"slices"
 	"time"
@@ -23,8 +22,8 @@ const MetaFrame = "spacecast"
 const MetaVersion = 1
 
 // Meta is what spacecast's own MP3 files say about themselves, in one ID3 TXXX frame described
-// "spacecast" (docs/session-format.md, "Metadata in spacecast's MP3 files"). Times are seconds on
-// the file's own timeline, except the time map's old side, which is the source clock: the session
+// "spacecast" (docs/session-format.md, "Metadata in spacecast's MP3 files"; the JSON gives times
+// in seconds, json.go). Times are on the file's own timeline, except the time map's old side, which is the source clock: the session
 // clock when the file came from a session, else the timeline of the first file the chain of edits
 // started from (for a mix of files: the mix's timeline, on which FILE@OFFSET places the inputs).
 type Meta struct {
@@ -54,7 +53,7 @@ type MetaSpeaker struct {
 }
 
 // maxMetaSeconds bounds every time in a Meta: nothing spacecast makes is longer than a month, and
-// the bound keeps conversions to time.Duration far from overflow.
+// the bound keeps sums of times far from overflow.
 const maxMetaSeconds = 31 * 24 * 3600
 
 // soundbiteSlack is how much of a soundbite an edit may take off at its edges and still keep it
@@ -149,63 +148,61 @@ func (m *Meta) check() error {
 	}
 	for i, e := range m.TimeMap {
 		switch {
-		case !inRange(e.OldStartSeconds, e.OldEndSeconds, e.NewStartSeconds):
+		case !inRange(e.OldStart, e.OldEnd, e.NewStart):
 			return bad("time_map", i, "a time outside 0-%d s", maxMetaSeconds)
-		case e.OldEndSeconds <= e.OldStartSeconds:
-			return bad("time_map", i, "old_end_seconds %g is not after old_start_seconds %g", e.OldEndSeconds, e.OldStartSeconds)
-		case i > 0 && e.NewStartSeconds < newEnd(m.TimeMap[i-1])-1e-6:
-			return bad("time_map", i, "new_start_seconds %g overlaps the entry before (entries are in file order)", e.NewStartSeconds)
+		case e.OldEnd <= e.OldStart:
+			return bad("time_map", i, "old_end_seconds %g is not after old_start_seconds %g", seconds(e.OldEnd), seconds(e.OldStart))
+		case i > 0 && e.NewStart < newEnd(m.TimeMap[i-1])-time.Microsecond:
+			return bad("time_map", i, "new_start_seconds %g overlaps the entry before (entries are in file order)", seconds(e.NewStart))
 		}
 	}
 	for i, c := range m.Chapters {
 		switch {
-		case !inRange(c.StartSeconds, c.EndSeconds):
+		case !inRange(c.Start, c.End):
 			return bad("chapters", i, "a time outside 0-%d s", maxMetaSeconds)
-		case c.EndSeconds < c.StartSeconds:
-			return bad("chapters", i, "end_seconds %g is before start_seconds %g", c.EndSeconds, c.StartSeconds)
+		case c.End < c.Start:
+			return bad("chapters", i, "end_seconds %g is before start_seconds %g", seconds(c.End), seconds(c.Start))
 		}
 	}
 	for i, s := range m.Soundbites {
 		switch {
-		case !inRange(s.StartSeconds, s.DurationSeconds, s.StartSeconds+s.DurationSeconds):
+		case !inRange(s.Start, s.Duration, s.Start+s.Duration):
 			return bad("soundbites", i, "a time outside 0-%d s", maxMetaSeconds)
-		case s.DurationSeconds <= 0:
-			return bad("soundbites", i, "duration_seconds %g is not positive", s.DurationSeconds)
+		case s.Duration <= 0:
+			return bad("soundbites", i, "duration_seconds %g is not positive", seconds(s.Duration))
 		}
 	}
 	return nil
 }
 
-func inRange(xs ...float64) bool {
-	for _, x := range xs {
-		if math.IsNaN(x) || x < 0 || x > maxMetaSeconds {
+func inRange(ds ...time.Duration) bool {
+	for _, d := range ds {
+		if d < 0 || d > maxMetaSeconds*time.Second {
 			return false
 		}
 	}
 	return true
 }
 
-func newEnd(e MapEntry) float64 { return e.NewStartSeconds + e.OldEndSeconds - e.OldStartSeconds }
+func newEnd(e MapEntry) time.Duration { return e.NewStart + e.OldEnd - e.OldStart }
 
 // rounded is a copy of m with every time rounded to the microsecond.
 func (m *Meta) rounded() *Meta {
 	r := m.clone()
 	for i := range r.TimeMap {
 		e := &r.TimeMap[i]
-		e.OldStartSeconds, e.OldEndSeconds, e.NewStartSeconds = roundMicro(e.OldStartSeconds), roundMicro(e.OldEndSeconds), roundMicro(e.NewStartSeconds)
+		e.OldStart, e.OldEnd, e.NewStart = e.OldStart.Round(time.Microsecond), e.OldEnd.Round(time.Microsecond), e.NewStart.Round(time.Microsecond)
 	}
 	for i := range r.Chapters {
 		c := &r.Chapters[i]
-		c.StartSeconds, c.EndSeconds = roundMicro(c.StartSeconds), roundMicro(c.EndSeconds)
+		c.Start, c.End = c.Start.Round(time.Microsecond), c.End.Round(time.Microsecond)
 	}
 	for i := range r.Soundbites {
 		s := &r.Soundbites[i]
-		s.StartSeconds, s.DurationSeconds = roundMicro(s.StartSeconds), roundMicro(s.DurationSeconds)
+		s.Start, s.Duration = s.Start.Round(time.Microsecond), s.Duration.Round(time.Microsecond)
 	}
 	return r
 }
-
-func roundMicro(s float64) float64 { return math.Round(s*1e6) / 1e6 }
 
 // clone is a deep copy of m.
 func (m *Meta) clone() *Meta {
@@ -245,21 +242,16 @@ func (m *Meta) Duration() time.Duration { return m.timeMap().Len() }
 func (m *Meta) timeMap() edit.TimeMap {
 	var tm edit.TimeMap
 	for _, e := range m.TimeMap {
-		tm.Segments = append(tm.Segments, edit.Segment{
-			Old: edit.Range{Start: edit.Seconds(e.OldStartSeconds), End: edit.Seconds(e.OldEndSeconds)},
-			New: edit.Seconds(e.NewStartSeconds),
-		})
+		tm.Segments = append(tm.Segments, edit.Segment{Old: edit.Range{Start: e.OldStart, End: e.OldEnd}, New: e.NewStart})
 	}
 	return tm
 }
 
-// seconds converts seconds to a Duration, rounding to the nanosecond.
-
-// mapEntries turns a time map into its JSON form.
+// mapEntries turns a time map into its entries in a Meta or a TrimResult.
 func mapEntries(tm edit.TimeMap) []MapEntry {
 	out := make([]MapEntry, 0, len(tm.Segments))
 	for _, s := range tm.Segments {
-		out = append(out, MapEntry{s.Old.Start.Seconds(), s.Old.End.Seconds(), s.New.Seconds()})
+		out = append(out, MapEntry{s.Old.Start, s.Old.End, s.New})
 	}
 	return out
 }
@@ -318,7 +310,7 @@ func (m *Meta) edited(e edit.TimeMap) *Meta {
 func moveSoundbites(sbs []SoundbiteInfo, e edit.TimeMap) []SoundbiteInfo {
 	var out []SoundbiteInfo
 	for _, sb := range sbs {
-		r := edit.Range{Start: edit.Seconds(sb.StartSeconds), End: edit.Seconds(sb.StartSeconds + sb.DurationSeconds)}
+		r := edit.Range{Start: sb.Start, End: sb.Start + sb.Duration}
 		for _, s := range e.Segments {
 			if r.Start < s.Old.Start-soundbiteSlack || r.End > s.Old.End+soundbiteSlack {
 				continue
@@ -327,11 +319,7 @@ func moveSoundbites(sbs []SoundbiteInfo, e edit.TimeMap) []SoundbiteInfo {
 			if hi-lo < r.Len()-soundbiteSlack || hi <= lo {
 				continue
 			}
-			out = append(out, SoundbiteInfo{
-				StartSeconds:    (s.New + lo - s.Old.Start).Seconds(),
-				DurationSeconds: (hi - lo).Seconds(),
-				Title:           sb.Title,
-			})
+			out = append(out, SoundbiteInfo{Start: s.New + lo - s.Old.Start, Duration: hi - lo, Title: sb.Title})
 			break
 		}
 	}
@@ -356,9 +344,9 @@ func sessionMeta(s *session.Session, speakers []MetaSpeaker, chapters []ChapterI
 			title = "" // it names someone who was not recorded (unrecorded.go); a soundbite's title is optional
 		}
 		out.Soundbites = append(out.Soundbites, SoundbiteInfo{
-			StartSeconds:    session.Duration(sb.StartTicks).Seconds(),
-			DurationSeconds: session.Duration(sb.DurationTicks).Seconds(),
-			Title:           title,
+			Start:    session.Duration(sb.StartTicks),
+			Duration: session.Duration(sb.DurationTicks),
+			Title:    title,
 		})
 	}
 	// Soundbites reaching past the audio are moved like any other: kept only when inside it.

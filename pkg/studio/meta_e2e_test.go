@@ -175,8 +175,8 @@ func checkAudio(t *testing.T, name string, m *studio.Meta, ref, got []float64, s
 	const tolMs, searchMs = 30, 250
 	checked := 0
 	for _, e := range m.TimeMap {
-		oldMs, newMs := int(e.OldStartSeconds*1000), int(e.NewStartSeconds*1000)
-		n := int((e.OldEndSeconds - e.OldStartSeconds) * 1000)
+		oldMs, newMs := int(e.OldStart.Seconds()*1000), int(e.NewStart.Seconds()*1000)
+		n := int((e.OldEnd.Seconds() - e.OldStart.Seconds()) * 1000)
 		// The middle of the stretch, away from joins (crossfades, snapped frames).
 		const edge = 300
 		if n < 2*edge+1000 {
@@ -205,20 +205,20 @@ func checkAudio(t *testing.T, name string, m *studio.Meta, ref, got []float64, s
 	if !ok {
 		t.Fatalf("%s: soundbite %q is gone: %+v", name, sbTitle, m.Soundbites)
 	}
-	if math.Abs(sb.DurationSeconds-sbSource.Len().Seconds()) > 0.001 {
-		t.Errorf("%s: soundbite %q is %.3f s long, want %.3f (it lies inside one kept stretch)", name, sbTitle, sb.DurationSeconds, sbSource.Len().Seconds())
+	if math.Abs(sb.Duration.Seconds()-sbSource.Len().Seconds()) > 0.001 {
+		t.Errorf("%s: soundbite %q is %.3f s long, want %.3f (it lies inside one kept stretch)", name, sbTitle, sb.Duration.Seconds(), sbSource.Len().Seconds())
 	}
-	if at, kept := m.FromSource(sbSource.Start); !kept || math.Abs(at.Seconds()-sb.StartSeconds) > 0.001 {
-		t.Errorf("%s: FromSource(%v) = %v, %v; the soundbite starts at %.3f s", name, sbSource.Start, at, kept, sb.StartSeconds)
+	if at, kept := m.FromSource(sbSource.Start); !kept || math.Abs(at.Seconds()-sb.Start.Seconds()) > 0.001 {
+		t.Errorf("%s: FromSource(%v) = %v, %v; the soundbite starts at %.3f s", name, sbSource.Start, at, kept, sb.Start.Seconds())
 	}
-	n := int(sb.DurationSeconds * 1000)
-	lag, corr := envelopeLag(ref, got, int(sbSource.Start.Milliseconds()), int(sb.StartSeconds*1000), n, searchMs)
+	n := int(sb.Duration.Seconds() * 1000)
+	lag, corr := envelopeLag(ref, got, int(sbSource.Start.Milliseconds()), int(sb.Start.Seconds()*1000), n, searchMs)
 	if abs(lag) > tolMs || corr < 0.8 {
 		t.Errorf("%s: soundbite %q at %.3f s is not the session's %v: best match %d ms off (correlation %.2f)",
-			name, sbTitle, sb.StartSeconds, sbSource, lag, corr)
+			name, sbTitle, sb.Start.Seconds(), sbSource, lag, corr)
 	} else {
 		t.Logf("%s: soundbite %q at %.3f s matches session %v %+d ms off (correlation %.3f); %d map windows checked",
-			name, sbTitle, sb.StartSeconds, sbSource, lag, corr, checked)
+			name, sbTitle, sb.Start.Seconds(), sbSource, lag, corr, checked)
 	}
 }
 
@@ -312,8 +312,8 @@ func TestMetaThroughMixTrimClip(t *testing.T) {
 	if want := []studio.MetaSpeaker{{"ada", "Ada (host)"}, {"brook", "Brook"}, {"cyd", "Cyd"}}; !reflect.DeepEqual(m1.Speakers, want) {
 		t.Errorf("mix: speakers %+v, want %+v", m1.Speakers, want)
 	}
-	if len(m1.TimeMap) < 2 || res.RemovedSeconds < 0.5 {
-		t.Errorf("mix: --max-silence 1s removed %.3f s in %d stretches; the test needs cuts", res.RemovedSeconds, len(m1.TimeMap))
+	if len(m1.TimeMap) < 2 || res.RemovedSilence.Seconds() < 0.5 {
+		t.Errorf("mix: --max-silence 1s removed %.3f s in %d stretches; the test needs cuts", res.RemovedSilence.Seconds(), len(m1.TimeMap))
 	}
 	if got, want := titles(m1.Soundbites), []string{"kept", "trimmed away", "partly cut", "outside the clip"}; !slices.Equal(got, want) {
 		t.Errorf("mix: soundbites %q, want %q (the one over the %d ms pause at %d ms is cut by --max-silence)", got, want, silLen, silStart)
@@ -411,18 +411,16 @@ func checkID3Chapters(t *testing.T, path string, want []studio.ChapterInfo) {
 	for i, c := range probe.Chapters {
 		var start float64
 		fmt.Sscan(c.Start, &start)
-		if math.Abs(start-want[i].StartSeconds) > 0.001 || c.Tags["title"] != want[i].Title {
-			t.Errorf("%s: chapter %d is %s %q in ID3, %.3f %q in the metadata", filepath.Base(path), i, c.Start, c.Tags["title"], want[i].StartSeconds, want[i].Title)
+		if math.Abs(start-want[i].Start.Seconds()) > 0.001 || c.Tags["title"] != want[i].Title {
+			t.Errorf("%s: chapter %d is %s %q in ID3, %.3f %q in the metadata", filepath.Base(path), i, c.Start, c.Tags["title"], want[i].Start.Seconds(), want[i].Title)
 		}
 	}
 }
 
-func roundMicro(s float64) float64 { return math.Round(s*1e6) / 1e6 }
-
 func roundedChapters(cs []studio.ChapterInfo) []studio.ChapterInfo {
 	var out []studio.ChapterInfo
 	for _, c := range cs {
-		out = append(out, studio.ChapterInfo{StartSeconds: roundMicro(c.StartSeconds), EndSeconds: roundMicro(c.EndSeconds), Title: c.Title})
+		out = append(out, studio.ChapterInfo{Start: c.Start.Round(time.Microsecond), End: c.End.Round(time.Microsecond), Title: c.Title})
 	}
 	return out
 }
@@ -430,7 +428,7 @@ func roundedChapters(cs []studio.ChapterInfo) []studio.ChapterInfo {
 func roundedSoundbites(ss []studio.SoundbiteInfo) []studio.SoundbiteInfo {
 	var out []studio.SoundbiteInfo
 	for _, s := range ss {
-		out = append(out, studio.SoundbiteInfo{StartSeconds: roundMicro(s.StartSeconds), DurationSeconds: roundMicro(s.DurationSeconds), Title: s.Title})
+		out = append(out, studio.SoundbiteInfo{Start: s.Start.Round(time.Microsecond), Duration: s.Duration.Round(time.Microsecond), Title: s.Title})
 	}
 	return out
 }
@@ -452,7 +450,7 @@ func TestMixMetaSpeakers(t *testing.T) {
 	if want := []studio.MetaSpeaker{{"ada", "Ada (host)"}, {"cyd", "Cyd"}}; !reflect.DeepEqual(m.Speakers, want) {
 		t.Errorf("--exclude Brook: speakers %+v, want %+v", m.Speakers, want)
 	}
-	if len(m.TimeMap) != 1 || m.TimeMap[0].OldStartSeconds != 0 || m.TimeMap[0].NewStartSeconds != 0 {
+	if len(m.TimeMap) != 1 || m.TimeMap[0].OldStart != 0 || m.TimeMap[0].NewStart != 0 {
 		t.Errorf("a mix without --max-silence maps the session clock onto itself: %+v", m.TimeMap)
 	}
 	if got := titles(m.Soundbites); !slices.Equal(got, []string{"Clips must be exact"}) {
@@ -488,10 +486,10 @@ func TestClipSessionMeta(t *testing.T) {
 	}
 	m := readMeta(t, out, decode(t, out))
 	sb, ok := soundbite(m, "Clips must be exact")
-	if !ok || math.Abs(sb.StartSeconds-5) > 1e-6 || m.Session == nil || len(m.Speakers) != 3 {
+	if !ok || math.Abs(sb.Start.Seconds()-5) > 1e-6 || m.Session == nil || len(m.Speakers) != 3 {
 		t.Errorf("clip 35-65 s of a session: %+v; want the demo's soundbite (40-60 s) at 5 s, the session, 3 speakers", m)
 	}
-	if len(m.TimeMap) != 1 || m.TimeMap[0].OldStartSeconds != 35 || m.TimeMap[0].OldEndSeconds != 65 {
+	if len(m.TimeMap) != 1 || m.TimeMap[0].OldStart != 35*time.Second || m.TimeMap[0].OldEnd != 65*time.Second {
 		t.Errorf("clip 35-65 s: time map %+v", m.TimeMap)
 	}
 
@@ -521,7 +519,7 @@ func TestClipSessionMeta(t *testing.T) {
 	if len(m.Speakers) != 3 || m.Session == nil {
 		t.Errorf("clip --last of the live mix lists everyone with a track (the live mix holds them all): %+v", m.Speakers)
 	}
-	if e := m.TimeMap; len(e) != 1 || math.Abs(e[0].OldEndSeconds-e[0].OldStartSeconds-20) > 1e-6 {
+	if e := m.TimeMap; len(e) != 1 || math.Abs(e[0].OldEnd.Seconds()-e[0].OldStart.Seconds()-20) > 1e-6 {
 		t.Errorf("clip --last 20s: time map %+v", e)
 	}
 }

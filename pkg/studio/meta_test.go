@@ -25,6 +25,11 @@ func seg(a, b, at float64) edit.Segment {
 
 func tmap(segs ...edit.Segment) edit.TimeMap { return edit.TimeMap{Segments: segs} }
 
+// sb is a soundbite in whole or fractional seconds.
+func sb(start, length float64, title string) SoundbiteInfo {
+	return SoundbiteInfo{Start: edit.Seconds(start), Duration: edit.Seconds(length), Title: title}
+}
+
 func TestComposeMaps(t *testing.T) {
 	tests := []struct {
 		first, then, want edit.TimeMap
@@ -109,15 +114,15 @@ func TestMoveSoundbites(t *testing.T) {
 		want []SoundbiteInfo
 		why  string
 	}{
-		{SoundbiteInfo{10, 20, "a"}, []SoundbiteInfo{{10, 20, "a"}}, "a soundbite before the cut stays put"},
-		{SoundbiteInfo{70, 15, "b"}, []SoundbiteInfo{{70 - 10.012, 15, "b"}}, "after the cut it moves by what was removed"},
-		{SoundbiteInfo{52, 5, "c"}, nil, "wholly inside the cut it is dropped"},
-		{SoundbiteInfo{40, 20, "d"}, nil, "with the cut inside it, it is dropped, not shortened"},
-		{SoundbiteInfo{45, 10, "e"}, nil, "half cut, it is dropped"},
-		{SoundbiteInfo{60, 10, "f"}, []SoundbiteInfo{{50, 9.988, "f"}},
+		{sb(10, 20, "a"), []SoundbiteInfo{sb(10, 20, "a")}, "a soundbite before the cut stays put"},
+		{sb(70, 15, "b"), []SoundbiteInfo{sb(70-10.012, 15, "b")}, "after the cut it moves by what was removed"},
+		{sb(52, 5, "c"), nil, "wholly inside the cut it is dropped"},
+		{sb(40, 20, "d"), nil, "with the cut inside it, it is dropped, not shortened"},
+		{sb(45, 10, "e"), nil, "half cut, it is dropped"},
+		{sb(60, 10, "f"), []SoundbiteInfo{sb(50, 9.988, "f")},
 			"starting where the cut ends, it loses the 12 ms the join snapped over and is kept"},
-		{SoundbiteInfo{95, 10, "g"}, nil, "reaching past the end it is dropped"},
-		{SoundbiteInfo{30, 20.02, "h"}, []SoundbiteInfo{{30, 20, "h"}}, "20 ms over a cut's start is within the slack"},
+		{sb(95, 10, "g"), nil, "reaching past the end it is dropped"},
+		{sb(30, 20.02, "h"), []SoundbiteInfo{sb(30, 20, "h")}, "20 ms over a cut's start is within the slack"},
 	}
 	for _, tt := range tests {
 		got := moveSoundbites([]SoundbiteInfo{tt.in}, e)
@@ -127,18 +132,11 @@ func TestMoveSoundbites(t *testing.T) {
 		}
 		for i := range got {
 			g, w := got[i], tt.want[i]
-			if abs64(g.StartSeconds-w.StartSeconds) > 1e-9 || abs64(g.DurationSeconds-w.DurationSeconds) > 1e-9 || g.Title != w.Title {
+			if g != w {
 				t.Errorf("%s: got %+v, want %+v", tt.why, g, w)
 			}
 		}
 	}
-}
-
-func abs64(x float64) float64 {
-	if x < 0 {
-		return -x
-	}
-	return x
 }
 
 // An exact trim's map agrees with audio.Join: the parts overlap by the crossfade, and each
@@ -207,8 +205,8 @@ func sampleMeta() *Meta {
 		Version:    MetaVersion,
 		Session:    &MetaSession{ID: "6f1f3f5e", Room: "Sálon", StartedAt: time.Date(2026, 11, 20, 18, 0, 0, 0, time.UTC)},
 		Speakers:   []MetaSpeaker{{Identity: "ada", Name: "Ada (host)"}, {Identity: "zoë", Name: "Zoë"}},
-		Chapters:   []ChapterInfo{{0, 29.9222708333, "Ada (host)"}, {29.9222708333, 56.7, "Zoë"}},
-		Soundbites: []SoundbiteInfo{{39.765604, 20, "Clips must be exact"}},
+		Chapters:   []ChapterInfo{{0, edit.Seconds(29.9222708333), "Ada (host)"}, {edit.Seconds(29.9222708333), edit.Seconds(56.7), "Zoë"}},
+		Soundbites: []SoundbiteInfo{sb(39.765604, 20, "Clips must be exact")},
 		TimeMap:    mapEntries(tmap(seg(0, 23.476875, 0), seg(23.554604, 56.7777, 23.476875))),
 	}
 }
@@ -239,7 +237,7 @@ func TestMetaTagRoundTrip(t *testing.T) {
 	if len(tag.Chapters) != 2 || tag.Chapters[1].Title != "Zoë" || tag.Title != "Episode 1" || tag.Text["TXXX:"] != "kept" {
 		t.Errorf("the tag lost its own fields or chapters: %+v", tag)
 	}
-	if m.Chapters[0].EndSeconds != 29.9222708333 {
+	if m.Chapters[0].End != edit.Seconds(29.9222708333) {
 		t.Errorf("Marshal rounded the caller's Meta in place")
 	}
 }
@@ -309,7 +307,7 @@ func FuzzParseMeta(f *testing.F) {
 			}
 			return
 		}
-		if d, _ := m.FromSource(edit.Seconds(m.TimeMap[0].OldStartSeconds)); d < 0 || d > m.Duration() {
+		if d, _ := m.FromSource(m.TimeMap[0].OldStart); d < 0 || d > m.Duration() {
 			t.Fatalf("FromSource left the file: %v of %v", d, m.Duration())
 		}
 		b, err := m.Marshal()

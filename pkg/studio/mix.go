@@ -53,43 +53,45 @@ func DefaultMixOptions() MixOptions {
 	return MixOptions{LoudnessLUFS: -16, TruePeakDBTP: -1, Normalize: true, Level: "auto", MinChapter: 60 * time.Second}
 }
 
-// MixSpeaker reports one speaker of a mix.
+// MixSpeaker reports one speaker of a mix; its JSON (json.go) gives times in seconds.
 type MixSpeaker struct {
-	Name          string  `json:"name"`
-	Identity      string  `json:"identity"`
-	OffsetSeconds float64 `json:"offset_seconds"`
+	Name     string
+	Identity string
+	// Offset is where the speaker starts in the mix.
+	Offset time.Duration
 	// LoudnessLUFS is the speaker's own (gated) loudness before levelling.
-	LoudnessLUFS float64 `json:"loudness_lufs"`
-	LevelGainDB  float64 `json:"level_gain_db"`
-	// TalkSeconds is how long the speaker was active.
-	TalkSeconds float64 `json:"talk_seconds"`
+	LoudnessLUFS float64
+	LevelGainDB  float64
+	// Talk is how long the speaker was active.
+	Talk time.Duration
 }
 
-// ChapterInfo is a chapter of an output, in output time.
+// ChapterInfo is a chapter of an output, in output time; its JSON (json.go) gives times in
+// seconds.
 type ChapterInfo struct {
-	StartSeconds float64 `json:"start_seconds"`
-	EndSeconds   float64 `json:"end_seconds"`
-	Title        string  `json:"title"`
+	Start, End time.Duration
+	Title      string
 }
 
-// MixResult reports what Mix wrote.
+// MixResult reports what Mix wrote. Its JSON (json.go) gives times in seconds.
 type MixResult struct {
-	Output          string        `json:"output"`
-	Format          string        `json:"format"`
-	SampleRate      int           `json:"sample_rate"`
-	Channels        int           `json:"channels"`
-	BitrateKbps     int           `json:"bitrate_kbps,omitempty"`
-	DurationSeconds float64       `json:"duration_seconds"`
-	LoudnessLUFS    float64       `json:"loudness_lufs"`
-	TruePeakDBTP    float64       `json:"true_peak_dbtp"`
-	GainDB          float64       `json:"gain_db"`
-	RemovedSeconds  float64       `json:"removed_silence_seconds"`
-	Speakers        []MixSpeaker  `json:"speakers"`
-	Chapters        []ChapterInfo `json:"chapters,omitempty"`
-	// Soundbites are a session's soundbites on the mix's timeline (dropped when --max-silence cut
+	Output       string
+	Format       string
+	SampleRate   int
+	Channels     int
+	BitrateKbps  int
+	Duration     time.Duration
+	LoudnessLUFS float64
+	TruePeakDBTP float64
+	GainDB       float64
+	// RemovedSilence is how much the silence cuts (MaxSilence) took out.
+	RemovedSilence time.Duration
+	Speakers       []MixSpeaker
+	Chapters       []ChapterInfo
+	// Soundbites are a session's soundbites on the mix's timeline (dropped when MaxSilence cut
 	// into them).
-	Soundbites []SoundbiteInfo `json:"soundbites,omitempty"`
-	Passes     int             `json:"passes"`
+	Soundbites []SoundbiteInfo
+	Passes     int
 	// meta is what an MP3 output carries in its TXXX "spacecast" frame (and what an edit of a
 	// session's mix carries on).
 	meta *Meta
@@ -140,8 +142,8 @@ func Mix(ctx context.Context, opts MixOptions, prog Progress) (*MixResult, error
 	res := &MixResult{Output: opts.Output, Format: string(kind), SampleRate: f.SampleRate, Channels: f.Channels}
 	for i, s := range speakers {
 		res.Speakers = append(res.Speakers, MixSpeaker{
-			Name: s.Name, Identity: s.Identity, OffsetSeconds: f.Seconds(s.offset),
-			LoudnessLUFS: finite(stats[i].loudness), LevelGainDB: gains[i], TalkSeconds: stats[i].talkSeconds(),
+			Name: s.Name, Identity: s.Identity, Offset: f.Duration(s.offset),
+			LoudnessLUFS: finite(stats[i].loudness), LevelGainDB: gains[i], Talk: stats[i].talk(),
 		})
 	}
 	total := int64(0)
@@ -170,9 +172,11 @@ func Mix(ctx context.Context, opts MixOptions, prog Progress) (*MixResult, error
 		}
 		res.Passes++
 	}
+	removed := int64(0)
 	for _, c := range cuts {
-		res.RemovedSeconds += f.Seconds(c.End - c.Start)
+		removed += c.End - c.Start
 	}
+	res.RemovedSilence = f.Duration(removed)
 
 	chapters := chaptersFor(sess, speakers, stats, f, opts.MinChapter, cuts, total)
 	res.Chapters = chapters
@@ -201,7 +205,7 @@ func Mix(ctx context.Context, opts MixOptions, prog Progress) (*MixResult, error
 	if kind != codec.WAV {
 		ceiling -= lossyMarginDB
 	}
-	outFrames := total - int64(res.RemovedSeconds*float64(f.SampleRate)+0.5)
+	outFrames := total - removed
 	encoderLoss, overshoot := 0.0, 0.0
 	write := kind == codec.WAV || !opts.Normalize
 	const attempts = 4
@@ -254,7 +258,7 @@ func Mix(ctx context.Context, opts MixOptions, prog Progress) (*MixResult, error
 			if err := out.Commit(); err != nil {
 				return nil, err
 			}
-			res.DurationSeconds = f.Seconds(frames)
+			res.Duration = f.Duration(frames)
 			res.LoudnessLUFS = finite(fileLUFS)
 			res.TruePeakDBTP = finite(filePeak)
 			res.GainDB = gainDB
@@ -415,7 +419,7 @@ type speakerStats struct {
 	thrDB  float64 // the loudness (LUFS) above which a step is speech
 }
 
-func (s speakerStats) talkSeconds() float64 { return float64(s.active) / 10 }
+func (s speakerStats) talk() time.Duration { return time.Duration(s.active) * 100 * time.Millisecond }
 
 // speaking reports whether step k (100 ms from the speaker's offset) is speech.
 func (s speakerStats) speaking(k int) bool { return loudness.StepLUFS(s.steps[k]) > s.thrDB }

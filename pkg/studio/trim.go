@@ -27,33 +27,31 @@ type TrimOptions struct {
 }
 
 // MapEntry is one kept stretch: input [OldStart, OldEnd) plays from NewStart in the output. In a
-// Meta the input is the source clock (the session's), in a TrimResult the trimmed file.
+// Meta the input is the source clock (the session's), in a TrimResult the trimmed file. Its JSON
+// (json.go) gives the times in seconds.
 type MapEntry struct {
-	OldStartSeconds float64 `json:"old_start_seconds"`
-	OldEndSeconds   float64 `json:"old_end_seconds"`
-	NewStartSeconds float64 `json:"new_start_seconds"`
+	OldStart, OldEnd, NewStart time.Duration
 }
 
-// TrimResult reports what Trim wrote.
+// TrimResult reports what Trim wrote. Its JSON (json.go) gives times in seconds.
 type TrimResult struct {
-	Output          string        `json:"output"`
-	Mode            string        `json:"mode"` // "copy" or "exact"
-	Format          string        `json:"format"`
-	InputSeconds    float64       `json:"input_seconds"`
-	DurationSeconds float64       `json:"duration_seconds"`
-	RemovedSeconds  float64       `json:"removed_seconds"`
-	TimeMap         []MapEntry    `json:"time_map"`
-	Chapters        []ChapterInfo `json:"chapters,omitempty"`
+	Output string
+	Mode   string // "copy" or "exact"
+	Format string
+	// InputDuration is the input's length, Duration the output's, Removed the difference (more
+	// than the cuts by the crossfades of an exact trim).
+	InputDuration, Duration, Removed time.Duration
+	TimeMap                          []MapEntry
+	Chapters                         []ChapterInfo
 	// Soundbites are the input's (a session's, or those a spacecast MP3 carries), moved with the
 	// cut; one with a cut inside it is dropped.
-	Soundbites []SoundbiteInfo `json:"soundbites,omitempty"`
+	Soundbites []SoundbiteInfo
 }
 
-// SoundbiteInfo is a soundbite in output time.
+// SoundbiteInfo is a soundbite in output time; its JSON (json.go) gives times in seconds.
 type SoundbiteInfo struct {
-	StartSeconds    float64 `json:"start_seconds"`
-	DurationSeconds float64 `json:"duration_seconds"`
-	Title           string  `json:"title,omitempty"`
+	Start, Duration time.Duration
+	Title           string
 }
 
 // Trim removes the cut ranges from the input and joins what is left.
@@ -92,7 +90,7 @@ func Trim(ctx context.Context, opts TrimOptions, prog Progress) (*TrimResult, er
 		return nil, fmt.Errorf("%w: the cuts remove all of %s", ErrBadInput, opts.Input)
 	}
 
-	res := &TrimResult{Output: opts.Output, Format: string(kind), InputSeconds: total.Seconds()}
+	res := &TrimResult{Output: opts.Output, Format: string(kind), InputDuration: total}
 	var tm edit.TimeMap
 	var meta *Meta
 	if info.Kind == codec.MP3 && kind == codec.MP3 && !opts.Exact {
@@ -100,7 +98,7 @@ func Trim(ctx context.Context, opts TrimOptions, prog Progress) (*TrimResult, er
 		if err != nil {
 			return nil, err
 		}
-		res.Mode, res.DurationSeconds = "copy", ci.seconds
+		res.Mode, res.Duration = "copy", ci.length
 		tm, meta = ci.timeMap, ci.meta
 	} else {
 		in, err := metaOf(base, opts.Input, input, info.Kind, total)
@@ -113,9 +111,9 @@ func Trim(ctx context.Context, opts TrimOptions, prog Progress) (*TrimResult, er
 		if err != nil {
 			return nil, err
 		}
-		res.Mode, res.DurationSeconds = "exact", f.Seconds(n)
+		res.Mode, res.Duration = "exact", f.Duration(n)
 	}
-	res.RemovedSeconds = res.InputSeconds - res.DurationSeconds
+	res.Removed = res.InputDuration - res.Duration
 	res.TimeMap = mapEntries(tm)
 	res.Chapters, res.Soundbites = meta.Chapters, meta.Soundbites
 	return res, nil
@@ -206,7 +204,7 @@ func id3Chapters(chapters []ChapterInfo) []id3.Chapter {
 	var out []id3.Chapter
 	for i, c := range chapters {
 		out = append(out, id3.Chapter{ID: fmt.Sprintf("ch%d", i), Title: c.Title,
-			Start: edit.Seconds(c.StartSeconds), End: edit.Seconds(c.EndSeconds)})
+			Start: c.Start, End: c.End})
 	}
 	return out
 }
@@ -224,7 +222,7 @@ func readChapters(path string) []ChapterInfo {
 	}
 	var out []ChapterInfo
 	for _, c := range tag.Chapters {
-		out = append(out, ChapterInfo{StartSeconds: c.Start.Seconds(), EndSeconds: c.End.Seconds(), Title: c.Title})
+		out = append(out, ChapterInfo{Start: c.Start, End: c.End, Title: c.Title})
 	}
 	return out
 }
@@ -233,11 +231,11 @@ func readChapters(path string) []ChapterInfo {
 func moveChapters(chs []ChapterInfo, tm edit.TimeMap) []ChapterInfo {
 	var out []ChapterInfo
 	for _, c := range chs {
-		r, ok := tm.MapRange(edit.Range{Start: edit.Seconds(c.StartSeconds), End: edit.Seconds(c.EndSeconds)})
+		r, ok := tm.MapRange(edit.Range{Start: c.Start, End: c.End})
 		if !ok {
 			continue
 		}
-		out = append(out, ChapterInfo{StartSeconds: r.Start.Seconds(), EndSeconds: r.End.Seconds(), Title: c.Title})
+		out = append(out, ChapterInfo{Start: r.Start, End: r.End, Title: c.Title})
 	}
 	return out
 }

@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/spacecast/spacecast/internal/testutil"
+	"github.com/spacecast/spacecast/internal/testutil/r128ref"
 	"github.com/spacecast/spacecast/pkg/audio"
-	"github.com/spacecast/spacecast/pkg/audio/internal/r128ref"
 	"github.com/spacecast/spacecast/pkg/audio/loudness"
 )
 

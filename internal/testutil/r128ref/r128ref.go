@@ -1,5 +1,5 @@
 // Package r128ref measures audio with ffmpeg's ebur128 filter, the independent judge for the
-// loudness meter and the limiter. It is imported only from tests.
+// loudness meter and the limiter. It is imported only from tests (TestNoTestingInProduct).
 package r128ref
 
 import (
