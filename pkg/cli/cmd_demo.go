@@ -303,7 +303,7 @@ func recordDemoRoom(ctx context.Context, g *globalOptions, sess fs.FS, dir strin
 	rec, err := record.Start(ctx, record.Options{
 		URL: room.URL(), Protocol: record.WHEP, Dial: record.DialOptions{Network: rtc.Options{Loopback: true}},
 		Dir: dir, RoomName: "spacecast demo", Participants: known,
-		Observer: recordObserver(p, &recordOptions{}),
+		Observer: ui.Observe(p, func(err error) string { return err.Error() }),
 	})
 	if err != nil {
 		var join *record.JoinError
@@ -328,20 +328,12 @@ func recordDemoRoom(ctx context.Context, g *globalOptions, sess fs.FS, dir strin
 		case <-rec.Done():
 		}
 	}()
-	res, err := waitShowing(rec, p)
-	if err != nil {
-		var fin *record.FinalizeError
-		var seal *record.SealError
-		var lost *record.LostError
-		switch {
-		case errors.As(err, &fin):
-			return capture.Stats{}, nil, fmt.Errorf("demo: recording: %w", fin.Err)
-		case errors.As(err, &seal): // as record does: 'spacecast verify' checks it
-			return capture.Stats{}, nil, fmt.Errorf("demo: seal the session: %w", seal.Err)
-		case errors.As(err, &lost):
-			return capture.Stats{}, nil, fmt.Errorf("demo: recording: %w", lost.Err)
-		}
-		return capture.Stats{}, nil, fmt.Errorf("demo: recording: %w", err)
+	res, err := ui.Show(rec, p)
+	var seal *record.SealError
+	if errors.As(err, &seal) { // as record does: 'spacecast verify' checks it
+		return capture.Stats{}, nil, fmt.Errorf("demo: seal the session: %w", seal.Err)
+	} else if err != nil { // a *record.FinalizeError or *record.LostError
+		return capture.Stats{}, nil, fmt.Errorf("demo: recording: %w", errors.Unwrap(err))
 	}
 	if ctx.Err() != nil {
 		return capture.Stats{}, nil, ctx.Err()

@@ -189,7 +189,7 @@ func runRecord(ctx context.Context, o *recordOptions, g *globalOptions, rawURL s
 	ro.URL, ro.Protocol, ro.Dir = rawURL, proto, out
 
 	p := newRecordPrinter(g)
-	ro.Observer = recordObserver(p, o)
+	ro.Observer = ui.Observe(p, func(err error) string { return recordErrors(err, o).Error() })
 	if !g.json && !g.quiet {
 		if o.wait > 0 {
 			fmt.Fprintf(g.stderr, "record: joining %s (%s), waiting up to %s for the room and a first speaker…\n", printableURL(rawURL), proto, o.wait)
@@ -215,7 +215,7 @@ func runRecord(ctx context.Context, o *recordOptions, g *globalOptions, rawURL s
 			}
 		}
 	}()
-	res, err := waitShowing(rec, p)
+	res, err := ui.Show(rec, p)
 
 	st := res.Stats
 	sum := ui.RecordSummary{Session: out, Reason: stopReason(res.Reason, o), Duration: st.Elapsed.Seconds(), Bytes: st.Bytes,
@@ -298,39 +298,6 @@ func newRecordPrinter(g *globalOptions) ui.RecordPrinter {
 		return ui.Quiet{}
 	}
 	return ui.NewText(g.stdout, g.stderr, g.isTerminal)
-}
-
-// recordObserver shows a recording's events with p: the room's and the recorder's as they are,
-// the start of recording as "joined", warnings as "error".
-func recordObserver(p ui.RecordPrinter, o *recordOptions) record.Observer {
-	return record.ObserverFunc(func(e record.Event) {
-		switch e.Kind {
-		case record.KindCapture:
-			p.Event(e.Capture)
-		case record.KindJoined:
-			p.Event(capture.Event{Time: e.Time, Type: "joined", Message: e.Dir})
-		case record.KindWarning:
-			p.Event(capture.Event{Time: e.Time, Type: "error", Message: recordErrors(e.Err, o).Error()})
-		}
-	})
-}
-
-// statusInterval is how often the status line is redrawn.
-const statusInterval = 250 * time.Millisecond
-
-// waitShowing waits for rec, redrawing the status line meanwhile.
-func waitShowing(rec *record.Recording, p ui.RecordPrinter) (*record.Result, error) {
-	tick := time.NewTicker(statusInterval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-rec.Done():
-			p.Clear()
-			return rec.Wait()
-		case <-tick.C:
-			p.Update(rec.Stats(), rec.Dir())
-		}
-	}
 }
 
 // stopReason says why the recording stopped, as the summary says it.

@@ -1,6 +1,12 @@
 package ui
 
-import "testing"
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	"github.com/spacecast/spacecast/pkg/capture"
+)
 
 // TestFitStatus: the status line's parts are fitted to the terminal's width.
 func TestFitStatus(t *testing.T) {
@@ -40,5 +46,63 @@ func TestFitStatus(t *testing.T) {
 				t.Errorf("%d columns, more than %d", w, c.width)
 			}
 		})
+	}
+}
+
+// TestPrinters: each printer's output for the same recording: text lines on stderr and the
+// summary on stdout; JSON lines on stdout with the documented keys; nothing from Quiet.
+func TestPrinters(t *testing.T) {
+	ev := capture.Event{Type: "speaker-joined", Identity: "ada", Name: "Ada", Track: "T1", At: 61.5}
+	sum := RecordSummary{Session: "s", Reason: "duration reached", Duration: 62.25, Bytes: 1000, Elapsed: 62250 * time.Millisecond,
+		Tracks: []RecordTrack{{ID: "T1", Identity: "ada", Packets: 3100, Lost: 2}}, NeverSeen: []NeverSeen{{Flag: "--allow", Identity: "bob"}}, Finalized: true}
+	var out, errOut bytes.Buffer
+	for _, c := range []struct {
+		name           string
+		p              RecordPrinter
+		stdout, stderr string
+	}{
+		{"text on a pipe: event lines on stderr, the summary on stdout", NewText(&out, &errOut, false),
+			"recorded 1m2s into s (duration reached): 1 track(s)\n" +
+				"  T1   ada                         3100 packets, 2 lost\n" +
+				"  note: --allow bob never appeared in the room (check the spelling of the identity)\n" +
+				"next: spacecast mix s -o episode.mp3\n",
+			"[00:01:01] Ada (ada) started speaking (T1)\n"},
+		{"JSON: one line per event and the summary, on stdout", NewJSON(&out),
+			`{"time":"2026-12-07T10:00:00Z","type":"speaker-joined","identity":"ada","name":"Ada","track":"T1","at":61.5}` + "\n" +
+				`{"session":"s","reason":"duration reached","duration":62.25,"bytes":1000,"tracks":[{"id":"T1","identity":"ada","packets":3100,"lost":2}],"never_seen":[{"flag":"--allow","identity":"bob"}]}` + "\n", ""},
+		{"quiet: nothing", Quiet{}, "", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			out.Reset()
+			errOut.Reset()
+			e := ev
+			e.Time = time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+			c.p.Event(e)
+			c.p.Update(capture.Stats{Elapsed: time.Second}, t.TempDir())
+			c.p.Clear()
+			c.p.Summary(sum)
+			if out.String() != c.stdout {
+				t.Errorf("stdout\n got %q\nwant %q", out.String(), c.stdout)
+			}
+			if errOut.String() != c.stderr {
+				t.Errorf("stderr\n got %q\nwant %q", errOut.String(), c.stderr)
+			}
+		})
+	}
+}
+
+// TestStatusLine: on a terminal, Update draws the status line (elapsed, the speakers on, loss,
+// bytes) over itself, an event line erases it first, and Clear erases the line.
+func TestStatusLine(t *testing.T) {
+	var out, errOut bytes.Buffer
+	p := NewText(&out, &errOut, true)
+	p.Update(capture.Stats{Elapsed: 62 * time.Second, Tracks: []capture.TrackStats{
+		{ID: "T1", Identity: "ada", Active: true, Level: -12, Received: 99, Lost: 1},
+		{ID: "T2", Identity: "bob", Active: false, Received: 10}}}, t.TempDir())
+	p.Event(capture.Event{Type: "error", Message: "boom", At: 62})
+	p.Clear()
+	want := "\r\033[K⏺ REC [00:01:02]  ada ▮▮▮▮▯  loss 0.9%  0.0 MiB" + "\r\033[K[00:01:02] error: boom\n" + "\r\033[K"
+	if got := errOut.String(); got != want {
+		t.Errorf("the terminal got\n %q\nwant %q", got, want)
 	}
 }

@@ -1,5 +1,6 @@
-// Package ui shows what a command does: a recording's events, its live status line and its
-// summary, behind one interface (RecordPrinter) with text, JSON and quiet versions.
+// Package ui shows what a command is doing, behind printer interfaces with text, JSON and quiet
+// versions: a recording's events, live status line and summary (RecordPrinter), and the progress
+// of long jobs (Progress).
 package ui
 
 import (
