@@ -300,10 +300,15 @@ func recordDemoRoom(ctx context.Context, g *globalOptions, sess fs.FS, dir strin
 		known = append(known, capture.Participant{Identity: sp.Identity, Name: sp.Name})
 		names = append(names, sp.Name)
 	}
+	show := ui.Observe(p, func(err error) string { return err.Error() })
 	rec, err := record.Start(ctx, record.Options{
 		URL: room.URL(), Protocol: record.WHEP, Dial: record.DialOptions{Network: rtc.Options{Loopback: true}},
 		Dir: dir, RoomName: "spacecast demo", Participants: known,
-		Observer: ui.Observe(p, func(err error) string { return err.Error() }),
+		Observer: record.ObserverFunc(func(e record.Event) {
+			if e.Kind != record.KindJoined { // the steps say where the session goes
+				show.Event(e)
+			}
+		}),
 	})
 	if err != nil {
 		var join *record.JoinError

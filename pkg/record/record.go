@@ -152,11 +152,11 @@ func Start(ctx context.Context, o Options) (*Recording, error) {
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("record: %w", err), conn.Close())
 	}
+	r.tell, r.cancelTell = context.WithCancel(context.WithoutCancel(ctx))
+	r.emit(Event{Kind: KindJoined, Dir: o.Dir})
 	for _, p := range o.Participants {
 		r.rec.Join(p)
 	}
-	r.tell, r.cancelTell = context.WithCancel(context.WithoutCancel(ctx))
-	r.emit(Event{Kind: KindJoined, Dir: o.Dir})
 	if o.Control {
 		if r.ctl, err = control.Listen(o.Dir, r.rec.ID(), r.handle); err != nil {
 			r.emit(Event{Kind: KindWarning, Err: err})
