@@ -310,35 +310,40 @@ func stopReason(r record.StopReason, o *recordOptions) string {
 
 // summaryError is the summary's "error": what stopped the recording or its finalizing.
 func summaryError(err error) string {
+	err = sealedAsFinalize(err)
 	var (
 		fin  *record.FinalizeError
-		seal *record.SealError
 		lost *record.LostError
 	)
 	switch {
 	case errors.As(err, &fin):
 		return fin.Err.Error()
-	case errors.As(err, &seal):
-		return sealText(seal).Error()
 	case errors.As(err, &lost):
 		return lost.Err.Error()
 	}
 	return err.Error()
 }
 
-func sealText(e *record.SealError) error {
-	return fmt.Errorf("seal: %w (the recording is complete; 'spacecast recover %s' seals it)", e.Err, e.Dir)
+// sealedAsFinalize words a failed seal as a failed finalize whose error says the recording is
+// complete: both are finished by 'spacecast recover'.
+func sealedAsFinalize(err error) error {
+	var seal *record.SealError
+	if !errors.As(err, &seal) {
+		return err
+	}
+	return &record.FinalizeError{Dir: seal.Dir, Elapsed: seal.Elapsed,
+		Err: fmt.Errorf("seal: %w (the recording is complete; 'spacecast recover %s' seals it)", seal.Err, seal.Dir)}
 }
 
 // recordErrors maps what pkg/record returns to the message, the hint naming the flag, and the
 // exit status: the one place that knows both.
 func recordErrors(err error, o *recordOptions) error {
+	err = sealedAsFinalize(err)
 	var (
 		proto    *record.ProtocolError
 		scheme   *record.SchemeError
 		join     *record.JoinError
 		fin      *record.FinalizeError
-		seal     *record.SealError
 		lost     *record.LostError
 		announce *record.AnnounceError
 		listen   *control.ListenError
@@ -357,8 +362,13 @@ func recordErrors(err error, o *recordOptions) error {
 		return err
 	case errors.Is(err, record.ErrNoRoomName):
 		return &exitError{code: ExitUsage, err: fmt.Errorf("record: %w: LiveKit needs --room (and --api-key/--api-secret, or --token)", room.ErrURL)}
+	case errors.As(err, &join) && errors.Is(err, room.ErrURL): // a malformed URL
+		return &exitError{code: ExitUsage, err: fmt.Errorf("record: %w", join.Err)}
+	case errors.As(err, &join) && (errors.Is(err, room.ErrAuth) || errors.Is(err, room.ErrNoRoom) || errors.Is(err, room.ErrEmptyRoom) ||
+		errors.Is(err, room.ErrUnreachable) || errors.Is(err, room.ErrNotSupported)):
+		return &exitError{code: ExitRoom, err: fmt.Errorf("record: %w", join.Err)}
 	case errors.As(err, &join):
-		return roomErr(join.Err)
+		return &exitError{code: ExitRoom, err: fmt.Errorf("record: could not join: %w", join.Err)}
 	case errors.Is(err, record.ErrServerMixes):
 		return audioBridgeConsentErr(o)
 	case errors.Is(err, capture.ErrExists):
@@ -371,9 +381,8 @@ func recordErrors(err error, o *recordOptions) error {
 			"  Free space on that disk (or move the folder to a disk with room), then run 'spacecast recover %s' to finish the session.",
 			first, fin.Elapsed.Truncate(time.Second), fin.Dir, fin.Dir)
 	case errors.As(err, &fin):
-		return stoppedErr(fin.Err, fin.Dir)
-	case errors.As(err, &seal):
-		return stoppedErr(sealText(seal), seal.Dir)
+		return fmt.Errorf("record: stopped: %w; everything up to the last sync is in %s ('spacecast recover %s' finishes it once the problem is fixed)",
+			fin.Err, fin.Dir, fin.Dir)
 	case errors.As(err, &lost):
 		return &exitError{code: ExitRoom, err: fmt.Errorf("record: %w; the session in %s is finalized up to then", lost.Err, lost.Dir)}
 	case errors.As(err, &announce) && announce.What == record.AnnounceStarted:
@@ -384,11 +393,6 @@ func recordErrors(err error, o *recordOptions) error {
 		return fmt.Errorf("record: control socket %s: %v; --pause/--resume will not reach this recorder (SIGUSR1/SIGUSR2 still do)", listen.Socket, listen.Err)
 	}
 	return err
-}
-
-// stoppedErr says finalizing failed and how to finish the session.
-func stoppedErr(err error, dir string) error {
-	return fmt.Errorf("record: stopped: %w; everything up to the last sync is in %s ('spacecast recover %s' finishes it once the problem is fixed)", err, dir, dir)
 }
 
 // neverSeen lists the --allow and --exclude identities not among those seen.
@@ -420,19 +424,6 @@ func audioBridgeConsentErr(o *recordOptions) error {
 	return usageErr("record: %s cannot be honoured in a Janus AudioBridge room: the server mixes every speaker into one track, "+
 		"so the recorder cannot leave one person out. Record a VideoRoom (or LiveKit) room instead, or use --consent announced/assume "+
 		"without --exclude", what)
-}
-
-// roomErr maps an adapter's error to an exit status: a malformed URL is a usage error, anything
-// that kept the recorder out of the room is ExitRoom.
-func roomErr(err error) error {
-	switch {
-	case errors.Is(err, room.ErrURL):
-		return &exitError{code: ExitUsage, err: fmt.Errorf("record: %w", err)}
-	case errors.Is(err, room.ErrAuth), errors.Is(err, room.ErrNoRoom), errors.Is(err, room.ErrEmptyRoom),
-		errors.Is(err, room.ErrUnreachable), errors.Is(err, room.ErrNotSupported):
-		return &exitError{code: ExitRoom, err: fmt.Errorf("record: %w", err)}
-	}
-	return &exitError{code: ExitRoom, err: fmt.Errorf("record: could not join: %w", err)}
 }
 
 func safeName(s string) string {

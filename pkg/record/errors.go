@@ -60,8 +60,9 @@ func (e *FinalizeError) Unwrap() error { return e.Err }
 
 // SealError says the recording is complete in Dir but sealing it failed.
 type SealError struct {
-	Dir string
-	Err error
+	Dir     string
+	Elapsed time.Duration // how long it recorded
+	Err     error
 }
 
 func (e *SealError) Error() string { return fmt.Sprintf("record: seal %s: %v", e.Dir, e.Err) }

@@ -335,7 +335,7 @@ func (r *Recording) run(ctx context.Context) {
 		r.err = &FinalizeError{Dir: o.Dir, Elapsed: st.Elapsed, Err: closeErr}
 	default:
 		if err := session.Seal(o.Dir, o.SignKey); err != nil {
-			r.err = &SealError{Dir: o.Dir, Err: err}
+			r.err = &SealError{Dir: o.Dir, Elapsed: st.Elapsed, Err: err}
 			break
 		}
 		r.res.Sealed = true
