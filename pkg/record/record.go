@@ -313,7 +313,7 @@ func (r *Recording) run(ctx context.Context) {
 	r.mu.Unlock()
 	r.emit(Event{Kind: KindStopping, Reason: reason})
 	if r.ctl != nil {
-		r.ctl.Close()
+		_ = r.ctl.Close() // it removes what it can; nothing to report
 	}
 	r.cancelTell()
 	r.telling.Wait()
@@ -326,7 +326,7 @@ func (r *Recording) run(ctx context.Context) {
 	if runErr != nil {
 		<-runErr
 	}
-	r.conn.Close()
+	_ = r.conn.Close() // leaving the room fails only where the room is gone already
 	closeErr := r.rec.Close()
 	st := r.rec.Stats()
 	r.res = &Result{Dir: o.Dir, ID: r.rec.ID(), Protocol: r.proto, Reason: reason, Stats: st, Seen: r.rec.Seen()}
