@@ -15,13 +15,12 @@ import (
 
 	"github.com/spacecast/spacecast"
 	"github.com/spacecast/spacecast/pkg/capture"
+	"github.com/spacecast/spacecast/pkg/cli/ui"
 	"github.com/spacecast/spacecast/pkg/demo"
 	"github.com/spacecast/spacecast/pkg/edit"
 	"github.com/spacecast/spacecast/pkg/feed"
-	roompkg "github.com/spacecast/spacecast/pkg/room"
+	"github.com/spacecast/spacecast/pkg/record"
 	"github.com/spacecast/spacecast/pkg/room/rtc"
-	"github.com/spacecast/spacecast/pkg/room/whep"
-	"github.com/spacecast/spacecast/pkg/session"
 	"github.com/spacecast/spacecast/pkg/site"
 	"github.com/spacecast/spacecast/pkg/studio"
 )
@@ -288,69 +287,67 @@ func recordDemoRoom(ctx context.Context, g *globalOptions, sess fs.FS, dir strin
 	}
 	defer room.Close()
 	step("started a live room at %s (WHEP on loopback), %s long; recording it…\n", room.URL(), room.Length().Truncate(time.Second))
-	conn, err := whep.Dial(ctx, room.URL(), whep.Options{RTC: rtc.Options{Loopback: true}})
-	if err != nil {
-		return capture.Stats{}, nil, fmt.Errorf("demo: join the room: %w", err)
+	// The room's events are progress here: --json prints the final report only.
+	var p ui.RecordPrinter = ui.NewText(g.stdout, g.stderr, g.isTerminal)
+	if g.json || g.quiet {
+		p = ui.Quiet{}
 	}
-	defer conn.Close()
-	ev := newEventPrinter(g)
-	quiet := *g
-	quiet.json = false // the room's events are progress here; --json prints the final report only
-	if g.json {
-		quiet.quiet = true
-	}
-	ev.g = &quiet
-	rec, err := capture.Create(capture.Options{Dir: dir, Room: session.Room{Name: "spacecast demo", Protocol: "whep", URL: room.URL()}, OnEvent: ev.print})
-	if err != nil {
-		return capture.Stats{}, nil, fmt.Errorf("demo: %w", err)
-	}
-	var names []string
+	var (
+		names []string
+		known []capture.Participant // WHEP has no participant list: the room says who speaks
+	)
 	for _, sp := range room.Speakers() {
-		rec.Join(capture.Participant{Identity: sp.Identity, Name: sp.Name})
+		known = append(known, capture.Participant{Identity: sp.Identity, Name: sp.Name})
 		names = append(names, sp.Name)
 	}
-	runErr := make(chan error, 1)
-	runCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	go func() { runErr <- conn.Run(runCtx, rec) }()
-	status := newRecordStatus(&quiet, rec, dir)
-	tick := time.NewTicker(250 * time.Millisecond)
-	defer tick.Stop()
-	var rerr error
-wait:
-	for {
-		select {
-		case rerr = <-runErr:
-			break wait
-		case <-room.Done():
-			time.Sleep(700 * time.Millisecond) // the last packets through the jitter buffer
-			stop()
-			rerr = <-runErr
-			break wait
-		case <-rec.Failed():
-			stop()
-			<-runErr
-			break wait
-		case <-tick.C:
-			status.draw()
+	show := ui.Observe(p, func(err error) string { return err.Error() })
+	rec, err := record.Start(ctx, record.Options{
+		URL: room.URL(), Protocol: record.WHEP, Dial: record.DialOptions{Network: rtc.Options{Loopback: true}},
+		Dir: dir, RoomName: "spacecast demo", Participants: known,
+		Observer: record.ObserverFunc(func(e record.Event) {
+			if e.Kind != record.KindJoined { // the steps say where the session goes
+				show.Event(e)
+			}
+		}),
+	})
+	if err != nil {
+		var join *record.JoinError
+		if errors.As(err, &join) {
+			return capture.Stats{}, nil, fmt.Errorf("demo: join the room: %w", join.Err)
 		}
+		return capture.Stats{}, nil, fmt.Errorf("demo: %w", err)
 	}
-	status.finish()
-	conn.Close()
-	if err := rec.Close(); err != nil {
-		return capture.Stats{}, nil, fmt.Errorf("demo: recording: %w", err)
-	}
-	if err := session.Seal(dir, nil); err != nil { // as record does: 'spacecast verify' checks it
-		return capture.Stats{}, nil, fmt.Errorf("demo: seal the session: %w", err)
+	// The room ends by saying goodbye (RTCP BYE after its last packets), on which the recording
+	// stops as 'the room closed', having read everything the room sent; Close then drains the
+	// jitter buffers and the live mix. Should the goodbye be lost, the recording is stopped
+	// when the connection's loss is noticed, or at the latest byeTimeout after the room ended.
+	go func() {
+		select {
+		case <-room.Done():
+		case <-rec.Done():
+			return
+		}
+		select {
+		case <-time.After(byeTimeout):
+			rec.Stop()
+		case <-rec.Done():
+		}
+	}()
+	res, err := ui.Show(rec, p)
+	var seal *record.SealError
+	if errors.As(err, &seal) { // as record does: 'spacecast verify' checks it
+		return capture.Stats{}, nil, fmt.Errorf("demo: seal the session: %w", seal.Err)
+	} else if err != nil { // a *record.FinalizeError or *record.LostError
+		return capture.Stats{}, nil, fmt.Errorf("demo: recording: %w", errors.Unwrap(err))
 	}
 	if ctx.Err() != nil {
 		return capture.Stats{}, nil, ctx.Err()
 	}
-	if rerr != nil && !errors.Is(rerr, roompkg.ErrRoomClosed) {
-		return capture.Stats{}, nil, fmt.Errorf("demo: recording: %w", rerr)
-	}
 	if err := room.Err(); err != nil {
 		return capture.Stats{}, nil, fmt.Errorf("demo: the room: %w", err)
 	}
-	return rec.Stats(), names, nil
+	return res.Stats, names, nil
 }
+
+// byeTimeout bounds the wait for the demo room's goodbye once it has ended.
+const byeTimeout = 5 * time.Second

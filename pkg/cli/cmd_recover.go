@@ -10,6 +10,7 @@ import (
 
 	"github.com/spacecast/spacecast/pkg/capture"
 	"github.com/spacecast/spacecast/pkg/edit"
+	"github.com/spacecast/spacecast/pkg/record/control"
 	"github.com/spacecast/spacecast/pkg/session"
 )
 
@@ -69,7 +70,7 @@ func runRecover(g *globalOptions, dir, signKey string) error {
 		}
 		key = k
 	}
-	if recorderAlive(dir) {
+	if control.Alive(dir) {
 		return inputErr(fmt.Errorf("recover: %s is being recorded right now (its recorder answers on its control socket): "+
 			"stop it (Ctrl-C, SIGTERM) and it finalizes the session itself", dir))
 	}
@@ -83,7 +84,7 @@ func runRecover(g *globalOptions, dir, signKey string) error {
 			return recoverErr(dir, err)
 		}
 	}
-	removeStaleControl(dir) // the dead recorder's pointer to its socket
+	control.RemoveStale(dir) // the dead recorder's pointer to its socket
 	var damaged error
 	if rep.Damaged() {
 		damaged = &exitError{code: ExitFailure, err: fmt.Errorf("recover: %s was recovered, but %d damaged bytes the crash did not cause were skipped (%s of audio lost; the report lists them)",

@@ -17,6 +17,7 @@ import (
 	"github.com/spacecast/spacecast/internal/testutil"
 	"github.com/spacecast/spacecast/internal/testutil/golden"
 	"github.com/spacecast/spacecast/pkg/capture"
+	"github.com/spacecast/spacecast/pkg/cli/ui"
 	"github.com/spacecast/spacecast/pkg/session"
 )
 
@@ -265,18 +266,18 @@ func TestJSONGoldenDemo(t *testing.T) {
 
 // TestJSONGoldenRecord compares the shapes of record's --json lines, an event and the summary
 // that ends the stream, with golden files. record needs a live room, so the shapes come from the
-// types: every field filled (omitempty ones too), printed by record's own writeJSONLine.
+// types: every field filled (omitempty ones too), printed by record's own ui.WriteJSONLine.
 func TestJSONGoldenRecord(t *testing.T) {
 	for _, c := range []struct {
 		name string
 		v    any
 	}{
 		{"record_event", &capture.Event{}},
-		{"record_summary", &recordSummary{}},
+		{"record_summary", &ui.RecordSummary{}},
 	} {
 		fill(reflect.ValueOf(c.v).Elem())
 		var b bytes.Buffer
-		writeJSONLine(&b, c.v)
+		ui.WriteJSONLine(&b, c.v)
 		golden.Assert(t, shapeJSON(t, b.Bytes()), "json/"+c.name+".shape")
 	}
 }

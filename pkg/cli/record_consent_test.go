@@ -15,6 +15,7 @@ import (
 	"github.com/spacecast/spacecast/internal/testutil/janusserver"
 	"github.com/spacecast/spacecast/internal/testutil/netns"
 	"github.com/spacecast/spacecast/internal/testutil/rtptone"
+	"github.com/spacecast/spacecast/pkg/record/control"
 	"github.com/spacecast/spacecast/pkg/room/livekit"
 	"github.com/spacecast/spacecast/pkg/room/rtc"
 	"github.com/spacecast/spacecast/pkg/session"
@@ -284,8 +285,8 @@ func TestRecordExcludeAndPause(t *testing.T) {
 			t.Errorf("announcements heard in the room: %v, want recording-paused and recording-resumed", got)
 		}
 		m := stopRecorder(t, rc, dir)
-		if _, err := os.Stat(filepath.Join(dir, controlFile)); err == nil {
-			t.Errorf("%s left behind after the recorder stopped", controlFile)
+		if _, err := os.Stat(filepath.Join(dir, control.FileName)); err == nil {
+			t.Errorf("%s left behind after the recorder stopped", control.FileName)
 		}
 
 		var gap *session.Gap

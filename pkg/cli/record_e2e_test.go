@@ -22,6 +22,7 @@ import (
 	"github.com/spacecast/spacecast/internal/testutil/lkserver"
 	"github.com/spacecast/spacecast/internal/testutil/netns"
 	"github.com/spacecast/spacecast/internal/testutil/rtptone"
+	"github.com/spacecast/spacecast/pkg/record/control"
 	"github.com/spacecast/spacecast/pkg/room/livekit"
 	"github.com/spacecast/spacecast/pkg/room/rtc"
 	"github.com/spacecast/spacecast/pkg/session"
@@ -272,7 +273,7 @@ func TestRecordKilledThenRecovered(t *testing.T) {
 		killedAfter := time.Since(joined)
 		rc.cmd.Process.Kill()
 		<-rc.done
-		if _, err := os.Stat(filepath.Join(dir, controlFile)); err != nil {
+		if _, err := os.Stat(filepath.Join(dir, control.FileName)); err != nil {
 			t.Errorf("the killed recorder left no control file to clean up (%v): the test no longer checks recover's cleanup", err)
 		}
 
@@ -289,7 +290,7 @@ func TestRecordKilledThenRecovered(t *testing.T) {
 			t.Errorf("mix of an unrecovered session: exit %d, stderr %q", code, stderr)
 		}
 		mustRun(t, "recover", dir)
-		if _, err := os.Stat(filepath.Join(dir, controlFile)); !os.IsNotExist(err) {
+		if _, err := os.Stat(filepath.Join(dir, control.FileName)); !os.IsNotExist(err) {
 			t.Errorf("recover left the dead recorder's control file: %v", err)
 		}
 		s, err := session.Open(dir)

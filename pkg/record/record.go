@@ -1,0 +1,406 @@
+package record
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/spacecast/spacecast/pkg/capture"
+	"github.com/spacecast/spacecast/pkg/record/control"
+	"github.com/spacecast/spacecast/pkg/room"
+	"github.com/spacecast/spacecast/pkg/session"
+)
+
+// Options configure one recording.
+type Options struct {
+	// URL is the room's address; Protocol its protocol (LiveKit, Janus, WHEP), or "" to take it
+	// from the URL (ProtocolOf).
+	URL      string
+	Protocol string
+	Dial     DialOptions
+	// Room is what every adapter takes: the recorder's identity, how long to wait for the room,
+	// the reconnect timeout. Its Events are the recording's: they reach Observer.
+	Room room.Options
+	// Dialer joins the room; default Dial.
+	Dialer func(ctx context.Context, proto, rawURL string, o DialOptions, ro room.Options) (room.Conn, error)
+
+	// Dir is the session folder to create: it must not exist or be empty.
+	Dir string
+	// RoomName is the room's name in the manifest (default Dial.Room).
+	RoomName string
+	// Retain sets the session's delete-after date to its start plus Retain (0: none).
+	Retain time.Duration
+	// Consent says whom to record (capture.Options.Consent).
+	Consent session.Consent
+	// Participants are people known to be in the room before it says so (a room the caller runs).
+	Participants []capture.Participant
+
+	// Duration stops the recording after this long (0: no limit).
+	Duration time.Duration
+	// StopWhenEmpty stops it when no speaker has been on for this long (0: never).
+	StopWhenEmpty time.Duration
+	// SignKey signs the manifest when the session is sealed (nil: sealed unsigned).
+	SignKey ed25519.PrivateKey
+	// Announce tells the room when recording starts, pauses, resumes and stops, where the
+	// protocol carries messages.
+	Announce bool
+	// Control opens the control socket (package control) while the recording runs.
+	Control bool
+	// Observer receives the recording's events (may be nil).
+	Observer Observer
+}
+
+// Announcements: what the room is told.
+const (
+	textStarted = "⏺ recording started by spacecast"
+	textOptIn   = " (opt-in: only those who set spacecast.consent=yes are recorded)"
+	textPaused  = "⏸ recording paused"
+	textResumed = "⏺ recording resumed"
+	textStopped = "⏹ recording stopped"
+)
+
+// How long announcements may take: the one at the end holds up finalizing.
+const (
+	announceTimeout     = 5 * time.Second
+	announceStopTimeout = 2 * time.Second
+)
+
+// emptyCheck is how often the number of speakers is looked at for StopWhenEmpty.
+const emptyCheck = 250 * time.Millisecond
+
+// Recording is one recording running: from a joined room to a sealed session.
+type Recording struct {
+	opts  Options
+	proto string
+	conn  room.Conn
+	rec   *capture.Recorder
+	ctl   *control.Server
+
+	evmu sync.Mutex // serialises Observer
+
+	mu       sync.Mutex // guards stopping and queue; held across Pause and Resume
+	stopping bool
+	queue    []announcement // what the room is to be told, in order
+	kick     chan struct{}  // something was queued
+
+	stop     chan struct{}
+	stopOnce sync.Once
+	done     chan struct{}
+	// tell is the context of pause and resume announcements: it ends when the recording stops.
+	tell       context.Context
+	cancelTell context.CancelFunc
+	telling    sync.WaitGroup
+
+	res *Result
+	err error
+}
+
+// Result is what a finished recording did.
+type Result struct {
+	Dir      string
+	ID       string // the session's id
+	Protocol string
+	Reason   StopReason
+	// Stats is the last view of the recording: how long it ran, its tracks and bytes.
+	Stats capture.Stats
+	// Seen are the identities seen in the room, recorded or not.
+	Seen []string
+	// Sealed says the session is finalized and sealed.
+	Sealed bool
+}
+
+// Start joins the room, creates the session folder and starts recording; the recording runs until
+// a stop condition, Stop, or the end of ctx (StopInterrupted). Wait returns its result.
+func Start(ctx context.Context, o Options) (*Recording, error) {
+	proto, err := ProtocolOf(o.URL, o.Protocol)
+	if err != nil {
+		return nil, err
+	}
+	r := &Recording{opts: o, proto: proto, stop: make(chan struct{}), done: make(chan struct{}), kick: make(chan struct{}, 1)}
+	ro := o.Room
+	ro.Events = r.captureEvent
+	dial := o.Dialer
+	if dial == nil {
+		dial = Dial
+	}
+	conn, err := dial(ctx, proto, o.URL, o.Dial, ro)
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return nil, err
+		}
+		return nil, &JoinError{Protocol: proto, Err: err}
+	}
+	r.conn = conn
+	perSpeaker := o.Consent.Policy == capture.PolicyOptIn || len(o.Consent.Exclude) > 0
+	if m, ok := conn.(interface{ ServerMixes() bool }); ok && perSpeaker && m.ServerMixes() {
+		return nil, errors.Join(ErrServerMixes, conn.Close())
+	}
+	name := o.RoomName
+	if name == "" {
+		name = o.Dial.Room
+	}
+	r.rec, err = capture.Create(capture.Options{
+		Dir:     o.Dir,
+		Retain:  o.Retain,
+		Room:    session.Room{Name: name, Protocol: proto, URL: session.RedactURL(o.URL)},
+		OnEvent: r.captureEvent,
+		Consent: o.Consent,
+	})
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("record: %w", err), conn.Close())
+	}
+	r.tell, r.cancelTell = context.WithCancel(context.WithoutCancel(ctx))
+	r.emit(Event{Kind: KindJoined, Dir: o.Dir})
+	for _, p := range o.Participants {
+		r.rec.Join(p)
+	}
+	if o.Control {
+		if r.ctl, err = control.Listen(o.Dir, r.rec.ID(), r.handle); err != nil {
+			r.emit(Event{Kind: KindWarning, Err: err})
+		}
+	}
+	go r.run(ctx)
+	return r, nil
+}
+
+// Dir is the session folder.
+func (r *Recording) Dir() string { return r.opts.Dir }
+
+// ID is the session's id.
+func (r *Recording) ID() string { return r.rec.ID() }
+
+// Protocol is the room's protocol.
+func (r *Recording) Protocol() string { return r.proto }
+
+// Stats is a live view of the recording, for a status line.
+func (r *Recording) Stats() capture.Stats { return r.rec.Stats() }
+
+// Paused says whether the recording is paused.
+func (r *Recording) Paused() bool { return r.rec.Paused() }
+
+// Done is closed when the recording has finished: Wait returns at once.
+func (r *Recording) Done() <-chan struct{} { return r.done }
+
+// Stop ends the recording (StopRequested), unless it is ending already. It does not wait: Wait does.
+func (r *Recording) Stop() {
+	r.stopOnce.Do(func() { close(r.stop) })
+}
+
+// Wait waits for the recording to finish and returns what it did. The error is a
+// *FinalizeError or *SealError when the session could not be finished, a *LostError when the room
+// was lost; the Result is there in every case.
+func (r *Recording) Wait() (*Result, error) {
+	<-r.done
+	return r.res, r.err
+}
+
+// Pause takes the recording off the record until Resume: nobody's audio is kept, and the session
+// shows a "paused" gap. It reports false when the recording was paused already, and
+// ErrStopping once the recording stops.
+func (r *Recording) Pause(reason string) (bool, error) {
+	return r.pauseResume(true, reason)
+}
+
+// Resume ends a Pause. It reports false when the recording was not paused.
+func (r *Recording) Resume(reason string) (bool, error) {
+	return r.pauseResume(false, reason)
+}
+
+func (r *Recording) pauseResume(pause bool, reason string) (bool, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stopping {
+		return false, ErrStopping
+	}
+	var changed bool
+	what, text := AnnounceResumed, textResumed
+	if pause {
+		changed, what, text = r.rec.Pause(reason), AnnouncePaused, textPaused
+	} else {
+		changed = r.rec.Resume(reason)
+	}
+	if changed && r.opts.Announce {
+		r.queue = append(r.queue, announcement{what, text})
+		select {
+		case r.kick <- struct{}{}:
+		default:
+		}
+	}
+	return changed, nil
+}
+
+type announcement struct {
+	what Announcement
+	text string
+}
+
+// tellRoom tells the room the queued announcements, one after the other, until the recording stops.
+func (r *Recording) tellRoom() {
+	defer r.telling.Done()
+	for {
+		select {
+		case <-r.tell.Done():
+			return
+		case <-r.kick:
+		}
+		for {
+			r.mu.Lock()
+			if len(r.queue) == 0 {
+				r.mu.Unlock()
+				break
+			}
+			a := r.queue[0]
+			r.queue = r.queue[1:]
+			r.mu.Unlock()
+			ctx, cancel := context.WithTimeout(r.tell, announceTimeout)
+			r.announce(ctx, a.what, a.text)
+			cancel()
+		}
+	}
+}
+
+// handle answers the control socket.
+func (r *Recording) handle(op control.Op, reason string) control.Reply {
+	changed, err := r.pauseResume(op == control.Pause, reason)
+	if err != nil {
+		return control.Reply{Message: "the recorder is busy stopping"}
+	}
+	paused := r.rec.Paused()
+	if !changed {
+		return control.Reply{Paused: paused, Message: map[bool]string{true: "already paused", false: "not paused"}[paused]}
+	}
+	return control.Reply{OK: true, Paused: paused, Message: map[bool]string{true: "recording paused", false: "recording resumed"}[paused]}
+}
+
+// announce tells the room text; a failure is a warning, unless ctx ended first.
+func (r *Recording) announce(ctx context.Context, what Announcement, text string) {
+	err := r.conn.Announce(ctx, text)
+	switch {
+	case err == nil:
+		r.emit(Event{Kind: KindAnnounced, Text: text})
+	case errors.Is(err, room.ErrNoMessages), ctx.Err() != nil, what == AnnounceStopped:
+	default:
+		r.emit(Event{Kind: KindWarning, Err: &AnnounceError{What: what, Text: text, Err: err}})
+	}
+}
+
+// run records until a stop condition, then finalizes and seals the session.
+func (r *Recording) run(ctx context.Context) {
+	defer close(r.done)
+	o := r.opts
+	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopRun()
+	runErr := make(chan error, 1)
+	go func() { runErr <- r.conn.Run(runCtx, r.rec) }()
+	// Announce once tracks are being read: the data channel may take seconds to open, and tracks
+	// left unread meanwhile would arrive in one burst.
+	if o.Announce {
+		text := textStarted
+		if o.Consent.Policy == capture.PolicyOptIn {
+			text += textOptIn
+		}
+		r.announce(ctx, AnnounceStarted, text)
+		r.telling.Add(1)
+		go r.tellRoom() // pauses and resumes, after the start
+	}
+	reason, failure := r.wait(ctx, &runErr)
+
+	r.mu.Lock()
+	r.stopping = true
+	r.mu.Unlock()
+	r.emit(Event{Kind: KindStopping, Reason: reason})
+	if r.ctl != nil {
+		_ = r.ctl.Close() // it removes what it can; nothing to report
+	}
+	r.cancelTell()
+	r.telling.Wait()
+	if o.Announce && runErr != nil { // the room is still there to hear it
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), announceStopTimeout)
+		r.announce(actx, AnnounceStopped, textStopped)
+		cancel()
+	}
+	stopRun()
+	if runErr != nil {
+		<-runErr
+	}
+	_ = r.conn.Close() // leaving the room fails only where the room is gone already
+	closeErr := r.rec.Close()
+	st := r.rec.Stats()
+	r.res = &Result{Dir: o.Dir, ID: r.rec.ID(), Protocol: r.proto, Reason: reason, Stats: st, Seen: r.rec.Seen()}
+	switch {
+	case closeErr != nil:
+		r.err = &FinalizeError{Dir: o.Dir, Elapsed: st.Elapsed, Err: closeErr}
+	default:
+		if err := session.Seal(o.Dir, o.SignKey); err != nil {
+			r.err = &SealError{Dir: o.Dir, Elapsed: st.Elapsed, Err: err}
+			break
+		}
+		r.res.Sealed = true
+		r.emit(Event{Kind: KindSealed, Dir: o.Dir})
+		if failure != nil {
+			r.err = &LostError{Dir: o.Dir, Err: failure}
+		}
+	}
+}
+
+// wait waits for a stop condition. It sets *runErr to nil when the room's Run has returned.
+func (r *Recording) wait(ctx context.Context, runErr *chan error) (StopReason, error) {
+	o := r.opts
+	var durC <-chan time.Time
+	if o.Duration > 0 {
+		t := time.NewTimer(o.Duration)
+		defer t.Stop()
+		durC = t.C
+	}
+	var tickC <-chan time.Time
+	if o.StopWhenEmpty > 0 {
+		tick := time.NewTicker(emptyCheck)
+		defer tick.Stop()
+		tickC = tick.C
+	}
+	emptySince := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return StopInterrupted, nil
+		case <-r.stop:
+			return StopRequested, nil
+		case <-durC:
+			return StopDuration, nil
+		case <-r.rec.Failed():
+			return StopFailed, nil
+		case err := <-*runErr:
+			*runErr = nil
+			if err == nil || errors.Is(err, room.ErrRoomClosed) {
+				return StopRoomClosed, nil
+			}
+			return StopLost, err
+		case now := <-tickC:
+			if r.rec.Speakers() > 0 {
+				emptySince = now
+			} else if now.Sub(emptySince) >= o.StopWhenEmpty {
+				return StopEmpty, nil
+			}
+		}
+	}
+}
+
+// captureEvent passes an event of the recorder or the room on to the Observer.
+func (r *Recording) captureEvent(e capture.Event) {
+	r.emit(Event{Kind: KindCapture, Time: e.Time, Capture: e})
+}
+
+func (r *Recording) emit(e Event) {
+	if r.opts.Observer == nil {
+		return
+	}
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	r.evmu.Lock()
+	defer r.evmu.Unlock()
+	r.opts.Observer.Event(e)
+}
