@@ -17,6 +17,11 @@ var (
 	ErrShow = errors.New("feed: show is incomplete")
 	// ErrNotXML means the bytes given to Check are not well-formed XML in UTF-8.
 	ErrNotXML = errors.New("feed: not well-formed XML")
+	// ErrNoTitle means an episode record has no title (it wraps in ErrEpisode).
+	ErrNoTitle = errors.New("no title")
+	// ErrLongDescription means an episode's description is longer than Apple takes (it wraps in
+	// ErrEpisode).
+	ErrLongDescription = errors.New("the description is too long")
 	// ErrChapters means a JSON chapters file is not Podcasting 2.0 JSON chapters.
 	ErrChapters = errors.New("feed: not a JSON chapters file")
 )

@@ -346,7 +346,7 @@ func buildItem(s *Show, ep *Episode) (*itemEntry, error) {
 // checkEpisode rejects an episode record that cannot make a valid item.
 func checkEpisode(ep *Episode) error {
 	bad := func(format string, args ...any) error {
-		return fmt.Errorf("%w: %q: %s", ErrEpisode, ep.Slug, fmt.Sprintf(format, args...))
+		return fmt.Errorf("%w: %q: %w", ErrEpisode, ep.Slug, fmt.Errorf(format, args...))
 	}
 	switch {
 	case ep.Slug == "":
@@ -356,7 +356,7 @@ func checkEpisode(ep *Episode) error {
 	case ep.PubDate.IsZero():
 		return bad("no publication date (the episode record is damaged)")
 	case strings.TrimSpace(ep.Title) == "":
-		return bad("no title (give it one with publish --update --title)")
+		return bad("%w", ErrNoTitle)
 	case ep.Audio.File == "":
 		return bad("no audio file")
 	case ep.Audio.Bytes <= 0:
@@ -368,7 +368,7 @@ func checkEpisode(ep *Episode) error {
 	case ep.Audio.Duration > maxSeconds*time.Second:
 		return bad("audio %s claims to last %s s, more than %d hours (the episode record is damaged)", ep.Audio.File, formatSeconds(ep.Audio.Duration), maxSeconds/3600)
 	case len(ep.Description) > MaxDescriptionBytes:
-		return bad("description is %d bytes (Apple takes at most %d: shorten it or use --notes)", len(ep.Description), MaxDescriptionBytes)
+		return bad("%w: %d bytes (Apple takes at most %d)", ErrLongDescription, len(ep.Description), MaxDescriptionBytes)
 	}
 	switch ep.Type {
 	case "", "full", "trailer", "bonus":

@@ -178,6 +178,9 @@ type PruneEntry struct {
 	DeleteAfter time.Time `json:"delete_after,omitzero"`
 	Bytes       int64     `json:"bytes"`
 	Reason      string    `json:"reason"`
+	// Undated is set for a session kept because it has no delete-after date: only an age
+	// (PruneOptions.OlderThan) can make it due.
+	Undated bool `json:"-"`
 }
 
 // Prune deletes the sessions below root that are past their delete-after date (or, with
@@ -358,7 +361,7 @@ func judge(dir string, now time.Time, opts PruneOptions) (PruneEntry, bool, erro
 	case opts.OlderThan > 0:
 		e.Reason = fmt.Sprintf("kept: started %s, less than %s ago", m.StartedAt.Format(time.RFC3339), opts.OlderThan)
 	case m.DeleteAfter.IsZero():
-		e.Reason = "kept: no delete_after date (use --older-than)"
+		e.Reason, e.Undated = "kept: no delete_after date", true
 	case m.Expired(now):
 		e.Reason = "past its delete_after date " + m.DeleteAfter.Format(time.RFC3339)
 		return e, true, nil

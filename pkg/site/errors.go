@@ -3,6 +3,7 @@ package site
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Sentinel errors; test with errors.Is. Errors that wrap them name the site, slug or file.
@@ -47,3 +48,50 @@ func (e *inputError) Unwrap() []error { return []error{e.err, ErrBadInput} }
 func badInput(format string, a ...any) error {
 	return &inputError{err: fmt.Errorf(format, a...)}
 }
+
+// ErrNoSlug means an episode's title has no ASCII letter or digit to make a slug of, and no slug
+// was given.
+var ErrNoSlug = errors.New("it has no ASCII letters or digits for a slug")
+
+// LockTimeoutError says that another spacecast run held the site's lock for longer than the
+// timeout; it matches ErrLockTimeout.
+type LockTimeoutError struct {
+	Dir     string        // the site folder
+	Lock    string        // the lock file
+	Timeout time.Duration // how long this run waited
+}
+
+func (e *LockTimeoutError) Error() string {
+	return fmt.Sprintf("site: %s: %v: its lock %s was held for %s", e.Dir, ErrLockTimeout, e.Lock, e.Timeout)
+}
+
+func (e *LockTimeoutError) Unwrap() error { return ErrLockTimeout }
+
+// SlugTakenError says that the slug belongs to a published episode whose content differs from the
+// one being published; it matches ErrSlugTaken and ErrBadInput.
+type SlugTakenError struct {
+	Dir     string    // the site folder
+	Slug    string    // the slug asked for
+	Title   string    // the title of the episode that has it
+	PubDate time.Time // when that episode was published
+}
+
+func (e *SlugTakenError) Error() string {
+	return fmt.Sprintf("site: %v: %q belongs to the episode %q published %s, which differs from this one",
+		ErrSlugTaken, e.Slug, e.Title, e.PubDate.Format(time.RFC3339))
+}
+
+func (e *SlugTakenError) Unwrap() []error { return []error{ErrSlugTaken, ErrBadInput} }
+
+// TooLongError says that a text is longer than podcast apps read; it matches ErrBadInput.
+type TooLongError struct {
+	What  string // "description"
+	Bytes int    // its length
+	Max   int    // the most podcast apps read
+}
+
+func (e *TooLongError) Error() string {
+	return fmt.Sprintf("%d bytes; podcast apps read at most %d", e.Bytes, e.Max)
+}
+
+func (e *TooLongError) Unwrap() error { return ErrBadInput }

@@ -70,7 +70,7 @@ func lockSite(ctx context.Context, dir string, timeout time.Duration, onWait fun
 		}
 		waited = true
 		if !time.Now().Before(deadline) {
-			return nil, fmt.Errorf("site: %s: %w: its lock %s was held for %s (wait for the other run to finish, or raise --lock-timeout)", dir, ErrLockTimeout, path, timeout)
+			return nil, &LockTimeoutError{Dir: dir, Lock: path, Timeout: timeout}
 		}
 		t := time.NewTimer(min(lockPoll, time.Until(deadline)))
 		select {

@@ -127,7 +127,7 @@ func Publish(ctx context.Context, dir string, in EpisodeInput, opts Options) (*R
 	if slug == "" {
 		slug = Slugify(in.Title)
 		if slug == "" {
-			return nil, badInput("site: title %q: it has no ASCII letters or digits for a slug (give one with --slug)", in.Title)
+			return nil, badInput("site: title %q: %w", in.Title, ErrNoSlug)
 		}
 	} else if !ValidSlug(slug) {
 		return nil, badInput("site: slug %q: use 1-%d lowercase ASCII letters, digits and single hyphens", slug, MaxSlug)
@@ -151,7 +151,7 @@ func Publish(ctx context.Context, dir string, in EpisodeInput, opts Options) (*R
 }
 
 func retired(slug string) error {
-	return fmt.Errorf("site: slug %q: %w: slugs and GUIDs are never reused (choose another with --slug)", slug, ErrSlugRetired)
+	return fmt.Errorf("site: slug %q: %w: slugs and GUIDs are never reused", slug, ErrSlugRetired)
 }
 
 func (t *tx) publish(ctx context.Context, slug string, show *feed.Show, in EpisodeInput) (*Result, error) {
@@ -186,8 +186,7 @@ func (t *tx) publish(ctx context.Context, slug string, show *feed.Show, in Episo
 			return nil, err
 		}
 		if !same {
-			return nil, fmt.Errorf("site: %w: %q belongs to the episode %q published %s, which differs from this one (change that one with 'spacecast publish --update %s %s ...', or publish this one under another --slug)",
-				ErrSlugTaken, slug, old.Title, old.PubDate.Format(time.RFC3339), t.dir, slug)
+			return nil, &SlugTakenError{Dir: t.dir, Slug: slug, Title: old.Title, PubDate: old.PubDate}
 		}
 		t.res.Episode = old
 		res, err := t.commit()
@@ -281,7 +280,7 @@ func Update(ctx context.Context, dir, slug string, in EpisodeInput, opts Options
 		return nil, noEpisode(dir, slug, eps)
 	}
 	if eps[i].Unpublished {
-		return nil, fmt.Errorf("site: %s: %w: it cannot be changed (publish it again under another --slug)", slug, ErrSlugRetired)
+		return nil, fmt.Errorf("site: %s: %w: it cannot be changed", slug, ErrSlugRetired)
 	}
 	t, err := begin(dir, opts)
 	if err != nil {
@@ -547,7 +546,7 @@ func applyInput(ep *feed.Episode, in *EpisodeInput, meta *studio.Meta, show *fee
 			}
 			ep.Description, ep.NotesHTML = Summary(n.Text, MaxDescription), n.HTML
 		} else if len(ep.Description) > MaxDescription {
-			return nil, badInput("site: description: %d bytes; podcast apps read at most %d (shorten it, or put long show notes in a Markdown file for --notes)", len(ep.Description), MaxDescription)
+			return nil, badInput("site: description: %w", &TooLongError{What: "description", Bytes: len(ep.Description), Max: MaxDescription})
 		}
 	}
 	if in.has(FieldSeason) {
