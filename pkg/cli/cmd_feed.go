@@ -171,9 +171,6 @@ func runFeedInit(cmd *cobra.Command, o *feedInitOptions, g *globalOptions, dir s
 		if msgs := configMessages(err); msgs != nil {
 			return usageErr("feed init: %s", strings.Join(msgs, "\n  "))
 		}
-		if errors.Is(err, site.ErrNotEmpty) {
-			return inputErr(fmt.Errorf("feed init: %w (choose an empty or new folder, or give --into-existing to add the site's files beside them: none is replaced)", trimPrefixes(err)))
-		}
 		return siteErr("feed init", err)
 	}
 	if g.json {

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"crypto/ed25519"
-	"errors"
 	"fmt"
 	"time"
 
@@ -75,19 +74,19 @@ func runRecover(g *globalOptions, dir, signKey string) error {
 	}
 	rep, err := capture.Recover(dir, capture.RecoverOptions{Seal: func(d string) error { return session.Seal(d, key) }})
 	if err != nil {
-		return recoverErr(dir, err)
+		return recoverErr(err)
 	}
 	sealed := sealedText(key)
 	if rep.AlreadyFinalized {
 		if sealed, err = sealIfUnsealed(dir, key); err != nil {
-			return recoverErr(dir, err)
+			return recoverErr(err)
 		}
 	}
 	removeStaleControl(dir) // the dead recorder's pointer to its socket
 	var damaged error
 	if rep.Damaged() {
-		damaged = &exitError{code: ExitFailure, err: fmt.Errorf("recover: %s was recovered, but %d damaged bytes the crash did not cause were skipped (%s of audio lost; the report lists them)",
-			dir, rep.DamagedBytes, session.Duration(rep.LostTicks).Round(time.Millisecond))}
+		damaged = fmt.Errorf("recover: %s was recovered, but %d damaged bytes the crash did not cause were skipped (%s of audio lost; the report lists them)",
+			dir, rep.DamagedBytes, session.Duration(rep.LostTicks).Round(time.Millisecond))
 	}
 	if g.json {
 		if err := writeJSON(g.stdout, struct {
@@ -179,14 +178,7 @@ func plural(n int, what string) string {
 	return fmt.Sprintf("%d %ss", n, what)
 }
 
-// recoverErr says that recover changed nothing, and what to do about a refusal.
-func recoverErr(dir string, err error) error {
-	hint := "nothing was changed"
-	switch {
-	case errors.Is(err, session.ErrIrregular):
-		hint = "nothing was changed; replace the link with a copy of what it points to, then run recover again"
-	case errors.Is(err, session.ErrSealMismatch):
-		hint = fmt.Sprintf("nothing was changed; 'spacecast verify %s' shows what changed since the session was sealed", dir)
-	}
-	return inputErr(fmt.Errorf("recover: %w (%s)", err, hint))
+// recoverErr says that recover changed nothing; the error table adds what to do about a refusal.
+func recoverErr(err error) error {
+	return inputErr(fmt.Errorf("recover: %w; nothing was changed", err))
 }

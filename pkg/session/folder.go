@@ -68,7 +68,7 @@ func Enclosing(path string) (string, bool) {
 func Open(dir string) (*Session, error) {
 	b, err := os.ReadFile(filepath.Join(dir, ManifestName))
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("session: %s: %w", dir, ErrNotSession)
+		return nil, &NotSessionError{Dir: dir}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("session: %w", err)

@@ -267,7 +267,7 @@ func Verify(dir string, trusted ed25519.PublicKey) (*Report, error) {
 	}
 	raw, err := os.ReadFile(filepath.Join(dir, ManifestName))
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("session: %s: %w", dir, ErrNotSession)
+		return nil, &NotSessionError{Dir: dir}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("session: %w", err)
