@@ -143,11 +143,11 @@ func runFeedInit(cmd *cobra.Command, o *feedInitOptions, g *globalOptions, dir s
 	}
 	for _, c := range o.categories {
 		if _, _, err := feed.SplitCategory(c); err != nil {
-			msg := err.Error()
-			if s := closestCategory(c); s != "" && !strings.Contains(msg, "use \"") {
-				msg = fmt.Sprintf("%q is not an Apple category: did you mean %q?", c, s)
+			var ce *feed.CategoryError
+			if s := closestCategory(c); s != "" && errors.As(err, &ce) && ce.Use == "" {
+				return usageErr("feed init: --category: %q is not an Apple category: did you mean %q?", c, s)
 			}
-			return usageErr("feed init: --category: %s", msg)
+			return usageErr("feed init: --category: %v", err)
 		}
 	}
 	if o.typ != "episodic" && o.typ != "serial" {
@@ -358,7 +358,7 @@ func runFeedCheck(g *globalOptions, target string) error {
 	}
 	found, err := feed.Check(data, os.DirFS(root))
 	if err != nil {
-		return inputErr(fmt.Errorf("feed check: %s: %w", feedPath, trimPrefixes(err)))
+		return inputErr(fmt.Errorf("feed check: %s: %w", feedPath, unprefixed(err)))
 	}
 	for _, p := range found {
 		problems = append(problems, checkProblem{File: feedPath, Line: p.Line, Col: p.Col, Where: p.Where, Msg: p.Msg})

@@ -244,7 +244,7 @@ func (o *publishOptions) input(cmd *cobra.Command) (site.EpisodeInput, error) {
 		}
 		chs, err := feed.ParseChapters(b)
 		if err != nil {
-			return in, inputErr(fmt.Errorf("%s: --chapters %s: %w", cmdName, o.chapters, trimPrefixes(err)))
+			return in, inputErr(fmt.Errorf("%s: --chapters %s: %w", cmdName, o.chapters, unprefixed(err)))
 		}
 		in.Chapters = chs
 	}
@@ -334,30 +334,14 @@ func siteOptions(g *globalOptions, command string, timeout time.Duration) site.O
 // siteErr prefixes a site error with the command; the error table picks its message, hint and
 // exit status.
 func siteErr(command string, err error) error {
-	return fmt.Errorf("%s: %w", command, trimPrefixes(err))
+	return fmt.Errorf("%s: %w", command, unprefixed(err))
 }
 
-// trimPrefixes drops the package prefixes ("site: ") a library error starts with: the command
-// name says where it failed.
-func trimPrefixes(err error) error {
-	msg := err.Error()
-	for _, p := range []string{"site: ", "feed: "} {
-		msg = strings.TrimPrefix(msg, p)
-	}
-	if msg == err.Error() {
-		return err
-	}
-	return &reworded{msg: msg, err: err}
+// unprefixed is a site or feed error without the library's name in front ("site: ", "feed: "):
+// the command's name, before it, says where it failed.
+func unprefixed(err error) error {
+	return feed.Unprefixed(site.Unprefixed(err))
 }
-
-// reworded is an error with a new message that still unwraps to the original.
-type reworded struct {
-	msg string
-	err error
-}
-
-func (r *reworded) Error() string { return r.msg }
-func (r *reworded) Unwrap() error { return r.err }
 
 // pathErr drops the operation from an *fs.PathError: the caller names the file.
 func pathErr(err error) error {

@@ -45,7 +45,6 @@ func printableURL(raw string) string {
 	return "the room URL"
 }
 
-
 // warnUnfinalized tells the user, on stderr, that a session input was not finalized: it is still
 // being recorded, or its recorder died. The command works on what is on disk.
 func warnUnfinalized(g *globalOptions, inputs ...string) {

@@ -1,0 +1,121 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/spacecast/spacecast/pkg/codec"
+	"github.com/spacecast/spacecast/pkg/feed"
+	"github.com/spacecast/spacecast/pkg/redact"
+	"github.com/spacecast/spacecast/pkg/session"
+	"github.com/spacecast/spacecast/pkg/site"
+	"github.com/spacecast/spacecast/pkg/studio"
+)
+
+// TestErrorTable: a library error, wrapped by the command as commands do, reads as the table says
+// (the library's facts, then the flag or command to use) and exits with the table's status; every
+// flag a message names is a flag of the command tree.
+func TestErrorTable(t *testing.T) {
+	long, _ := commandFlags(t)
+	enospc := &fs.PathError{Op: "write", Path: "out.mp3", Err: syscall.ENOSPC}
+	cases := []struct {
+		name    string
+		command string
+		err     error
+		code    int
+		want    []string // in the message, in this order
+		notWant string
+	}{
+		{"an interruption says nothing was written", "mix", fmt.Errorf("mix: %w", context.Canceled),
+			ExitInterrupted, []string{"interrupted; nothing was written"}, "canceled"},
+		{"a full disk under a bad-input error is a failure", "mix", fmt.Errorf("mix: %w: %w", studio.ErrBadInput, enospc),
+			ExitFailure, []string{"no space left"}, ""},
+		{"a usage error from a flag check keeps its status and text", "clip", usageErr("clip: -o OUT is required"),
+			ExitUsage, []string{"clip: -o OUT is required"}, "("},
+		{"a folder that is no session is named, with what to give", "verify", fmt.Errorf("verify: %w", &session.NotSessionError{Dir: "rec"}),
+			ExitBadInput, []string{"verify: rec is not a spacecast session (no manifest.json): give the session folder"}, "session: rec"},
+		{"a site held by another run says how long, then to raise --lock-timeout", "publish",
+			siteErr("publish", &site.Error{Err: &site.LockTimeoutError{Dir: "s", Lock: "s/.spacecast.lock", Timeout: 2 * time.Minute}}),
+			ExitFailure, []string{"publish: s: the site is locked by another spacecast run", "2m0s", "raise --lock-timeout"}, "site: "},
+		{"a slug taken names the episode that has it and the update command", "publish",
+			siteErr("publish", &site.Error{Err: &site.SlugTakenError{Dir: "my site", Slug: "ep-1", Title: "One", PubDate: time.Date(2025, 5, 1, 9, 0, 0, 0, time.UTC)}}),
+			ExitBadInput, []string{`"ep-1" belongs to the episode "One"`, "spacecast publish --update 'my site' ep-1", "another --slug"}, ""},
+		{"a title with no letters for a slug asks for --slug", "publish",
+			siteErr("publish", &site.Error{Err: fmt.Errorf("title %q: %w: %w", "日本語", site.ErrNoSlug, site.ErrBadInput)}),
+			ExitBadInput, []string{"日本語", "give one with --slug"}, ""},
+		{"a retired slug asks for another --slug", "publish",
+			siteErr("publish", fmt.Errorf("slug %q: %w", "x", site.ErrSlugRetired)),
+			ExitBadInput, []string{"publish it under another --slug"}, ""},
+		{"a long description points to --notes", "publish",
+			siteErr("publish", fmt.Errorf("description: %w", &site.TooLongError{What: "description", Bytes: 4001, Max: 4000})),
+			ExitBadInput, []string{"4001 bytes; podcast apps read at most 4000", "--notes"}, ""},
+		{"audio that is not an MP3 gets the mix command that makes one", "publish",
+			siteErr("publish", &site.NotMP3Error{Path: "ep.wav", Kind: codec.WAV}),
+			ExitBadInput, []string{"publish: ep.wav is a WAV file, not an MP3: podcast apps play MP3", "spacecast mix ep.wav -o ep.mp3"}, ""},
+		{"an episode with no title points to publish --update --title", "feed build",
+			fmt.Errorf("feed build: %w", fmt.Errorf("%w: %q: %w", feed.ErrEpisode, "x", feed.ErrNoTitle)),
+			ExitFailure, []string{"no title", "publish --update --title"}, ""},
+		{"--last on a file says to use --start and --end", "clip",
+			fmt.Errorf("clip: %w: %s: %w", studio.ErrBadInput, "a.mp3", studio.ErrNoLast),
+			ExitBadInput, []string{"a.mp3: not a session folder", "--start and --end instead of --last"}, ""},
+		{"a lossless cut of a WAV says to drop --copy", "clip",
+			fmt.Errorf("clip: %w: %s: %w", studio.ErrBadInput, "a.wav", studio.ErrLosslessMP3),
+			ExitBadInput, []string{"a.wav: a lossless cut reads and writes MP3 only", "drop --copy"}, ""},
+		{"a kept stretch shorter than its crossfades says to lower --crossfade", "trim",
+			fmt.Errorf("trim: %w: the kept stretch 1:00-1:00.010: %w (10ms); cut less", studio.ErrBadInput, studio.ErrShortKeep),
+			ExitBadInput, []string{"shorter than two crossfades (10ms); cut less", "lower --crossfade"}, ""},
+		{"an output that is an input is a usage error naming -o", "mix", fmt.Errorf("mix: %w", studio.ErrSameFile),
+			ExitUsage, []string{"output is the same file as an input", "choose another -o"}, ""},
+		{"trim with no cut asks for --cut", "trim", fmt.Errorf("trim: studio: %w: nothing to cut", studio.ErrBadRange),
+			ExitUsage, []string{"nothing to cut", "--cut START-END"}, ""},
+		{"a reversed redaction asks for --from before --to", "redact", fmt.Errorf("redact: %w: the start 0:30.000 is not before the end 0:20.000", redact.ErrReversed),
+			ExitUsage, []string{"is not before", "give --from before --to"}, ""},
+		{"an unknown speaker is bad input", "redact", fmt.Errorf("redact: %w", redact.ErrUnknownSpeaker), ExitBadInput, nil, ""},
+		{"a link in a session tells recover how to go on", "recover", fmt.Errorf("recover: %w; nothing was changed", session.ErrIrregular),
+			ExitBadInput, []string{"nothing was changed", "then run recover again"}, ""},
+		{"a changed sealed session points to verify", "redact", fmt.Errorf("redact: %w", &session.SealMismatchError{Dir: "rec", Changed: []string{"a.opus"}}),
+			ExitBadInput, []string{"changed: a.opus", "'spacecast verify rec'"}, ""},
+		{"a row for other commands does not apply", "mix", fmt.Errorf("mix: %w", session.ErrIrregular),
+			ExitFailure, []string{"not a regular file"}, "recover"},
+		{"an error no row knows is a failure, as it is", "export", errors.New("export: boom"), ExitFailure, []string{"export: boom"}, "("},
+	}
+	for _, c := range cases {
+		err := explain(c.command, c.err)
+		if got := ExitCode(err); got != c.code {
+			t.Errorf("%s: exit %d, want %d (%v)", c.name, got, c.code, err)
+		}
+		msg := err.Error()
+		rest := msg
+		for _, w := range c.want {
+			i := strings.Index(rest, w)
+			if i < 0 {
+				t.Errorf("%s: %q lacks %q (in order)", c.name, msg, w)
+				break
+			}
+			rest = rest[i+len(w):]
+		}
+		if c.notWant != "" && strings.Contains(msg, c.notWant) {
+			t.Errorf("%s: %q says %q", c.name, msg, c.notWant)
+		}
+		for _, m := range longFlag.FindAllStringSubmatch(msg, -1) {
+			if !long[m[1]] {
+				t.Errorf("%s: %q names %s, which no command has", c.name, msg, m[1])
+			}
+		}
+		if !errors.Is(err, c.err) {
+			t.Errorf("%s: the explained error does not unwrap to the command's", c.name)
+		}
+		if again := explain(c.command, err); again.Error() != msg {
+			t.Errorf("%s: explained twice: %q, then %q", c.name, msg, again)
+		}
+	}
+	if explain("mix", nil) != nil || ExitCode(nil) != ExitOK {
+		t.Errorf("no error is not success")
+	}
+}
