@@ -396,7 +396,7 @@ func runFeedCheck(g *globalOptions, target string) error {
 		}
 	}
 	if len(problems) > 0 {
-		return &exitError{code: ExitBadInput, err: fmt.Errorf("feed check: %s: %d problem(s)", feedPath, len(problems))}
+		return inputErr(fmt.Errorf("feed check: %s: %d problem(s)", feedPath, len(problems)))
 	}
 	return nil
 }
