@@ -63,7 +63,7 @@ func TestErrorTable(t *testing.T) {
 			ExitFailure, []string{"no title", "publish --update --title"}, ""},
 		{"--last on a file says to use --start and --end", "clip",
 			fmt.Errorf("clip: %w: %s: %w", studio.ErrBadInput, "a.mp3", studio.ErrNoLast),
-			ExitBadInput, []string{"a.mp3: not a session folder", "--start and --end instead of --last"}, ""},
+			ExitBadInput, []string{"a.mp3: not a session folder: only a recording", "--start and --end instead of --last"}, ""},
 		{"a lossless cut of a WAV says to drop --copy", "clip",
 			fmt.Errorf("clip: %w: %s: %w", studio.ErrBadInput, "a.wav", studio.ErrLosslessMP3),
 			ExitBadInput, []string{"a.wav: a lossless cut reads and writes MP3 only", "drop --copy"}, ""},

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/spacecast/spacecast/internal/fsutil"
 )
@@ -67,7 +68,7 @@ func Enclosing(path string) (string, bool) {
 // Open reads and validates the session in dir.
 func Open(dir string) (*Session, error) {
 	b, err := os.ReadFile(filepath.Join(dir, ManifestName))
-	if errors.Is(err, fs.ErrNotExist) {
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) { // no folder, or a file
 		return nil, &NotSessionError{Dir: dir}
 	}
 	if err != nil {

@@ -13,7 +13,7 @@ var (
 	ErrBadRange = errors.New("bad range")
 	// ErrNoLast is returned for a clip of the last stretch of something that is not a session
 	// folder: only a recording (running or not) has a last stretch.
-	ErrNoLast = errors.New("not a session folder, so it has no last stretch to clip (a recording, running or not, has one)")
+	ErrNoLast = errors.New("not a session folder: only a recording, running or not, has a last stretch to clip")
 	// ErrLosslessMP3 is returned for a lossless cut whose input or output is not MP3.
 	ErrLosslessMP3 = errors.New("a lossless cut reads and writes MP3 only")
 	// ErrShortKeep is returned by an exact trim for a kept stretch shorter than the crossfades
