@@ -82,7 +82,7 @@ func parseTree(data []byte) (*element, error) {
 	for {
 		line, col := d.InputPos()
 		tok, err := d.Token()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {

@@ -45,7 +45,7 @@ func errorf(format string, a ...any) error {
 
 // Unprefixed is err without the "feed: " in front when it is an *Error, as it is otherwise.
 func Unprefixed(err error) error {
-	if e, ok := err.(*Error); ok {
+	if e, ok := err.(*Error); ok { //nolint:errorlint // only the outermost error: one wrapped inside another keeps its name
 		return e.Err
 	}
 	return err

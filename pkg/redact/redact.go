@@ -361,7 +361,7 @@ func silenceStream(src io.ReadSeeker, create func() (io.Writer, error), t *sessi
 	raw := int64(0)
 	for i := 0; ; i++ {
 		pkt, _, err := r.ReadPacket()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
@@ -401,7 +401,7 @@ func silenceStream(src io.ReadSeeker, create func() (io.Writer, error), t *sessi
 	next := 0
 	for i := 0; ; i++ {
 		pkt, _, err := r.ReadPacket()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {

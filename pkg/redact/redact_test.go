@@ -508,7 +508,7 @@ func countPackets(t *testing.T, b []byte) int {
 		t.Fatal(err)
 	}
 	for n := 0; ; n++ {
-		if _, _, err := r.ReadPacket(); err == io.EOF {
+		if _, _, err := r.ReadPacket(); errors.Is(err, io.EOF) {
 			return n
 		} else if err != nil {
 			t.Fatal(err)

@@ -65,7 +65,7 @@ func ParseHold(b []byte) (*HoldInfo, error) {
 	var h HoldInfo
 	dec := json.NewDecoder(bytes.NewReader(b))
 	if err := dec.Decode(&h); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadHold, err)
+		return nil, fmt.Errorf("%w: %w", ErrBadHold, err)
 	}
 	if dec.More() {
 		return nil, fmt.Errorf("%w: data after the JSON object", ErrBadHold)
@@ -292,7 +292,7 @@ func readManifestLoose(dir string) (*Manifest, error) {
 	}
 	var m Manifest
 	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	return &m, nil
 }
@@ -336,12 +336,12 @@ func judge(dir string, now time.Time, opts PruneOptions) (PruneEntry, bool, erro
 	var e PruneEntry
 	m, err := readManifestLoose(dir)
 	if err != nil {
-		return e, false, fmt.Errorf("unreadable manifest: %v", err)
+		return e, false, fmt.Errorf("unreadable manifest: %w", err)
 	}
 	e.ID, e.StartedAt, e.DeleteAfter = m.ID, m.StartedAt, m.DeleteAfter
 	e.Bytes = folderBytes(dir)
 	if h, err := ReadHold(dir); err != nil {
-		return e, false, fmt.Errorf("held (hold.json unreadable: %v)", err)
+		return e, false, fmt.Errorf("held (hold.json unreadable: %w)", err)
 	} else if h != nil {
 		e.Reason = fmt.Sprintf("kept: held since %s by %s: %s", h.Since.Format(time.RFC3339), h.By, h.Reason)
 		return e, false, nil
@@ -417,11 +417,11 @@ func trash(base, dir string) error {
 	rand.Read(rnd[:])
 	t := filepath.Join(base, trashPrefix+hex.EncodeToString(rnd[:]))
 	if err := os.Rename(dir, t); err != nil {
-		return fmt.Errorf("move to trash: %v", err)
+		return fmt.Errorf("move to trash: %w", err)
 	}
 	if _, err := os.Lstat(filepath.Join(t, HoldName)); err == nil {
 		if err := os.Rename(t, dir); err != nil {
-			return fmt.Errorf("held while being deleted, and could not be put back from %s: %v", t, err)
+			return fmt.Errorf("held while being deleted, and could not be put back from %s: %w", t, err)
 		}
 		return fmt.Errorf("held while being deleted")
 	}
@@ -429,7 +429,7 @@ func trash(base, dir string) error {
 		return err
 	}
 	if err := os.RemoveAll(t); err != nil {
-		return fmt.Errorf("remove %s: %v", t, err)
+		return fmt.Errorf("remove %s: %w", t, err)
 	}
 	return nil
 }
