@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/spacecast/spacecast/pkg/codec"
 	"github.com/spacecast/spacecast/pkg/feed"
+	"github.com/spacecast/spacecast/pkg/ogg"
 	"github.com/spacecast/spacecast/pkg/redact"
 	"github.com/spacecast/spacecast/pkg/session"
 	"github.com/spacecast/spacecast/pkg/site"
@@ -83,8 +85,24 @@ func TestErrorTable(t *testing.T) {
 			ExitBadInput, []string{"changed: a.opus", "'spacecast verify rec'"}, ""},
 		{"a row for other commands does not apply", "mix", fmt.Errorf("mix: %w", session.ErrIrregular),
 			ExitFailure, []string{"not a regular file"}, "recover"},
+		{"a value out of a manifest's limits says the manifest was edited", "mix",
+			fmt.Errorf("mix: %w", &session.LimitError{Field: "duration_ticks", Value: -1, Min: 0, Max: 1, MaxName: "7 days"}),
+			ExitBadInput, []string{"duration_ticks is -1", "restore it from a copy"}, ""},
+		{"a manifest newer than this spacecast is bad input to redact", "redact", fmt.Errorf("redact: %w", session.ErrVersion), ExitBadInput, nil, ""},
+		{"a manifest that contradicts itself is bad input", "inspect", fmt.Errorf("inspect: %w", session.ErrInvalid), ExitBadInput, nil, ""},
+		{"a granule position out of range says the file is damaged", "inspect", fmt.Errorf("inspect: a.opus: %w", ogg.ErrGranule),
+			ExitBadInput, []string{"granule position out of range", "damaged or forged"}, ""},
+		{"an output extension spacecast cannot write is a usage error", "mix", fmt.Errorf("mix: %w", codec.ErrUnknownExtension), ExitUsage, nil, ""},
+		{"a site in a folder with other files offers --into-existing", "feed init", siteErr("feed init", fmt.Errorf("x: %w", site.ErrNotEmpty)),
+			ExitBadInput, []string{"feed init: x: the folder is not empty", "--into-existing"}, ""},
+		{"a long episode description in a feed points to publish --notes", "feed build",
+			fmt.Errorf("feed build: %w", fmt.Errorf("%w: %q: %w: 4001 bytes", feed.ErrEpisode, "x", feed.ErrLongDescription)),
+			ExitFailure, []string{"the description is too long: 4001 bytes", "publish --notes"}, ""},
+		{"a podcast.yaml mistake is bad input", "publish", siteErr("publish", &feed.ConfigError{File: "podcast.yaml", Line: 3, Field: "language", Msg: "not a language"}),
+			ExitBadInput, []string{"publish: podcast.yaml:3: language: not a language"}, ""},
 		{"an error no row knows is a failure, as it is", "export", errors.New("export: boom"), ExitFailure, []string{"export: boom"}, "("},
 	}
+	matched := make([]bool, len(errorTable))
 	for _, c := range cases {
 		err := explain(c.command, c.err)
 		if got := ExitCode(err); got != c.code {
@@ -108,11 +126,21 @@ func TestErrorTable(t *testing.T) {
 				t.Errorf("%s: %q names %s, which no command has", c.name, msg, m[1])
 			}
 		}
+		for i, r := range errorTable {
+			if (r.only == nil || slices.Contains(r.only, c.command)) && r.match(c.err) {
+				matched[i] = true
+			}
+		}
 		if !errors.Is(err, c.err) {
 			t.Errorf("%s: the explained error does not unwrap to the command's", c.name)
 		}
 		if again := explain(c.command, err); again.Error() != msg {
 			t.Errorf("%s: explained twice: %q, then %q", c.name, msg, again)
+		}
+	}
+	for i, ok := range matched {
+		if !ok {
+			t.Errorf("row %d of the error table has no case here: add one", i)
 		}
 	}
 	if explain("mix", nil) != nil || ExitCode(nil) != ExitOK {
