@@ -74,12 +74,12 @@ func runRecover(g *globalOptions, dir, signKey string) error {
 	}
 	rep, err := capture.Recover(dir, capture.RecoverOptions{Seal: func(d string) error { return session.Seal(d, key) }})
 	if err != nil {
-		return recoverErr(err)
+		return recoverErr(dir, err)
 	}
 	sealed := sealedText(key)
 	if rep.AlreadyFinalized {
 		if sealed, err = sealIfUnsealed(dir, key); err != nil {
-			return recoverErr(err)
+			return recoverErr(dir, err)
 		}
 	}
 	removeStaleControl(dir) // the dead recorder's pointer to its socket
@@ -178,7 +178,8 @@ func plural(n int, what string) string {
 	return fmt.Sprintf("%d %ss", n, what)
 }
 
-// recoverErr says that recover changed nothing; the error table adds what to do about a refusal.
-func recoverErr(err error) error {
+// recoverErr says that recover changed nothing, and what to do about a refusal.
+func recoverErr(dir string, err error) error {
+	// The error table adds what to do (session.ErrIrregular, session.ErrSealMismatch name dir).
 	return inputErr(fmt.Errorf("recover: %w; nothing was changed", err))
 }

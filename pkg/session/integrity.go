@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 )
 
 // Names of the files of a session folder that hold mutable state and are therefore outside the
@@ -267,7 +266,7 @@ func Verify(dir string, trusted ed25519.PublicKey) (*Report, error) {
 		return nil, fmt.Errorf("session: verify %s: %w", dir, ErrBadKey)
 	}
 	raw, err := os.ReadFile(filepath.Join(dir, ManifestName))
-	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) { // no folder, or a file
+	if noFolder(err) {
 		return nil, &NotSessionError{Dir: dir}
 	}
 	if err != nil {

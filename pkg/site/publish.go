@@ -425,7 +425,7 @@ func (t *tx) stageAudio(ctx context.Context, src, slug string, show *feed.Show, 
 			return feed.Audio{}, nil, err
 		}
 		if _, err := copyFile(dst, src); err != nil {
-			return feed.Audio{}, nil, errorf("copy %s: %w", src, err)
+			return feed.Audio{}, nil, fmt.Errorf("site: copy %s: %w", src, err)
 		}
 	}
 	// Measure the staged copy: it is what the feed describes, whatever happens to src meanwhile.
@@ -487,7 +487,7 @@ func (t *tx) stageEpisodeFiles(ep *feed.Episode, in *EpisodeInput, old *feed.Epi
 		}
 	} else {
 		if _, err := copyFile(t.stage.path(EpisodesDir+"/"+name), in.Transcript); err != nil {
-			return errorf("copy transcript %s: %w", in.Transcript, err)
+			return fmt.Errorf("site: copy transcript %s: %w", in.Transcript, err)
 		}
 		t.stageFile(EpisodesDir + "/" + name)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path"
@@ -282,7 +283,7 @@ func (t *tx) commit() (*Result, error) {
 			if err := os.Link(dst, d.backup); err != nil {
 				// A file system without hard links: keep a copy instead.
 				if _, cerr := copyFile(d.backup, dst); cerr != nil {
-					return nil, rollback(errorf("keep the previous %s: %w", rel, errors.Join(err, cerr)))
+					return nil, rollback(fmt.Errorf("site: keep the previous %s: %w", rel, errors.Join(err, cerr)))
 				}
 			}
 		}
