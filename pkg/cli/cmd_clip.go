@@ -128,7 +128,7 @@ func runClip(cmd *cobra.Command, o *clipOptions, g *globalOptions, input string)
 	res, err := studio.Clip(cmd.Context(), opts, prog)
 	prog.Finish()
 	if err != nil {
-		return studioErr("clip", err)
+		return fmt.Errorf("clip: %w", err)
 	}
 	if g.json {
 		return writeJSON(g.stdout, res)

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -50,9 +49,6 @@ func runExport(o *exportOptions, g *globalOptions, dir string) (err error) {
 	}
 	s, err := session.Open(dir)
 	if err != nil {
-		if errors.Is(err, session.ErrNotSession) {
-			return inputErr(fmt.Errorf("export: %s is not a spacecast session (no manifest.json): give the session folder", dir))
-		}
 		return inputErr(fmt.Errorf("export: %w", err))
 	}
 	warnUnfinalized(g, dir)

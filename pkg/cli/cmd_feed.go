@@ -144,11 +144,11 @@ func runFeedInit(cmd *cobra.Command, o *feedInitOptions, g *globalOptions, dir s
 	}
 	for _, c := range o.categories {
 		if _, _, err := feed.SplitCategory(c); err != nil {
-			msg := err.Error()
-			if s := closestCategory(c); s != "" && !strings.Contains(msg, "use \"") {
-				msg = fmt.Sprintf("%q is not an Apple category: did you mean %q?", c, s)
+			var ce *feed.CategoryError
+			if s := closestCategory(c); s != "" && errors.As(err, &ce) && ce.Use == "" {
+				return usageErr("feed init: --category: %q is not an Apple category: did you mean %q?", c, s)
 			}
-			return usageErr("feed init: --category: %s", msg)
+			return usageErr("feed init: --category: %v", err)
 		}
 	}
 	if o.typ != "episodic" && o.typ != "serial" {
@@ -171,9 +171,6 @@ func runFeedInit(cmd *cobra.Command, o *feedInitOptions, g *globalOptions, dir s
 	if err != nil {
 		if msgs := configMessages(err); msgs != nil {
 			return usageErr("feed init: %s", strings.Join(msgs, "\n  "))
-		}
-		if errors.Is(err, site.ErrNotEmpty) {
-			return inputErr(fmt.Errorf("feed init: %w (choose an empty or new folder, or give --into-existing to add the site's files beside them: none is replaced)", trimPrefixes(err)))
 		}
 		return siteErr("feed init", err)
 	}
@@ -341,7 +338,7 @@ func runFeedCheck(g *globalOptions, target string) error {
 	}
 	found, err := feed.Check(data, os.DirFS(root))
 	if err != nil {
-		return inputErr(fmt.Errorf("feed check: %s: %w", feedPath, trimPrefixes(err)))
+		return inputErr(fmt.Errorf("feed check: %s: %w", feedPath, unprefixed(err)))
 	}
 	for _, p := range found {
 		problems = append(problems, checkProblem{File: feedPath, Line: p.Line, Col: p.Col, Where: p.Where, Msg: p.Msg})
@@ -379,7 +376,7 @@ func runFeedCheck(g *globalOptions, target string) error {
 		}
 	}
 	if len(problems) > 0 {
-		return &exitError{code: ExitBadInput, err: fmt.Errorf("feed check: %s: %d problem(s)", feedPath, len(problems))}
+		return inputErr(fmt.Errorf("feed check: %s: %d problem(s)", feedPath, len(problems)))
 	}
 	return nil
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
@@ -48,20 +47,13 @@ it is past its delete-after date. Releasing a session that is not held changes n
 	}
 }
 
-func holdErr(command, dir string, err error) error {
-	if errors.Is(err, session.ErrNotSession) {
-		return inputErr(fmt.Errorf("%s: %s is not a spacecast session (no manifest.json): give the session folder", command, dir))
-	}
-	return inputErr(fmt.Errorf("%s: %w", command, err))
-}
-
 func runHold(o *holdOptions, g *globalOptions, dir string) error {
 	if o.reason == "" {
 		return usageErr("hold: give the reason with --reason TEXT (it is kept in hold.json)")
 	}
 	h, err := session.Hold(dir, o.reason)
 	if err != nil {
-		return holdErr("hold", dir, err)
+		return inputErr(fmt.Errorf("hold: %w", err))
 	}
 	if g.json {
 		return writeJSON(g.stdout, map[string]any{"session": dir, "held": true, "hold": h})
@@ -73,7 +65,7 @@ func runHold(o *holdOptions, g *globalOptions, dir string) error {
 func runRelease(g *globalOptions, dir string) error {
 	h, err := session.Release(dir)
 	if err != nil {
-		return holdErr("release", dir, err)
+		return inputErr(fmt.Errorf("release: %w", err))
 	}
 	if g.json {
 		return writeJSON(g.stdout, map[string]any{"session": dir, "held": false, "released": h})

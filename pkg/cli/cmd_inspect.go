@@ -37,7 +37,7 @@ func runInspect(cmd *cobra.Command, g *globalOptions, input string) error {
 	r, err := studio.Inspect(cmd.Context(), input, prog)
 	prog.Finish()
 	if err != nil {
-		return studioErr("inspect", err)
+		return fmt.Errorf("inspect: %w", err)
 	}
 	if g.json {
 		return writeJSON(g.stdout, r)

@@ -151,7 +151,7 @@ func runMix(cmd *cobra.Command, o *mixOptions, g *globalOptions, args []string) 
 	res, err := studio.Mix(cmd.Context(), opts, prog)
 	prog.Finish()
 	if err != nil {
-		return studioErr("mix", err)
+		return fmt.Errorf("mix: %w", err)
 	}
 	if g.json {
 		return writeJSON(g.stdout, res)

@@ -73,6 +73,11 @@ func runPrune(o *pruneOptions, g *globalOptions, root string, now time.Time) err
 		}
 		return inputErr(fmt.Errorf("prune: %w", err))
 	}
+	for i := range rep.Kept {
+		if rep.Kept[i].Undated {
+			rep.Kept[i].Reason += " (use --older-than)"
+		}
+	}
 	if g.json {
 		return writeJSON(g.stdout, rep)
 	}

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -13,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/spacecast/spacecast/internal/safetext"
-	"github.com/spacecast/spacecast/pkg/codec"
 	"github.com/spacecast/spacecast/pkg/edit"
 	"github.com/spacecast/spacecast/pkg/feed"
 	"github.com/spacecast/spacecast/pkg/site"
@@ -246,7 +244,7 @@ func (o *publishOptions) input(cmd *cobra.Command) (site.EpisodeInput, error) {
 		}
 		chs, err := feed.ParseChapters(b)
 		if err != nil {
-			return in, inputErr(fmt.Errorf("%s: --chapters %s: %w", cmdName, o.chapters, trimPrefixes(err)))
+			return in, inputErr(fmt.Errorf("%s: --chapters %s: %w", cmdName, o.chapters, unprefixed(err)))
 		}
 		in.Chapters = chs
 	}
@@ -333,53 +331,17 @@ func siteOptions(g *globalOptions, command string, timeout time.Duration) site.O
 	}
 }
 
-// siteErr prefixes a site error with the command and picks its exit code; audio that is not an MP3
-// gets the mix command that makes one.
+// siteErr prefixes a site error with the command; the error table picks its message, hint and
+// exit status.
 func siteErr(command string, err error) error {
-	var nm *site.NotMP3Error
-	if errors.As(err, &nm) {
-		msg := fmt.Sprintf("%s: %v: podcast apps play MP3; make one with:\n  spacecast mix %s -o %s", command, nm, shellQuote(nm.Path), shellQuote(mp3Name(nm.Path)))
-		if nm.Kind == "" {
-			msg = fmt.Sprintf("%s: %v: publish takes an MP3 or a session folder (make an MP3 from a WAV or Ogg Opus file with: spacecast mix FILE.wav -o FILE.mp3)", command, nm)
-		}
-		return inputErr(errors.New(msg))
-	}
-	wrapped := fmt.Errorf("%s: %w", command, trimPrefixes(err))
-	var ce *feed.ConfigError
-	switch {
-	case errors.Is(err, context.Canceled):
-		return err
-	case errors.Is(err, site.ErrBadInput), errors.Is(err, site.ErrNoSite), errors.Is(err, site.ErrSiteExists),
-		errors.Is(err, site.ErrSlugTaken), errors.Is(err, site.ErrSlugRetired), errors.Is(err, site.ErrNoEpisode),
-		errors.Is(err, site.ErrBadRecord), errors.Is(err, feed.ErrConfig), errors.As(err, &ce), errors.Is(err, feed.ErrArtwork):
-		return inputErr(wrapped)
-	case errors.Is(err, studio.ErrBadInput), errors.Is(err, codec.ErrUnknownFormat):
-		return studioErr(command, err)
-	}
-	return wrapped
+	return fmt.Errorf("%s: %w", command, unprefixed(err))
 }
 
-// trimPrefixes drops the package prefixes ("site: ") a library error starts with: the command
-// name says where it failed.
-func trimPrefixes(err error) error {
-	msg := err.Error()
-	for _, p := range []string{"site: ", "feed: "} {
-		msg = strings.TrimPrefix(msg, p)
-	}
-	if msg == err.Error() {
-		return err
-	}
-	return &reworded{msg: msg, err: err}
+// unprefixed is a site or feed error without the library's name in front ("site: ", "feed: "):
+// the command's name, before it, says where it failed.
+func unprefixed(err error) error {
+	return feed.Unprefixed(site.Unprefixed(err))
 }
-
-// reworded is an error with a new message that still unwraps to the original.
-type reworded struct {
-	msg string
-	err error
-}
-
-func (r *reworded) Error() string { return r.msg }
-func (r *reworded) Unwrap() error { return r.err }
 
 // pathErr drops the operation from an *fs.PathError: the caller names the file.
 func pathErr(err error) error {

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"crypto/ed25519"
-	"errors"
 	"fmt"
 	"time"
 
@@ -87,8 +86,8 @@ func runRecover(g *globalOptions, dir, signKey string) error {
 	control.RemoveStale(dir) // the dead recorder's pointer to its socket
 	var damaged error
 	if rep.Damaged() {
-		damaged = &exitError{code: ExitFailure, err: fmt.Errorf("recover: %s was recovered, but %d damaged bytes the crash did not cause were skipped (%s of audio lost; the report lists them)",
-			dir, rep.DamagedBytes, session.Duration(rep.LostTicks).Round(time.Millisecond))}
+		damaged = fmt.Errorf("recover: %s was recovered, but %d damaged bytes the crash did not cause were skipped (%s of audio lost; the report lists them)",
+			dir, rep.DamagedBytes, session.Duration(rep.LostTicks).Round(time.Millisecond))
 	}
 	if g.json {
 		if err := writeJSON(g.stdout, struct {
@@ -174,12 +173,6 @@ func sealIfUnsealed(dir string, key ed25519.PrivateKey) (string, error) {
 
 // recoverErr says that recover changed nothing, and what to do about a refusal.
 func recoverErr(dir string, err error) error {
-	hint := "nothing was changed"
-	switch {
-	case errors.Is(err, session.ErrIrregular):
-		hint = "nothing was changed; replace the link with a copy of what it points to, then run recover again"
-	case errors.Is(err, session.ErrSealMismatch):
-		hint = fmt.Sprintf("nothing was changed; 'spacecast verify %s' shows what changed since the session was sealed", dir)
-	}
-	return inputErr(fmt.Errorf("recover: %w (%s)", err, hint))
+	// The error table adds what to do (session.ErrIrregular, session.ErrSealMismatch name dir).
+	return inputErr(fmt.Errorf("recover: %w; nothing was changed", err))
 }

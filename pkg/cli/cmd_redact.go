@@ -2,17 +2,13 @@ package cli
 
 import (
 	"crypto/ed25519"
-	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/spacecast/spacecast/pkg/codec"
 	"github.com/spacecast/spacecast/pkg/edit"
 	"github.com/spacecast/spacecast/pkg/redact"
 	"github.com/spacecast/spacecast/pkg/session"
-	"github.com/spacecast/spacecast/pkg/studio"
 )
 
 type redactOptions struct {
@@ -106,18 +102,7 @@ func runRedact(cmd *cobra.Command, o *redactOptions, g *globalOptions, dir strin
 	res, err := redact.Redact(cmd.Context(), dir, opts)
 	prog.Finish()
 	if err != nil {
-		switch {
-		case errors.Is(err, redact.ErrBadRange) && strings.Contains(err.Error(), "is not before"):
-			return &exitError{code: ExitUsage, err: err}
-		case errors.Is(err, redact.ErrUnknownSpeaker), errors.Is(err, redact.ErrBadRange), errors.Is(err, redact.ErrNotFinalized),
-			errors.Is(err, session.ErrNotSession), errors.Is(err, session.ErrInvalid), errors.Is(err, session.ErrVersion),
-			errors.Is(err, session.ErrSealMismatch), errors.Is(err, session.ErrIrregular):
-			return inputErr(err)
-		}
-		if errors.Is(err, studio.ErrBadInput) || errors.Is(err, codec.ErrTruncated) || errors.Is(err, codec.ErrUnknownFormat) {
-			return inputErr(err)
-		}
-		return err
+		return err // its message starts with "redact: "; the error table picks the exit status
 	}
 	if g.json {
 		return writeJSON(g.stdout, res)

@@ -90,7 +90,7 @@ func runTrim(cmd *cobra.Command, o *trimOptions, g *globalOptions, input string)
 	res, err := studio.Trim(cmd.Context(), opts, prog)
 	prog.Finish()
 	if err != nil {
-		return studioErr("trim", err)
+		return fmt.Errorf("trim: %w", err)
 	}
 	if g.json {
 		return writeJSON(g.stdout, res)

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"crypto/ed25519"
-	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -55,9 +54,6 @@ func runVerify(o *verifyOptions, g *globalOptions, dir string) error {
 	}
 	rep, err := session.Verify(dir, trusted)
 	if err != nil {
-		if errors.Is(err, session.ErrNotSession) {
-			return inputErr(fmt.Errorf("verify: %s is not a spacecast session (no manifest.json): give the session folder", dir))
-		}
 		return inputErr(fmt.Errorf("verify: %w", err))
 	}
 	problems := len(rep.Changed) + len(rep.Missing) + len(rep.Added)
@@ -123,5 +119,5 @@ func runVerify(o *verifyOptions, g *globalOptions, dir string) error {
 			why += ": " + rep.SignatureDetail
 		}
 	}
-	return &exitError{code: ExitFailure, err: fmt.Errorf("verify: %s: %s", dir, why)}
+	return fmt.Errorf("verify: %s: %s", dir, why)
 }

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"syscall"
 )
@@ -28,7 +26,8 @@ const exitStatusHelp = `EXIT STATUS
   130  interrupted (Ctrl-C or SIGTERM); no partial output is left behind
 `
 
-// exitError carries an exit code with the error that caused it.
+// exitError is an error whose exit status the command chose: a usage error from its own flag
+// checks, an input it knows is wrong. The error table (errors.go) decides every other status.
 type exitError struct {
 	code int
 	err  error
@@ -37,36 +36,27 @@ type exitError struct {
 func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
 
-// usageErr marks err as a usage error (exit 2).
+// usageErr is the error of a command-line check: a missing or malformed flag or argument, a flag
+// that does not go with another (exit 2). The message names the flag and says what to give.
 func usageErr(format string, a ...any) error {
 	return &exitError{code: ExitUsage, err: fmt.Errorf(format, a...)}
 }
 
-// inputErr marks err as a bad-input error (exit 3), unless the machine failed rather than the
-// input (a full disk, an I/O error, a read-only file system): that is a failure (exit 1).
+// inputErr marks err as being about an input the user gave, which the command knows and the error
+// may not say (exit 3), unless the machine failed rather than the input (a full disk, an I/O
+// error, a read-only file system): that stays a failure (exit 1).
 func inputErr(err error) error {
 	if err == nil {
 		return nil
 	}
-	for _, e := range []error{syscall.ENOSPC, syscall.EDQUOT, syscall.EIO, syscall.EROFS} {
-		if errors.Is(err, e) {
-			return &exitError{code: ExitFailure, err: err}
-		}
+	if is(syscall.ENOSPC, syscall.EDQUOT, syscall.EIO, syscall.EROFS)(err) {
+		return &exitError{code: ExitFailure, err: err}
 	}
 	return &exitError{code: ExitBadInput, err: err}
 }
 
-// ExitCode maps an error returned by Execute to the process exit code.
-func ExitCode(err error) int {
-	if err == nil {
-		return ExitOK
-	}
-	if errors.Is(err, context.Canceled) {
-		return ExitInterrupted
-	}
-	var e *exitError
-	if errors.As(err, &e) {
-		return e.code
-	}
-	return ExitFailure
+// studioErr prefixes a library error with the command; the error table picks its message, hint
+// and exit status. (cmd_demo.go calls it until the recording lifecycle moves to pkg/record.)
+func studioErr(command string, err error) error {
+	return fmt.Errorf("%s: %w", command, err)
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -13,12 +12,8 @@ import (
 
 	"github.com/spacecast/spacecast/internal/fsutil"
 	"github.com/spacecast/spacecast/internal/safetext"
-	"github.com/spacecast/spacecast/pkg/codec"
-	"github.com/spacecast/spacecast/pkg/edit"
-	"github.com/spacecast/spacecast/pkg/ogg"
 	"github.com/spacecast/spacecast/pkg/session"
 	"github.com/spacecast/spacecast/pkg/site"
-	"github.com/spacecast/spacecast/pkg/studio"
 )
 
 // writeJSON prints v as indented JSON. Strings in it may come from a room, a server or a file:
@@ -56,23 +51,6 @@ func printableURL(raw string) string {
 		return term(r)
 	}
 	return "the room URL"
-}
-
-// studioErr prefixes a library error with the command and picks its exit code.
-func studioErr(command string, err error) error {
-	wrapped := fmt.Errorf("%s: %w", command, err)
-	switch {
-	case errors.Is(err, ogg.ErrGranule):
-		return inputErr(fmt.Errorf("%w (the file's length does not add up: it is damaged or forged; get it again, or re-encode it from a good copy)", wrapped))
-	case errors.As(err, new(*session.LimitError)):
-		return inputErr(fmt.Errorf("%w (manifest.json was damaged or edited by hand: restore it from a copy, or correct that value)", wrapped))
-	case errors.Is(err, studio.ErrBadInput), errors.Is(err, codec.ErrUnknownFormat), errors.Is(err, codec.ErrEmpty), errors.Is(err, codec.ErrTruncated),
-		errors.Is(err, session.ErrInvalid):
-		return inputErr(wrapped)
-	case errors.Is(err, codec.ErrUnknownExtension), errors.Is(err, edit.ErrOverlap), errors.Is(err, edit.ErrBadRange):
-		return &exitError{code: ExitUsage, err: wrapped}
-	}
-	return wrapped
 }
 
 // warnUnfinalized tells the user, on stderr, that a session input was not finalized: it is still

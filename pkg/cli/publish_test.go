@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -467,7 +468,7 @@ func TestPublishConcurrent(t *testing.T) {
 	}
 	before := siteTree(t, dir, false)
 	out, err := exec.Command(bin, "publish", dir, filepath.Join(src, "ep0.mp3"), "--title", "Late", "--lock-timeout", "500ms").CombinedOutput()
-	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != ExitFailure || !strings.Contains(string(out), "waiting for") || !strings.Contains(string(out), "locked by another spacecast run") {
+	if ee := (*exec.ExitError)(nil); !errors.As(err, &ee) || ee.ExitCode() != ExitFailure || !strings.Contains(string(out), "waiting for") || !strings.Contains(string(out), "locked by another spacecast run") {
 		t.Errorf("publish on a locked site: %v\n%s", err, out)
 	}
 	testutil.SameTree(t, "a run that timed out on the lock", before, siteTree(t, dir, false))

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -111,35 +112,36 @@ spacecast does all of its audio work itself; it needs no ffmpeg.`,
 	return root
 }
 
-// Run runs one command line and returns its error; ExitCode maps it to an exit status. An error
-// cobra raises before a command starts (an unknown command, a flag cobra itself checks) is a
-// usage error.
+// Run runs one command line and returns its error as the user reads it (the error table's
+// message and hint); ExitCode maps it to an exit status. An error cobra raises before a command
+// starts (an unknown command, a flag cobra itself checks) is a usage error.
 func Run(ctx context.Context, info BuildInfo, args []string, stdout, stderr io.Writer) error {
 	root := NewRootCommand(info, stdout, stderr)
 	started := false
 	root.PersistentPreRun = func(*cobra.Command, []string) { started = true }
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	var ee *exitError
 	if err != nil && !started && !errors.As(err, &ee) {
-		err = &exitError{code: ExitUsage, err: fmt.Errorf("%v (see 'spacecast --help')", err)}
+		err = usageErr("%v (see 'spacecast --help')", err)
 	}
-	return err
+	command := ""
+	if cmd != nil {
+		command = strings.TrimPrefix(strings.TrimPrefix(cmd.CommandPath(), root.Name()), " ")
+	}
+	return explain(command, err)
 }
 
-// Execute runs the command line and returns the process exit code. SIGINT and SIGTERM cancel
-// the context: commands stop, remove their temporary outputs and return context.Canceled.
+// Execute runs the command line, prints its error on stderr and returns the process exit code.
+// SIGINT and SIGTERM cancel the context: commands stop, remove their temporary outputs and return
+// context.Canceled.
 func Execute(info BuildInfo, args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	err := Run(ctx, info, args, stdout, stderr)
 	if err != nil {
-		if ExitCode(err) == ExitInterrupted {
-			fmt.Fprintln(stderr, "spacecast: interrupted; nothing was written")
-		} else {
-			// An error may quote a room, a server or a file: it reaches the terminal through safetext.
-			fmt.Fprintf(stderr, "spacecast: %s\n", safetext.TermText(err.Error()))
-		}
+		// An error may quote a room, a server or a file: it reaches the terminal through safetext.
+		fmt.Fprintf(stderr, "spacecast: %s\n", safetext.TermText(err.Error()))
 	}
 	return ExitCode(err)
 }

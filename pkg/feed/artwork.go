@@ -23,7 +23,7 @@ const (
 // says what the image is ("a 1000x1000 px PNG", "a GIF") and what it must be.
 func CheckArtwork(r io.Reader) error {
 	if msg := artworkProblem(r); msg != "" {
-		return fmt.Errorf("feed: artwork: %s: %w", msg, ErrArtwork)
+		return errorf("artwork: %s: %w", msg, ErrArtwork)
 	}
 	return nil
 }

@@ -44,17 +44,17 @@ func ChaptersJSON(ep *Episode) ([]byte, error) {
 	for i, c := range ep.Chapters {
 		switch {
 		case c.Start < 0:
-			return nil, fmt.Errorf("%w: %q: chapter %d starts before 0", ErrEpisode, ep.Slug, i+1)
+			return nil, errorf("%w: %q: chapter %d starts before 0", ErrEpisode, ep.Slug, i+1)
 		case i > 0 && c.Start < prev:
-			return nil, fmt.Errorf("%w: %q: chapter %d (%s) starts before chapter %d (chapters must be in order)", ErrEpisode, ep.Slug, i+1, formatSeconds(c.Start), i)
+			return nil, errorf("%w: %q: chapter %d (%s) starts before chapter %d (chapters must be in order)", ErrEpisode, ep.Slug, i+1, formatSeconds(c.Start), i)
 		case c.End != 0 && c.End <= c.Start:
-			return nil, fmt.Errorf("%w: %q: chapter %d ends at %s, not after its start %s", ErrEpisode, ep.Slug, i+1, formatSeconds(c.End), formatSeconds(c.Start))
+			return nil, errorf("%w: %q: chapter %d ends at %s, not after its start %s", ErrEpisode, ep.Slug, i+1, formatSeconds(c.End), formatSeconds(c.Start))
 		case ep.Audio.Duration > 0 && c.Start >= ep.Audio.Duration:
-			return nil, fmt.Errorf("%w: %q: chapter %d starts at %s, past the end of the audio (%s)", ErrEpisode, ep.Slug, i+1, formatSeconds(c.Start), formatSeconds(ep.Audio.Duration))
+			return nil, errorf("%w: %q: chapter %d starts at %s, past the end of the audio (%s)", ErrEpisode, ep.Slug, i+1, formatSeconds(c.Start), formatSeconds(ep.Audio.Duration))
 		}
 		for _, u := range []struct{ field, url string }{{"url", c.URL}, {"img", c.Img}} {
 			if u.url != "" && websafe.URL(u.url) != nil {
-				return nil, fmt.Errorf("%w: %q: chapter %d %s: %v", ErrEpisode, ep.Slug, i+1, u.field, websafe.URL(u.url))
+				return nil, errorf("%w: %q: chapter %d %s: %v", ErrEpisode, ep.Slug, i+1, u.field, websafe.URL(u.url))
 			}
 		}
 		prev = c.Start
@@ -70,7 +70,7 @@ func ChaptersJSON(ep *Episode) ([]byte, error) {
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(f); err != nil {
-		return nil, fmt.Errorf("feed: chapters of %q: %w", ep.Slug, err)
+		return nil, errorf("chapters of %q: %w", ep.Slug, err)
 	}
 	return b.Bytes(), nil
 }
@@ -92,39 +92,39 @@ func ParseChapters(data []byte) ([]Chapter, error) {
 		} `json:"chapters"`
 	}
 	if err := json.Unmarshal(data, &raw); err != nil {
-		return nil, fmt.Errorf("%w: %v (it must be a JSON object with \"version\" and \"chapters\")", ErrChapters, err)
+		return nil, errorf("%w: %v (it must be a JSON object with \"version\" and \"chapters\")", ErrChapters, err)
 	}
 	if raw.Version == nil {
-		return nil, fmt.Errorf("%w: no \"version\" (add \"version\": %q)", ErrChapters, ChaptersVersion)
+		return nil, errorf("%w: no \"version\" (add \"version\": %q)", ErrChapters, ChaptersVersion)
 	}
 	if raw.Chapters == nil {
-		return nil, fmt.Errorf("%w: no \"chapters\" array", ErrChapters)
+		return nil, errorf("%w: no \"chapters\" array", ErrChapters)
 	}
 	var out []Chapter
 	for i, c := range *raw.Chapters {
 		if c.StartTime == nil {
-			return nil, fmt.Errorf("%w: chapter %d has no startTime (seconds from the start of the audio)", ErrChapters, i+1)
+			return nil, errorf("%w: chapter %d has no startTime (seconds from the start of the audio)", ErrChapters, i+1)
 		}
 		start, err := jsonSeconds(c.StartTime)
 		if err != nil {
-			return nil, fmt.Errorf("%w: chapter %d: startTime %s: %v", ErrChapters, i+1, c.StartTime, err)
+			return nil, errorf("%w: chapter %d: startTime %s: %v", ErrChapters, i+1, c.StartTime, err)
 		}
 		if i > 0 && start < out[i-1].Start {
-			return nil, fmt.Errorf("%w: chapter %d starts at %s, before chapter %d (%s): chapters must be in order", ErrChapters, i+1, formatSeconds(start), i, formatSeconds(out[i-1].Start))
+			return nil, errorf("%w: chapter %d starts at %s, before chapter %d (%s): chapters must be in order", ErrChapters, i+1, formatSeconds(start), i, formatSeconds(out[i-1].Start))
 		}
 		for _, u := range []struct{ field, url string }{{"url", c.URL}, {"img", c.Img}} {
 			if u.url != "" && websafe.URL(u.url) != nil {
-				return nil, fmt.Errorf("%w: chapter %d: %s: %v", ErrChapters, i+1, u.field, websafe.URL(u.url))
+				return nil, errorf("%w: chapter %d: %s: %v", ErrChapters, i+1, u.field, websafe.URL(u.url))
 			}
 		}
 		ch := Chapter{Start: start, Title: c.Title, Img: c.Img, URL: c.URL}
 		if c.EndTime != nil && string(c.EndTime) != "null" {
 			end, err := jsonSeconds(c.EndTime)
 			if err != nil {
-				return nil, fmt.Errorf("%w: chapter %d: endTime %s: %v", ErrChapters, i+1, c.EndTime, err)
+				return nil, errorf("%w: chapter %d: endTime %s: %v", ErrChapters, i+1, c.EndTime, err)
 			}
 			if end <= start {
-				return nil, fmt.Errorf("%w: chapter %d ends at %s, not after its start %s", ErrChapters, i+1, formatSeconds(end), formatSeconds(start))
+				return nil, errorf("%w: chapter %d ends at %s, not after its start %s", ErrChapters, i+1, formatSeconds(end), formatSeconds(start))
 			}
 			ch.End = end
 		}

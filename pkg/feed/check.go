@@ -82,16 +82,16 @@ func parseTree(data []byte) (*element, error) {
 	for {
 		line, col := d.InputPos()
 		tok, err := d.Token()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrNotXML, err)
+			return nil, errorf("%w: %v", ErrNotXML, err)
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
 			if len(stack) >= maxDepth {
-				return nil, fmt.Errorf("%w: elements nested more than %d deep on line %d", ErrNotXML, maxDepth, line)
+				return nil, errorf("%w: elements nested more than %d deep on line %d", ErrNotXML, maxDepth, line)
 			}
 			e := &element{name: t.Name, attr: t.Copy().Attr, line: line, col: col}
 			if len(stack) == 0 {
@@ -110,7 +110,7 @@ func parseTree(data []byte) (*element, error) {
 		}
 	}
 	if root == nil {
-		return nil, fmt.Errorf("%w: no root element", ErrNotXML)
+		return nil, errorf("%w: no root element", ErrNotXML)
 	}
 	return root, nil
 }
@@ -411,7 +411,7 @@ func (c *checker) checkItem(it *element, n int, guids, urls map[string]*element)
 		}
 		if data, ok := c.readFile(ch, where, "podcast:chapters", u); ok {
 			if _, err := ParseChapters(data); err != nil {
-				c.add(ch, where, "podcast:chapters file: %s", strings.TrimPrefix(err.Error(), "feed: "))
+				c.add(ch, where, "podcast:chapters file: %v", Unprefixed(err))
 			}
 		}
 	}

@@ -148,28 +148,28 @@ func Render(w io.Writer, s *Show, eps []Episode) error {
 	}
 	bw := bufio.NewWriterSize(w, 64<<10)
 	if _, err := bw.WriteString(xml.Header); err != nil {
-		return fmt.Errorf("feed: write: %w", err)
+		return errorf("write: %w", err)
 	}
 	enc := xml.NewEncoder(bw)
 	enc.Indent("", "  ")
 	if err := enc.Encode(doc); err != nil {
-		return fmt.Errorf("feed: encode: %w", err)
+		return errorf("encode: %w", err)
 	}
 	if err := enc.Close(); err != nil {
-		return fmt.Errorf("feed: encode: %w", err)
+		return errorf("encode: %w", err)
 	}
 	if err := bw.WriteByte('\n'); err != nil {
-		return fmt.Errorf("feed: write: %w", err)
+		return errorf("write: %w", err)
 	}
 	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("feed: write: %w", err)
+		return errorf("write: %w", err)
 	}
 	return nil
 }
 
 func buildFeed(s *Show, eps []Episode) (*rssDoc, error) {
 	if s == nil || strings.TrimSpace(s.Title) == "" || s.BaseURL == "" {
-		return nil, fmt.Errorf("%w: it needs at least a title and a base_url (check podcast.yaml)", ErrShow)
+		return nil, errorf("%w: it needs at least a title and a base_url (check podcast.yaml)", ErrShow)
 	}
 	published := make([]*Episode, 0, len(eps))
 	guids := make(map[string]string, len(eps))
@@ -182,7 +182,7 @@ func buildFeed(s *Show, eps []Episode) (*rssDoc, error) {
 			return nil, err
 		}
 		if other, dup := guids[ep.GUID]; dup {
-			return nil, fmt.Errorf("%w: %q and %q have the same GUID %q (each episode needs its own)", ErrEpisode, other, ep.Slug, ep.GUID)
+			return nil, errorf("%w: %q and %q have the same GUID %q (each episode needs its own)", ErrEpisode, other, ep.Slug, ep.GUID)
 		}
 		guids[ep.GUID] = ep.Slug
 		published = append(published, ep)
@@ -223,7 +223,7 @@ func buildFeed(s *Show, eps []Episode) (*rssDoc, error) {
 	for _, c := range s.Categories {
 		cat, sub, err := SplitCategory(c)
 		if err != nil {
-			return nil, fmt.Errorf("%w: categories: %v", ErrShow, err)
+			return nil, errorf("%w: categories: %v", ErrShow, err)
 		}
 		var subs []string
 		if sub != "" {
@@ -313,7 +313,7 @@ func buildItem(s *Show, ep *Episode) (*itemEntry, error) {
 		// clean (a record from an older spacecast, or edited by hand).
 		notes, err := websafe.Notes(ep.NotesHTML)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %q: show notes: %v", ErrEpisode, ep.Slug, err)
+			return nil, errorf("%w: %q: show notes: %v", ErrEpisode, ep.Slug, err)
 		}
 		it.Content = &cdataTag{Text: xmlSafe(notes)}
 	}
@@ -346,17 +346,17 @@ func buildItem(s *Show, ep *Episode) (*itemEntry, error) {
 // checkEpisode rejects an episode record that cannot make a valid item.
 func checkEpisode(ep *Episode) error {
 	bad := func(format string, args ...any) error {
-		return fmt.Errorf("%w: %q: %s", ErrEpisode, ep.Slug, fmt.Sprintf(format, args...))
+		return errorf("%w: %q: %w", ErrEpisode, ep.Slug, fmt.Errorf(format, args...))
 	}
 	switch {
 	case ep.Slug == "":
-		return fmt.Errorf("%w: an episode titled %q has no slug (the episode record is damaged)", ErrEpisode, ep.Title)
+		return errorf("%w: an episode titled %q has no slug (the episode record is damaged)", ErrEpisode, ep.Title)
 	case strings.TrimSpace(ep.GUID) == "":
 		return bad("no GUID (the episode record is damaged)")
 	case ep.PubDate.IsZero():
 		return bad("no publication date (the episode record is damaged)")
 	case strings.TrimSpace(ep.Title) == "":
-		return bad("no title (give it one with publish --update --title)")
+		return bad("%w", ErrNoTitle)
 	case ep.Audio.File == "":
 		return bad("no audio file")
 	case ep.Audio.Bytes <= 0:
@@ -368,7 +368,7 @@ func checkEpisode(ep *Episode) error {
 	case ep.Audio.Duration > maxSeconds*time.Second:
 		return bad("audio %s claims to last %s s, more than %d hours (the episode record is damaged)", ep.Audio.File, formatSeconds(ep.Audio.Duration), maxSeconds/3600)
 	case len(ep.Description) > MaxDescriptionBytes:
-		return bad("description is %d bytes (Apple takes at most %d: shorten it or use --notes)", len(ep.Description), MaxDescriptionBytes)
+		return bad("%w: %d bytes (Apple takes at most %d)", ErrLongDescription, len(ep.Description), MaxDescriptionBytes)
 	}
 	switch ep.Type {
 	case "", "full", "trailer", "bonus":

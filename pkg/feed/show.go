@@ -64,7 +64,7 @@ const (
 func LoadShow(path string) (*Show, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("feed: read show settings: %w", err)
+		return nil, errorf("read show settings: %w", err)
 	}
 	return ParseShow(path, data)
 }

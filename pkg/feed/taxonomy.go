@@ -36,8 +36,22 @@ var Categories = map[string][]string{
 // "News > Tech News".
 const CategorySeparator = " > "
 
+// CategoryError says why a category is not one of Apple's. Use is the spelling to use instead
+// when the text makes it plain (a wrong capitalisation, a subcategory given alone), else "".
+type CategoryError struct {
+	Category string // as given
+	Use      string
+	msg      string
+}
+
+func (e *CategoryError) Error() string { return e.msg }
+
+func categoryErr(c, use, format string, a ...any) error {
+	return &CategoryError{Category: c, Use: use, msg: fmt.Sprintf(format, a...)}
+}
+
 // SplitCategory splits "Category > Subcategory" into its parts (sub is "" for a bare category)
-// and checks both against Apple's list. The error says what is wrong and suggests the right
+// and checks both against Apple's list. The error (a *CategoryError) says what is wrong and suggests the right
 // spelling when only the capitalisation or the parent category is off.
 func SplitCategory(c string) (cat, sub string, err error) {
 	cat, sub, _ = strings.Cut(c, ">")
@@ -46,22 +60,22 @@ func SplitCategory(c string) (cat, sub string, err error) {
 	if !ok {
 		for name := range Categories {
 			if strings.EqualFold(name, cat) {
-				return "", "", fmt.Errorf("%q is not an Apple category (category names are case-sensitive: use %q)", cat, name)
+				return "", "", categoryErr(c, name, "%q is not an Apple category (category names are case-sensitive: use %q)", cat, name)
 			}
 		}
 		// A subcategory given alone: name its parent.
 		for name, list := range Categories {
 			for _, s := range list {
 				if strings.EqualFold(s, cat) {
-					return "", "", fmt.Errorf("%q is a subcategory (use %q)", cat, name+CategorySeparator+s)
+					return "", "", categoryErr(c, name+CategorySeparator+s, "%q is a subcategory (use %q)", cat, name+CategorySeparator+s)
 				}
 			}
 		}
-		return "", "", fmt.Errorf("%q is not an Apple category (use one of: %s)", cat, strings.Join(CategoryNames(), ", "))
+		return "", "", categoryErr(c, "", "%q is not an Apple category (use one of: %s)", cat, strings.Join(CategoryNames(), ", "))
 	}
 	if sub == "" {
 		if strings.Contains(c, ">") {
-			return "", "", fmt.Errorf("%q has an empty subcategory (use %q or name a subcategory)", c, cat)
+			return "", "", categoryErr(c, cat, "%q has an empty subcategory (use %q or name a subcategory)", c, cat)
 		}
 		return cat, "", nil
 	}
@@ -70,13 +84,13 @@ func SplitCategory(c string) (cat, sub string, err error) {
 			return cat, sub, nil
 		}
 		if strings.EqualFold(s, sub) {
-			return "", "", fmt.Errorf("%q is not a subcategory of %s (names are case-sensitive: use %q)", sub, cat, cat+CategorySeparator+s)
+			return "", "", categoryErr(c, cat+CategorySeparator+s, "%q is not a subcategory of %s (names are case-sensitive: use %q)", sub, cat, cat+CategorySeparator+s)
 		}
 	}
 	if len(subs) == 0 {
-		return "", "", fmt.Errorf("%s has no subcategories (use %q)", cat, cat)
+		return "", "", categoryErr(c, cat, "%s has no subcategories (use %q)", cat, cat)
 	}
-	return "", "", fmt.Errorf("%q is not a subcategory of %s (use one of: %s)", sub, cat, strings.Join(subs, ", "))
+	return "", "", categoryErr(c, "", "%q is not a subcategory of %s (use one of: %s)", sub, cat, strings.Join(subs, ", "))
 }
 
 // CategoryNames returns Apple's top-level categories, sorted.

@@ -33,7 +33,7 @@ type Options struct {
 	// Range, when true, removes only [From, To) of the session clock; otherwise the whole person.
 	Range    bool
 	From, To time.Duration
-	// Reason goes into the ledger; empty: "redact" or "redact --from F --to T".
+	// Reason goes into the ledger; empty: "redact", or "redact from F to T" for a stretch.
 	Reason string
 	// Seal, when not nil, seals a session folder again (hashes, and a signature when it has a
 	// key). It is called on the staged copy, before anything is renamed into place, and only when
@@ -128,7 +128,7 @@ func Redact(ctx context.Context, dir string, opts Options) (res *Result, err err
 		case opts.From < 0 || opts.To < 0:
 			return nil, fmt.Errorf("redact: %w: a negative time", ErrBadRange)
 		case to <= from:
-			return nil, fmt.Errorf("redact: %w: --from %s is not before --to %s", ErrBadRange, edit.FormatTime(opts.From), edit.FormatTime(opts.To))
+			return nil, fmt.Errorf("redact: %w: the start %s is not before the end %s", ErrReversed, edit.FormatTime(opts.From), edit.FormatTime(opts.To))
 		case from >= m.DurationTicks || to > m.DurationTicks:
 			return nil, fmt.Errorf("redact: %w: %s-%s is outside the session, which lasts %s", ErrBadRange, edit.FormatTime(opts.From), edit.FormatTime(opts.To), edit.FormatTime(end))
 		}
@@ -186,7 +186,7 @@ func Redact(ctx context.Context, dir string, opts Options) (res *Result, err err
 	if reason == "" {
 		reason = "redact"
 		if opts.Range {
-			reason = fmt.Sprintf("redact --from %s --to %s", edit.FormatTime(opts.From), edit.FormatTime(opts.To))
+			reason = fmt.Sprintf("redact from %s to %s", edit.FormatTime(opts.From), edit.FormatTime(opts.To))
 		}
 	}
 	ev := session.ConsentEvent{Identity: p.Identity, Type: "redacted", AtTicks: from, Time: now().UTC(), Reason: reason}
@@ -361,7 +361,7 @@ func silenceStream(src io.ReadSeeker, create func() (io.Writer, error), t *sessi
 	raw := int64(0)
 	for i := 0; ; i++ {
 		pkt, _, err := r.ReadPacket()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
@@ -401,7 +401,7 @@ func silenceStream(src io.ReadSeeker, create func() (io.Writer, error), t *sessi
 	next := 0
 	for i := 0; ; i++ {
 		pkt, _, err := r.ReadPacket()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {

@@ -161,7 +161,7 @@ func TestRedactStretch(t *testing.T) {
 		t.Fatalf("tracks %d, mix %v", len(m.Tracks), m.Mix)
 	}
 	want := session.ConsentEvent{Identity: "brook", Type: "redacted", AtTicks: fromT, DurationTicks: toT - fromT,
-		Time: at, Reason: "redact --from 0:20.000 --to 0:35.000"}
+		Time: at, Reason: "redact from 0:20.000 to 0:35.000"}
 	if m.Consent == nil || len(m.Consent.Events) != 1 || m.Consent.Events[0] != want || m.Consent.Policy != "" {
 		t.Fatalf("ledger: %+v", m.Consent)
 	}
@@ -508,7 +508,7 @@ func countPackets(t *testing.T, b []byte) int {
 		t.Fatal(err)
 	}
 	for n := 0; ; n++ {
-		if _, _, err := r.ReadPacket(); err == io.EOF {
+		if _, _, err := r.ReadPacket(); errors.Is(err, io.EOF) {
 			return n
 		} else if err != nil {
 			t.Fatal(err)

@@ -39,6 +39,13 @@ var (
 	ErrBadAge = errors.New("not a duration (use 30d, 2w, 720h or 90m)")
 )
 
+// NotSessionError says which folder holds no spacecast manifest; it matches ErrNotSession.
+type NotSessionError struct{ Dir string }
+
+func (e *NotSessionError) Error() string { return fmt.Sprintf("session: %s: %v", e.Dir, ErrNotSession) }
+
+func (e *NotSessionError) Unwrap() error { return ErrNotSession }
+
 // SealMismatchError is what CheckSeal found wrong: the files that changed, vanished or appeared
 // since the session was sealed, and why its signature is invalid. It wraps ErrSealMismatch.
 type SealMismatchError struct {

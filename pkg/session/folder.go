@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/spacecast/spacecast/internal/fsutil"
 )
@@ -64,11 +65,17 @@ func Enclosing(path string) (string, bool) {
 	return found, found != ""
 }
 
+// noFolder reports whether reading a file in a folder failed because there is no such folder, or
+// it is a file.
+func noFolder(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)
+}
+
 // Open reads and validates the session in dir.
 func Open(dir string) (*Session, error) {
 	b, err := os.ReadFile(filepath.Join(dir, ManifestName))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("session: %s: %w", dir, ErrNotSession)
+	if noFolder(err) {
+		return nil, &NotSessionError{Dir: dir}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("session: %w", err)

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"errors"
 	"io"
 	"os"
 	"strings"
@@ -103,7 +104,7 @@ func placeTrack(t *testing.T, tr *Track) {
 		}
 		n, err := ts.Read(buf)
 		got += int64(n)
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {

@@ -261,8 +261,8 @@ func Verify(dir string, trusted ed25519.PublicKey) (*Report, error) {
 		return nil, fmt.Errorf("session: verify %s: %w", dir, ErrBadKey)
 	}
 	raw, err := os.ReadFile(filepath.Join(dir, ManifestName))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("session: %s: %w", dir, ErrNotSession)
+	if noFolder(err) {
+		return nil, &NotSessionError{Dir: dir}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("session: %w", err)

@@ -233,7 +233,7 @@ func (m *Manifest) Validate() error {
 		}
 		seen[t.ID] = true
 		if err := checkRelPath(t.File); err != nil {
-			return fmt.Errorf("%w: track %q: file %q: %v", ErrInvalid, t.ID, t.File, err)
+			return fmt.Errorf("%w: track %q: file %q: %w", ErrInvalid, t.ID, t.File, err)
 		}
 		if m.Participant(t.Participant) == nil {
 			return fmt.Errorf("%w: track %q: participant %q is not listed in participants", ErrInvalid, t.ID, t.Participant)
@@ -252,7 +252,7 @@ func (m *Manifest) Validate() error {
 	}
 	if m.Mix != nil {
 		if err := checkRelPath(m.Mix.File); err != nil {
-			return fmt.Errorf("%w: mix file %q: %v", ErrInvalid, m.Mix.File, err)
+			return fmt.Errorf("%w: mix file %q: %w", ErrInvalid, m.Mix.File, err)
 		}
 	}
 	return m.checkLimits()
@@ -286,7 +286,7 @@ func (m *Manifest) Marshal() ([]byte, error) {
 func Parse(b []byte) (*Manifest, error) {
 	var m Manifest
 	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	if err := m.Validate(); err != nil {
 		return nil, err

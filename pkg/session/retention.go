@@ -67,7 +67,7 @@ func ParseHold(b []byte) (*HoldInfo, error) {
 	var h HoldInfo
 	dec := json.NewDecoder(bytes.NewReader(b))
 	if err := dec.Decode(&h); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadHold, err)
+		return nil, fmt.Errorf("%w: %w", ErrBadHold, err)
 	}
 	if dec.More() {
 		return nil, fmt.Errorf("%w: data after the JSON object", ErrBadHold)
@@ -183,6 +183,9 @@ type PruneEntry struct {
 	DeleteAfter time.Time `json:"delete_after,omitzero"`
 	Bytes       int64     `json:"bytes"`
 	Reason      string    `json:"reason"`
+	// Undated is set for a session kept because it has no delete-after date: only an age
+	// (PruneOptions.OlderThan) can make it due.
+	Undated bool `json:"-"`
 }
 
 // Prune deletes the sessions below root that are past their delete-after date (or, with
@@ -294,7 +297,7 @@ func readManifestLoose(dir string) (*Manifest, error) {
 	}
 	var m Manifest
 	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	return &m, nil
 }
@@ -338,12 +341,12 @@ func judge(dir string, now time.Time, opts PruneOptions) (PruneEntry, bool, erro
 	var e PruneEntry
 	m, err := readManifestLoose(dir)
 	if err != nil {
-		return e, false, fmt.Errorf("unreadable manifest: %v", err)
+		return e, false, fmt.Errorf("unreadable manifest: %w", err)
 	}
 	e.ID, e.StartedAt, e.DeleteAfter = m.ID, m.StartedAt, m.DeleteAfter
 	e.Bytes = folderBytes(dir)
 	if h, err := ReadHold(dir); err != nil {
-		return e, false, fmt.Errorf("held (hold.json unreadable: %v)", err)
+		return e, false, fmt.Errorf("held (hold.json unreadable: %w)", err)
 	} else if h != nil {
 		e.Reason = fmt.Sprintf("kept: held since %s by %s: %s", h.Since.Format(time.RFC3339), h.By, h.Reason)
 		return e, false, nil
@@ -363,7 +366,7 @@ func judge(dir string, now time.Time, opts PruneOptions) (PruneEntry, bool, erro
 	case opts.OlderThan > 0:
 		e.Reason = fmt.Sprintf("kept: started %s, less than %s ago", m.StartedAt.Format(time.RFC3339), opts.OlderThan)
 	case m.DeleteAfter.IsZero():
-		e.Reason = "kept: no delete_after date (use --older-than)"
+		e.Reason, e.Undated = "kept: no delete_after date", true
 	case m.Expired(now):
 		e.Reason = "past its delete_after date " + m.DeleteAfter.Format(time.RFC3339)
 		return e, true, nil
@@ -419,11 +422,11 @@ func trash(base, dir string) error {
 	rand.Read(rnd[:])
 	t := filepath.Join(base, trashPrefix+hex.EncodeToString(rnd[:]))
 	if err := os.Rename(dir, t); err != nil {
-		return fmt.Errorf("move to trash: %v", err)
+		return fmt.Errorf("move to trash: %w", err)
 	}
 	if _, err := os.Lstat(filepath.Join(t, HoldName)); err == nil {
 		if err := os.Rename(t, dir); err != nil {
-			return fmt.Errorf("held while being deleted, and could not be put back from %s: %v", t, err)
+			return fmt.Errorf("held while being deleted, and could not be put back from %s: %w", t, err)
 		}
 		return fmt.Errorf("held while being deleted")
 	}
@@ -431,7 +434,7 @@ func trash(base, dir string) error {
 		return fmt.Errorf("session: %w", err)
 	}
 	if err := os.RemoveAll(t); err != nil {
-		return fmt.Errorf("remove %s: %v", t, err)
+		return fmt.Errorf("remove %s: %w", t, err)
 	}
 	return nil
 }

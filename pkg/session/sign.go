@@ -55,7 +55,7 @@ func ParseSignature(b []byte) (Signature, error) {
 	var j signatureJSON
 	dec := json.NewDecoder(bytes.NewReader(b))
 	if err := dec.Decode(&j); err != nil {
-		return Signature{}, fmt.Errorf("%w: %v", ErrBadSignatureFile, err)
+		return Signature{}, fmt.Errorf("%w: %w", ErrBadSignatureFile, err)
 	}
 	if dec.More() {
 		return Signature{}, fmt.Errorf("%w: data after the JSON object", ErrBadSignatureFile)
@@ -103,7 +103,7 @@ func ParsePrivateKey(b []byte) (ed25519.PrivateKey, error) {
 	}
 	k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadKey, err)
+		return nil, fmt.Errorf("%w: %w", ErrBadKey, err)
 	}
 	priv, ok := k.(ed25519.PrivateKey)
 	if !ok {
@@ -129,7 +129,7 @@ func ParsePublicKey(b []byte) (ed25519.PublicKey, error) {
 	}
 	k, err := x509.ParsePKIXPublicKey(blk.Bytes)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadKey, err)
+		return nil, fmt.Errorf("%w: %w", ErrBadKey, err)
 	}
 	pub, ok := k.(ed25519.PublicKey)
 	if !ok {

@@ -108,7 +108,7 @@ func (ts *TrackStream) Read(p []float32) (int, error) {
 
 // fileErr names the track and its file in a decoding error; io.EOF passes as it is.
 func (ts *TrackStream) fileErr(err error) error {
-	if err == nil || err == io.EOF {
+	if err == nil || errors.Is(err, io.EOF) {
 		return err
 	}
 	return fmt.Errorf("session: track %q: %s: %w", ts.track.ID, ts.file.Name(), err)
@@ -130,7 +130,7 @@ func (ts *TrackStream) discard(frames int64) error {
 		n, err := ts.dec.Read(ts.skip[:min(frames, 1024)*int64(ch)])
 		ts.media += int64(n / ch)
 		frames -= int64(n / ch)
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			return io.EOF
 		}
 		if err != nil {

@@ -38,22 +38,22 @@ func (e *NotMP3Error) Unwrap() []error { return []error{ErrNotMP3, ErrBadInput} 
 func ProbeMP3(path string) (feed.Audio, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return feed.Audio{}, badInput("site: %s: no such file or folder", path)
+		return feed.Audio{}, badInput("%s: no such file or folder", path)
 	}
 	if err != nil {
-		return feed.Audio{}, badInput("site: %w", err)
+		return feed.Audio{}, badInput("%w", err)
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return feed.Audio{}, fmt.Errorf("site: %w", err)
+		return feed.Audio{}, errorf("%w", err)
 	}
 	if st.IsDir() {
-		return feed.Audio{}, badInput("site: %s: a folder that is not a session (no manifest.json)", path)
+		return feed.Audio{}, badInput("%s: a folder that is not a session (no manifest.json)", path)
 	}
 	if k, err := codec.SniffFile(path); err != nil || k != codec.MP3 {
 		if err != nil && !errors.Is(err, codec.ErrUnknownFormat) && !errors.Is(err, codec.ErrEmpty) {
-			return feed.Audio{}, fmt.Errorf("site: %s: %w", path, err)
+			return feed.Audio{}, errorf("%s: %w", path, err)
 		}
 		return feed.Audio{}, &NotMP3Error{Path: path, Kind: k}
 	}
@@ -62,21 +62,21 @@ func ProbeMP3(path string) (feed.Audio, error) {
 		if errors.Is(err, mp3.ErrNotMP3) {
 			return feed.Audio{}, &NotMP3Error{Path: path}
 		}
-		return feed.Audio{}, badInput("site: %s: %w", path, err)
+		return feed.Audio{}, badInput("%s: %w", path, err)
 	}
 	if idx.Xing != nil && idx.Xing.HasFrames() && int(idx.Xing.Frames) != idx.FrameCount() {
-		return feed.Audio{}, badInput("site: %s: its Xing/Info tag promises %d audio frames, the file holds %d (it was cut short or damaged: make it again)", path, idx.Xing.Frames, idx.FrameCount())
+		return feed.Audio{}, badInput("%s: its Xing/Info tag promises %d audio frames, the file holds %d (it was cut short or damaged: make it again)", path, idx.Xing.Frames, idx.FrameCount())
 	}
 	if idx.Junk > st.Size()/10 {
-		return feed.Audio{}, badInput("site: %s: %d of its %d bytes are not MP3 frames (damaged)", path, idx.Junk, st.Size())
+		return feed.Audio{}, badInput("%s: %d of its %d bytes are not MP3 frames (damaged)", path, idx.Junk, st.Size())
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return feed.Audio{}, fmt.Errorf("site: %w", err)
+		return feed.Audio{}, errorf("%w", err)
 	}
 	h := sha256.New()
 	n, err := io.Copy(h, f)
 	if err != nil {
-		return feed.Audio{}, fmt.Errorf("site: read %s: %w", path, err)
+		return feed.Audio{}, errorf("read %s: %w", path, err)
 	}
 	return feed.Audio{
 		Bytes:    n,

@@ -3,6 +3,7 @@ package site
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Sentinel errors; test with errors.Is. Errors that wrap them name the site, slug or file.
@@ -43,7 +44,84 @@ type inputError struct{ err error }
 func (e *inputError) Error() string   { return e.err.Error() }
 func (e *inputError) Unwrap() []error { return []error{e.err, ErrBadInput} }
 
-// badInput formats a bad-input error; %w in format wraps as in fmt.Errorf.
+// badInput formats a bad-input error of this package; %w in format wraps as in fmt.Errorf.
 func badInput(format string, a ...any) error {
-	return &inputError{err: fmt.Errorf(format, a...)}
+	return &Error{Err: &inputError{err: fmt.Errorf(format, a...)}}
+}
+
+// Error is an error of this package: Error() is "site: " and Err, which says what happened to
+// which site, episode or file. A caller that puts its own name first (the CLI: "publish: ...")
+// prints Err.
+type Error struct{ Err error }
+
+func (e *Error) Error() string { return "site: " + e.Err.Error() }
+func (e *Error) Unwrap() error { return e.Err }
+
+// errorf formats an error of this package; %w in format wraps as in fmt.Errorf.
+func errorf(format string, a ...any) error {
+	return &Error{Err: fmt.Errorf(format, a...)}
+}
+
+// also returns err, joined with more when more is not nil: when nothing else went wrong (an abort
+// that cleaned up), err stays the error returned, as it was made.
+func also(err, more error) error {
+	if more == nil {
+		return err
+	}
+	return errors.Join(err, more)
+}
+
+// ErrNoSlug means an episode's title has no ASCII letter or digit to make a slug of, and no slug
+// was given.
+var ErrNoSlug = errors.New("it has no ASCII letters or digits for a slug")
+
+// LockTimeoutError says that another spacecast run held the site's lock for longer than the
+// timeout; it matches ErrLockTimeout. It is returned inside an *Error.
+type LockTimeoutError struct {
+	Dir     string        // the site folder
+	Lock    string        // the lock file
+	Timeout time.Duration // how long this run waited
+}
+
+func (e *LockTimeoutError) Error() string {
+	return fmt.Sprintf("%s: %v: its lock %s was held for %s", e.Dir, ErrLockTimeout, e.Lock, e.Timeout)
+}
+
+func (e *LockTimeoutError) Unwrap() error { return ErrLockTimeout }
+
+// SlugTakenError says that the slug belongs to a published episode whose content differs from the
+// one being published; it matches ErrSlugTaken and ErrBadInput. It is returned inside an *Error.
+type SlugTakenError struct {
+	Dir     string    // the site folder
+	Slug    string    // the slug asked for
+	Title   string    // the title of the episode that has it
+	PubDate time.Time // when that episode was published
+}
+
+func (e *SlugTakenError) Error() string {
+	return fmt.Sprintf("%v: %q belongs to the episode %q published %s, which differs from this one",
+		ErrSlugTaken, e.Slug, e.Title, e.PubDate.Format(time.RFC3339))
+}
+
+func (e *SlugTakenError) Unwrap() []error { return []error{ErrSlugTaken, ErrBadInput} }
+
+// TooLongError says that a text is longer than podcast apps read; it matches ErrBadInput.
+type TooLongError struct {
+	What  string // "description"
+	Bytes int    // its length
+	Max   int    // the most podcast apps read
+}
+
+func (e *TooLongError) Error() string {
+	return fmt.Sprintf("%d bytes; podcast apps read at most %d", e.Bytes, e.Max)
+}
+
+func (e *TooLongError) Unwrap() error { return ErrBadInput }
+
+// Unprefixed is err without the "site: " in front when it is an *Error, as it is otherwise.
+func Unprefixed(err error) error {
+	if e, ok := err.(*Error); ok { //nolint:errorlint // only the outermost error: one wrapped inside another keeps its name
+		return e.Err
+	}
+	return err
 }

@@ -31,10 +31,10 @@ const ArtworkName = "artwork"
 // podcast.yaml, another web root) is ErrSiteFiles even then.
 func Init(ctx context.Context, dir string, show *feed.Show, artwork string, opts Options) (*Result, error) {
 	if _, err := os.Stat(filepath.Join(dir, ShowName)); err == nil {
-		return nil, fmt.Errorf("site: %s: %w (edit %s to change the show's settings)", dir, ErrSiteExists, filepath.Join(dir, ShowName))
+		return nil, errorf("%s: %w (edit %s to change the show's settings)", dir, ErrSiteExists, filepath.Join(dir, ShowName))
 	}
 	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
-		return nil, badInput("site: %s: it is a file, not a folder", dir)
+		return nil, badInput("%s: it is a file, not a folder", dir)
 	}
 	if err := checkInitFolder(dir, opts.IntoExisting); err != nil {
 		return nil, err
@@ -57,7 +57,7 @@ func Init(ctx context.Context, dir string, show *feed.Show, artwork string, opts
 		return nil, err
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("site: %w", err)
+		return nil, errorf("%w", err)
 	}
 	t, err := begin(dir, opts)
 	if err != nil {
@@ -65,7 +65,7 @@ func Init(ctx context.Context, dir string, show *feed.Show, artwork string, opts
 	}
 	res, err := t.init(ctx, parsed, yml, art)
 	if err != nil {
-		return nil, errors.Join(err, t.abort())
+		return nil, also(err, t.abort())
 	}
 	return res, nil
 }
@@ -89,7 +89,7 @@ func (t *tx) init(ctx context.Context, show *feed.Show, yml, art []byte) (*Resul
 	}
 	t.lock = l
 	if _, err := os.Stat(filepath.Join(t.dir, ShowName)); err == nil {
-		return nil, fmt.Errorf("site: %s: %w (made by another run meanwhile)", t.dir, ErrSiteExists)
+		return nil, errorf("%s: %w (made by another run meanwhile)", t.dir, ErrSiteExists)
 	}
 	if err := checkInitFolder(t.dir, t.opts.IntoExisting); err != nil {
 		return nil, err
@@ -138,7 +138,7 @@ func checkInitFolder(dir string, intoExisting bool) error {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("site: %w", err)
+		return errorf("%w", err)
 	}
 	var found, other []string
 	names := siteFiles()
@@ -159,10 +159,10 @@ func checkInitFolder(dir string, intoExisting bool) error {
 		if !slices.Contains(found, RecordName) {
 			hint = "choose another folder, or an empty one"
 		}
-		return badInput("site: %s: %w (%s): a new site would replace them; %s", dir, ErrSiteFiles, listNames(found), hint)
+		return badInput("%s: %w (%s): a new site would replace them; %s", dir, ErrSiteFiles, listNames(found), hint)
 	}
 	if len(other) > 0 && !intoExisting {
-		return badInput("site: %s: %w: it holds %s", dir, ErrNotEmpty, listNames(other))
+		return badInput("%s: %w: it holds %s", dir, ErrNotEmpty, listNames(other))
 	}
 	return nil
 }
@@ -181,12 +181,12 @@ func readArtwork(path string) ([]byte, string, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, "", badInput("site: artwork %s: the file does not exist", path)
+			return nil, "", badInput("artwork %s: the file does not exist", path)
 		}
-		return nil, "", badInput("site: artwork %s: %w", path, err)
+		return nil, "", badInput("artwork %s: %w", path, err)
 	}
 	if err := feed.CheckArtwork(bytes.NewReader(b)); err != nil {
-		return nil, "", badInput("site: artwork %s: %w", path, err)
+		return nil, "", badInput("artwork %s: %w", path, err)
 	}
 	ext := ".jpg"
 	if bytes.HasPrefix(b, []byte("\x89PNG\r\n\x1a\n")) {

@@ -3,7 +3,6 @@ package site
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -60,7 +59,7 @@ func lockSite(ctx context.Context, dir string, timeout time.Duration, onWait fun
 	for {
 		l, ok, err := tryLock(path)
 		if err != nil {
-			return nil, fmt.Errorf("site: lock %s: %w", path, err)
+			return nil, errorf("lock %s: %w", path, err)
 		}
 		if ok {
 			return l, nil
@@ -70,7 +69,7 @@ func lockSite(ctx context.Context, dir string, timeout time.Duration, onWait fun
 		}
 		waited = true
 		if !time.Now().Before(deadline) {
-			return nil, fmt.Errorf("site: %s: %w: its lock %s was held for %s (wait for the other run to finish, or raise --lock-timeout)", dir, ErrLockTimeout, path, timeout)
+			return nil, &Error{Err: &LockTimeoutError{Dir: dir, Lock: path, Timeout: timeout}}
 		}
 		t := time.NewTimer(min(lockPoll, time.Until(deadline)))
 		select {

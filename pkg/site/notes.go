@@ -3,7 +3,6 @@ package site
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -40,16 +39,16 @@ type Notes struct {
 // RenderNotes renders Markdown show notes. The input must be UTF-8.
 func RenderNotes(md []byte) (Notes, error) {
 	if !utf8.Valid(md) {
-		return Notes{}, badInput("site: notes: %w", errNotUTF8)
+		return Notes{}, badInput("notes: %w", errNotUTF8)
 	}
 	doc := markdown.Parser().Parse(text.NewReader(md))
 	var h bytes.Buffer
 	if err := markdown.Renderer().Render(&h, md, doc); err != nil {
-		return Notes{}, fmt.Errorf("site: notes: %w", err)
+		return Notes{}, errorf("notes: %w", err)
 	}
 	clean, err := websafe.CleanNotes(h.String())
 	if err != nil {
-		return Notes{}, fmt.Errorf("site: notes: %w", err)
+		return Notes{}, errorf("notes: %w", err)
 	}
 	var t plain
 	t.blocks(doc, md, "")

@@ -60,14 +60,14 @@ var pageAssetURLs = sync.OnceValue(func() map[string]string {
 // before anything is written; a failing w can leave part of the page in it.
 func RenderPage(w io.Writer, s *feed.Show, eps []feed.Episode) error {
 	if s == nil {
-		return fmt.Errorf("site: page: no show settings")
+		return errorf("page: no show settings")
 	}
 	d, err := newPageData(s, eps)
 	if err != nil {
 		return err
 	}
 	if err := pageTemplate.Execute(w, d); err != nil {
-		return fmt.Errorf("site: page: write index.html: %w", err)
+		return errorf("page: write index.html: %w", err)
 	}
 	return nil
 }
@@ -160,7 +160,7 @@ func newPageData(s *feed.Show, eps []feed.Episode) (*pageData, error) {
 			return nil, err
 		}
 		if other, ok := ids[pe.ID]; ok {
-			return nil, fmt.Errorf("site: page: episodes %q and %q would share the id %q on the page (slugs must differ)", other, e.Slug, pe.ID)
+			return nil, errorf("page: episodes %q and %q would share the id %q on the page (slugs must differ)", other, e.Slug, pe.ID)
 		}
 		ids[pe.ID] = e.Slug
 		d.Episodes = append(d.Episodes, pe)
@@ -170,7 +170,7 @@ func newPageData(s *feed.Show, eps []feed.Episode) (*pageData, error) {
 
 func newPageEpisode(e *feed.Episode) (pageEpisode, error) {
 	if e.Audio.File == "" {
-		return pageEpisode{}, fmt.Errorf("site: page: episode %q has no audio file", e.Slug)
+		return pageEpisode{}, errorf("page: episode %q has no audio file", e.Slug)
 	}
 	src := "episodes/" + pageEscapePath(e.Audio.File)
 	pub := e.PubDate.UTC()
@@ -207,7 +207,7 @@ func newPageEpisode(e *feed.Episode) (pageEpisode, error) {
 		// hand), so that no script reaches the page.
 		notes, err := websafe.Notes(e.NotesHTML)
 		if err != nil {
-			return pageEpisode{}, fmt.Errorf("site: page: episode %q: show notes: %w", e.Slug, err)
+			return pageEpisode{}, errorf("page: episode %q: show notes: %w", e.Slug, err)
 		}
 		pe.Notes = template.HTML(notes)
 	} else {
@@ -215,7 +215,7 @@ func newPageEpisode(e *feed.Episode) (pageEpisode, error) {
 	}
 	for i, c := range e.Chapters {
 		if c.Start < 0 {
-			return pageEpisode{}, fmt.Errorf("site: page: episode %q: chapter %d (%q) starts before the audio (%v)", e.Slug, i+1, c.Title, c.Start)
+			return pageEpisode{}, errorf("page: episode %q: chapter %d (%q) starts before the audio (%v)", e.Slug, i+1, c.Title, c.Start)
 		}
 		t := pageSeconds(c.Start)
 		link := c.URL
@@ -228,7 +228,7 @@ func newPageEpisode(e *feed.Episode) (pageEpisode, error) {
 	}
 	for i, b := range e.Soundbites {
 		if b.Start < 0 || b.Duration <= 0 {
-			return pageEpisode{}, fmt.Errorf("site: page: episode %q: soundbite %d starts at %v and lasts %v (it needs a start of 0 or more and a positive length)", e.Slug, i+1, b.Start, b.Duration)
+			return pageEpisode{}, errorf("page: episode %q: soundbite %d starts at %v and lasts %v (it needs a start of 0 or more and a positive length)", e.Slug, i+1, b.Start, b.Duration)
 		}
 		start, end := pageSeconds(b.Start), pageSeconds(b.Start+b.Duration)
 		pe.Soundbites = append(pe.Soundbites, pageMark{

@@ -128,10 +128,10 @@ func Publish(ctx context.Context, dir string, in EpisodeInput, opts Options) (*R
 	if slug == "" {
 		slug = Slugify(in.Title)
 		if slug == "" {
-			return nil, badInput("site: title %q: it has no ASCII letters or digits for a slug (give one with --slug)", in.Title)
+			return nil, badInput("title %q: %w", in.Title, ErrNoSlug)
 		}
 	} else if !ValidSlug(slug) {
-		return nil, badInput("site: slug %q: use 1-%d lowercase ASCII letters, digits and single hyphens", slug, MaxSlug)
+		return nil, badInput("slug %q: use 1-%d lowercase ASCII letters, digits and single hyphens", slug, MaxSlug)
 	}
 	eps, err := loadRecord(dir)
 	if err != nil {
@@ -146,13 +146,13 @@ func Publish(ctx context.Context, dir string, in EpisodeInput, opts Options) (*R
 	}
 	res, err := t.publish(ctx, slug, show, in)
 	if err != nil {
-		return nil, errors.Join(err, t.abort())
+		return nil, also(err, t.abort())
 	}
 	return res, nil
 }
 
 func retired(slug string) error {
-	return fmt.Errorf("site: slug %q: %w: slugs and GUIDs are never reused (choose another with --slug)", slug, ErrSlugRetired)
+	return errorf("slug %q: %w: slugs and GUIDs are never reused", slug, ErrSlugRetired)
 }
 
 func (t *tx) publish(ctx context.Context, slug string, show *feed.Show, in EpisodeInput) (*Result, error) {
@@ -187,8 +187,7 @@ func (t *tx) publish(ctx context.Context, slug string, show *feed.Show, in Episo
 			return nil, err
 		}
 		if !same {
-			return nil, fmt.Errorf("site: %w: %q belongs to the episode %q published %s, which differs from this one (change that one with 'spacecast publish --update %s %s ...', or publish this one under another --slug)",
-				ErrSlugTaken, slug, old.Title, old.PubDate.Format(time.RFC3339), t.dir, slug)
+			return nil, &Error{Err: &SlugTakenError{Dir: t.dir, Slug: slug, Title: old.Title, PubDate: old.PubDate}}
 		}
 		t.res.Episode = old
 		res, err := t.commit()
@@ -223,7 +222,7 @@ func (t *tx) assignIdentity(ep *feed.Episode, in *EpisodeInput) error {
 	}
 	for _, e := range t.eps {
 		if e.GUID == guid {
-			return fmt.Errorf("site: %w: episode %q already has GUID %s (a podcast.yaml guid edited by hand?)", ErrSlugTaken, e.Slug, guid)
+			return errorf("%w: episode %q already has GUID %s (a podcast.yaml guid edited by hand?)", ErrSlugTaken, e.Slug, guid)
 		}
 	}
 	ep.GUID = guid
@@ -271,7 +270,7 @@ func Update(ctx context.Context, dir, slug string, in EpisodeInput, opts Options
 		return nil, err
 	}
 	if in.has(FieldDate) {
-		return nil, badInput("site: %s: an episode's pubDate is fixed when it is first published (podcast apps sort and notify by it; a moved date looks like a new episode)", slug)
+		return nil, badInput("%s: an episode's pubDate is fixed when it is first published (podcast apps sort and notify by it; a moved date looks like a new episode)", slug)
 	}
 	eps, err := loadRecord(dir)
 	if err != nil {
@@ -282,7 +281,7 @@ func Update(ctx context.Context, dir, slug string, in EpisodeInput, opts Options
 		return nil, noEpisode(dir, slug, eps)
 	}
 	if eps[i].Unpublished {
-		return nil, fmt.Errorf("site: %s: %w: it cannot be changed (publish it again under another --slug)", slug, ErrSlugRetired)
+		return nil, errorf("%s: %w: it cannot be changed", slug, ErrSlugRetired)
 	}
 	t, err := begin(dir, opts)
 	if err != nil {
@@ -290,7 +289,7 @@ func Update(ctx context.Context, dir, slug string, in EpisodeInput, opts Options
 	}
 	res, err := t.update(ctx, show, eps[i], in)
 	if err != nil {
-		return nil, errors.Join(err, t.abort())
+		return nil, also(err, t.abort())
 	}
 	return res, nil
 }
@@ -303,9 +302,9 @@ func noEpisode(dir, slug string, eps []feed.Episode) error {
 		}
 	}
 	if len(live) == 0 {
-		return fmt.Errorf("site: %s: %w %q (the site has no episodes)", dir, ErrNoEpisode, slug)
+		return errorf("%s: %w %q (the site has no episodes)", dir, ErrNoEpisode, slug)
 	}
-	return fmt.Errorf("site: %s: %w %q (its episodes: %s)", dir, ErrNoEpisode, slug, strings.Join(live, ", "))
+	return errorf("%s: %w %q (its episodes: %s)", dir, ErrNoEpisode, slug, strings.Join(live, ", "))
 }
 
 func (t *tx) update(ctx context.Context, show *feed.Show, old feed.Episode, in EpisodeInput) (*Result, error) {
@@ -337,7 +336,7 @@ func (t *tx) update(ctx context.Context, show *feed.Show, old feed.Episode, in E
 	}
 	i := find(t.eps, old.Slug)
 	if i < 0 || !recordEqual(&t.eps[i], &old) {
-		return nil, fmt.Errorf("site: %s: the episode was changed by another run meanwhile: run the update again", old.Slug)
+		return nil, errorf("%s: the episode was changed by another run meanwhile: run the update again", old.Slug)
 	}
 	for _, f := range episodeFiles(&old) {
 		if !slices.Contains(episodeFiles(&ep), f) {
@@ -379,7 +378,7 @@ func Unpublish(ctx context.Context, dir, slug string, opts Options) (*Result, er
 	}
 	res, err := t.unpublish(ctx, slug)
 	if err != nil {
-		return nil, errors.Join(err, t.abort())
+		return nil, also(err, t.abort())
 	}
 	return res, nil
 }
@@ -420,7 +419,7 @@ func (t *tx) stageAudio(ctx context.Context, src, slug string, show *feed.Show, 
 		mo.Inputs, mo.Output = []string{src}, dst
 		mo.Tag.Title, mo.Tag.Artist, mo.Tag.Album = title, show.Author, show.Title
 		if _, err := studio.Mix(ctx, mo, t.opts.Progress); err != nil {
-			return feed.Audio{}, nil, fmt.Errorf("site: mix %s: %w", src, err)
+			return feed.Audio{}, nil, errorf("mix %s: %w", src, err)
 		}
 	} else {
 		if _, err := ProbeMP3(src); err != nil {
@@ -438,7 +437,7 @@ func (t *tx) stageAudio(ctx context.Context, src, slug string, show *feed.Show, 
 	audio.File = name
 	meta, err := studio.ReadMeta(dst)
 	if err != nil {
-		return feed.Audio{}, nil, badInput("site: %s: %w", src, err)
+		return feed.Audio{}, nil, badInput("%s: %w", src, err)
 	}
 	t.stageFile(EpisodesDir + "/" + name)
 	return audio, meta, nil
@@ -452,7 +451,7 @@ func (t *tx) stageEpisodeFiles(ep *feed.Episode, in *EpisodeInput, old *feed.Epi
 		ep.ChaptersFile = ep.Slug + ".chapters.json"
 		b, err := feed.ChaptersJSON(ep)
 		if err != nil {
-			return fmt.Errorf("site: chapters of %s: %w", ep.Slug, err)
+			return errorf("chapters of %s: %w", ep.Slug, err)
 		}
 		if err := t.writeStaged(EpisodesDir+"/"+ep.ChaptersFile, b); err != nil {
 			return err
@@ -467,7 +466,7 @@ func (t *tx) stageEpisodeFiles(ep *feed.Episode, in *EpisodeInput, old *feed.Epi
 	}
 	typ, ok := TranscriptType(in.Transcript)
 	if !ok {
-		return badInput("site: transcript %s: use a .vtt, .srt, .json, .html or .txt file", in.Transcript)
+		return badInput("transcript %s: use a .vtt, .srt, .json, .html or .txt file", in.Transcript)
 	}
 	if err := checkTranscript(in.Transcript); err != nil {
 		return err
@@ -478,11 +477,11 @@ func (t *tx) stageEpisodeFiles(ep *feed.Episode, in *EpisodeInput, old *feed.Epi
 		// it is published cleaned, never as it came.
 		b, err := os.ReadFile(in.Transcript)
 		if err != nil {
-			return badInput("site: transcript: %w", err)
+			return badInput("transcript: %w", err)
 		}
 		clean, err := websafe.CleanTranscript(bytes.TrimPrefix(b, []byte("\xEF\xBB\xBF")))
 		if err != nil {
-			return badInput("site: transcript %s: %w", in.Transcript, err)
+			return badInput("transcript %s: %w", in.Transcript, err)
 		}
 		if err := t.writeStaged(EpisodesDir+"/"+name, clean); err != nil {
 			return err
@@ -501,11 +500,11 @@ func (t *tx) stageEpisodeFiles(ep *feed.Episode, in *EpisodeInput, old *feed.Epi
 func checkTranscript(path string) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return badInput("site: transcript: %w", err)
+		return badInput("transcript: %w", err)
 	}
 	b = bytes.TrimPrefix(b, []byte("\xEF\xBB\xBF"))
 	bad := func(why string) error {
-		return badInput("site: transcript %s: %s", path, why)
+		return badInput("transcript %s: %s", path, why)
 	}
 	switch {
 	case len(bytes.TrimSpace(b)) == 0:
@@ -542,13 +541,13 @@ func applyInput(ep *feed.Episode, in *EpisodeInput, meta *studio.Meta, show *fee
 			n, err := RenderNotes(in.Notes)
 			if err != nil {
 				if errors.Is(err, errNotUTF8) {
-					return nil, badInput("site: notes %s: %w", in.NotesName, errNotUTF8)
+					return nil, badInput("notes %s: %w", in.NotesName, errNotUTF8)
 				}
 				return nil, err
 			}
 			ep.Description, ep.NotesHTML = Summary(n.Text, MaxDescription), n.HTML
 		} else if len(ep.Description) > MaxDescription {
-			return nil, badInput("site: description: %d bytes; podcast apps read at most %d (shorten it, or put long show notes in a Markdown file for --notes)", len(ep.Description), MaxDescription)
+			return nil, badInput("description: %w", &TooLongError{What: "description", Bytes: len(ep.Description), Max: MaxDescription})
 		}
 	}
 	if in.has(FieldSeason) {
@@ -698,12 +697,12 @@ func mergePersons(speakers []studio.MetaSpeaker, given, show []feed.Person, warn
 		if p.Group == "" {
 			g, ok := feed.RoleGroup(p.Role)
 			if !ok {
-				return nil, badInput("site: person %q: %w", p.Name, feed.CheckPersonRole("", p.Role))
+				return nil, badInput("person %q: %w", p.Name, feed.CheckPersonRole("", p.Role))
 			}
 			p.Group = strings.ToLower(g)
 		}
 		if err := feed.CheckPerson(*p); err != nil {
-			return nil, badInput("site: person %q: %w", p.Name, err)
+			return nil, badInput("person %q: %w", p.Name, err)
 		}
 		p.Role = strings.ToLower(p.Role)
 		if fromRoom[i] {
@@ -718,7 +717,7 @@ func mergePersons(speakers []studio.MetaSpeaker, given, show []feed.Person, warn
 // chapter inside the audio.
 func checkEpisode(ep *feed.Episode) error {
 	bad := func(format string, a ...any) error {
-		return badInput("site: episode %q: %s", ep.Slug, fmt.Sprintf(format, a...))
+		return badInput("episode %q: %s", ep.Slug, fmt.Sprintf(format, a...))
 	}
 	d := ep.Audio.Duration
 	switch {

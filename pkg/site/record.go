@@ -60,7 +60,7 @@ func encodeRecord(eps []feed.Episode) ([]byte, error) {
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(recordDoc{Format: recordFormat, Version: recordVersion, Episodes: eps}); err != nil {
-		return nil, fmt.Errorf("site: encode %s: %w", RecordName, err)
+		return nil, errorf("encode %s: %w", RecordName, err)
 	}
 	return b.Bytes(), nil
 }
@@ -72,13 +72,13 @@ func parseRecord(name string, data []byte) ([]feed.Episode, error) {
 	dec.DisallowUnknownFields()
 	var doc recordDoc
 	if err := dec.Decode(&doc); err != nil {
-		return nil, fmt.Errorf("site: %s: %w: %s", name, ErrBadRecord, jsonErrorAt(data, err))
+		return nil, errorf("%s: %w: %s", name, ErrBadRecord, jsonErrorAt(data, err))
 	}
 	if dec.More() {
-		return nil, fmt.Errorf("site: %s: %w: text after the document", name, ErrBadRecord)
+		return nil, errorf("%s: %w: text after the document", name, ErrBadRecord)
 	}
 	if doc.Format != recordFormat || doc.Version != recordVersion {
-		return nil, fmt.Errorf("site: %s: %w: format %q version %d (this spacecast reads %q version %d)", name, ErrBadRecord, doc.Format, doc.Version, recordFormat, recordVersion)
+		return nil, errorf("%s: %w: format %q version %d (this spacecast reads %q version %d)", name, ErrBadRecord, doc.Format, doc.Version, recordFormat, recordVersion)
 	}
 	slugs := map[string]bool{}
 	guids := map[string]bool{}
@@ -86,17 +86,17 @@ func parseRecord(name string, data []byte) ([]feed.Episode, error) {
 		where := fmt.Sprintf("episode %d (%q)", i+1, ep.Slug)
 		switch {
 		case !ValidSlug(ep.Slug):
-			return nil, fmt.Errorf("site: %s: %w: %s: slug is not lowercase ASCII letters, digits and hyphens", name, ErrBadRecord, where)
+			return nil, errorf("%s: %w: %s: slug is not lowercase ASCII letters, digits and hyphens", name, ErrBadRecord, where)
 		case slugs[ep.Slug]:
-			return nil, fmt.Errorf("site: %s: %w: %s: slug appears twice", name, ErrBadRecord, where)
+			return nil, errorf("%s: %w: %s: slug appears twice", name, ErrBadRecord, where)
 		case ep.GUID == "" || guids[ep.GUID]:
-			return nil, fmt.Errorf("site: %s: %w: %s: GUID is empty or appears twice", name, ErrBadRecord, where)
+			return nil, errorf("%s: %w: %s: GUID is empty or appears twice", name, ErrBadRecord, where)
 		case ep.PubDate.IsZero():
-			return nil, fmt.Errorf("site: %s: %w: %s: no pub_date", name, ErrBadRecord, where)
+			return nil, errorf("%s: %w: %s: no pub_date", name, ErrBadRecord, where)
 		}
 		for _, f := range episodeFiles(&ep) {
 			if f != filepath.Base(f) || f == "." || f == ".." || strings.ContainsAny(f, `/\`) {
-				return nil, fmt.Errorf("site: %s: %w: %s: file %q is not a plain name in %s/", name, ErrBadRecord, where, f, EpisodesDir)
+				return nil, errorf("%s: %w: %s: file %q is not a plain name in %s/", name, ErrBadRecord, where, f, EpisodesDir)
 			}
 		}
 		slugs[ep.Slug], guids[ep.GUID] = true, true
@@ -133,7 +133,7 @@ func loadRecord(dir string) ([]feed.Episode, error) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("site: %w", err)
+		return nil, errorf("%w", err)
 	}
 	eps, err := parseRecord(path, data)
 	if err != nil {

@@ -73,11 +73,11 @@ func LoadShow(dir string) (*feed.Show, error) {
 	if _, err := os.Stat(p); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-				return nil, fmt.Errorf("site: %s: %w: the folder does not exist (make a site with 'spacecast feed init %s ...')", dir, ErrNoSite, dir)
+				return nil, errorf("%s: %w: the folder does not exist (make a site with 'spacecast feed init %s ...')", dir, ErrNoSite, dir)
 			}
-			return nil, fmt.Errorf("site: %s: %w (make it a site with 'spacecast feed init %s ...')", dir, ErrNoSite, dir)
+			return nil, errorf("%s: %w (make it a site with 'spacecast feed init %s ...')", dir, ErrNoSite, dir)
 		}
-		return nil, fmt.Errorf("site: %w", err)
+		return nil, errorf("%w", err)
 	}
 	return feed.LoadShow(p)
 }
@@ -139,10 +139,10 @@ func (t *tx) stageFile(rel string) {
 func (t *tx) writeStaged(rel string, data []byte) error {
 	p := t.stage.path(rel)
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return fmt.Errorf("site: %w", err)
+		return errorf("%w", err)
 	}
 	if err := writeFile(p, data); err != nil {
-		return fmt.Errorf("site: stage %s: %w", rel, err)
+		return errorf("stage %s: %w", rel, err)
 	}
 	t.stageFile(rel)
 	return nil
@@ -179,10 +179,10 @@ func (t *tx) render() error {
 	slices.Reverse(newest)
 	var fx, page bytes.Buffer
 	if err := feed.Render(&fx, t.show, newest); err != nil {
-		return fmt.Errorf("site: render %s: %w", FeedName, err)
+		return errorf("render %s: %w", FeedName, err)
 	}
 	if err := RenderPage(&page, t.show, newest); err != nil {
-		return fmt.Errorf("site: render %s: %w", PageName, err)
+		return errorf("render %s: %w", PageName, err)
 	}
 	assets := Assets()
 	err = fs.WalkDir(assets, ".", func(p string, d fs.DirEntry, err error) error {
@@ -196,7 +196,7 @@ func (t *tx) render() error {
 		return t.writeStaged(p, b)
 	})
 	if err != nil {
-		return fmt.Errorf("site: page assets: %w", err)
+		return errorf("page assets: %w", err)
 	}
 	for _, f := range []struct {
 		name string
@@ -264,14 +264,14 @@ func (t *tx) commit() (*Result, error) {
 		dst := filepath.Join(t.dir, filepath.FromSlash(rel))
 		same, err := sameContent(src, dst)
 		if err != nil {
-			return nil, rollback(fmt.Errorf("site: compare %s: %w", rel, err))
+			return nil, rollback(errorf("compare %s: %w", rel, err))
 		}
 		if same {
 			continue
 		}
 		if parent := filepath.Dir(dst); !isDir(parent) {
 			if err := os.MkdirAll(parent, 0o755); err != nil {
-				return nil, rollback(fmt.Errorf("site: %w", err))
+				return nil, rollback(errorf("%w", err))
 			}
 			madeDirs = append(madeDirs, parent) // site files are at most one folder deep
 		}
@@ -279,7 +279,7 @@ func (t *tx) commit() (*Result, error) {
 		if _, err := os.Lstat(dst); err == nil {
 			d.backup = filepath.Join(backups, filepath.FromSlash(rel))
 			if err := os.MkdirAll(filepath.Dir(d.backup), 0o755); err != nil {
-				return nil, rollback(fmt.Errorf("site: %w", err))
+				return nil, rollback(errorf("%w", err))
 			}
 			if err := os.Link(dst, d.backup); err != nil {
 				// A file system without hard links: keep a copy instead.
@@ -289,7 +289,7 @@ func (t *tx) commit() (*Result, error) {
 			}
 		}
 		if err := os.Rename(src, dst); err != nil {
-			return nil, rollback(fmt.Errorf("site: put %s in place: %w", rel, err))
+			return nil, rollback(errorf("put %s in place: %w", rel, err))
 		}
 		renamed = append(renamed, d)
 		t.res.Written = append(t.res.Written, rel)
@@ -306,7 +306,7 @@ func (t *tx) commit() (*Result, error) {
 		if err == nil {
 			t.res.Removed = append(t.res.Removed, rel)
 		} else if !errors.Is(err, fs.ErrNotExist) {
-			errs = append(errs, fmt.Errorf("site: remove %s: %w", rel, err))
+			errs = append(errs, errorf("remove %s: %w", rel, err))
 		}
 	}
 	res := t.res
@@ -370,7 +370,7 @@ func Build(ctx context.Context, dir string, opts Options) (*Result, error) {
 		return nil, err
 	}
 	if err := t.lockAndLoad(ctx); err != nil {
-		return nil, errors.Join(err, t.abort())
+		return nil, also(err, t.abort())
 	}
 	res, err := t.commit()
 	if res != nil {

@@ -88,8 +88,9 @@ func TestPublishUpdateUnpublish(t *testing.T) {
 	// Another date, or other audio, is another episode.
 	in3 := in
 	in3.Date = when.Add(time.Hour)
-	if _, err := Publish(ctx, dir, in3, Options{}); !errors.Is(err, ErrSlugTaken) || !strings.Contains(err.Error(), "--update") {
-		t.Errorf("another date under the slug: %v; want ErrSlugTaken naming --update", err)
+	var taken *SlugTakenError
+	if _, err := Publish(ctx, dir, in3, Options{}); !errors.Is(err, ErrSlugTaken) || !errors.As(err, &taken) || taken.Dir != dir || taken.Slug != ep.Slug || taken.Title != ep.Title {
+		t.Errorf("another date under the slug: %v; want a SlugTakenError naming the site, the slug and the episode that has it", err)
 	}
 	other := filepath.Join(src, "other.mp3")
 	writeTone(t, other, 31, nil)
@@ -149,8 +150,8 @@ func TestPublishUpdateUnpublish(t *testing.T) {
 	if err != nil || len(eps) != 1 || !eps[0].Unpublished || eps[0].GUID != ep.GUID {
 		t.Errorf("record after unpublish: %v %+v", err, eps)
 	}
-	if _, err := Publish(ctx, dir, in, Options{}); !errors.Is(err, ErrSlugRetired) || !strings.Contains(err.Error(), "--slug") {
-		t.Errorf("publish under a retired slug: %v; want ErrSlugRetired naming --slug", err)
+	if _, err := Publish(ctx, dir, in, Options{}); !errors.Is(err, ErrSlugRetired) || !strings.Contains(err.Error(), "never reused") {
+		t.Errorf("publish under a retired slug: %v; want ErrSlugRetired saying slugs are never reused", err)
 	}
 	if _, err := Update(ctx, dir, ep.Slug, EpisodeInput{Set: FieldTitle, Title: "x"}, Options{}); !errors.Is(err, ErrSlugRetired) {
 		t.Errorf("update of an unpublished episode: %v", err)
@@ -258,9 +259,9 @@ func TestBadEpisodes(t *testing.T) {
 		{"an unknown person role", EpisodeInput{Set: FieldPersons, Audio: mp3, Title: "x", Persons: []feed.Person{{Name: "Ed", Role: "juggler"}}}, ErrBadInput, "juggler"},
 		{"a transcript that is not WebVTT", EpisodeInput{Set: FieldTranscript, Audio: mp3, Title: "x", Transcript: badVTT}, ErrBadInput, "WEBVTT"},
 		{"a description too long", EpisodeInput{Audio: mp3, Title: "x", Description: strings.Repeat("a", 4001)}, ErrBadInput, "4000"},
-		{"a title with no ASCII", EpisodeInput{Audio: mp3, Title: "日本語"}, ErrBadInput, "--slug"},
+		{"a title with no ASCII", EpisodeInput{Audio: mp3, Title: "日本語"}, ErrNoSlug, "日本語"},
 		{"a bad slug", EpisodeInput{Audio: mp3, Title: "x", Slug: "Bad Slug"}, ErrBadInput, "lowercase"},
-		{"a slug in use by other audio", EpisodeInput{Audio: mp3, Title: "Taken", Set: FieldDescription, Description: "other"}, ErrSlugTaken, "--update"},
+		{"a slug in use by other audio", EpisodeInput{Audio: mp3, Title: "Taken", Set: FieldDescription, Description: "other"}, ErrSlugTaken, `belongs to the episode "Taken"`},
 		{"notes that are not UTF-8", EpisodeInput{Audio: mp3, Title: "x", Notes: []byte{0xff, 0xfe}}, ErrBadInput, "UTF-8"},
 	}
 	for _, tt := range tests {

@@ -1,7 +1,6 @@
 package site
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/google/uuid"
@@ -39,7 +38,7 @@ func ValidSlug(s string) bool {
 func EpisodeGUID(showGUID, slug string) (string, error) {
 	ns, err := uuid.Parse(showGUID)
 	if err != nil {
-		return "", fmt.Errorf("site: the show's guid %q is not a UUID (podcast.yaml: guid): %w", showGUID, err)
+		return "", errorf("the show's guid %q is not a UUID (podcast.yaml: guid): %w", showGUID, err)
 	}
 	return uuid.NewSHA1(ns, []byte(slug)).String(), nil
 }

@@ -141,7 +141,7 @@ func lastRange(opts ClipOptions) (ClipOptions, *Meta, error) {
 	s, err := session.Open(opts.Input)
 	if err != nil {
 		if errors.Is(err, session.ErrNotSession) {
-			return opts, nil, fmt.Errorf("%w: --last clips a session folder (a recording, running or not); for a file use --start and --end", ErrBadInput)
+			return opts, nil, fmt.Errorf("%w: %s: %w", ErrBadInput, opts.Input, ErrNoLast)
 		}
 		return opts, nil, fmt.Errorf("%w: %w", ErrBadInput, err)
 	}
@@ -202,14 +202,14 @@ func clipRange(opts ClipOptions) (edit.Range, error) {
 	r := edit.Range{Start: opts.Start, End: opts.End}
 	switch {
 	case opts.End != 0 && opts.Duration != 0:
-		return r, fmt.Errorf("give --end or --duration, not both")
+		return r, fmt.Errorf("studio: %w: both an end and a duration are given", ErrBadRange)
 	case opts.Duration > 0:
 		r.End = opts.Start + opts.Duration
 	case opts.End == 0:
-		return r, fmt.Errorf("give --end or --duration")
+		return r, fmt.Errorf("studio: %w: no end and no duration", ErrBadRange)
 	}
 	if r.End <= r.Start {
-		return r, fmt.Errorf("--end %s is not after --start %s", edit.FormatTime(r.End), edit.FormatTime(r.Start))
+		return r, fmt.Errorf("studio: %w: the end %s is not after the start %s", ErrBadRange, edit.FormatTime(r.End), edit.FormatTime(r.Start))
 	}
 	return r, nil
 }
@@ -274,10 +274,10 @@ type cutInfo struct {
 // input as the user gave it, for messages.
 func cutMP3(name, input, output string, kind codec.Kind, keep []edit.Range, base *Meta) (*cutInfo, error) {
 	if kind != codec.MP3 {
-		return nil, fmt.Errorf("%w: a lossless cut writes MP3; name the output .mp3 (or drop --copy to re-encode)", ErrBadInput)
+		return nil, fmt.Errorf("%w: %w: name the output .mp3", ErrBadInput, ErrLosslessMP3)
 	}
 	if k, err := codec.SniffFile(input); err != nil || k != codec.MP3 {
-		return nil, fmt.Errorf("%w: %s: a lossless cut needs MP3 input (WAV clips are lossless without --copy)", ErrBadInput, name)
+		return nil, fmt.Errorf("%w: %s: %w", ErrBadInput, name, ErrLosslessMP3)
 	}
 	in, err := os.Open(input)
 	if err != nil {

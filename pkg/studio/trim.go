@@ -60,7 +60,7 @@ func Trim(ctx context.Context, opts TrimOptions, prog Progress) (*TrimResult, er
 		prog = NoProgress{}
 	}
 	if len(opts.Cuts) == 0 {
-		return nil, fmt.Errorf("give at least one --cut START-END")
+		return nil, fmt.Errorf("studio: %w: nothing to cut", ErrBadRange)
 	}
 	cuts, err := edit.Normalize(opts.Cuts)
 	if err != nil {
@@ -169,7 +169,7 @@ func trimExact(ctx context.Context, input string, opts TrimOptions, kind codec.K
 	xf := f.Frames(opts.Crossfade)
 	for _, k := range keep {
 		if f.Frames(k.Len()) < 2*xf && len(keep) > 1 {
-			return 0, fmt.Errorf("%w: the kept stretch %s is shorter than two crossfades (%s); cut less or lower --crossfade", ErrBadInput, k, opts.Crossfade)
+			return 0, fmt.Errorf("%w: the kept stretch %s: %w (%s); cut less", ErrBadInput, k, ErrShortKeep, opts.Crossfade)
 		}
 	}
 	joined, err := audio.Join(parts, xf)
