@@ -73,7 +73,7 @@ func (cr *consentRoom) step() error {
 	sr.seq++
 	sr.ts += 960
 	sr.rec.pump(at, false)
-	if err := sr.rec.mix.mixUntil(sr.rec.ticks(at)-session.Ticks(sr.rec.opts.MixDelay), sr.rec.rings()); err != nil {
+	if err := sr.rec.mixTo(at); err != nil {
 		return err
 	}
 	if sr.seq%50 == 0 {

@@ -52,14 +52,14 @@ func TestLossGapsAddUp(t *testing.T) {
 			}
 			sr.now.Add(int64(time.Second))
 			sr.rec.pump(sr.rec.now(), true)
-			tr.pmu.Lock()
-			gaps := append([]session.Gap(nil), tr.gaps...)
-			first := tr.tw.Timeline()[0].SessionTicks - PreSkip
-			stats := tr.stats
-			tr.pmu.Unlock()
+			tr.mu.Lock()
+			gaps := append([]session.Gap(nil), tr.file.gaps...)
+			first := tr.file.tw.Timeline()[0].SessionTicks - PreSkip
+			lostN := tr.file.lost
+			tr.mu.Unlock()
 			sr.close(t)
-			if stats.Lost != uint64(len(c.lost)) {
-				t.Errorf("%d packets counted lost, want %d", stats.Lost, len(c.lost))
+			if lostN != uint64(len(c.lost)) {
+				t.Errorf("%d packets counted lost, want %d", lostN, len(c.lost))
 			}
 			if len(gaps) != len(c.want) {
 				t.Fatalf("gaps %+v, want %d", gaps, len(c.want))
@@ -101,12 +101,12 @@ func TestForeignSenderReports(t *testing.T) {
 		t.Fatal(err)
 	}
 	sr.rec.rtcp(tr, b, sr.rec.ticks(sr.rec.now()))
-	tr.pmu.Lock()
-	defer tr.pmu.Unlock()
-	if len(tr.streams) != 1 || tr.streams[1] == nil {
-		t.Errorf("%d streams after a compound report of 40 SSRCs, want only SSRC 1's", len(tr.streams))
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	if len(tr.in.streams) != 1 || tr.in.streams[1] == nil {
+		t.Errorf("%d streams after a compound report of 40 SSRCs, want only SSRC 1's", len(tr.in.streams))
 	}
-	if s := tr.streams[1]; s == nil || !s.pl.report {
+	if s := tr.in.streams[1]; s == nil || !s.pl.report {
 		t.Errorf("the track's own sender report was not taken")
 	}
 }

@@ -585,9 +585,9 @@ func (p *eventPrinter) print(e capture.Event) {
 	case "gap":
 		line = fmt.Sprintf("gap of %.1f s at %s (%s) recorded in the manifest", e.Duration, fmtSecs(e.At), e.Cause)
 	case "paused", "resumed":
-		line = "recording " + e.Type + " (" + e.Cause + ")"
+		line = "recording " + string(e.Type) + " (" + e.Cause + ")"
 	case "consent-given", "consent-withdrawn", "recording", "not-recording", "excluded":
-		line = fmt.Sprintf("%s: %s (%s)", e.Identity, strings.ReplaceAll(e.Type, "-", " "), e.Cause)
+		line = fmt.Sprintf("%s: %s (%s)", e.Identity, strings.ReplaceAll(string(e.Type), "-", " "), e.Cause)
 	case "error":
 		line = "error: " + e.Message
 	default:
