@@ -89,17 +89,19 @@ func (r *Recorder) rings() []*ring {
 func (r *Recorder) pump(now time.Time, drain bool) {
 	floor := r.mix.pos
 	for _, t := range r.snapshot() {
+		var failed error
 		t.mu.Lock()
 		left := t.in.pop(now, drain, func(f frame) {
-			if r.bad.Load() || t.file == nil {
+			if failed != nil || r.bad.Load() || t.file == nil {
 				return
 			}
-			if err := t.write(f, floor); err != nil {
-				r.fail(err)
-			}
+			failed = t.write(f, floor)
 		})
 		id := t.id()
 		t.mu.Unlock()
+		if failed != nil {
+			r.fail(failed)
+		}
 		if left {
 			r.emit(Event{Type: EventSpeakerLeft, Identity: t.identity, Track: id})
 		}

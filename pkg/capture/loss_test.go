@@ -4,7 +4,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 
 	"github.com/spacecast/spacecast/pkg/session"
@@ -80,33 +79,4 @@ func abs64(x int64) int64 {
 		return -x
 	}
 	return x
-}
-
-// TestForeignSenderReports: a compound RTCP packet carrying the reports of streams this track
-// does not carry (a server reporting everything it sends) leaves them alone: no stream, no jitter
-// buffer, for SSRCs that never sent this track a packet; the track's own report is used.
-func TestForeignSenderReports(t *testing.T) {
-	sr := newSimRoom(t, 1)
-	defer sr.close(t)
-	tr := sr.tracks[0]
-	if err := sr.second(); err != nil { // SSRC 1 sends
-		t.Fatal(err)
-	}
-	var reports []rtcp.Packet
-	for ssrc := uint32(1); ssrc <= 40; ssrc++ {
-		reports = append(reports, &rtcp.SenderReport{SSRC: ssrc, NTPTime: ntpOf(1), RTPTime: 960})
-	}
-	b, err := rtcp.Marshal(reports)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sr.rec.rtcp(tr, b, sr.rec.ticks(sr.rec.now()))
-	tr.mu.Lock()
-	defer tr.mu.Unlock()
-	if len(tr.in.streams) != 1 || tr.in.streams[1] == nil {
-		t.Errorf("%d streams after a compound report of 40 SSRCs, want only SSRC 1's", len(tr.in.streams))
-	}
-	if s := tr.in.streams[1]; s == nil || !s.pl.report {
-		t.Errorf("the track's own sender report was not taken")
-	}
 }

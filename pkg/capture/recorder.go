@@ -71,25 +71,6 @@ type Recorder struct {
 	wg      sync.WaitGroup // readers
 }
 
-// TrackStats is a live view of one track for a status line.
-type TrackStats struct {
-	ID, Identity, Name string
-	Active             bool
-	// Level is the RMS level of the last 100 ms in dBFS (-inf for silence).
-	Level    float64
-	Received uint64 // packets written
-	Lost     uint64 // packets given up after the jitter buffer's wait
-	Bytes    int64
-}
-
-// Stats is a live view of the whole recording.
-type Stats struct {
-	Elapsed  time.Duration
-	Tracks   []TrackStats
-	Bytes    int64
-	Speakers int
-}
-
 // Create makes the session folder and starts the recorder's clock: session tick 0 is now.
 func Create(opts Options) (*Recorder, error) {
 	if opts.Latency <= 0 {
@@ -262,46 +243,6 @@ func (r *Recorder) BeginGap(cause string, since time.Time) (end func()) {
 			r.emit(Event{Type: EventGap, Time: start, Cause: cause, Duration: session.Duration(g.DurationTicks).Seconds()})
 		})
 	}
-}
-
-// Speakers is the number of tracks a source feeds right now.
-func (r *Recorder) Speakers() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	n := 0
-	for _, t := range r.tracks {
-		t.mu.Lock()
-		if t.in.active {
-			n++
-		}
-		t.mu.Unlock()
-	}
-	return n
-}
-
-// Stats is a snapshot for a status line.
-func (r *Recorder) Stats() Stats {
-	st := Stats{Elapsed: r.now().Sub(r.clock.start)}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, t := range r.tracks {
-		t.mu.Lock()
-		f := t.file
-		if f == nil { // not recorded: not shown
-			t.mu.Unlock()
-			continue
-		}
-		ts := TrackStats{ID: f.id, Identity: t.identity, Active: t.in.active, Level: t.voice.level,
-			Received: f.received, Lost: f.lost, Bytes: f.bytes}
-		t.mu.Unlock()
-		ts.Name = r.roster.name(t.identity)
-		if ts.Active {
-			st.Speakers++
-		}
-		st.Bytes += ts.Bytes
-		st.Tracks = append(st.Tracks, ts)
-	}
-	return st
 }
 
 // Close stops recording: what the jitter buffers hold is written, every file is closed, the mix
