@@ -82,7 +82,7 @@ func (sr *simRoom) second() error {
 		sr.seq++
 		sr.ts += 960
 		sr.rec.pump(at, false)
-		if err := sr.rec.mix.mixUntil(sr.rec.ticks(at)-session.Ticks(sr.rec.opts.MixDelay), sr.rec.rings()); err != nil {
+		if err := sr.rec.mixTo(at); err != nil {
 			return err
 		}
 	}
@@ -126,7 +126,7 @@ func BenchmarkRecorderThreeHourRoom(b *testing.B) {
 			}
 		}
 		sr.close(b)
-		b.ReportMetric(float64(session.Duration(sr.rec.man.DurationTicks).Hours()), "hours")
+		b.ReportMetric(float64(session.Duration(sr.rec.w.man.DurationTicks).Hours()), "hours")
 	}
 	b.ReportMetric(peakRSSMiB(), "peak-RSS-MiB")
 }
@@ -158,7 +158,7 @@ func TestSimRoomRecordsEverySpeaker(t *testing.T) {
 		}
 	}
 	sr.close(t)
-	for _, tr := range sr.rec.man.Tracks {
+	for _, tr := range sr.rec.w.man.Tracks {
 		if d := session.Duration(tr.Samples); d < 4700*time.Millisecond || d > 5*time.Second {
 			t.Errorf("%s: %v recorded of 5 s sent", tr.Participant, d)
 		}

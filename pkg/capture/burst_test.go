@@ -140,14 +140,14 @@ func TestBurstAfterAStall(t *testing.T) {
 			}
 			set(due(n) + time.Second)
 			sr.rec.pump(sr.rec.now(), true)
-			tr.pmu.Lock()
-			stats, tl := tr.stats, tr.tw.Timeline()
-			samples, filled := tr.tw.Samples(), tr.tw.Filled()
-			tr.pmu.Unlock()
+			tr.mu.Lock()
+			received, lost, tl := tr.file.received, tr.file.lost, tr.file.tw.Timeline()
+			samples, filled := tr.file.tw.Samples(), tr.file.tw.Filled()
+			tr.mu.Unlock()
 			sr.close(t)
 
-			if stats.Lost != 0 || stats.Received != n {
-				t.Errorf("%d packets written, %d lost; want %d written, none lost", stats.Received, stats.Lost, n)
+			if lost != 0 || received != n {
+				t.Errorf("%d packets written, %d lost; want %d written, none lost", received, lost, n)
 			}
 			if want := int64(n*960 - PreSkip); samples != want || filled != 0 {
 				t.Errorf("%d samples in the file (%d of them silence filled in), want %d and none", samples, filled, want)

@@ -1,6 +1,9 @@
 package capture
 
 import (
+	"sync/atomic"
+	"time"
+
 	"github.com/pion/rtcp"
 
 	"github.com/spacecast/spacecast/pkg/session"
@@ -104,4 +107,38 @@ func (p *placer) place(ts uint64, arrivalTicks int64, ntpOffset int64, haveOffse
 	}
 	p.late = max(p.late, late)
 	return byReport - p.late
+}
+
+// sessionClock is the recorder's clock: session tick 0 is start, and the NTP clock of sender
+// reports relates to it by one offset for the whole recorder. Lock-free: the RTCP readers lower
+// the offset, the timer loop reads it.
+type sessionClock struct {
+	start     time.Time
+	ntpOffset atomic.Int64 // session ticks minus NTP ticks, smallest seen
+	haveNTP   atomic.Bool
+}
+
+// ticks is the session tick of wall-clock time t.
+func (c *sessionClock) ticks(t time.Time) int64 { return session.Ticks(t.Sub(c.start)) }
+
+// observeNTP keeps the smallest arrival-minus-NTP offset seen: the report that travelled fastest.
+// A report that arrives late (queued before its track was read, a slow path) only ever has a
+// larger offset and changes nothing, so one outlier cannot move every speaker.
+func (c *sessionClock) observeNTP(off int64) {
+	for {
+		cur := c.ntpOffset.Load()
+		if c.haveNTP.Load() && cur <= off {
+			return
+		}
+		if c.ntpOffset.CompareAndSwap(cur, off) {
+			c.haveNTP.Store(true)
+			return
+		}
+	}
+}
+
+// place returns the session tick of a packet of p's stream with extended timestamp ts that
+// arrived at arrival.
+func (c *sessionClock) place(p *placer, ts uint64, arrival time.Time) int64 {
+	return p.place(ts, c.ticks(arrival), c.ntpOffset.Load(), c.haveNTP.Load())
 }

@@ -121,3 +121,32 @@ func TestPlacerPullsBackStaleReports(t *testing.T) {
 		}
 	}
 }
+
+// TestSessionClockNTPOffset: the session clock keeps the smallest arrival-minus-NTP offset of all
+// reports, whichever order they come in.
+func TestSessionClockNTPOffset(t *testing.T) {
+	cases := []struct {
+		why  string
+		offs []int64
+		want int64
+	}{
+		{"the first report sets the offset, whatever its sign", []int64{-500}, -500},
+		{"a faster report lowers it", []int64{900, 300}, 300},
+		{"a slower report leaves it", []int64{300, 900}, 300},
+		{"the smallest of many wins", []int64{5, -2, 7, -1, 3}, -2},
+	}
+	for _, c := range cases {
+		t.Run(c.why, func(t *testing.T) {
+			var clk sessionClock
+			if clk.haveNTP.Load() {
+				t.Fatal("a new clock has an offset")
+			}
+			for _, o := range c.offs {
+				clk.observeNTP(o)
+			}
+			if !clk.haveNTP.Load() || clk.ntpOffset.Load() != c.want {
+				t.Errorf("offset %d (have %v), want %d", clk.ntpOffset.Load(), clk.haveNTP.Load(), c.want)
+			}
+		})
+	}
+}

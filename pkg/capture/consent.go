@@ -2,10 +2,8 @@ package capture
 
 import (
 	"fmt"
-	"slices"
 	"time"
 
-	"github.com/spacecast/spacecast/pkg/capture/jitter"
 	"github.com/spacecast/spacecast/pkg/session"
 )
 
@@ -16,25 +14,36 @@ const (
 	PolicyOptIn     = "opt-in"
 )
 
-// gate decides per identity whether their audio is recorded. Guarded by Recorder.mu.
+// gate decides per identity whether their audio is recorded, and keeps the consent ledger: every
+// decision, with its reason (a session.Reason* code, or the caller's own words), and the events
+// still to tell the observer. No lock: the Recorder's lock serialises it.
 type gate struct {
 	policy  string
 	allow   map[string]bool
 	exclude map[string]bool
 	given   map[string]bool // identity → their own signal says yes
+	seen    map[string]bool // identity → their first appearance is in the ledger
 	paused  bool
 	endGap  func() // ends the room-wide "paused" gap
-	seen    map[string]bool
+	ledger  []session.ConsentEvent
+	pending []Event // ledger events not yet emitted
 }
 
-func newGate(c session.Consent) (gate, error) {
-	g := gate{policy: c.Policy, allow: map[string]bool{}, exclude: map[string]bool{}, given: map[string]bool{}, seen: map[string]bool{}}
+// stamp is when a ledger entry happens, on both clocks.
+type stamp struct {
+	t     time.Time
+	ticks int64
+}
+
+func newGate(c session.Consent) (*gate, error) {
+	g := &gate{policy: c.Policy, allow: map[string]bool{}, exclude: map[string]bool{}, given: map[string]bool{},
+		seen: map[string]bool{}, ledger: []session.ConsentEvent{}}
 	switch g.policy {
 	case "":
 		g.policy = PolicyAnnounced
 	case PolicyAnnounced, PolicyAssume, PolicyOptIn:
 	default:
-		return g, fmt.Errorf("capture: %w: %q (use announced, assume or opt-in)", ErrPolicy, c.Policy)
+		return nil, fmt.Errorf("capture: %w: %q (use announced, assume or opt-in)", ErrPolicy, c.Policy)
 	}
 	for _, id := range c.Allow {
 		g.allow[id] = true
@@ -56,240 +65,107 @@ func (g *gate) allowed(identity string) bool {
 	return g.allow[identity] || g.given[identity]
 }
 
+// wants says whether identity is recorded now.
+func (g *gate) wants(identity string) bool { return !g.paused && g.allowed(identity) }
+
+// offCause is the gap cause of a track not recorded now.
+func (g *gate) offCause() string {
+	if g.paused {
+		return "paused"
+	}
+	return "not-recording"
+}
+
 // why is the reason identity is (or is not) recorded, for the ledger.
 func (g *gate) why(identity string) string {
 	switch {
 	case g.exclude[identity]:
-		return "--exclude"
-	case g.policy != PolicyOptIn:
-		return "policy " + g.policy
+		return session.ReasonExcludeList
+	case g.policy == PolicyAnnounced:
+		return session.ReasonPolicyAnnounced
+	case g.policy == PolicyAssume:
+		return session.ReasonPolicyAssume
 	case g.allow[identity]:
-		return "--allow"
+		return session.ReasonAllowList
 	case g.given[identity]:
-		return "consent given"
+		return session.ReasonConsentGiven
 	default:
-		return "opt-in: no consent"
+		return session.ReasonNoConsent
 	}
 }
 
-// ledgerLocked appends an event to the consent ledger and queues it for OnEvent.
-func (r *Recorder) ledgerLocked(identity, typ, reason string) {
-	now := r.now()
-	r.man.Consent.Events = append(r.man.Consent.Events, session.ConsentEvent{
-		Identity: identity, Type: typ, AtTicks: r.ticks(now), Time: now.UTC().Truncate(time.Millisecond), Reason: reason,
+// note appends an entry to the ledger and queues its event.
+func (g *gate) note(at stamp, identity, typ, reason string) {
+	g.ledger = append(g.ledger, session.ConsentEvent{
+		Identity: identity, Type: typ, AtTicks: at.ticks, Time: at.t.UTC().Truncate(time.Millisecond), Reason: reason,
 	})
-	r.pending = append(r.pending, Event{Type: typ, Identity: identity, Time: now, Cause: reason})
+	g.pending = append(g.pending, Event{Type: EventKind(typ), Identity: identity, Time: at.t, Cause: reason})
 }
 
-func (r *Recorder) takePendingLocked() []Event {
-	p := r.pending
-	r.pending = nil
+// takeEvents returns the queued events and forgets them.
+func (g *gate) takeEvents() []Event {
+	p := g.pending
+	g.pending = nil
 	return p
 }
 
-func (r *Recorder) emitAll(evs []Event) {
-	for _, e := range evs {
-		r.emit(e)
-	}
-}
-
-// firstSeenLocked writes the ledger entry of a person who just appeared: recorded or not, and why.
-func (r *Recorder) firstSeenLocked(identity string) {
-	if r.gate.seen[identity] {
+// firstSeen writes the ledger entry of a person who just appeared: recorded or not, and why.
+func (g *gate) firstSeen(at stamp, identity string) {
+	if g.seen[identity] {
 		return
 	}
-	r.gate.seen[identity] = true
+	g.seen[identity] = true
 	switch {
-	case r.gate.exclude[identity]:
-		r.ledgerLocked(identity, "excluded", "--exclude")
-	case r.gate.allowed(identity):
-		r.ledgerLocked(identity, "recording", r.gate.why(identity))
+	case g.exclude[identity]:
+		g.note(at, identity, session.ConsentExcluded, session.ReasonExcludeList)
+	case g.allowed(identity):
+		g.note(at, identity, session.ConsentRecording, g.why(identity))
 	default:
-		r.ledgerLocked(identity, "not-recording", r.gate.why(identity))
+		g.note(at, identity, session.ConsentNotRecording, g.why(identity))
 	}
 }
 
-// Seen lists the identities that appeared in the room so far (joined or spoke), in order.
-func (r *Recorder) Seen() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return slices.Clone(r.order)
-}
-
-// SetConsent takes a person's own signal: given true from the moment they consent, false from
-// the moment they withdraw. Under "opt-in" it starts or stops their recording; under the other
-// policies it is only written to the ledger. A repeat of the current state changes nothing.
-func (r *Recorder) SetConsent(identity string, given bool, reason string) {
-	r.mu.Lock()
-	if r.closed || r.gate.given[identity] == given {
-		r.mu.Unlock()
-		return
+// setConsent takes identity's own signal; false when it repeats their current state.
+func (g *gate) setConsent(at stamp, identity string, given bool, reason string) bool {
+	if g.given[identity] == given {
+		return false
 	}
-	before := r.gate.allowed(identity)
-	r.gate.given[identity] = given
+	before := g.allowed(identity)
+	g.given[identity] = given
 	if given {
-		r.ledgerLocked(identity, "consent-given", reason)
+		g.note(at, identity, session.ConsentGiven, reason)
 	} else {
-		r.ledgerLocked(identity, "consent-withdrawn", reason)
+		g.note(at, identity, session.ConsentWithdrawn, reason)
 	}
-	if !r.gate.seen[identity] {
-		r.firstSeenLocked(identity)
-	} else if after := r.gate.allowed(identity); after != before {
+	if !g.seen[identity] {
+		g.firstSeen(at, identity)
+	} else if after := g.allowed(identity); after != before {
 		if after {
-			r.ledgerLocked(identity, "recording", reason)
+			g.note(at, identity, session.ConsentRecording, reason)
 		} else {
-			r.ledgerLocked(identity, "not-recording", reason)
+			g.note(at, identity, session.ConsentNotRecording, reason)
 		}
-	}
-	err := r.applyLocked()
-	pending := r.takePendingLocked()
-	r.mu.Unlock()
-	r.emitAll(pending)
-	if err != nil {
-		r.fail(err)
-	}
-}
-
-// Pause stops recording everyone until Resume: a "paused" gap in the session and in every track.
-// It reports false when the recorder was already paused (or closed).
-func (r *Recorder) Pause(reason string) bool {
-	r.mu.Lock()
-	if r.closed || r.gate.paused {
-		r.mu.Unlock()
-		return false
-	}
-	r.gate.paused = true
-	r.ledgerLocked("", "paused", reason)
-	err := r.applyLocked()
-	pending := r.takePendingLocked()
-	r.mu.Unlock()
-	end := r.BeginGap("paused", time.Time{})
-	r.mu.Lock()
-	r.gate.endGap = end
-	r.mu.Unlock()
-	r.emitAll(pending)
-	if err != nil {
-		r.fail(err)
 	}
 	return true
 }
 
-// Resume ends a Pause. It reports false when the recorder was not paused (or closed).
-func (r *Recorder) Resume(reason string) bool {
-	r.mu.Lock()
-	if r.closed || !r.gate.paused {
-		r.mu.Unlock()
+// pause stops everyone's recording; false when it already was.
+func (g *gate) pause(at stamp, reason string) bool {
+	if g.paused {
 		return false
 	}
-	r.gate.paused = false
-	end := r.gate.endGap
-	r.gate.endGap = nil
-	r.ledgerLocked("", "resumed", reason)
-	err := r.applyLocked()
-	pending := r.takePendingLocked()
-	r.mu.Unlock()
-	if end != nil {
-		end()
-	}
-	r.emitAll(pending)
-	if err != nil {
-		r.fail(err)
-	}
+	g.paused = true
+	g.note(at, "", session.ConsentPaused, reason)
 	return true
 }
 
-// Paused says whether the recorder is paused.
-func (r *Recorder) Paused() bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.gate.paused
+// resume ends a pause and returns the function that ends its gap; false when it was not paused.
+func (g *gate) resume(at stamp, reason string) (endGap func(), ok bool) {
+	if !g.paused {
+		return nil, false
+	}
+	g.paused = false
+	endGap, g.endGap = g.endGap, nil
+	g.note(at, "", session.ConsentResumed, reason)
+	return endGap, true
 }
-
-// endPause closes a pause still running when the recorder closes: its gap runs to the end.
-func (r *Recorder) endPause() {
-	r.mu.Lock()
-	end := r.gate.endGap
-	r.gate.endGap = nil
-	r.mu.Unlock()
-	if end != nil {
-		end()
-	}
-}
-
-// applyLocked brings every track's gate in line with the consent state.
-func (r *Recorder) applyLocked() error {
-	var first error
-	for _, t := range r.tracks {
-		if err := r.gateLocked(t); err != nil && first == nil {
-			first = err
-		}
-	}
-	return first
-}
-
-// gateLocked opens or closes one track's gate. A track recorded for the first time gets its file
-// now; one that stops gets a gap ("paused" or "not-recording") until it starts again.
-func (r *Recorder) gateLocked(t *track) error {
-	want := !r.gate.paused && r.gate.allowed(t.identity)
-	if want == t.on.Load() {
-		return nil
-	}
-	now := r.ticks(r.now())
-	if !want {
-		t.on.Store(false)
-		t.pmu.Lock()
-		if t.tw != nil {
-			t.offAt, t.offCause = now, "not-recording"
-			if r.gate.paused {
-				t.offCause = "paused"
-			}
-		}
-		t.pmu.Unlock()
-		return nil
-	}
-	if t.tw == nil {
-		if err := r.openLocked(t); err != nil {
-			return err
-		}
-	} else {
-		t.pmu.Lock()
-		if t.offAt >= 0 {
-			t.offGaps = append(t.offGaps, session.Gap{StartTicks: t.offAt, DurationTicks: now - t.offAt, Cause: t.offCause})
-			t.offAt = -1
-		}
-		t.fresh = true
-		t.pmu.Unlock()
-	}
-	t.on.Store(true)
-	return nil
-}
-
-// restartStreamsLocked gives every stream a new jitter buffer after a stretch that was not
-// recorded: the packets dropped meanwhile are not loss, and must not be concealed (forward error
-// correction would bring back audio from the stretch). The old buffers drain in the next pump.
-func (t *track) restartStreamsLocked(latency time.Duration) {
-	t.fresh = false
-	fresh := make(map[uint32]*stream, len(t.streams))
-	for ssrc, s := range t.streams {
-		t.retired = append(t.retired, s)
-		n := &stream{ssrc: ssrc, jb: jitter.New(jitter.WithLatency(latency)), pl: s.pl}
-		n.pl.reset()
-		fresh[ssrc] = n
-	}
-	t.streams = fresh
-}
-
-// allGapsLocked appends the track's gaps to dst in order: losses, and the stretches it was not
-// recorded (one still running ends at now).
-func (t *track) allGapsLocked(dst []session.Gap, now int64) []session.Gap {
-	dst = append(dst, t.gaps...)
-	dst = append(dst, t.offGaps...)
-	if t.offAt >= 0 && now > t.offAt {
-		dst = append(dst, session.Gap{StartTicks: t.offAt, DurationTicks: now - t.offAt, Cause: t.offCause})
-	}
-	slices.SortStableFunc(dst, func(a, b session.Gap) int { return int(min(max(a.StartTicks-b.StartTicks, -1), 1)) })
-	return dst
-}
-
-// ID is the session's unique id (Manifest.ID).
-func (r *Recorder) ID() string { return r.man.ID }

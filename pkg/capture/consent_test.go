@@ -73,7 +73,7 @@ func (cr *consentRoom) step() error {
 	sr.seq++
 	sr.ts += 960
 	sr.rec.pump(at, false)
-	if err := sr.rec.mix.mixUntil(sr.rec.ticks(at)-session.Ticks(sr.rec.opts.MixDelay), sr.rec.rings()); err != nil {
+	if err := sr.rec.mixTo(at); err != nil {
 		return err
 	}
 	if sr.seq%50 == 0 {
@@ -254,6 +254,15 @@ func TestConsentGate(t *testing.T) {
 		}
 	}
 
+	// The reasons: the recorder's own decisions in the ledger's codes, the callers' in their words.
+	for i, want := range []string{session.ReasonAllowList, session.ReasonExcludeList, session.ReasonNoConsent,
+		"attribute spacecast.consent=yes", "attribute spacecast.consent=yes",
+		"attribute spacecast.consent removed", "attribute spacecast.consent removed", "SIGUSR1", "control socket"} {
+		if got := m.Consent.Events[i].Reason; got != want {
+			t.Errorf("ledger event %d (%s %s): reason %q, want %q", i, m.Consent.Events[i].Identity, m.Consent.Events[i].Type, got, want)
+		}
+	}
+
 	// The gaps: the pause in the session and in alice's track; carol's track from 4 s on.
 	if len(m.Gaps) != 1 || m.Gaps[0].Cause != "paused" || math.Abs(float64(m.Gaps[0].StartTicks)/tick-5) > 0.021 ||
 		math.Abs(float64(m.Gaps[0].DurationTicks)/tick-1) > 0.021 {
@@ -302,5 +311,85 @@ func TestGateAllowed(t *testing.T) {
 	}
 	if _, err := newGate(session.Consent{Policy: "optin"}); err == nil {
 		t.Error("an unknown policy was accepted")
+	}
+}
+
+// TestGateLedger: what the gate writes to the ledger, and with which reason code, as people
+// appear, signal, and the room pauses.
+func TestGateLedger(t *testing.T) {
+	type entry struct{ identity, typ, reason string }
+	cases := []struct {
+		why  string
+		c    session.Consent
+		run  func(g *gate, at stamp)
+		want []entry
+	}{
+		{"under announced everyone appears recorded by the policy",
+			session.Consent{Policy: PolicyAnnounced}, func(g *gate, at stamp) { g.firstSeen(at, "ann") },
+			[]entry{{"ann", session.ConsentRecording, session.ReasonPolicyAnnounced}}},
+		{"under assume everyone appears recorded by the policy",
+			session.Consent{Policy: PolicyAssume}, func(g *gate, at stamp) { g.firstSeen(at, "ann") },
+			[]entry{{"ann", session.ConsentRecording, session.ReasonPolicyAssume}}},
+		{"the excluded appear excluded, by the exclude list, under any policy",
+			session.Consent{Policy: PolicyAssume, Exclude: []string{"bob"}}, func(g *gate, at stamp) { g.firstSeen(at, "bob") },
+			[]entry{{"bob", session.ConsentExcluded, session.ReasonExcludeList}}},
+		{"under opt-in the allowed appear recorded by the allow list, others not, for want of consent",
+			session.Consent{Policy: PolicyOptIn, Allow: []string{"ann"}}, func(g *gate, at stamp) {
+				g.firstSeen(at, "ann")
+				g.firstSeen(at, "cat")
+			},
+			[]entry{{"ann", session.ConsentRecording, session.ReasonAllowList}, {"cat", session.ConsentNotRecording, session.ReasonNoConsent}}},
+		{"a person appears once in the ledger however often they come",
+			session.Consent{}, func(g *gate, at stamp) { g.firstSeen(at, "ann"); g.firstSeen(at, "ann") },
+			[]entry{{"ann", session.ConsentRecording, session.ReasonPolicyAnnounced}}},
+		{"consent signalled before the first appearance is why they are recorded",
+			session.Consent{Policy: PolicyOptIn}, func(g *gate, at stamp) { g.setConsent(at, "cat", true, "attr") },
+			[]entry{{"cat", session.ConsentGiven, "attr"}, {"cat", session.ConsentRecording, session.ReasonConsentGiven}}},
+		{"under opt-in consent starts and withdrawal stops the recording, in the signal's words",
+			session.Consent{Policy: PolicyOptIn}, func(g *gate, at stamp) {
+				g.firstSeen(at, "cat")
+				g.setConsent(at, "cat", true, "yes")
+				g.setConsent(at, "cat", true, "yes again")
+				g.setConsent(at, "cat", false, "no")
+			},
+			[]entry{{"cat", session.ConsentNotRecording, session.ReasonNoConsent}, {"cat", session.ConsentGiven, "yes"},
+				{"cat", session.ConsentRecording, "yes"}, {"cat", session.ConsentWithdrawn, "no"}, {"cat", session.ConsentNotRecording, "no"}}},
+		{"under announced a signal is written and changes nothing",
+			session.Consent{}, func(g *gate, at stamp) { g.firstSeen(at, "ann"); g.setConsent(at, "ann", true, "yes") },
+			[]entry{{"ann", session.ConsentRecording, session.ReasonPolicyAnnounced}, {"ann", session.ConsentGiven, "yes"}}},
+		{"a pause and a resume are the whole room's, once each",
+			session.Consent{}, func(g *gate, at stamp) {
+				g.pause(at, "SIGUSR1")
+				g.pause(at, "again")
+				g.resume(at, "control socket")
+				g.resume(at, "again")
+			},
+			[]entry{{"", session.ConsentPaused, "SIGUSR1"}, {"", session.ConsentResumed, "control socket"}}},
+	}
+	for _, c := range cases {
+		t.Run(c.why, func(t *testing.T) {
+			g, err := newGate(c.c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			at := stamp{t: time.Unix(1_700_000_000, 0), ticks: 480}
+			c.run(g, at)
+			evs := g.takeEvents()
+			if len(g.ledger) != len(c.want) || len(evs) != len(c.want) {
+				t.Fatalf("ledger %+v (%d events), want %+v", g.ledger, len(evs), c.want)
+			}
+			for i, w := range c.want {
+				e := g.ledger[i]
+				if e.Identity != w.identity || e.Type != w.typ || e.Reason != w.reason || e.AtTicks != 480 {
+					t.Errorf("entry %d: %+v, want %+v at tick 480", i, e, w)
+				}
+				if ev := evs[i]; ev.Identity != w.identity || string(ev.Type) != w.typ || ev.Cause != w.reason {
+					t.Errorf("event %d: %+v, want %+v", i, ev, w)
+				}
+			}
+			if len(g.takeEvents()) != 0 {
+				t.Error("takeEvents: the events were handed out twice")
+			}
+		})
 	}
 }

@@ -37,16 +37,16 @@ func FuzzRecorderPackets(f *testing.F) {
 			if pkts, err := rtcp.Unmarshal(report); err == nil {
 				for _, x := range pkts {
 					if s, ok := x.(*rtcp.SenderReport); ok {
-						sr.rec.observeNTP(sr.rec.ticks(sr.rec.now()) - ntpTicks(s.NTPTime))
-						sr.tracks[0].pmu.Lock()
-						sr.tracks[0].streamLocked(s.SSRC, sr.rec.opts.Latency).pl.senderReport(s)
-						sr.tracks[0].pmu.Unlock()
+						sr.rec.clock.observeNTP(sr.rec.ticks(sr.rec.now()) - ntpTicks(s.NTPTime))
+						sr.tracks[0].mu.Lock()
+						sr.tracks[0].in.stream(s.SSRC).pl.senderReport(s)
+						sr.tracks[0].mu.Unlock()
 					}
 				}
 			}
 			sr.now.Add(int64(20 * time.Millisecond))
 			sr.rec.pump(sr.rec.now(), false)
-			if err := sr.rec.mix.mixUntil(sr.rec.ticks(sr.rec.now())-session.Ticks(sr.rec.opts.MixDelay), sr.rec.rings()); err != nil {
+			if err := sr.rec.mixTo(sr.rec.now()); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -4,7 +4,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 
 	"github.com/spacecast/spacecast/pkg/session"
@@ -52,14 +51,14 @@ func TestLossGapsAddUp(t *testing.T) {
 			}
 			sr.now.Add(int64(time.Second))
 			sr.rec.pump(sr.rec.now(), true)
-			tr.pmu.Lock()
-			gaps := append([]session.Gap(nil), tr.gaps...)
-			first := tr.tw.Timeline()[0].SessionTicks - PreSkip
-			stats := tr.stats
-			tr.pmu.Unlock()
+			tr.mu.Lock()
+			gaps := append([]session.Gap(nil), tr.file.gaps...)
+			first := tr.file.tw.Timeline()[0].SessionTicks - PreSkip
+			lostN := tr.file.lost
+			tr.mu.Unlock()
 			sr.close(t)
-			if stats.Lost != uint64(len(c.lost)) {
-				t.Errorf("%d packets counted lost, want %d", stats.Lost, len(c.lost))
+			if lostN != uint64(len(c.lost)) {
+				t.Errorf("%d packets counted lost, want %d", lostN, len(c.lost))
 			}
 			if len(gaps) != len(c.want) {
 				t.Fatalf("gaps %+v, want %d", gaps, len(c.want))
@@ -80,33 +79,4 @@ func abs64(x int64) int64 {
 		return -x
 	}
 	return x
-}
-
-// TestForeignSenderReports: a compound RTCP packet carrying the reports of streams this track
-// does not carry (a server reporting everything it sends) leaves them alone: no stream, no jitter
-// buffer, for SSRCs that never sent this track a packet; the track's own report is used.
-func TestForeignSenderReports(t *testing.T) {
-	sr := newSimRoom(t, 1)
-	defer sr.close(t)
-	tr := sr.tracks[0]
-	if err := sr.second(); err != nil { // SSRC 1 sends
-		t.Fatal(err)
-	}
-	var reports []rtcp.Packet
-	for ssrc := uint32(1); ssrc <= 40; ssrc++ {
-		reports = append(reports, &rtcp.SenderReport{SSRC: ssrc, NTPTime: ntpOf(1), RTPTime: 960})
-	}
-	b, err := rtcp.Marshal(reports)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sr.rec.rtcp(tr, b, sr.rec.ticks(sr.rec.now()))
-	tr.pmu.Lock()
-	defer tr.pmu.Unlock()
-	if len(tr.streams) != 1 || tr.streams[1] == nil {
-		t.Errorf("%d streams after a compound report of 40 SSRCs, want only SSRC 1's", len(tr.streams))
-	}
-	if s := tr.streams[1]; s == nil || !s.pl.report {
-		t.Errorf("the track's own sender report was not taken")
-	}
 }

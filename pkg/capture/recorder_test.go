@@ -154,9 +154,9 @@ func TestNewSourceBeforeTheLoopNoticed(t *testing.T) {
 		close(pkts)
 		for { // until the source's reader has seen its end
 			tr := sr.rec.snapshot()[0]
-			tr.pmu.Lock()
-			ended := tr.ended
-			tr.pmu.Unlock()
+			tr.mu.Lock()
+			ended := tr.in.ended
+			tr.mu.Unlock()
 			if ended {
 				return
 			}

@@ -1,7 +1,5 @@
 package capture
 
-import "time"
-
 // Source is one remote audio track as a room adapter hands it to the Recorder. It carries no
 // protocol: the adapter reads its transport and the Recorder reads bytes.
 type Source struct {
@@ -26,22 +24,4 @@ type Source struct {
 type Participant struct {
 	Identity string
 	Name     string
-}
-
-// Event is something scripts may want to know while a room is recorded; `spacecast record --json`
-// prints one per line.
-type Event struct {
-	Time time.Time `json:"time"`
-	// Type is one of joined, participant-joined, participant-left, speaker-joined, speaker-left,
-	// reconnecting, reconnected, gap, error, stopped.
-	Type     string `json:"type"`
-	Identity string `json:"identity,omitempty"`
-	Name     string `json:"name,omitempty"`
-	Track    string `json:"track,omitempty"`
-	// At is the session time of the event in seconds.
-	At float64 `json:"at"`
-	// Duration of a gap, in seconds.
-	Duration float64 `json:"duration,omitempty"`
-	Cause    string  `json:"cause,omitempty"`
-	Message  string  `json:"message,omitempty"`
 }

@@ -150,7 +150,7 @@ func (e *events) captureTypes() []string {
 	var out []string
 	for _, ev := range e.list() {
 		if ev.Kind == KindCapture {
-			out = append(out, ev.Capture.Type)
+			out = append(out, string(ev.Capture.Type))
 		}
 	}
 	return out

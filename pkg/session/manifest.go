@@ -92,8 +92,11 @@ type ConsentEvent struct {
 	// AtTicks is where on the session clock it happened; Time is the wall-clock time.
 	AtTicks int64     `json:"at_ticks"`
 	Time    time.Time `json:"time"`
-	// Reason says how it came about: "attribute spacecast.consent=yes", "--allow", "--exclude",
-	// "SIGUSR1", "control socket", "redact --from 1:00 --to 2:00", …
+	// Reason says how it came about: for the recorder's own decisions a reason code
+	// (consent_vocab.go: "policy-announced", "allow-list", "exclude-list", "no-consent", …), else
+	// the words of whoever caused it: "attribute spacecast.consent=yes", "SIGUSR1", "control
+	// socket", "redact --from 1:00 --to 2:00", … Earlier versions wrote flag spellings ("--allow",
+	// "--exclude"): read it through ReasonCode.
 	Reason string `json:"reason,omitempty"`
 	// DurationTicks is set on "redacted": the stretch removed (0: the whole session).
 	DurationTicks int64 `json:"duration_ticks,omitempty"`

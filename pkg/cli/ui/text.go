@@ -16,6 +16,7 @@ import (
 
 	"github.com/spacecast/spacecast/internal/safetext"
 	"github.com/spacecast/spacecast/pkg/capture"
+	"github.com/spacecast/spacecast/pkg/session"
 )
 
 // Text prints the notable events as lines on stderr, the status line over them when stderr is a
@@ -39,26 +40,26 @@ func NewText(stdout, stderr io.Writer, terminal bool) *Text {
 func (p *Text) Event(e capture.Event) {
 	var line string
 	switch e.Type {
-	case "joined":
+	case capture.EventJoined:
 		line = "recording into " + e.Message
-	case "speaker-joined":
+	case capture.EventSpeakerJoined:
 		line = fmt.Sprintf("%s started speaking (%s)", nameOf(e), e.Track)
 		if e.Track == "" {
 			line = fmt.Sprintf("%s is on stage (not recorded)", nameOf(e))
 		}
-	case "speaker-left":
+	case capture.EventSpeakerLeft:
 		line = fmt.Sprintf("%s stopped (%s)", e.Identity, e.Track)
-	case "reconnecting":
+	case capture.EventReconnecting:
 		line = "connection lost (" + e.Cause + "); reconnecting…"
-	case "reconnected":
+	case capture.EventReconnected:
 		line = fmt.Sprintf("reconnected after %.1f s", e.Duration)
-	case "gap":
+	case capture.EventGap:
 		line = fmt.Sprintf("gap of %.1f s at %s (%s) recorded in the manifest", e.Duration, Clock(e.At), e.Cause)
-	case "paused", "resumed":
-		line = "recording " + e.Type + " (" + e.Cause + ")"
-	case "consent-given", "consent-withdrawn", "recording", "not-recording", "excluded":
-		line = fmt.Sprintf("%s: %s (%s)", e.Identity, strings.ReplaceAll(e.Type, "-", " "), e.Cause)
-	case "error":
+	case capture.EventPaused, capture.EventResumed:
+		line = "recording " + string(e.Type) + " (" + e.Cause + ")"
+	case capture.EventConsentGiven, capture.EventConsentWithdrawn, capture.EventRecording, capture.EventNotRecording, capture.EventExcluded:
+		line = fmt.Sprintf("%s: %s (%s)", e.Identity, strings.ReplaceAll(string(e.Type), "-", " "), reasonText(e.Cause))
+	case capture.EventError:
 		line = "error: " + e.Message
 	default:
 		return
@@ -71,6 +72,26 @@ func (p *Text) Event(e capture.Event) {
 	}
 	// Names and causes come from the room: control characters in them must not drive the terminal.
 	fmt.Fprintf(p.stderr, "%s%s %s\n", erase, Clock(e.At), safetext.TermN(line, safetext.MaxText))
+}
+
+// reasonText says a consent decision's reason in the words the user gave it: the ledger keeps
+// codes of its own (session.Reason*), the terminal names the flag or the policy behind each.
+func reasonText(cause string) string {
+	switch cause {
+	case session.ReasonAllowList:
+		return "--allow"
+	case session.ReasonExcludeList:
+		return "--exclude"
+	case session.ReasonPolicyAnnounced:
+		return "policy announced"
+	case session.ReasonPolicyAssume:
+		return "policy assume"
+	case session.ReasonConsentGiven:
+		return "consent given"
+	case session.ReasonNoConsent:
+		return "opt-in: no consent"
+	}
+	return cause
 }
 
 func nameOf(e capture.Event) string {
