@@ -1,35 +1,20 @@
 package capture
 
 import (
-	"crypto/rand"
-	"fmt"
-	"strings"
+	"github.com/google/uuid"
+
+	"github.com/spacecast/spacecast/internal/textutil"
 )
 
-func slug(s string) string {
-	var b strings.Builder
-	for _, c := range strings.ToLower(s) {
-		switch {
-		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-', c == '_':
-			b.WriteRune(c)
-		case b.Len() > 0 && !strings.HasSuffix(b.String(), "-"):
-			b.WriteByte('-')
-		}
-		if b.Len() >= 40 {
-			break
-		}
+// trackSlug is the part of a track file's name that says whose it is: the identity as a slug
+// (textutil.Slug, the site's too), "speaker" when nothing of it is left. The manifest records
+// each file's name, so readers never derive it.
+func trackSlug(identity string) string {
+	if s := textutil.Slug(identity, 40); s != "" {
+		return s
 	}
-	out := strings.Trim(b.String(), "-")
-	if out == "" {
-		return "speaker"
-	}
-	return out
+	return "speaker"
 }
 
-func newID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
-}
+// newID is a session's ID: a random (version 4) UUID.
+func newID() string { return uuid.NewString() }

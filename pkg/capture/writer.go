@@ -45,7 +45,7 @@ func newSessionWriter(dir string, man *session.Manifest, page time.Duration) (*s
 // open creates the next track file, for identity's audio, and its manifest entry.
 func (w *sessionWriter) open(identity string, channels int) (*trackFile, error) {
 	id := fmt.Sprintf("t%d", w.nfiles+1)
-	rel := fmt.Sprintf("tracks/%s-%s.opus", id, slug(identity))
+	rel := fmt.Sprintf("tracks/%s-%s.opus", id, trackSlug(identity))
 	f, err := os.Create(filepath.Join(w.dir, filepath.FromSlash(rel)))
 	if err != nil {
 		return nil, fmt.Errorf("capture: %w", err)
