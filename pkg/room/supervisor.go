@@ -214,7 +214,7 @@ func (s *Supervisor) Run(ctx context.Context, sink Sink) error {
 		// seconds on a dead network.
 		start := s.clock.Now()
 		s.beginGap(a.LastHeard())
-		s.event(capture.Event{Type: "reconnecting", Cause: err.Error()})
+		s.event(capture.Event{Type: capture.EventReconnecting, Cause: err.Error()})
 		a.Close(false)
 		if a, err = s.reconnect(ctx, start, err); err != nil || a == nil {
 			return err
@@ -249,7 +249,7 @@ func (s *Supervisor) reconnect(ctx context.Context, start time.Time, cause error
 				a.Close(true)
 				return nil, nil
 			}
-			s.event(capture.Event{Type: "reconnected", Duration: s.clock.Now().Sub(start).Seconds()})
+			s.event(capture.Event{Type: capture.EventReconnected, Duration: s.clock.Now().Sub(start).Seconds()})
 			return a, nil
 		}
 		if ctx.Err() != nil || s.isClosed() {

@@ -454,7 +454,7 @@ func (c *conn) onMessage(ctx context.Context, sink room.Sink, m *message) error 
 		case "event":
 			ev, err := m.event()
 			if err != nil {
-				c.event(capture.Event{Type: "error", Message: fmt.Sprintf("janus: %v", err)})
+				c.event(capture.Event{Type: capture.EventError, Message: fmt.Sprintf("janus: %v", err)})
 				return nil
 			}
 			if c.plugin == AudioBridge {

@@ -316,7 +316,7 @@ func (c *conn) subscriptionFailed(s *subscriber, err error) {
 	if errors.As(err, &pe) && pe.Code == vrNoSuchFeed {
 		return // the publisher left meanwhile: their "unpublished" is on its way
 	}
-	c.event(capture.Event{Type: "error", Identity: s.identity, Message: fmt.Sprintf("janus: feed %s: %v", s.feed, err)})
+	c.event(capture.Event{Type: capture.EventError, Identity: s.identity, Message: fmt.Sprintf("janus: feed %s: %v", s.feed, err)})
 	if s.tries+1 >= maxResubscribe {
 		return
 	}

@@ -54,7 +54,7 @@ func (c *Conn) connect(ctx context.Context) (*attempt, error) {
 		a, cr, err := c.open(ctx, n)
 		if errors.Is(err, errTooManyTracks) && n > 1 {
 			c.tracks = 1
-			c.event(capture.Event{Type: "warning", Message: fmt.Sprintf("whep: %s refused %d audio tracks (406): recording one", shown(c.endpoint), n)})
+			c.event(capture.Event{Type: capture.EventWarning, Message: fmt.Sprintf("whep: %s refused %d audio tracks (406): recording one", shown(c.endpoint), n)})
 			continue
 		}
 		if err != nil {
@@ -118,7 +118,7 @@ func (c *Conn) open(ctx context.Context, n int) (*attempt, *created, error) {
 	}
 	a.session = cr.session
 	if cr.warn != "" {
-		c.event(capture.Event{Type: "warning", Message: "whep: " + cr.warn})
+		c.event(capture.Event{Type: capture.EventWarning, Message: "whep: " + cr.warn})
 	}
 	lines, err := AudioLines(cr.answer)
 	if err != nil {
