@@ -220,7 +220,7 @@ func (st *Stage) Commit() (err error) {
 		dirs[filepath.Dir(filepath.Join(dir, filepath.FromSlash(rel)))] = true
 	}
 	for d := range dirs {
-		fsutil.SyncDir(d) // best effort: the renames are done and cannot be taken back now
+		_ = fsutil.SyncDir(d) // best effort: the renames are done and cannot be taken back now
 	}
 	return nil
 }
