@@ -64,11 +64,11 @@ func (c *conn) onVideoRoom(sink room.Sink, ev *pluginEvent) error {
 		// The recorder never leaves by request (Close destroys the session): it was kicked.
 		return fmt.Errorf("janus: room %s: %w (the recorder was removed from it)", c.room, room.ErrRoomClosed)
 	}
-	for _, id := range []jid{ev.Unpublished, ev.Leaving, ev.Kicked} {
+	for slot, id := range []jid{ev.Unpublished, ev.Leaving, ev.Kicked} {
 		if id.IsZero() || id == stringID("ok") {
 			continue
 		}
-		if id == self && id == ev.Unpublished {
+		if id == self && slot == 0 { // unpublished: its data channel, not the recorder, is gone
 			c.dataEnded(errors.New("the server unpublished the recorder's data channel"))
 			continue
 		}
