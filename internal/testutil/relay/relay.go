@@ -221,6 +221,15 @@ func (r *Relay) Close() error {
 		errs := []error{r.ln.Close()}
 		for _, fl := range r.flows {
 			errs = append(errs, fl.up.Close())
+			for i := range fl.dirs {
+				d := &fl.dirs[i]
+				d.mu.Lock()
+				if d.held != nil {
+					d.held.timer.Stop() // its callback, if already running, finds nothing held
+					d.held = nil
+				}
+				d.mu.Unlock()
+			}
 		}
 		r.mu.Unlock()
 		r.sched.stop()

@@ -491,6 +491,25 @@ func TestClose(t *testing.T) {
 	}
 }
 
+// TestCloseDropsHeld: a packet held back for reordering when the relay closes is dropped: its
+// hold does not end in a send (nor a failed one) after Close returned.
+func TestCloseDropsHeld(t *testing.T) {
+	r, client, _ := setup(t, Faults{Reorder: 1}, false)
+	client.send(t, r.Addr(), 1, 0)
+	for deadline := time.Now().Add(10 * time.Second); r.Stats().ToServer.In != 1; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the relay never read the packet")
+		}
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * reorderHold)
+	if st := r.Stats().ToServer; st.Out != 0 || st.Errors != 0 {
+		t.Errorf("after Close the held packet was still sent: %+v", st)
+	}
+}
+
 // TestNewConn relays from a socket made by the caller.
 func TestNewConn(t *testing.T) {
 	base := time.Now()
