@@ -103,6 +103,7 @@ type Relay struct {
 	faults   atomic.Pointer[Faults]
 	counts   [2]counters
 	sched    scheduler
+	trace    atomic.Pointer[func(sent)] // set only by this package's tests
 
 	mu     sync.Mutex
 	flows  map[netip.AddrPort]*flow
@@ -134,6 +135,15 @@ type heldPacket struct {
 	delay time.Duration
 	dup   bool
 	timer *time.Timer
+}
+
+// sent is one copy of a packet the relay sent, as told to Relay.trace: what the relay decided for
+// it (delay, due) beside what the machine made of it (out, usually a little after due).
+type sent struct {
+	pkt   []byte
+	delay time.Duration // the delay drawn for it (Faults.Delay + its share of Faults.Jitter)
+	due   time.Time     // when it was due out: delay after the relay read it, or after a hold ended
+	out   time.Time     // when the write to the socket returned
 }
 
 // New listens on listenAddr (e.g. "127.0.0.1:0") and relays to upstreamAddr with the given faults.
@@ -221,6 +231,15 @@ func (r *Relay) Close() error {
 		errs := []error{r.ln.Close()}
 		for _, fl := range r.flows {
 			errs = append(errs, fl.up.Close())
+			for i := range fl.dirs {
+				d := &fl.dirs[i]
+				d.mu.Lock()
+				if d.held != nil {
+					d.held.timer.Stop() // its callback, if already running, finds nothing held
+					d.held = nil
+				}
+				d.mu.Unlock()
+			}
 		}
 		r.mu.Unlock()
 		r.sched.stop()
@@ -235,6 +254,7 @@ func (r *Relay) readClients() {
 	buf := make([]byte, 65536)
 	for {
 		n, from, err := r.ln.ReadFromUDPAddrPort(buf)
+		in := time.Now()
 		if errors.Is(err, net.ErrClosed) {
 			return
 		}
@@ -245,7 +265,7 @@ func (r *Relay) readClients() {
 		if fl == nil {
 			return
 		}
-		r.process(&fl.dirs[up], up, append([]byte(nil), buf[:n]...))
+		r.process(&fl.dirs[up], up, append([]byte(nil), buf[:n]...), in)
 	}
 }
 
@@ -283,18 +303,19 @@ func (r *Relay) readUpstream(fl *flow) {
 	buf := make([]byte, 65536)
 	for {
 		n, err := fl.up.Read(buf)
+		in := time.Now()
 		if errors.Is(err, net.ErrClosed) {
 			return
 		}
 		if err != nil {
 			continue // ECONNREFUSED while the server is down: keep the flow for when it is back
 		}
-		r.process(&fl.dirs[down], down, append([]byte(nil), buf[:n]...))
+		r.process(&fl.dirs[down], down, append([]byte(nil), buf[:n]...), in)
 	}
 }
 
-// process applies the faults to one packet of one direction.
-func (r *Relay) process(d *dirState, dir int, pkt []byte) {
+// process applies the faults to one packet of one direction, read at in; its delay counts from in.
+func (r *Relay) process(d *dirState, dir int, pkt []byte, in time.Time) {
 	if d.send == nil {
 		return
 	}
@@ -304,8 +325,8 @@ func (r *Relay) process(d *dirState, dir int, pkt []byte) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if !f.applies(dir) {
-		r.release(d, dir, false)
-		r.emit(d, dir, pkt, 0, false)
+		r.release(d, dir, false, in)
+		r.emit(d, dir, pkt, in, 0, false)
 		return
 	}
 	if d.rng == nil || d.seed != f.Seed {
@@ -321,8 +342,8 @@ func (r *Relay) process(d *dirState, dir int, pkt []byte) {
 	delay := f.Delay + time.Duration(uJitter*float64(f.Jitter))
 	dup := uDup < f.Duplicate
 	if d.held != nil {
-		r.emit(d, dir, pkt, delay, dup)
-		r.release(d, dir, true)
+		r.emit(d, dir, pkt, in, delay, dup)
+		r.release(d, dir, true, in)
 		return
 	}
 	if uReorder < f.Reorder {
@@ -331,17 +352,18 @@ func (r *Relay) process(d *dirState, dir int, pkt []byte) {
 			d.mu.Lock()
 			defer d.mu.Unlock()
 			if d.held == h {
-				r.release(d, dir, false)
+				r.release(d, dir, false, time.Now())
 			}
 		})
 		d.held = h
 		return
 	}
-	r.emit(d, dir, pkt, delay, dup)
+	r.emit(d, dir, pkt, in, delay, dup)
 }
 
-// release sends the held packet, if any; reordered says a later packet went first. d.mu is held.
-func (r *Relay) release(d *dirState, dir int, reordered bool) {
+// release sends the held packet, if any, its delay counting from now; reordered says a later
+// packet went first. d.mu is held.
+func (r *Relay) release(d *dirState, dir int, reordered bool, now time.Time) {
 	h := d.held
 	if h == nil {
 		return
@@ -351,29 +373,33 @@ func (r *Relay) release(d *dirState, dir int, reordered bool) {
 	if reordered {
 		r.counts[dir].reordered.Add(1)
 	}
-	r.emit(d, dir, h.pkt, h.delay, h.dup)
+	r.emit(d, dir, h.pkt, now, h.delay, h.dup)
 }
 
-// emit sends pkt (twice when dup) now or after delay.
-func (r *Relay) emit(d *dirState, dir int, pkt []byte, delay time.Duration, dup bool) {
+// emit sends pkt (twice when dup) delay after from: when it was read, or when it stopped being held.
+func (r *Relay) emit(d *dirState, dir int, pkt []byte, from time.Time, delay time.Duration, dup bool) {
 	c := &r.counts[dir]
 	n := 1
 	if dup {
 		n = 2
 		c.duplicated.Add(1)
 	}
+	due := from.Add(delay)
 	send := func(b []byte) {
 		if err := d.send(b); err != nil {
 			c.errors.Add(1)
-		} else {
-			c.out.Add(1)
+			return
 		}
+		if tr := r.trace.Load(); tr != nil { // before counting it, so a test that sees it counted sees it traced
+			(*tr)(sent{pkt: b, delay: delay, due: due, out: time.Now()})
+		}
+		c.out.Add(1)
 	}
 	for range n {
 		if delay <= 0 {
 			send(pkt)
 		} else {
-			r.sched.at(time.Now().Add(delay), pkt, send)
+			r.sched.at(due, pkt, send)
 		}
 	}
 }
