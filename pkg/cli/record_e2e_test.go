@@ -44,7 +44,13 @@ func spacecastBinary(t testing.TB) string {
 			return
 		}
 		binPath = filepath.Join(dir, "spacecast")
-		out, err := exec.Command("go", "build", "-o", binPath, "github.com/spacecast/spacecast/cmd/spacecast").CombinedOutput()
+		args := []string{"build", "-o", binPath}
+		if raceEnabled {
+			// A data race in the recorder makes the binary exit 66 with the report on stderr,
+			// which the test that ran it shows.
+			args = append(args, "-race")
+		}
+		out, err := exec.Command("go", append(args, "github.com/spacecast/spacecast/cmd/spacecast")...).CombinedOutput()
 		if err != nil {
 			binErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}
