@@ -206,10 +206,11 @@ func runRecord(ctx context.Context, o *recordOptions, g *globalOptions, rawURL s
 		for {
 			select {
 			case sig := <-sigC:
+				// The one error is record.ErrStopping: a signal while the recording stops changes nothing.
 				if sig == syscall.SIGUSR1 {
-					rec.Pause("SIGUSR1")
+					_, _ = rec.Pause("SIGUSR1")
 				} else {
-					rec.Resume("SIGUSR2")
+					_, _ = rec.Resume("SIGUSR2")
 				}
 			case <-rec.Done():
 				return
