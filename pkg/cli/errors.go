@@ -102,59 +102,27 @@ var errorTable = []errorRow{
 			return fmt.Sprintf("%s: %v; the session in %s is finalized up to then", command, lost.Err, lost.Dir)
 		}},
 	{match: is(room.ErrLost), only: recordOnly, hint: text("raise --reconnect-timeout to try for longer")},
+	{match: func(err error) bool { return as[*room.WaitError](err) && errors.Is(err, room.ErrNoRoom) }, only: recordOnly,
+		hint: byProtocol("check --room, or raise --wait", wordings{protocols.WHEP: "check the endpoint URL, or raise --wait"})},
 	{match: as[*room.WaitError], only: recordOnly,
-		hint: func(_ string, err error) string {
-			switch {
-			case errors.Is(err, room.ErrNoRoom) && protocolOf(err) == protocols.WHEP:
-				return "check the endpoint URL, or raise --wait"
-			case errors.Is(err, room.ErrNoRoom):
-				return "check --room, or raise --wait"
-			case protocolOf(err) == protocols.WHEP:
-				return "raise --wait to wait longer for the stream"
-			}
-			return "raise --wait to wait longer for a speaker"
-		}},
+		hint: byProtocol("raise --wait to wait longer for a speaker", wordings{protocols.WHEP: "raise --wait to wait longer for the stream"})},
 	{match: is(room.ErrNoRoom), only: recordOnly,
-		hint: func(_ string, err error) string {
-			if protocolOf(err) == protocols.WHEP {
-				return "check the endpoint URL, or use --wait if the stream has not started"
-			}
-			return "check --room, or use --wait to start before the room opens"
-		}},
+		hint: byProtocol("check --room, or use --wait to start before the room opens",
+			wordings{protocols.WHEP: "check the endpoint URL, or use --wait if the stream has not started"})},
 	{match: is(room.ErrEmptyRoom), only: recordOnly,
-		hint: func(_ string, err error) string {
-			if protocolOf(err) == protocols.WHEP {
-				return "use --wait to wait for the stream to start"
-			}
-			return "use --wait to wait for the first speaker"
-		}},
+		hint: byProtocol("use --wait to wait for the first speaker", wordings{protocols.WHEP: "use --wait to wait for the stream to start"})},
 	{match: is(room.ErrNoRoomName), only: recordOnly,
-		hint: func(_ string, err error) string {
-			if protocolOf(err) == protocols.Janus {
-				return "give --room with the room's id as the server configures it"
-			}
-			return "give --room (and --api-key/--api-secret, or --token)"
-		}},
+		hint: byProtocol("give --room (and --api-key/--api-secret, or --token)",
+			wordings{protocols.Janus: "give --room with the room's id as the server configures it"})},
 	{match: is(room.ErrPIN), only: recordOnly, hint: text("a room with a PIN needs --pin")},
 	{match: is(room.ErrAuth), only: recordOnly,
-		hint: func(_ string, err error) string {
-			switch protocolOf(err) {
-			case protocols.LiveKit:
-				return "check --token, or --api-key and --api-secret, which default to LIVEKIT_API_KEY and LIVEKIT_API_SECRET"
-			case protocols.Janus:
-				return "check --api-secret / --token"
-			}
-			return "check --token"
-		}},
+		hint: byProtocol("check --token", wordings{
+			protocols.LiveKit: "check --token, or --api-key and --api-secret, which default to LIVEKIT_API_KEY and LIVEKIT_API_SECRET",
+			protocols.Janus:   "check --api-secret / --token",
+		})},
 	{match: is(room.ErrLocalNetwork), only: recordOnly, hint: text("check --interface, or use --loopback for a server on this machine")},
 	{match: is(whep.ErrURLCredentials), only: recordOnly, hint: text("put the bearer token in --token, not in the URL")},
-	{match: is(room.ErrNoMessages), only: recordOnly,
-		hint: func(_ string, err error) string {
-			if protocolOf(err) == protocols.WHEP {
-				return "get consent another way and use --consent assume"
-			}
-			return ""
-		}},
+	{match: is(room.ErrNoMessages), only: recordOnly, hint: byProtocol("", wordings{protocols.WHEP: "get consent another way and use --consent assume"})},
 	{match: is(room.ErrIdentityTaken), only: recordOnly, hint: text("give each recorder its own --identity")},
 	{match: is(record.ErrServerMixes), only: recordOnly, code: ExitUsage,
 		message: func(command string, err error) string {
@@ -330,6 +298,19 @@ func protocolOf(err error) protocols.Protocol {
 		return l.Protocol
 	}
 	return ""
+}
+
+// wordings are a hint's words for each room protocol.
+type wordings map[protocols.Protocol]string
+
+// byProtocol is a hint in the words of the room's protocol (protocolOf), else otherwise.
+func byProtocol(otherwise string, w wordings) func(string, error) string {
+	return func(_ string, err error) string {
+		if s, ok := w[protocolOf(err)]; ok {
+			return s
+		}
+		return otherwise
+	}
 }
 
 // finalizeOf is the failure to finish a recording's session: a *record.FinalizeError, or a
