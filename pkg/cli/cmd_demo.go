@@ -20,6 +20,7 @@ import (
 	"github.com/spacecast/spacecast/pkg/edit"
 	"github.com/spacecast/spacecast/pkg/feed"
 	"github.com/spacecast/spacecast/pkg/record"
+	"github.com/spacecast/spacecast/pkg/room/protocols"
 	"github.com/spacecast/spacecast/pkg/room/rtc"
 	"github.com/spacecast/spacecast/pkg/site"
 	"github.com/spacecast/spacecast/pkg/studio"
@@ -300,9 +301,9 @@ func recordDemoRoom(ctx context.Context, g *globalOptions, sess fs.FS, dir strin
 		known = append(known, capture.Participant{Identity: sp.Identity, Name: sp.Name})
 		names = append(names, sp.Name)
 	}
-	show := ui.Observe(p, func(err error) string { return err.Error() })
+	show := ui.Observe(p, warning("demo"))
 	rec, err := record.Start(ctx, record.Options{
-		URL: room.URL(), Protocol: record.WHEP, Dial: record.DialOptions{Network: rtc.Options{Loopback: true}},
+		URL: room.URL(), Protocol: protocols.WHEP, Dial: protocols.DialOptions{RTC: rtc.Options{Loopback: true}},
 		Dir: dir, RoomName: "spacecast demo", Participants: known,
 		Observer: record.ObserverFunc(func(e record.Event) {
 			if e.Kind != record.KindJoined { // the steps say where the session goes
@@ -311,11 +312,7 @@ func recordDemoRoom(ctx context.Context, g *globalOptions, sess fs.FS, dir strin
 		}),
 	})
 	if err != nil {
-		var join *record.JoinError
-		if errors.As(err, &join) {
-			return capture.Stats{}, nil, fmt.Errorf("demo: join the room: %w", join.Err)
-		}
-		return capture.Stats{}, nil, fmt.Errorf("demo: %w", err)
+		return capture.Stats{}, nil, fmt.Errorf("demo: %w", err) // the error table words a *record.JoinError
 	}
 	// The room ends by saying goodbye (RTCP BYE after its last packets), on which the recording
 	// stops as 'the room closed', having read everything the room sent; Close then drains the
@@ -334,11 +331,8 @@ func recordDemoRoom(ctx context.Context, g *globalOptions, sess fs.FS, dir strin
 		}
 	}()
 	res, err := ui.Show(rec, p)
-	var seal *record.SealError
-	if errors.As(err, &seal) { // as record does: 'spacecast verify' checks it
-		return capture.Stats{}, nil, fmt.Errorf("demo: seal the session: %w", seal.Err)
-	} else if err != nil { // a *record.FinalizeError or *record.LostError
-		return capture.Stats{}, nil, fmt.Errorf("demo: recording: %w", errors.Unwrap(err))
+	if err != nil { // a *record.SealError, *record.FinalizeError or *record.LostError: the error table words it
+		return capture.Stats{}, nil, fmt.Errorf("demo: %w", err)
 	}
 	if ctx.Err() != nil {
 		return capture.Stats{}, nil, ctx.Err()

@@ -17,8 +17,9 @@ import (
 	"github.com/spacecast/spacecast/pkg/capture"
 	"github.com/spacecast/spacecast/pkg/cli/ui"
 	"github.com/spacecast/spacecast/pkg/record"
-	"github.com/spacecast/spacecast/pkg/record/control"
 	"github.com/spacecast/spacecast/pkg/room"
+	"github.com/spacecast/spacecast/pkg/room/janus"
+	"github.com/spacecast/spacecast/pkg/room/protocols"
 	"github.com/spacecast/spacecast/pkg/room/rtc"
 	"github.com/spacecast/spacecast/pkg/session"
 )
@@ -159,9 +160,9 @@ func runRecord(ctx context.Context, o *recordOptions, g *globalOptions, rawURL s
 	sigC := make(chan os.Signal, 2)
 	signal.Notify(sigC, syscall.SIGUSR1, syscall.SIGUSR2)
 	defer signal.Stop(sigC)
-	proto, err := record.ProtocolOf(rawURL, o.protocol)
+	proto, err := protocols.Detect(rawURL, o.protocol)
 	if err != nil {
-		return recordErrors(err, o)
+		return fmt.Errorf("record: %w", err)
 	}
 	ro, err := checkRecord(o, proto)
 	if err != nil {
@@ -189,7 +190,7 @@ func runRecord(ctx context.Context, o *recordOptions, g *globalOptions, rawURL s
 	ro.URL, ro.Protocol, ro.Dir = rawURL, proto, out
 
 	p := newRecordPrinter(g)
-	ro.Observer = ui.Observe(p, func(err error) string { return recordErrors(err, o).Error() })
+	ro.Observer = ui.Observe(p, warning("record"))
 	if !g.json && !g.quiet {
 		if o.wait > 0 {
 			fmt.Fprintf(g.stderr, "record: joining %s (%s), waiting up to %s for the room and a first speaker…\n", printableURL(rawURL), proto, o.wait)
@@ -199,16 +200,17 @@ func runRecord(ctx context.Context, o *recordOptions, g *globalOptions, rawURL s
 	}
 	rec, err := record.Start(ctx, ro)
 	if err != nil {
-		return recordErrors(err, o)
+		return err // the error table words it (errors.go)
 	}
 	go func() {
 		for {
 			select {
 			case sig := <-sigC:
+				// The one error is record.ErrStopping: a signal while the recording stops changes nothing.
 				if sig == syscall.SIGUSR1 {
-					rec.Pause("SIGUSR1")
+					_, _ = rec.Pause("SIGUSR1")
 				} else {
-					rec.Resume("SIGUSR2")
+					_, _ = rec.Resume("SIGUSR2")
 				}
 			case <-rec.Done():
 				return
@@ -227,11 +229,11 @@ func runRecord(ctx context.Context, o *recordOptions, g *globalOptions, rawURL s
 		sum.Error = summaryError(err)
 	}
 	p.Summary(sum)
-	return recordErrors(err, o)
+	return err
 }
 
 // checkRecord checks the flags that need the protocol, and turns them into the recording's options.
-func checkRecord(o *recordOptions, proto string) (record.Options, error) {
+func checkRecord(o *recordOptions, proto protocols.Protocol) (record.Options, error) {
 	retain, err := session.ParseAge(o.retain)
 	if err != nil {
 		return record.Options{}, usageErr("record: --retain %s is not a duration: use days (30d), weeks (2w) or a Go duration (720h, 90m)", o.retain)
@@ -247,7 +249,7 @@ func checkRecord(o *recordOptions, proto string) (record.Options, error) {
 	default:
 		return record.Options{}, usageErr("record: --consent %q: want announced, assume or opt-in", o.consent)
 	}
-	if proto == record.WHEP && o.consent != capture.PolicyAssume {
+	if proto == protocols.WHEP && o.consent != capture.PolicyAssume {
 		return record.Options{}, usageErr("record: WHEP has no participant list, so the room cannot see the recorder and --consent %s cannot hold; "+
 			"if you told the room it is being recorded another way, pass --consent assume", o.consent)
 	}
@@ -260,8 +262,8 @@ func checkRecord(o *recordOptions, proto string) (record.Options, error) {
 		}
 	}
 	perSpeaker := o.consent == capture.PolicyOptIn || len(o.exclude) > 0
-	if proto == record.Janus && perSpeaker && strings.EqualFold(o.plugin, "audiobridge") {
-		return record.Options{}, audioBridgeConsentErr(o)
+	if proto == protocols.Janus && perSpeaker && strings.EqualFold(o.plugin, janus.AudioBridge) {
+		return record.Options{}, &record.ServerMixesError{Policy: o.consent, Exclude: o.exclude}
 	}
 	if !strings.Contains(o.name, "REC") {
 		return record.Options{}, usageErr("record: --name %q must keep the REC marker so the room sees it is being recorded", o.name)
@@ -274,14 +276,16 @@ func checkRecord(o *recordOptions, proto string) (record.Options, error) {
 			return record.Options{}, usageErr("record: %s %s is negative", d.flag, d.v)
 		}
 	}
-	secret := o.apiSecret
-	if proto == record.Janus && secret == os.Getenv("LIVEKIT_API_SECRET") {
-		secret = "" // LiveKit's secret from the environment is not Janus's
+	janusSecret := o.apiSecret
+	if janusSecret == os.Getenv("LIVEKIT_API_SECRET") {
+		janusSecret = "" // LiveKit's secret from the environment is not Janus's
 	}
 	return record.Options{
-		Dial: record.DialOptions{Room: o.room, Token: o.token, APIKey: o.apiKey, APISecret: secret, Plugin: o.plugin, PIN: o.pin,
-			Network: rtc.Options{Loopback: o.loopback, Interfaces: o.interfaces}},
-		Room:   room.Options{Identity: room.Identity{Identity: o.identity, Name: o.name}, Wait: o.wait, ReconnectTimeout: o.reconnectTimeout},
+		Dial: protocols.DialOptions{
+			Options: room.Options{Identity: room.Identity{Identity: o.identity, Name: o.name}, Wait: o.wait, ReconnectTimeout: o.reconnectTimeout},
+			Room:    o.room, Token: o.token, APIKey: o.apiKey, APISecret: o.apiSecret, JanusAPISecret: janusSecret,
+			JanusPlugin: o.plugin, PIN: o.pin, RTC: rtc.Options{Loopback: o.loopback, Interfaces: o.interfaces},
+		},
 		Retain: retain, Consent: session.Consent{Policy: o.consent, Allow: o.allow, Exclude: o.exclude},
 		Duration: o.duration, StopWhenEmpty: o.stopWhenEmpty, SignKey: signKey,
 		Announce: o.consent != capture.PolicyAssume, Control: true,
@@ -310,89 +314,18 @@ func stopReason(r record.StopReason, o *recordOptions) string {
 
 // summaryError is the summary's "error": what stopped the recording or its finalizing.
 func summaryError(err error) string {
-	err = sealedAsFinalize(err)
-	var (
-		fin  *record.FinalizeError
-		lost *record.LostError
-	)
-	switch {
-	case errors.As(err, &fin):
+	if fin := finalizeOf(err); fin != nil {
 		return fin.Err.Error()
-	case errors.As(err, &lost):
+	}
+	if lost := find[*record.LostError](err); lost != nil {
 		return lost.Err.Error()
 	}
 	return err.Error()
 }
 
-// sealedAsFinalize words a failed seal as a failed finalize whose error says the recording is
-// complete: both are finished by 'spacecast recover'.
-func sealedAsFinalize(err error) error {
-	var seal *record.SealError
-	if !errors.As(err, &seal) {
-		return err
-	}
-	return &record.FinalizeError{Dir: seal.Dir, Elapsed: seal.Elapsed,
-		Err: fmt.Errorf("seal: %w (the recording is complete; 'spacecast recover %s' seals it)", seal.Err, seal.Dir)}
-}
-
-// recordErrors maps what pkg/record returns to the message, the hint naming the flag, and the
-// exit status: the one place that knows both.
-func recordErrors(err error, o *recordOptions) error {
-	err = sealedAsFinalize(err)
-	var (
-		proto    *record.ProtocolError
-		scheme   *record.SchemeError
-		join     *record.JoinError
-		fin      *record.FinalizeError
-		lost     *record.LostError
-		announce *record.AnnounceError
-		listen   *control.ListenError
-	)
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &proto):
-		return usageErr("record: --protocol %q: want livekit, janus or whep", proto.Name)
-	case errors.Is(err, record.ErrURLNoHost):
-		// The URL is not repeated: it may carry a key, and it did not parse, so it cannot be redacted.
-		return usageErr("record: the room URL does not parse as a URL with a host (want ws://, wss://, http:// or https://HOST/…)")
-	case errors.As(err, &scheme):
-		return usageErr("record: %q: scheme %q is not a room URL; pass --protocol if the URL is right", scheme.URL, scheme.Scheme)
-	case errors.Is(err, context.Canceled):
-		return err
-	case errors.Is(err, record.ErrNoRoomName):
-		return &exitError{code: ExitUsage, err: fmt.Errorf("record: %w: LiveKit needs --room (and --api-key/--api-secret, or --token)", room.ErrURL)}
-	case errors.As(err, &join) && errors.Is(err, room.ErrURL): // a malformed URL
-		return &exitError{code: ExitUsage, err: fmt.Errorf("record: %w", join.Err)}
-	case errors.As(err, &join) && (errors.Is(err, room.ErrAuth) || errors.Is(err, room.ErrNoRoom) || errors.Is(err, room.ErrEmptyRoom) ||
-		errors.Is(err, room.ErrUnreachable) || errors.Is(err, room.ErrNotSupported)):
-		return &exitError{code: ExitRoom, err: fmt.Errorf("record: %w", join.Err)}
-	case errors.As(err, &join):
-		return &exitError{code: ExitRoom, err: fmt.Errorf("record: could not join: %w", join.Err)}
-	case errors.Is(err, record.ErrServerMixes):
-		return audioBridgeConsentErr(o)
-	case errors.Is(err, capture.ErrExists):
-		return inputErr(err)
-	case errors.As(err, &fin) && errors.Is(fin.Err, syscall.ENOSPC):
-		// The first failure names the file; the rest (every writer hit the same wall) add nothing.
-		first, _, _ := strings.Cut(fin.Err.Error(), "\n")
-		return fmt.Errorf("record: the disk is full: %s\n"+
-			"  The recording stopped after %s; everything up to the last sync (every second) is in %s.\n"+
-			"  Free space on that disk (or move the folder to a disk with room), then run 'spacecast recover %s' to finish the session.",
-			first, fin.Elapsed.Truncate(time.Second), fin.Dir, fin.Dir)
-	case errors.As(err, &fin):
-		return fmt.Errorf("record: stopped: %w; everything up to the last sync is in %s ('spacecast recover %s' finishes it once the problem is fixed)",
-			fin.Err, fin.Dir, fin.Dir)
-	case errors.As(err, &lost):
-		return &exitError{code: ExitRoom, err: fmt.Errorf("record: %w; the session in %s is finalized up to then", lost.Err, lost.Dir)}
-	case errors.As(err, &announce) && announce.What == record.AnnounceStarted:
-		return fmt.Errorf("could not announce the recording in the room: %v (the recorder is still visible as %q)", announce.Err, o.name)
-	case errors.As(err, &announce):
-		return fmt.Errorf("could not tell the room %q: %v", announce.Text, announce.Err)
-	case errors.As(err, &listen):
-		return fmt.Errorf("record: control socket %s: %v; --pause/--resume will not reach this recorder (SIGUSR1/SIGUSR2 still do)", listen.Socket, listen.Err)
-	}
-	return err
+// warning words a warning (the recording goes on) for command's printer, as the error table says.
+func warning(command string) func(error) string {
+	return func(err error) string { return explain(command, err).Error() }
 }
 
 // neverSeen lists the --allow and --exclude identities not among those seen.
@@ -413,17 +346,6 @@ func neverSeen(seen []string, o *recordOptions) []ui.NeverSeen {
 		}
 	}
 	return out
-}
-
-// audioBridgeConsentErr refuses per-speaker consent in a room the server mixes.
-func audioBridgeConsentErr(o *recordOptions) error {
-	what := "--consent opt-in"
-	if o.consent != capture.PolicyOptIn {
-		what = "--exclude"
-	}
-	return usageErr("record: %s cannot be honoured in a Janus AudioBridge room: the server mixes every speaker into one track, "+
-		"so the recorder cannot leave one person out. Record a VideoRoom (or LiveKit) room instead, or use --consent announced/assume "+
-		"without --exclude", what)
 }
 
 func safeName(s string) string {

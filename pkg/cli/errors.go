@@ -4,14 +4,23 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"slices"
+	"strings"
 	"syscall"
+	"time"
 
+	"github.com/spacecast/spacecast/pkg/capture"
 	"github.com/spacecast/spacecast/pkg/codec"
 	"github.com/spacecast/spacecast/pkg/edit"
 	"github.com/spacecast/spacecast/pkg/feed"
 	"github.com/spacecast/spacecast/pkg/ogg"
+	"github.com/spacecast/spacecast/pkg/record"
+	"github.com/spacecast/spacecast/pkg/record/control"
 	"github.com/spacecast/spacecast/pkg/redact"
+	"github.com/spacecast/spacecast/pkg/room"
+	"github.com/spacecast/spacecast/pkg/room/protocols"
+	"github.com/spacecast/spacecast/pkg/room/whep"
 	"github.com/spacecast/spacecast/pkg/session"
 	"github.com/spacecast/spacecast/pkg/site"
 	"github.com/spacecast/spacecast/pkg/studio"
@@ -52,6 +61,146 @@ var errorTable = []errorRow{
 
 	// The machine failed, not the input: a full disk, an I/O error, a read-only file system.
 	{match: is(syscall.ENOSPC, syscall.EDQUOT, syscall.EIO, syscall.EROFS), code: ExitFailure},
+
+	// The recorder and its room (record, demo). pkg/record and pkg/room say what happened to
+	// which room, file or socket; a row adds the flag that changes it. Before the sessions' rows:
+	// a recording's error may wrap a session's, and the recording's wording comes first.
+	{match: as[*protocols.UnknownError], only: recordOnly, code: ExitUsage,
+		message: func(command string, err error) string {
+			return fmt.Sprintf("%s: --protocol %q: want livekit, janus or whep", command, find[*protocols.UnknownError](err).Name)
+		}},
+	{match: is(protocols.ErrBadURL), only: recordOnly, code: ExitUsage,
+		message: func(command string, _ error) string {
+			// The URL is not repeated: it may carry a key, and it did not parse, so it cannot be redacted.
+			return command + ": the room URL does not parse as a URL with a host (want ws://, wss://, http:// or https://HOST/…)"
+		}},
+	{match: as[*protocols.SchemeError], only: recordOnly, code: ExitUsage,
+		message: func(command string, err error) string {
+			e := find[*protocols.SchemeError](err)
+			return fmt.Sprintf("%s: %q: scheme %q is not a room URL; pass --protocol if the URL is right", command, e.URL, e.Scheme)
+		}},
+	{match: is(protocols.ErrLiveKitRoom), only: recordOnly, code: ExitUsage,
+		message: func(command string, _ error) string {
+			return fmt.Sprintf("%s: %v: LiveKit needs --room (and --api-key/--api-secret, or --token)", command, room.ErrURL)
+		}},
+	{match: is(room.ErrURL), only: recordOnly, code: ExitUsage},
+	{match: as[*record.JoinError], only: recordOnly, code: ExitRoom,
+		message: func(command string, err error) string {
+			join := find[*record.JoinError](err)
+			if is(room.ErrURL, room.ErrAuth, room.ErrNoRoom, room.ErrEmptyRoom, room.ErrUnreachable, room.ErrNotSupported)(join.Err) {
+				return fmt.Sprintf("%s: %v", command, join.Err)
+			}
+			return fmt.Sprintf("%s: could not join: %v", command, join.Err)
+		}},
+	{match: as[*record.JoinError], only: []string{"demo"},
+		message: func(command string, err error) string {
+			return fmt.Sprintf("%s: join the room: %v", command, find[*record.JoinError](err).Err)
+		}},
+	{match: as[*record.LostError], only: recordOnly, code: ExitRoom,
+		message: func(command string, err error) string {
+			lost := find[*record.LostError](err)
+			return fmt.Sprintf("%s: %v; the session in %s is finalized up to then", command, lost.Err, lost.Dir)
+		}},
+	{match: is(room.ErrLost), only: recordOnly, hint: text("raise --reconnect-timeout to try for longer")},
+	{match: func(err error) bool { return as[*room.WaitError](err) && errors.Is(err, room.ErrNoRoom) }, only: recordOnly,
+		hint: byProtocol("check --room, or raise --wait", wordings{protocols.WHEP: "check the endpoint URL, or raise --wait"})},
+	{match: as[*room.WaitError], only: recordOnly,
+		hint: byProtocol("raise --wait to wait longer for a speaker", wordings{protocols.WHEP: "raise --wait to wait longer for the stream"})},
+	{match: is(room.ErrNoRoom), only: recordOnly,
+		hint: byProtocol("check --room, or use --wait to start before the room opens",
+			wordings{protocols.WHEP: "check the endpoint URL, or use --wait if the stream has not started"})},
+	{match: is(room.ErrEmptyRoom), only: recordOnly,
+		hint: byProtocol("use --wait to wait for the first speaker", wordings{protocols.WHEP: "use --wait to wait for the stream to start"})},
+	{match: is(room.ErrNoRoomName), only: recordOnly,
+		hint: byProtocol("give --room (and --api-key/--api-secret, or --token)",
+			wordings{protocols.Janus: "give --room with the room's id as the server configures it"})},
+	{match: is(room.ErrPIN), only: recordOnly, hint: text("a room with a PIN needs --pin")},
+	{match: is(room.ErrAuth), only: recordOnly,
+		hint: byProtocol("check --token", wordings{
+			protocols.LiveKit: "check --token, or --api-key and --api-secret, which default to LIVEKIT_API_KEY and LIVEKIT_API_SECRET",
+			protocols.Janus:   "check --api-secret / --token",
+		})},
+	{match: is(room.ErrLocalNetwork), only: recordOnly, hint: text("check --interface, or use --loopback for a server on this machine")},
+	{match: is(whep.ErrURLCredentials), only: recordOnly, hint: text("put the bearer token in --token, not in the URL")},
+	{match: is(room.ErrNoMessages), only: recordOnly, hint: byProtocol("", wordings{protocols.WHEP: "get consent another way and use --consent assume"})},
+	{match: is(room.ErrIdentityTaken), only: recordOnly, hint: text("give each recorder its own --identity")},
+	{match: is(record.ErrServerMixes), only: recordOnly, code: ExitUsage,
+		message: func(command string, err error) string {
+			what := "--exclude"
+			if e := find[*record.ServerMixesError](err); e != nil && e.Policy == capture.PolicyOptIn {
+				what = "--consent opt-in"
+			}
+			return fmt.Sprintf("%s: %s cannot be honoured in a Janus AudioBridge room: the server mixes every speaker into one track, "+
+				"so the recorder cannot leave one person out. Record a VideoRoom (or LiveKit) room instead, or use --consent announced/assume "+
+				"without --exclude", command, what)
+		}},
+	{match: is(capture.ErrExists), only: recordOnly, code: ExitBadInput},
+	{match: func(err error) bool { return finalizeOf(err) != nil && errors.Is(err, syscall.ENOSPC) }, only: recordOnly,
+		message: func(command string, err error) string {
+			// The first failure names the file; the rest (every writer hit the same wall) add nothing.
+			fin := finalizeOf(err)
+			first, _, _ := strings.Cut(fin.Err.Error(), "\n")
+			return fmt.Sprintf("%s: the disk is full: %s\n"+
+				"  The recording stopped after %s; everything up to the last sync (every second) is in %s.\n"+
+				"  Free space on that disk (or move the folder to a disk with room), then run 'spacecast recover %s' to finish the session.",
+				command, first, fin.Elapsed.Truncate(time.Second), fin.Dir, fin.Dir)
+		}},
+	{match: func(err error) bool { return finalizeOf(err) != nil }, only: recordOnly,
+		message: func(command string, err error) string {
+			fin := finalizeOf(err)
+			return fmt.Sprintf("%s: stopped: %v; everything up to the last sync is in %s ('spacecast recover %s' finishes it once the problem is fixed)",
+				command, fin.Err, fin.Dir, fin.Dir)
+		}},
+	{match: as[*record.SealError], only: []string{"demo"},
+		message: func(command string, err error) string {
+			return fmt.Sprintf("%s: seal the session: %v", command, find[*record.SealError](err).Err)
+		}},
+	{match: func(err error) bool { return as[*record.FinalizeError](err) || as[*record.LostError](err) }, only: []string{"demo"},
+		message: func(command string, err error) string {
+			if fin := find[*record.FinalizeError](err); fin != nil {
+				return fmt.Sprintf("%s: recording: %v", command, fin.Err)
+			}
+			return fmt.Sprintf("%s: recording: %v", command, find[*record.LostError](err).Err)
+		}},
+	// Warnings: the recording goes on; Observe prints them through explain.
+	{match: as[*record.AnnounceError], only: recordOnly,
+		message: func(_ string, err error) string {
+			e := find[*record.AnnounceError](err)
+			if e.What == record.AnnounceStarted {
+				return fmt.Sprintf("could not announce the recording in the room: %v (the recorder is still visible as %q)", e.Err, e.Name)
+			}
+			return fmt.Sprintf("could not tell the room %q: %v", e.Text, e.Err)
+		}},
+	{match: as[*control.ListenError], only: recordOnly,
+		message: func(command string, err error) string {
+			e := find[*control.ListenError](err)
+			return fmt.Sprintf("%s: control socket %s: %v; --pause/--resume will not reach this recorder (SIGUSR1/SIGUSR2 still do)", command, e.Socket, e.Err)
+		}},
+	// 'record --pause/--resume DIR': asking the recorder of DIR through its control socket.
+	{match: is(control.ErrNoRecorder), only: recordOnly, code: ExitBadInput,
+		message: func(command string, err error) string {
+			send := find[*control.SendError](err)
+			return fmt.Sprintf("%s: no recorder is running for %s (it has no %s file): give the session folder a running 'spacecast record' writes",
+				controlCommand(command, err), send.Dir, control.FileName)
+		}},
+	{match: as[*control.DialError], only: recordOnly, code: ExitBadInput,
+		message: func(command string, err error) string {
+			send, dial := find[*control.SendError](err), find[*control.DialError](err)
+			return fmt.Sprintf("%s: the recorder of %s does not answer on %s (%v): is it still running?", controlCommand(command, err), send.Dir, dial.Socket, dial.Err)
+		}},
+	{match: as[*control.ReplyError], only: recordOnly,
+		message: func(command string, err error) string {
+			send, reply := find[*control.SendError](err), find[*control.ReplyError](err)
+			if reply.Answer == "" {
+				return fmt.Sprintf("%s: no answer from the recorder of %s: %v", controlCommand(command, err), send.Dir, reply.Err)
+			}
+			return fmt.Sprintf("%s: the recorder of %s answered %q: %v", controlCommand(command, err), send.Dir, reply.Answer, reply.Err)
+		}},
+	{match: func(err error) bool { return as[*control.SendError](err) && as[*fs.PathError](err) }, only: recordOnly, code: ExitBadInput}, // the control file cannot be read
+	{match: as[*control.SendError], only: recordOnly,
+		message: func(command string, err error) string {
+			return fmt.Sprintf("%s: %v", controlCommand(command, err), find[*control.SendError](err).Err)
+		}},
 
 	// Sessions.
 	{match: is(session.ErrNotSession), code: ExitBadInput,
@@ -128,6 +277,63 @@ var errorTable = []errorRow{
 	{match: is(site.ErrBadInput, site.ErrNoSite, site.ErrSiteExists, site.ErrSlugTaken, site.ErrNoEpisode, site.ErrBadRecord,
 		feed.ErrConfig, feed.ErrArtwork), code: ExitBadInput},
 	{match: as[*feed.ConfigError], code: ExitBadInput},
+}
+
+// recordOnly limits a row to the command that records a room.
+var recordOnly = []string{"record"}
+
+// find returns the T in err's chain; the zero T (nil) when there is none.
+func find[T error](err error) T {
+	var t T
+	errors.As(err, &t)
+	return t
+}
+
+// protocolOf is the protocol of the room a recording error is about; "" when it does not say.
+func protocolOf(err error) protocols.Protocol {
+	if j := find[*record.JoinError](err); j != nil {
+		return j.Protocol
+	}
+	if l := find[*record.LostError](err); l != nil {
+		return l.Protocol
+	}
+	return ""
+}
+
+// wordings are a hint's words for each room protocol.
+type wordings map[protocols.Protocol]string
+
+// byProtocol is a hint in the words of the room's protocol (protocolOf), else otherwise.
+func byProtocol(otherwise string, w wordings) func(string, error) string {
+	return func(_ string, err error) string {
+		if s, ok := w[protocolOf(err)]; ok {
+			return s
+		}
+		return otherwise
+	}
+}
+
+// finalizeOf is the failure to finish a recording's session: a *record.FinalizeError, or a
+// *record.SealError worded as one whose error says the recording is complete (both are finished
+// by 'spacecast recover'); nil when err is neither.
+func finalizeOf(err error) *record.FinalizeError {
+	if fin := find[*record.FinalizeError](err); fin != nil {
+		return fin
+	}
+	if seal := find[*record.SealError](err); seal != nil {
+		return &record.FinalizeError{Dir: seal.Dir, Elapsed: seal.Elapsed,
+			Err: fmt.Errorf("seal: %w (the recording is complete; 'spacecast recover %s' seals it)", seal.Err, seal.Dir)}
+	}
+	return nil
+}
+
+// controlCommand is "record --pause" or "record --resume" for a request to a recorder's control
+// socket (a *control.SendError), else command.
+func controlCommand(command string, err error) string {
+	if send := find[*control.SendError](err); send != nil {
+		return command + " --" + string(send.Op)
+	}
+	return command
 }
 
 // is matches an error that is any of targets.

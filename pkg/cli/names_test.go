@@ -118,8 +118,8 @@ func TestHostileEventLines(t *testing.T) {
 	for _, asJSON := range []bool{false, true} {
 		var o, e bytes.Buffer
 		p := newRecordPrinter(&globalOptions{json: asJSON, stdout: &o, stderr: &e})
-		p.Event(capture.Event{Type: "speaker-joined", Identity: "eve\u202e", Name: hostileName, Track: "t\x1b[2J"})
-		p.Event(capture.Event{Type: "error", Message: "server said: \x1b]52;c;eA==\x07\u009b2J"})
+		p.Event(capture.Event{Type: capture.EventSpeakerJoined, Identity: "eve\u202e", Name: hostileName, Track: "t\x1b[2J"})
+		p.Event(capture.Event{Type: capture.EventError, Message: "server said: \x1b]52;c;eA==\x07\u009b2J"})
 		terminalSafe(t, "event stdout", o.Bytes())
 		terminalSafe(t, "event stderr", e.Bytes())
 		if o.Len()+e.Len() == 0 {

@@ -13,8 +13,8 @@ import (
 func TestEventLinesArePrintable(t *testing.T) {
 	var out bytes.Buffer
 	p := newRecordPrinter(&globalOptions{stdout: &out, stderr: &out, isTerminal: true})
-	p.Event(capture.Event{Type: "speaker-joined", Identity: "mallory", Name: "Mal\x1b[2J\x1b]0;owned\x07", Track: "t1"})
-	p.Event(capture.Event{Type: "reconnecting", Cause: "server said \x1b[31mbye"})
+	p.Event(capture.Event{Type: capture.EventSpeakerJoined, Identity: "mallory", Name: "Mal\x1b[2J\x1b]0;owned\x07", Track: "t1"})
+	p.Event(capture.Event{Type: capture.EventReconnecting, Cause: "server said \x1b[31mbye"})
 	got := out.String()
 	// The printer's own erase of the status line is the only escape allowed, once per line.
 	if n, want := strings.Count(got, "\x1b"), strings.Count(got, "\r\x1b[K"); n != want {

@@ -5,40 +5,38 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/spacecast/spacecast/pkg/room"
+	"github.com/spacecast/spacecast/pkg/capture"
+	"github.com/spacecast/spacecast/pkg/room/protocols"
 )
 
-// Errors of choosing and joining the room.
+// Errors of starting and running a recording.
 var (
-	// ErrURLNoHost says the room URL does not parse as a URL with a host.
-	ErrURLNoHost = fmt.Errorf("%w: not a URL with a host", room.ErrURL)
-	// ErrNoRoomName says a LiveKit room was dialled with neither a room name nor a token.
-	ErrNoRoomName = fmt.Errorf("%w: LiveKit needs a room name or a join token", room.ErrURL)
 	// ErrServerMixes says the server mixes every speaker into one track, so per-speaker consent
-	// (opt-in, excluded identities) cannot be honoured.
+	// (opt-in, excluded identities) cannot be honoured (a *ServerMixesError says which).
 	ErrServerMixes = errors.New("the server mixes the room into one track: per-speaker consent cannot be honoured")
 	// ErrStopping says the recording is stopping (or stopped) and takes no more requests.
 	ErrStopping = errors.New("the recording is stopping")
 )
 
-// ProtocolError says a protocol name is not one a recording knows.
-type ProtocolError struct{ Name string }
-
-func (e *ProtocolError) Error() string {
-	return fmt.Sprintf("record: protocol %q: want %s, %s or %s", e.Name, LiveKit, Janus, WHEP)
+// ServerMixesError is ErrServerMixes for a recording whose consent asks to leave people out: the
+// policy (capture.PolicyOptIn records only who consents) or the identities excluded.
+type ServerMixesError struct {
+	Policy  string
+	Exclude []string
 }
 
-// SchemeError says a URL's scheme names no room protocol.
-type SchemeError struct{ URL, Scheme string }
-
-func (e *SchemeError) Error() string {
-	return fmt.Sprintf("record: %q: scheme %q is not a room URL", e.URL, e.Scheme)
+func (e *ServerMixesError) Error() string {
+	what := "policy " + e.Policy
+	if e.Policy != capture.PolicyOptIn {
+		what = fmt.Sprintf("excluding %q", e.Exclude)
+	}
+	return fmt.Sprintf("record: %s: %v", what, ErrServerMixes)
 }
-func (e *SchemeError) Unwrap() error { return room.ErrURL }
+func (e *ServerMixesError) Unwrap() error { return ErrServerMixes }
 
 // JoinError says the room could not be joined; Err is the adapter's (room.ErrAuth, room.ErrNoRoom…).
 type JoinError struct {
-	Protocol string
+	Protocol protocols.Protocol
 	Err      error
 }
 
@@ -68,11 +66,12 @@ type SealError struct {
 func (e *SealError) Error() string { return fmt.Sprintf("record: seal %s: %v", e.Dir, e.Err) }
 func (e *SealError) Unwrap() error { return e.Err }
 
-// LostError says the recording stopped because the room was lost (Err: the adapter's error); the
-// session in Dir is finalized up to then.
+// LostError says the recording stopped because the Protocol room was lost (Err: the adapter's
+// error); the session in Dir is finalized up to then.
 type LostError struct {
-	Dir string
-	Err error
+	Dir      string
+	Protocol protocols.Protocol
+	Err      error
 }
 
 func (e *LostError) Error() string {
@@ -80,10 +79,12 @@ func (e *LostError) Error() string {
 }
 func (e *LostError) Unwrap() error { return e.Err }
 
-// AnnounceError says the room could not be told Text; the recording goes on.
+// AnnounceError says the room could not be told Text; the recording goes on, and the room still
+// sees the recorder as Name.
 type AnnounceError struct {
 	What Announcement
 	Text string
+	Name string // the recorder's display name in the room
 	Err  error
 }
 

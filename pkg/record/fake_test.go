@@ -13,6 +13,7 @@ import (
 	"github.com/spacecast/spacecast/pkg/capture"
 	"github.com/spacecast/spacecast/pkg/codec/opus"
 	"github.com/spacecast/spacecast/pkg/room"
+	"github.com/spacecast/spacecast/pkg/room/protocols"
 )
 
 // fakeRoom is a room.Conn: its speakers send 20 ms Opus packets of silence in real time; Run ends
@@ -36,9 +37,9 @@ func newFakeRoom(speakers ...string) *fakeRoom {
 }
 
 // dial is an Options.Dialer handing out f.
-func (f *fakeRoom) dial(_ context.Context, _, _ string, _ DialOptions, ro room.Options) (room.Conn, error) {
+func (f *fakeRoom) dial(_ context.Context, _ protocols.Protocol, _ string, o protocols.DialOptions) (room.Conn, error) {
 	f.mu.Lock()
-	f.opts = ro
+	f.opts = o.Options
 	f.mu.Unlock()
 	return f, nil
 }
@@ -146,11 +147,11 @@ func (e *events) kinds() []Kind {
 }
 
 // captureTypes lists the capture events' types.
-func (e *events) captureTypes() []string {
-	var out []string
+func (e *events) captureTypes() []capture.EventKind {
+	var out []capture.EventKind
 	for _, ev := range e.list() {
 		if ev.Kind == KindCapture {
-			out = append(out, string(ev.Capture.Type))
+			out = append(out, ev.Capture.Type)
 		}
 	}
 	return out
@@ -160,7 +161,7 @@ func (e *events) captureTypes() []string {
 func start(t *testing.T, ctx context.Context, f *fakeRoom, o Options) (*Recording, *events) {
 	t.Helper()
 	ev := &events{}
-	o.URL, o.Protocol, o.Dir, o.Observer = "ws://127.0.0.1:7880", LiveKit, t.TempDir()+"/session", ev
+	o.URL, o.Protocol, o.Dir, o.Observer = "ws://127.0.0.1:7880", protocols.LiveKit, t.TempDir()+"/session", ev
 	if o.Dialer == nil {
 		o.Dialer = f.dial
 	}

@@ -11,21 +11,22 @@ import (
 	"github.com/spacecast/spacecast/pkg/capture"
 	"github.com/spacecast/spacecast/pkg/record/control"
 	"github.com/spacecast/spacecast/pkg/room"
+	"github.com/spacecast/spacecast/pkg/room/protocols"
 	"github.com/spacecast/spacecast/pkg/session"
 )
 
 // Options configure one recording.
 type Options struct {
-	// URL is the room's address; Protocol its protocol (LiveKit, Janus, WHEP), or "" to take it
-	// from the URL (ProtocolOf).
+	// URL is the room's address; Protocol its protocol, or "" to take it from the URL
+	// (protocols.Detect).
 	URL      string
-	Protocol string
-	Dial     DialOptions
-	// Room is what every adapter takes: the recorder's identity, how long to wait for the room,
-	// the reconnect timeout. Its Events are the recording's: they reach Observer.
-	Room room.Options
-	// Dialer joins the room; default Dial.
-	Dialer func(ctx context.Context, proto, rawURL string, o DialOptions, ro room.Options) (room.Conn, error)
+	Protocol protocols.Protocol
+	// Dial is what the protocol's adapter takes (protocols.DialOptions): the room, credentials,
+	// the network, and in its room.Options the recorder's identity, how long to wait for the
+	// room and the reconnect timeout. Its Events are the recording's: they reach Observer.
+	Dial protocols.DialOptions
+	// Dialer joins the room; default protocols.Dial.
+	Dialer func(ctx context.Context, proto protocols.Protocol, rawURL string, o protocols.DialOptions) (room.Conn, error)
 
 	// Dir is the session folder to create: it must not exist or be empty.
 	Dir string
@@ -74,7 +75,7 @@ const emptyCheck = 250 * time.Millisecond
 // Recording is one recording running: from a joined room to a sealed session.
 type Recording struct {
 	opts  Options
-	proto string
+	proto protocols.Protocol
 	conn  room.Conn
 	rec   *capture.Recorder
 	ctl   *control.Server
@@ -102,7 +103,7 @@ type Recording struct {
 type Result struct {
 	Dir      string
 	ID       string // the session's id
-	Protocol string
+	Protocol protocols.Protocol
 	Reason   StopReason
 	// Stats is the last view of the recording: how long it ran, its tracks and bytes.
 	Stats capture.Stats
@@ -115,18 +116,18 @@ type Result struct {
 // Start joins the room, creates the session folder and starts recording; the recording runs until
 // a stop condition, Stop, or the end of ctx (StopInterrupted). Wait returns its result.
 func Start(ctx context.Context, o Options) (*Recording, error) {
-	proto, err := ProtocolOf(o.URL, o.Protocol)
+	proto, err := protocols.Detect(o.URL, string(o.Protocol))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("record: %w", err)
 	}
 	r := &Recording{opts: o, proto: proto, stop: make(chan struct{}), done: make(chan struct{}), kick: make(chan struct{}, 1)}
-	ro := o.Room
-	ro.Events = r.captureEvent
+	do := o.Dial
+	do.Events = r.captureEvent
 	dial := o.Dialer
 	if dial == nil {
-		dial = Dial
+		dial = protocols.Dial
 	}
-	conn, err := dial(ctx, proto, o.URL, o.Dial, ro)
+	conn, err := dial(ctx, proto, o.URL, do)
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
 			return nil, err
@@ -135,8 +136,8 @@ func Start(ctx context.Context, o Options) (*Recording, error) {
 	}
 	r.conn = conn
 	perSpeaker := o.Consent.Policy == capture.PolicyOptIn || len(o.Consent.Exclude) > 0
-	if m, ok := conn.(interface{ ServerMixes() bool }); ok && perSpeaker && m.ServerMixes() {
-		return nil, errors.Join(ErrServerMixes, conn.Close())
+	if perSpeaker && room.ServerMixes(conn) {
+		return nil, errors.Join(&ServerMixesError{Policy: o.Consent.Policy, Exclude: o.Consent.Exclude}, conn.Close())
 	}
 	name := o.RoomName
 	if name == "" {
@@ -145,7 +146,7 @@ func Start(ctx context.Context, o Options) (*Recording, error) {
 	r.rec, err = capture.Create(capture.Options{
 		Dir:     o.Dir,
 		Retain:  o.Retain,
-		Room:    session.Room{Name: name, Protocol: proto, URL: session.RedactURL(o.URL)},
+		Room:    session.Room{Name: name, Protocol: string(proto), URL: session.RedactURL(o.URL)},
 		OnEvent: r.captureEvent,
 		Consent: o.Consent,
 	})
@@ -173,7 +174,7 @@ func (r *Recording) Dir() string { return r.opts.Dir }
 func (r *Recording) ID() string { return r.rec.ID() }
 
 // Protocol is the room's protocol.
-func (r *Recording) Protocol() string { return r.proto }
+func (r *Recording) Protocol() protocols.Protocol { return r.proto }
 
 // Stats is a live view of the recording, for a status line.
 func (r *Recording) Stats() capture.Stats { return r.rec.Stats() }
@@ -283,7 +284,11 @@ func (r *Recording) announce(ctx context.Context, what Announcement, text string
 		r.emit(Event{Kind: KindAnnounced, Text: text})
 	case errors.Is(err, room.ErrNoMessages), ctx.Err() != nil, what == AnnounceStopped:
 	default:
-		r.emit(Event{Kind: KindWarning, Err: &AnnounceError{What: what, Text: text, Err: err}})
+		name := r.opts.Dial.Identity.Name
+		if name == "" {
+			name = room.DefaultIdentity.Name
+		}
+		r.emit(Event{Kind: KindWarning, Err: &AnnounceError{What: what, Text: text, Name: name, Err: err}})
 	}
 }
 
@@ -341,7 +346,7 @@ func (r *Recording) run(ctx context.Context) {
 		r.res.Sealed = true
 		r.emit(Event{Kind: KindSealed, Dir: o.Dir})
 		if failure != nil {
-			r.err = &LostError{Dir: o.Dir, Err: failure}
+			r.err = &LostError{Dir: o.Dir, Protocol: r.proto, Err: failure}
 		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/spacecast/spacecast/pkg/capture"
 	"github.com/spacecast/spacecast/pkg/record/control"
 	"github.com/spacecast/spacecast/pkg/room"
+	"github.com/spacecast/spacecast/pkg/room/protocols"
 	"github.com/spacecast/spacecast/pkg/session"
 )
 
@@ -187,7 +188,7 @@ func TestPauseResume(t *testing.T) {
 		t.Errorf("the room was told %q, want %q", got, want)
 	}
 	types := ev.captureTypes()
-	if !slices.Contains(types, "paused") || !slices.Contains(types, "resumed") {
+	if !slices.Contains(types, capture.EventPaused) || !slices.Contains(types, capture.EventResumed) {
 		t.Errorf("events %v lack paused and resumed", types)
 	}
 }
@@ -231,8 +232,8 @@ func TestAnnouncements(t *testing.T) {
 				}
 			}
 			var ae *AnnounceError
-			if c.warn != (len(warned) == 1) || (c.warn && (!errors.As(warned[0], &ae) || ae.What != AnnounceStarted || !errors.Is(ae, errBoom))) {
-				t.Errorf("warnings %v, want one about the start: %v", warned, c.warn)
+			if c.warn != (len(warned) == 1) || (c.warn && (!errors.As(warned[0], &ae) || ae.What != AnnounceStarted || !errors.Is(ae, errBoom) || ae.Name != room.DefaultIdentity.Name)) {
+				t.Errorf("warnings %v, want one about the start naming the recorder as the room sees it: %v", warned, c.warn)
 			}
 		})
 	}
@@ -244,15 +245,15 @@ func TestAnnouncements(t *testing.T) {
 func TestJoinErrors(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "session")
 	_, err := Start(context.Background(), Options{URL: "wss://example.com", Dir: dir,
-		Dialer: func(context.Context, string, string, DialOptions, room.Options) (room.Conn, error) {
+		Dialer: func(context.Context, protocols.Protocol, string, protocols.DialOptions) (room.Conn, error) {
 			return nil, fmt.Errorf("livekit: %w", room.ErrAuth)
 		}})
 	var join *JoinError
-	if !errors.As(err, &join) || join.Protocol != LiveKit || !errors.Is(err, room.ErrAuth) {
+	if !errors.As(err, &join) || join.Protocol != protocols.LiveKit || !errors.Is(err, room.ErrAuth) {
 		t.Errorf("a refused join: %v, want a JoinError wrapping room.ErrAuth", err)
 	}
 	_, err = Start(context.Background(), Options{URL: "wss://example.com", Dir: dir,
-		Dialer: func(context.Context, string, string, DialOptions, room.Options) (room.Conn, error) {
+		Dialer: func(context.Context, protocols.Protocol, string, protocols.DialOptions) (room.Conn, error) {
 			return nil, fmt.Errorf("livekit: %w", context.Canceled)
 		}})
 	if !errors.Is(err, context.Canceled) || errors.As(err, &join) {
@@ -261,11 +262,12 @@ func TestJoinErrors(t *testing.T) {
 	f := newFakeRoom("ada")
 	for _, consent := range []session.Consent{{Policy: capture.PolicyOptIn}, {Exclude: []string{"bob"}}} {
 		_, err = Start(context.Background(), Options{URL: "http://127.0.0.1/janus", Dir: dir, Consent: consent,
-			Dialer: func(context.Context, string, string, DialOptions, room.Options) (room.Conn, error) {
+			Dialer: func(context.Context, protocols.Protocol, string, protocols.DialOptions) (room.Conn, error) {
 				return mixingRoom{f}, nil
 			}})
-		if !errors.Is(err, ErrServerMixes) {
-			t.Errorf("consent %+v in a mixed room: %v, want ErrServerMixes", consent, err)
+		var mixes *ServerMixesError
+		if !errors.Is(err, ErrServerMixes) || !errors.As(err, &mixes) || mixes.Policy != consent.Policy || !slices.Equal(mixes.Exclude, consent.Exclude) {
+			t.Errorf("consent %+v in a mixed room: %v, want a ServerMixesError with that policy and those excluded", consent, err)
 		}
 	}
 	if !f.closed {
@@ -276,48 +278,6 @@ func TestJoinErrors(t *testing.T) {
 	}
 	if _, err := Start(context.Background(), Options{URL: "ftp://example.com/x", Dir: dir}); !errors.Is(err, room.ErrURL) {
 		t.Errorf("an ftp URL: %v, want room.ErrURL", err)
-	}
-}
-
-// TestProtocolOf: the protocol from the URL, or the name given.
-func TestProtocolOf(t *testing.T) {
-	cases := []struct {
-		name, url, proto, want string
-		err                    error
-	}{
-		{"a WebSocket URL is LiveKit", "wss://x.livekit.cloud", "", LiveKit, nil},
-		{"an http path naming janus is Janus", "http://127.0.0.1:8088/janus", "", Janus, nil},
-		{"any other http URL is WHEP", "https://media.example.com/whep/live", "", WHEP, nil},
-		{"a name given wins over the URL", "https://media.example.com/x", Janus, Janus, nil},
-		{"an unknown name is refused", "wss://x", "sip", "", &ProtocolError{}},
-		{"a URL without a host is refused", "localhost:7880", "", "", ErrURLNoHost},
-		{"a scheme of no room is refused", "ftp://example.com/janus", "", "", &SchemeError{}},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			got, err := ProtocolOf(c.url, c.proto)
-			if got != c.want {
-				t.Errorf("ProtocolOf(%q, %q) = %q, want %q", c.url, c.proto, got, c.want)
-			}
-			switch want := c.err.(type) {
-			case nil:
-				if err != nil {
-					t.Errorf("error %v", err)
-				}
-			case *ProtocolError:
-				if !errors.As(err, &want) || want.Name != c.proto {
-					t.Errorf("error %v, want a ProtocolError naming %q", err, c.proto)
-				}
-			case *SchemeError:
-				if !errors.As(err, &want) || want.Scheme != "ftp" || !errors.Is(err, room.ErrURL) {
-					t.Errorf("error %v, want a SchemeError naming ftp", err)
-				}
-			default:
-				if !errors.Is(err, c.err) {
-					t.Errorf("error %v, want %v", err, c.err)
-				}
-			}
-		})
 	}
 }
 
@@ -353,17 +313,17 @@ func TestControlSocket(t *testing.T) {
 func TestRoomEvents(t *testing.T) {
 	f := newFakeRoom()
 	id := room.Identity{Identity: "rec", Name: "⏺ REC test"}
-	r, ev := start(t, context.Background(), f, Options{Room: room.Options{Identity: id, Wait: time.Second}})
+	r, ev := start(t, context.Background(), f, Options{Dial: protocols.DialOptions{Options: room.Options{Identity: id, Wait: time.Second}}})
 	f.mu.Lock()
 	opts := f.opts
 	f.mu.Unlock()
 	if opts.Identity != id || opts.Wait != time.Second || opts.Events == nil {
 		t.Fatalf("the adapter got %+v", opts)
 	}
-	opts.Events(capture.Event{Type: "reconnecting", Cause: "test"})
+	opts.Events(capture.Event{Type: capture.EventReconnecting, Cause: "test"})
 	r.Stop()
 	r.Wait()
-	if !slices.Contains(ev.captureTypes(), "reconnecting") {
+	if !slices.Contains(ev.captureTypes(), capture.EventReconnecting) {
 		t.Errorf("events %v lack the adapter's reconnecting", ev.captureTypes())
 	}
 }

@@ -15,9 +15,9 @@ func Observe(p RecordPrinter, warning func(error) string) record.Observer {
 		case record.KindCapture:
 			p.Event(e.Capture)
 		case record.KindJoined:
-			p.Event(capture.Event{Time: e.Time, Type: "joined", Message: e.Dir})
+			p.Event(capture.Event{Time: e.Time, Type: capture.EventJoined, Message: e.Dir})
 		case record.KindWarning:
-			p.Event(capture.Event{Time: e.Time, Type: "error", Message: warning(e.Err)})
+			p.Event(capture.Event{Time: e.Time, Type: capture.EventError, Message: warning(e.Err)})
 		}
 	})
 }

@@ -52,7 +52,7 @@ func TestFitStatus(t *testing.T) {
 // TestPrinters: each printer's output for the same recording: text lines on stderr and the
 // summary on stdout; JSON lines on stdout with the documented keys; nothing from Quiet.
 func TestPrinters(t *testing.T) {
-	ev := capture.Event{Type: "speaker-joined", Identity: "ada", Name: "Ada", Track: "T1", At: 61.5}
+	ev := capture.Event{Type: capture.EventSpeakerJoined, Identity: "ada", Name: "Ada", Track: "T1", At: 61.5}
 	sum := RecordSummary{Session: "s", Reason: "duration reached", Duration: 62.25, Bytes: 1000, Elapsed: 62250 * time.Millisecond,
 		Tracks: []RecordTrack{{ID: "T1", Identity: "ada", Packets: 3100, Lost: 2}}, NeverSeen: []NeverSeen{{Flag: "--allow", Identity: "bob"}}, Finalized: true}
 	var out, errOut bytes.Buffer
@@ -99,7 +99,7 @@ func TestStatusLine(t *testing.T) {
 	p.Update(capture.Stats{Elapsed: 62 * time.Second, Tracks: []capture.TrackStats{
 		{ID: "T1", Identity: "ada", Active: true, Level: -12, Received: 99, Lost: 1},
 		{ID: "T2", Identity: "bob", Active: false, Received: 10}}}, t.TempDir())
-	p.Event(capture.Event{Type: "error", Message: "boom", At: 62})
+	p.Event(capture.Event{Type: capture.EventError, Message: "boom", At: 62})
 	p.Clear()
 	want := "\r\033[K⏺ REC [00:01:02]  ada ▮▮▮▮▯  loss 0.9%  0.0 MiB" + "\r\033[K[00:01:02] error: boom\n" + "\r\033[K"
 	if got := errOut.String(); got != want {

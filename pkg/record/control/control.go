@@ -148,31 +148,39 @@ func (s *Server) Close() error {
 	return nil
 }
 
-// Send asks the recorder writing session folder dir to carry out op.
+// Send asks the recorder writing session folder dir to carry out op. A failure is a *SendError.
 func Send(dir string, op Op) (Reply, error) {
+	rep, err := send(dir, op)
+	if err != nil {
+		return Reply{}, &SendError{Op: op, Dir: dir, Err: err}
+	}
+	return rep, nil
+}
+
+func send(dir string, op Op) (Reply, error) {
 	b, err := os.ReadFile(filepath.Join(dir, FileName))
 	if errors.Is(err, fs.ErrNotExist) {
-		return Reply{}, fmt.Errorf("control: %s: %w", dir, ErrNoRecorder)
+		return Reply{}, ErrNoRecorder
 	} else if err != nil {
-		return Reply{}, fmt.Errorf("control: %w", err)
+		return Reply{}, err
 	}
 	sock := strings.TrimSpace(string(b))
 	c, err := net.DialTimeout("unix", sock, dialTimeout)
 	if err != nil {
-		return Reply{}, &DialError{Dir: dir, Socket: sock, Err: err}
+		return Reply{}, &DialError{Socket: sock, Err: err}
 	}
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(clientTimeout))
 	if _, err := fmt.Fprintf(c, "%s\n", op); err != nil {
-		return Reply{}, fmt.Errorf("control: %s: %w", sock, err)
+		return Reply{}, err
 	}
 	line, err := bufio.NewReader(c).ReadBytes('\n')
 	if err != nil {
-		return Reply{}, &ReplyError{Dir: dir, Err: err}
+		return Reply{}, &ReplyError{Err: err}
 	}
 	var rep Reply
 	if err := json.Unmarshal(line, &rep); err != nil {
-		return Reply{}, &ReplyError{Dir: dir, Answer: strings.TrimSpace(string(line)), Err: err}
+		return Reply{}, &ReplyError{Answer: strings.TrimSpace(string(line)), Err: err}
 	}
 	return rep, nil
 }
