@@ -48,7 +48,7 @@ type URLError struct {
 
 func (e *URLError) Error() string {
 	if e.URL == "" {
-		return fmt.Sprintf("objstore: s3 URL: %s", e.Reason)
+		return fmt.Sprintf("objstore: the s3 URL %s", e.Reason)
 	}
 	return fmt.Sprintf("objstore: %q: %s", e.URL, e.Reason)
 }

@@ -42,10 +42,10 @@ func ParseURL(s string) (URL, error) {
 	rest := s[len(Scheme):]
 	bucket, prefix, hasSlash := strings.Cut(rest, "/")
 	if strings.Contains(bucket, "@") {
-		return URL{}, &URLError{Reason: "it holds credentials (user:password@): give them in the environment or ~/.aws/credentials, never in a URL", creds: true}
+		return URL{}, &URLError{Reason: "holds credentials (user:password@): give them in the environment or ~/.aws/credentials, never in a URL", creds: true}
 	}
 	if !utf8.ValidString(s) {
-		return URL{}, urlErr("", "not valid UTF-8")
+		return URL{}, urlErr("", "is not valid UTF-8")
 	}
 	if reason := badBucket(bucket); reason != "" {
 		return URL{}, urlErr(s, reason)
