@@ -387,7 +387,7 @@ func kindOf(code, msg string, status int, object bool) error {
 		return ErrNotFound
 	case "NoSuchBucket":
 		return ErrNoBucket
-	case "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken", "TokenRefreshRequired", "AuthorizationHeaderMalformed", "InvalidSecurity":
+	case "InvalidAccessKeyId", "XAdminUserNotFound" /* versitygw's */, "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken", "TokenRefreshRequired", "AuthorizationHeaderMalformed", "InvalidSecurity":
 		return ErrAuth
 	case "AccessDenied", "AllAccessDisabled", "AccountProblem":
 		return ErrDenied

@@ -122,9 +122,20 @@ func (s *Server) Client() *s3.Client {
 	})
 }
 
-// Env is the environment that points an S3 tool (spacecast, the aws CLI) at this server with its
-// credentials, and nowhere else: no shared files, no machine role.
+// Env is the whole environment for an S3 tool (spacecast, the aws CLI) pointed at this server
+// with its credentials, and nowhere else: the process's environment without its AWS_ variables,
+// plus the server's, with no shared files and no machine role.
 func (s *Server) Env(dir string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "AWS_") {
+			env = append(env, kv)
+		}
+	}
+	return append(env, s.awsEnv(dir)...)
+}
+
+func (s *Server) awsEnv(dir string) []string {
 	return []string{
 		"AWS_ACCESS_KEY_ID=" + AccessKey,
 		"AWS_SECRET_ACCESS_KEY=" + SecretKey,
@@ -133,16 +144,20 @@ func (s *Server) Env(dir string) []string {
 		"AWS_CONFIG_FILE=" + filepath.Join(dir, "no-aws-config"),
 		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(dir, "no-aws-credentials"),
 		"AWS_EC2_METADATA_DISABLED=true",
-		"AWS_PROFILE=",
-		"AWS_SESSION_TOKEN=",
-		"AWS_ENDPOINT_URL_S3=",
 	}
 }
 
-// Setenv sets Env for the rest of the test (which then cannot be parallel).
+// Setenv sets the process's environment as Env for the rest of the test (which then cannot be
+// parallel): the server's AWS_ variables set, every other AWS_ variable unset.
 func (s *Server) Setenv(t *testing.T) {
 	t.Helper()
-	for _, kv := range s.Env(t.TempDir()) {
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "AWS_") {
+			t.Setenv(k, "") // restored when the test ends
+			os.Unsetenv(k)
+		}
+	}
+	for _, kv := range s.awsEnv(t.TempDir()) {
 		k, v, _ := strings.Cut(kv, "=")
 		t.Setenv(k, v)
 	}
