@@ -43,6 +43,12 @@ func runPull(cmd *cobra.Command, o *pullOptions, g *globalOptions, src, dir stri
 	if err != nil {
 		return err
 	}
+	if err := checkOutput("pull", "DIR", dir); err != nil {
+		return err
+	}
+	if err := checkNotInSite("pull", "DIR", dir, "a raw recording"); err != nil {
+		return err
+	}
 	ctx := cmd.Context()
 	cl, err := o.s3.client(ctx, u.Bucket)
 	if err != nil {

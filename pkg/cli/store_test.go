@@ -93,6 +93,7 @@ func TestPushPullRefusals(t *testing.T) {
 		{"a prefix with an empty segment is a usage error", nil, []string{"pull", b + "/a//b", "d"}, ExitUsage, []string{"empty segment"}},
 		{"credentials in a URL are refused and not repeated", nil, []string{"push", dir, "s3://AKIA1:" + secret + "@" + srv.Bucket + "/x"}, ExitUsage, []string{"holds credentials", "never in a URL"}},
 		{"a session not in the bucket is bad input", nil, []string{"pull", b + "/nothing-here", filepath.Join(t.TempDir(), "d")}, ExitBadInput, []string{"no session there", "aws s3 ls " + b + "/nothing-here/"}},
+		{"a pull into a session folder is a usage error", nil, []string{"pull", b + "/taken", filepath.Join(dir, "tracks", "copy")}, ExitUsage, []string{"is inside the spacecast session"}},
 		{"a pull into an existing folder is refused", nil, []string{"pull", b + "/taken", existing}, ExitBadInput, []string{"already exists", "a folder that does not exist yet"}},
 		{"a push onto a session is refused", nil, []string{"push", dir, b + "/taken"}, ExitBadInput, []string{"taken/manifest.json: already exists", "push never replaces a session"}},
 		{"an unfinalized session is not pushed", nil, []string{"push", unfinalized, b + "/live"}, ExitBadInput, []string{"not finalized", "spacecast recover " + unfinalized}},
