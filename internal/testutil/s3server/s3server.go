@@ -20,12 +20,15 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/spacecast/spacecast/internal/testutil"
 )
 
 // The server the tests run, and how to get it.
@@ -80,6 +83,8 @@ func Start(t testing.TB) *Server {
 		s.cmd = exec.Command(bin, "--access", AccessKey, "--secret", SecretKey, "--region", Region,
 			"--port", addr, "--quiet", "posix", "--versioning-dir", versions, s.Dir)
 		s.cmd.Stdout, s.cmd.Stderr = log, log
+		// Dies with the test binary, even when it is killed.
+		s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 		s.cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY_ID=", "ROOT_SECRET_ACCESS_KEY=")
 		if err := s.cmd.Start(); err != nil {
 			t.Fatalf("s3server: start %s: %v", bin, err)
@@ -94,11 +99,11 @@ func Start(t testing.TB) *Server {
 	t.Cleanup(func() {
 		s.Stop()
 		if t.Failed() {
-			t.Logf("versitygw log %s, last lines:\n%s", s.LogPath, tail(s.LogPath, 30))
+			t.Logf("versitygw log %s, last lines:\n%s", s.LogPath, testutil.TailFile(s.LogPath, 30))
 		}
 	})
 	if lastErr != nil {
-		t.Fatalf("s3server: versitygw did not start: %v\n%s", lastErr, tail(s.LogPath, 30))
+		t.Fatalf("s3server: versitygw did not start: %v\n%s", lastErr, testutil.TailFile(s.LogPath, 30))
 	}
 	c := s.Client()
 	ctx := context.Background()
@@ -231,14 +236,8 @@ func findBinary() (string, error) {
 		if p, err := exec.LookPath("versitygw"); err == nil {
 			candidates = append(candidates, p)
 		}
-		gopath := os.Getenv("GOPATH")
-		if gopath == "" {
-			if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
-				gopath = strings.TrimSpace(string(out))
-			}
-		}
-		for _, dir := range filepath.SplitList(gopath) {
-			candidates = append(candidates, filepath.Join(dir, "bin", "versitygw"))
+		for _, bin := range testutil.GoBinDirs() {
+			candidates = append(candidates, filepath.Join(bin, "versitygw"))
 		}
 	}
 	for _, p := range candidates {
@@ -262,16 +261,4 @@ func freePort(t testing.TB) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
-}
-
-func tail(path string, n int) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return err.Error()
-	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }
