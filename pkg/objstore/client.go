@@ -230,11 +230,18 @@ func (c *Client) Head(ctx context.Context, bucket, key string) (Object, error) {
 		LastModified: aws.ToTime(out.LastModified), SHA256: hexSum(out.ChecksumSHA256, out.ChecksumType)}, nil
 }
 
+// listPageSize asks for pages of this many keys; 0 takes the store's (1000). Tests lower it.
+var listPageSize int32
+
 // List yields every object whose key begins with prefix, in key order, a page of up to 1000 at a
 // time; an error ends it.
 func (c *Client) List(ctx context.Context, bucket, prefix string) iter.Seq2[Object, error] {
 	return func(yield func(Object, error) bool) {
-		p := s3.NewListObjectsV2Paginator(c.s3, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix)})
+		in := &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix)}
+		if listPageSize > 0 {
+			in.MaxKeys = aws.Int32(listPageSize)
+		}
+		p := s3.NewListObjectsV2Paginator(c.s3, in)
 		for p.HasMorePages() {
 			page, err := p.NextPage(ctx)
 			if err != nil {

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -238,5 +239,71 @@ func TestUnreachable(t *testing.T) {
 	err = c.Check(ctx, srv.Bucket)
 	if !errors.Is(err, objstore.ErrUnreachable) || !strings.Contains(err.Error(), srv.Endpoint) {
 		t.Fatalf("Check of a stopped server: %v, want ErrUnreachable naming %s", err, srv.Endpoint)
+	}
+}
+
+// TestListPages: List goes through every page of a listing, in key order.
+func TestListPages(t *testing.T) {
+	srv := s3server.Start(t)
+	c := newClient(t, srv)
+	defer objstore.SetListPageSize(2)()
+	ctx := context.Background()
+	var want []string
+	for i := range 7 {
+		k := fmt.Sprintf("p/%02d", i)
+		want = append(want, k)
+		if _, err := c.Put(ctx, srv.Bucket, k, strings.NewReader("x"), objstore.PutOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	for o, err := range c.List(ctx, srv.Bucket, "p/") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, o.Key)
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("List in pages of 2 = %q, want %q", got, want)
+	}
+}
+
+// TestProfile: with no keys or endpoint in the environment, a profile of the shared files gives
+// both (the credentials file its keys, the config file its endpoint_url and region), as it does
+// for the aws CLI; Config.Profile chooses it, and AWS_PROFILE does the same.
+func TestProfile(t *testing.T) {
+	srv := s3server.Start(t)
+	srv.Setenv(t)
+	dir := t.TempDir()
+	cfg, creds := filepath.Join(dir, "config"), filepath.Join(dir, "credentials")
+	write := func(p, s string) {
+		if err := os.WriteFile(p, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(cfg, "[profile podcast]\nregion = "+s3server.Region+"\nendpoint_url = "+srv.Endpoint+"\n")
+	write(creds, "[podcast]\naws_access_key_id = "+s3server.AccessKey+"\naws_secret_access_key = "+s3server.SecretKey+"\n")
+	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL", "AWS_REGION"} {
+		os.Unsetenv(k)
+	}
+	t.Setenv("AWS_CONFIG_FILE", cfg)
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", creds)
+	ctx := context.Background()
+	for _, how := range []string{"Config.Profile", "AWS_PROFILE"} {
+		conf := objstore.Config{Profile: "podcast"}
+		if how == "AWS_PROFILE" {
+			conf = objstore.Config{}
+			t.Setenv("AWS_PROFILE", "podcast")
+		}
+		c, err := objstore.New(ctx, conf)
+		if err != nil {
+			t.Fatalf("%s: %v", how, err)
+		}
+		if c.Endpoint() != srv.Endpoint {
+			t.Fatalf("%s: endpoint %q, want the profile's %q", how, c.Endpoint(), srv.Endpoint)
+		}
+		if err := c.Check(ctx, srv.Bucket); err != nil {
+			t.Fatalf("%s: %v", how, err)
+		}
 	}
 }
