@@ -102,6 +102,8 @@ func TestPushPullRefusals(t *testing.T) {
 			[]string{"push: check bucket " + b + ": the store refused the credentials: SignatureDoesNotMatch", "check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"}},
 		{"an unknown access key is refused by the store", []string{"AWS_ACCESS_KEY_ID=nobody"}, []string{"pull", b + "/taken", filepath.Join(t.TempDir(), "d")}, ExitStore,
 			[]string{"the store refused the credentials"}},
+		{"no credentials anywhere says where they are looked for", []string{"AWS_ACCESS_KEY_ID=", "AWS_SECRET_ACCESS_KEY="}, []string{"push", dir, b + "/x"}, ExitStore,
+			[]string{"push: credentials: no credentials found: none in the environment", "check AWS_ACCESS_KEY_ID"}},
 		{"a missing bucket is named", nil, []string{"pull", "s3://no-such-bucket/x", filepath.Join(t.TempDir(), "d")}, ExitStore, []string{"s3://no-such-bucket: no such bucket", "check the bucket's name"}},
 		{"an endpoint that does not answer is named, with the flag", nil, []string{"pull", "--endpoint-url", "http://127.0.0.1:9", b + "/taken", filepath.Join(t.TempDir(), "d")}, ExitStore,
 			[]string{"the store does not answer: endpoint http://127.0.0.1:9", "check --endpoint-url"}},
@@ -121,6 +123,9 @@ func TestPushPullRefusals(t *testing.T) {
 				if !strings.Contains(errOut, w) {
 					t.Errorf("stderr lacks %q:\n%s", w, errOut)
 				}
+			}
+			if strings.Count(errOut, "\n") != 1 {
+				t.Errorf("stderr holds more than the error (a library printed?):\n%s", errOut)
 			}
 			if strings.Contains(out+errOut, secret) || strings.Contains(out+errOut, s3server.SecretKey) {
 				t.Errorf("a secret key is in the output:\n%s%s", out, errOut)

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/logging"
 )
 
 // MaxPutBytes is the largest object one Put sends (S3's limit for a single PUT).
@@ -72,6 +73,10 @@ func New(ctx context.Context, c Config) (*Client, error) {
 		// not understood by every S3-compatible server.
 		config.WithRequestChecksumCalculation(aws.RequestChecksumCalculationWhenRequired),
 		config.WithResponseChecksumValidation(aws.ResponseChecksumValidationWhenRequired),
+		// A library prints nothing: the SDK's warnings (an IMDS fallback, a checksum it skipped)
+		// would reach the user's terminal unasked.
+		config.WithLogger(logging.Nop{}),
+		config.WithClientLogMode(0),
 	}
 	if c.Profile != "" {
 		opts = append(opts, config.WithSharedConfigProfile(c.Profile))
@@ -98,7 +103,11 @@ func New(ctx context.Context, c Config) (*Client, error) {
 	}
 	creds, err := cfg.Credentials.Retrieve(ctx)
 	if err != nil {
-		return nil, cl.wrap("credentials", "", "", ErrNoCredentials, err)
+		if ctx.Err() != nil {
+			return nil, cl.wrap("credentials", "", "", nil, ctx.Err())
+		}
+		return nil, &Error{Op: "credentials", Kind: ErrNoCredentials, err: err,
+			Detail: cl.redact("none in the environment, the shared config and credentials files, or the machine's role (" + err.Error() + ")")}
 	}
 	cl.secrets = appendSecret(cl.secrets, creds.SecretAccessKey)
 	cl.secrets = appendSecret(cl.secrets, creds.SessionToken)
