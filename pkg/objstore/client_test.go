@@ -13,6 +13,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/spacecast/spacecast/internal/testutil/s3server"
 	"github.com/spacecast/spacecast/pkg/objstore"
 )
@@ -166,13 +169,25 @@ func TestLegalHold(t *testing.T) {
 	if held, err := c.LegalHold(ctx, srv.LockedBucket, "a"); err != nil || !held {
 		t.Fatalf("LegalHold after set = %v, %v", held, err)
 	}
+	// The held version cannot be deleted, even by the bucket's owner (the server's root user).
+	root := srv.Client()
+	h, err := root.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(srv.LockedBucket), Key: aws.String("a")})
+	if err != nil || h.VersionId == nil {
+		t.Fatalf("HeadObject: %v (version %v)", err, h)
+	}
+	if _, err := root.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(srv.LockedBucket), Key: aws.String("a"), VersionId: h.VersionId}); err == nil {
+		t.Fatal("a version under a legal hold was deleted")
+	}
 	if err := c.SetLegalHold(ctx, srv.LockedBucket, "a", false); err != nil {
 		t.Fatal(err)
 	}
 	if held, err := c.LegalHold(ctx, srv.LockedBucket, "a"); err != nil || held {
 		t.Fatalf("LegalHold after release = %v, %v", held, err)
 	}
-	err := c.SetLegalHold(ctx, srv.Bucket, "a", true)
+	if _, err := root.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(srv.LockedBucket), Key: aws.String("a"), VersionId: h.VersionId}); err != nil {
+		t.Fatalf("deleting the version after the hold was lifted: %v", err)
+	}
+	err = c.SetLegalHold(ctx, srv.Bucket, "a", true)
 	if !errors.Is(err, objstore.ErrNoObjectLock) {
 		t.Fatalf("SetLegalHold on a plain bucket: %v, want ErrNoObjectLock", err)
 	}
@@ -204,22 +219,27 @@ func TestNoSecretInErrors(t *testing.T) {
 	_, _, err = c.Get(ctx, srv.Bucket, "k", nil)
 	errs = append(errs, err)
 
-	// A profile that does not exist, and a config file that does not parse, with the secret in it.
+	// A profile that does not exist; a credential_process that prints the secret and fails.
 	_, err = objstore.New(ctx, objstore.Config{Profile: "nobody"})
-	if err == nil {
-		t.Fatal("New with a missing profile: no error")
+	if !errors.Is(err, objstore.ErrConfig) {
+		t.Fatalf("New with a missing profile: %v, want ErrConfig", err)
 	}
 	errs = append(errs, err)
 	cfg := filepath.Join(t.TempDir(), "config")
-	if err := os.WriteFile(cfg, []byte("[default\naws_secret_access_key = "+secret+"\n"), 0o600); err != nil {
+	if err := os.WriteFile(cfg, []byte("[profile leak]\ncredential_process = /bin/sh -c \"echo "+secret+"; echo "+secret+" >&2; exit 1\"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	os.Unsetenv("AWS_ACCESS_KEY_ID")
+	os.Unsetenv("AWS_SECRET_ACCESS_KEY")
 	t.Setenv("AWS_CONFIG_FILE", cfg)
-	_, err = objstore.New(ctx, objstore.Config{})
+	_, err = objstore.New(ctx, objstore.Config{Profile: "leak"})
+	if !errors.Is(err, objstore.ErrNoCredentials) {
+		t.Fatalf("New with a failing credential_process: %v, want ErrNoCredentials", err)
+	}
 	errs = append(errs, err)
 
 	for _, err := range errs {
-		if err != nil && strings.Contains(err.Error(), secret) {
+		if strings.Contains(err.Error(), secret) {
 			t.Fatalf("an error holds the secret: %v", err)
 		}
 		t.Logf("%v", err)
