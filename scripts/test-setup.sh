@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the tests use on a Debian 12 machine (run as root or with sudo available):
 # the C libraries spacecast links, the independent judges (ffmpeg, mpg123, opusdec, mp3val), the
-# real room servers (Janus from Debian, LiveKit v1.13.5 from the Go module proxy), headless
+# real room servers (Janus from Debian, LiveKit v1.13.5 from the Go module proxy), a real
+# S3-compatible server (versitygw v1.8.0 from the Go module proxy) and the aws CLI, headless
 # Chromium with playwright-core and livekit-client from npm, the namespace tools, and golangci-lint
 # (pinned, from the Go module proxy) for CI's lint step. Idempotent: what is installed already is
 # skipped.
@@ -18,6 +19,10 @@ pkgs=(
   python3-podcastparser libxml2-utils                                    # feed judges: gPodder's parser, xmllint
   iproute2 util-linux coreutils                                          # network namespaces
 )
+# The aws CLI judges what lands in a bucket (push, pull); Debian's awscli, unless one is installed.
+if ! command -v aws >/dev/null; then
+  pkgs+=(awscli)
+fi
 # playwright-core needs Node 20 or newer; Debian 12's nodejs is 18, so an installed newer node
 # (NodeSource, nvm) is used when there is one.
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
@@ -34,6 +39,15 @@ gobin="$(go env GOPATH)/bin"
 if [ ! -x "$gobin/server" ] && ! command -v livekit-server >/dev/null; then
   echo "test-setup: go install livekit-server v1.13.5 (a few minutes the first time)"
   go install github.com/livekit/livekit-server/cmd/server@v1.13.5
+fi
+
+# versitygw: the S3-compatible server the object-storage tests run (Object Lock and legal holds,
+# checksums), Apache-2.0, ~70 s to build the first time. Skipped when that version is installed
+# (internal/testutil/s3server checks the same version).
+versitygw_version=v1.8.0
+if ! go version -m "$gobin/versitygw" 2>/dev/null | grep -q "mod[[:space:]]*github.com/versity/versitygw[[:space:]]*$versitygw_version"; then
+  echo "test-setup: go install versitygw $versitygw_version (about a minute the first time)"
+  go install "github.com/versity/versitygw/cmd/versitygw@$versitygw_version"
 fi
 
 # golangci-lint, pinned, for .ci/run's lint step (configuration: .golangci.yml). Skipped when

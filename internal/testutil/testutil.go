@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -189,4 +190,36 @@ func WriteWAV16(t testing.TB, path string, samples []float32, rate, channels int
 	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TailFile returns the last n lines of the file at path (a server's log, shown when a test
+// fails), or the error reading it.
+func TailFile(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// GoBinDirs returns the bin folders of $GOPATH (or of `go env GOPATH`, or ~/go), where
+// scripts/test-setup.sh installs the servers the tests run.
+func GoBinDirs() []string {
+	gopath := os.Getenv("GOPATH")
+	if gopath == "" {
+		if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
+			gopath = strings.TrimSpace(string(out))
+		} else if home, err := os.UserHomeDir(); err == nil {
+			gopath = filepath.Join(home, "go")
+		}
+	}
+	var out []string
+	for _, dir := range filepath.SplitList(gopath) {
+		out = append(out, filepath.Join(dir, "bin"))
+	}
+	return out
 }

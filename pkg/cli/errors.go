@@ -14,6 +14,7 @@ import (
 	"github.com/spacecast/spacecast/pkg/codec"
 	"github.com/spacecast/spacecast/pkg/edit"
 	"github.com/spacecast/spacecast/pkg/feed"
+	"github.com/spacecast/spacecast/pkg/objstore"
 	"github.com/spacecast/spacecast/pkg/ogg"
 	"github.com/spacecast/spacecast/pkg/record"
 	"github.com/spacecast/spacecast/pkg/record/control"
@@ -22,6 +23,7 @@ import (
 	"github.com/spacecast/spacecast/pkg/room/protocols"
 	"github.com/spacecast/spacecast/pkg/room/whep"
 	"github.com/spacecast/spacecast/pkg/session"
+	"github.com/spacecast/spacecast/pkg/sessionstore"
 	"github.com/spacecast/spacecast/pkg/site"
 	"github.com/spacecast/spacecast/pkg/studio"
 )
@@ -55,6 +57,15 @@ type errorRow struct {
 
 // errorTable is consulted from top to bottom.
 var errorTable = []errorRow{
+	// An interrupted push cannot take back what it uploaded; without the manifest it is no session.
+	{match: is(context.Canceled), only: storeOnly, code: ExitInterrupted,
+		message: func(command string, _ error) string {
+			if command == "push" {
+				return "push: interrupted; the files uploaded so far are in the bucket without a manifest, so nothing takes them " +
+					"for a session: push again to complete it"
+			}
+			return "pull: interrupted; nothing was written"
+		}},
 	// Interrupted: every command removes what it had begun to write.
 	{match: is(context.Canceled), code: ExitInterrupted,
 		message: func(string, error) string { return "interrupted; nothing was written" }},
@@ -202,6 +213,71 @@ var errorTable = []errorRow{
 			return fmt.Sprintf("%s: %v", controlCommand(command, err), find[*control.SendError](err).Err)
 		}},
 
+	// Sessions in object storage (push, pull). The store's errors name the operation, bucket and
+	// key; a row adds where the setting comes from. Before the sessions' rows: a pulled session's
+	// seal mismatch names the URL, not a folder verify could read.
+	{match: as[*objstore.URLError], only: storeOnly, code: ExitUsage,
+		message: func(command string, err error) string {
+			e := find[*objstore.URLError](err)
+			if e.URL == "" {
+				return fmt.Sprintf("%s: the s3 URL %s", command, e.Reason)
+			}
+			return fmt.Sprintf("%s: %q is not an s3://BUCKET/PREFIX URL: %s", command, e.URL, e.Reason)
+		}},
+	{match: is(sessionstore.ErrNoName), only: storeOnly, code: ExitUsage},
+	{match: as[*objstore.Error], only: storeOnly,
+		message: func(command string, err error) string {
+			return command + ": " + strings.TrimPrefix(find[*objstore.Error](err).Error(), "objstore: ")
+		}},
+	{match: func(err error) bool { return as[*sessionstore.Error](err) && !errors.Is(err, session.ErrNotSession) }, only: storeOnly,
+		message: func(command string, err error) string {
+			e := find[*sessionstore.Error](err)
+			return command + ": " + strings.TrimPrefix(e.Error(), "sessionstore: "+e.Op+" ")
+		}},
+	{match: is(objstore.ErrConfig, objstore.ErrNoCredentials, objstore.ErrAuth), only: storeOnly, code: ExitStore,
+		hint: text("check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or the profile (--profile, AWS_PROFILE) in ~/.aws/config and ~/.aws/credentials")},
+	{match: is(objstore.ErrUnreachable), only: storeOnly, code: ExitStore,
+		hint: text("check --endpoint-url (or AWS_ENDPOINT_URL) and that the server runs")},
+	{match: is(objstore.ErrNoBucket), only: storeOnly, code: ExitStore,
+		hint: text("check the bucket's name, and that --endpoint-url (or AWS_ENDPOINT_URL) and AWS_REGION point where it lives")},
+	{match: is(objstore.ErrDenied), only: storeOnly, code: ExitStore,
+		hint: text("the credentials may not do this: push needs s3:PutObject, s3:GetObject and s3:ListBucket on the bucket; pull s3:GetObject and s3:ListBucket")},
+	{match: is(objstore.ErrChecksum), only: storeOnly,
+		hint: text("the bytes changed on the way, or the file changed while it was read: push again")},
+	{match: func(err error) bool { return as[*objstore.Error](err) && find[*objstore.Error](err).Kind == nil }, only: storeOnly, code: ExitStore},
+	{match: is(sessionstore.ErrExists), only: []string{"push"}, code: ExitBadInput,
+		hint: text("choose another name in the bucket; push never replaces a session")},
+	{match: is(sessionstore.ErrExists), only: []string{"pull"}, code: ExitBadInput,
+		hint: text("choose a folder that does not exist yet")},
+	{match: is(sessionstore.ErrNoSession), only: []string{"pull"}, code: ExitBadInput,
+		hint: func(_ string, err error) string {
+			e := find[*sessionstore.Error](err)
+			if e == nil {
+				return ""
+			}
+			return "check the URL: 'aws s3 ls " + e.URL + "/' lists what is stored there"
+		}},
+	{match: is(sessionstore.ErrIncomplete), only: []string{"pull"}, code: ExitBadInput,
+		hint: text("push the session again from where it was recorded to complete it")},
+	{match: is(sessionstore.ErrBadKey), only: []string{"pull"}, code: ExitBadInput},
+	{match: is(session.ErrNotFinalized), only: []string{"push"}, code: ExitBadInput,
+		hint: func(_ string, err error) string {
+			if e := find[*sessionstore.Error](err); e != nil {
+				return "wait for the recording to end, or run 'spacecast recover " + e.Dir + "' if its recorder died"
+			}
+			return ""
+		}},
+	{match: is(session.ErrNotFinalized), only: []string{"pull"}, code: ExitBadInput},
+	{match: is(session.ErrSealMismatch), only: []string{"push"}, code: ExitBadInput,
+		hint: func(_ string, err error) string {
+			if e := find[*session.SealMismatchError](err); e != nil {
+				return fmt.Sprintf("'spacecast verify %s' shows what changed since the session was sealed", e.Dir)
+			}
+			return ""
+		}},
+	{match: is(session.ErrSealMismatch), only: []string{"pull"}, code: ExitBadInput,
+		hint: text("the copy in the bucket changed since it was sealed; nothing was written")},
+
 	// Sessions.
 	{match: is(session.ErrNotSession), code: ExitBadInput,
 		message: func(command string, err error) string {
@@ -281,6 +357,9 @@ var errorTable = []errorRow{
 
 // recordOnly limits a row to the command that records a room.
 var recordOnly = []string{"record"}
+
+// storeOnly limits a row to the commands that reach an object store.
+var storeOnly = []string{"push", "pull"}
 
 // find returns the T in err's chain; the zero T (nil) when there is none.
 func find[T error](err error) T {

@@ -14,6 +14,7 @@ import (
 	"github.com/spacecast/spacecast/pkg/capture"
 	"github.com/spacecast/spacecast/pkg/codec"
 	"github.com/spacecast/spacecast/pkg/feed"
+	"github.com/spacecast/spacecast/pkg/objstore"
 	"github.com/spacecast/spacecast/pkg/ogg"
 	"github.com/spacecast/spacecast/pkg/record"
 	"github.com/spacecast/spacecast/pkg/record/control"
@@ -22,6 +23,7 @@ import (
 	"github.com/spacecast/spacecast/pkg/room/protocols"
 	"github.com/spacecast/spacecast/pkg/room/whep"
 	"github.com/spacecast/spacecast/pkg/session"
+	"github.com/spacecast/spacecast/pkg/sessionstore"
 	"github.com/spacecast/spacecast/pkg/site"
 	"github.com/spacecast/spacecast/pkg/studio"
 )
@@ -214,6 +216,61 @@ func TestErrorTable(t *testing.T) {
 			ExitBadInput, []string{"record --pause: open s/control: permission denied"}, ""},
 		{"a request that cannot be written says so", "record", &control.SendError{Op: control.Pause, Dir: "s", Err: errors.New("write: broken pipe")},
 			ExitFailure, []string{"record --pause: write: broken pipe"}, ""},
+		// Sessions in object storage.
+		{"an interrupted push says what it left in the bucket", "push", fmt.Errorf("push: %w", &sessionstore.Error{Op: "push", Dir: "d", URL: "s3://b/x", Err: context.Canceled}),
+			ExitInterrupted, []string{"push: interrupted; the files uploaded so far are in the bucket without a manifest", "push again"}, "nothing was written"},
+		{"an interrupted pull wrote nothing", "pull", fmt.Errorf("pull: %w", &sessionstore.Error{Op: "pull", Dir: "d", URL: "s3://b/x", Err: context.Canceled}),
+			ExitInterrupted, []string{"pull: interrupted; nothing was written"}, ""},
+		{"a bad s3 URL is a usage error quoting it", "pull", s3URLErr("pull", "s3://Bucket/x"),
+			ExitUsage, []string{`pull: "s3://Bucket/x" is not an s3://BUCKET/PREFIX URL: a bucket name holds only lowercase letters`}, ""},
+		{"an s3 URL with credentials is not repeated", "push", s3URLErr("push", "s3://AKIA:hunter2secret@bkt/x"),
+			ExitUsage, []string{"push: the s3 URL holds credentials", "never in a URL"}, "hunter2secret"},
+		{"a whole bucket is no session's place", "push", fmt.Errorf("push: %w", &sessionstore.Error{Op: "push", Dir: "d", URL: "s3://b", Err: sessionstore.ErrNoName}),
+			ExitUsage, []string{"push: d to s3://b: the URL names no session"}, "sessionstore:"},
+		{"refused credentials name where they come from", "push",
+			fmt.Errorf("push: %w", &objstore.Error{Op: "check bucket", Bucket: "b", Kind: objstore.ErrAuth, Detail: "SignatureDoesNotMatch: no (HTTP 403)"}),
+			ExitStore, []string{"push: check bucket s3://b: the store refused the credentials: SignatureDoesNotMatch", "AWS_SECRET_ACCESS_KEY", "--profile"}, "objstore:"},
+		{"an endpoint that does not answer names --endpoint-url", "pull",
+			fmt.Errorf("pull: %w", &objstore.Error{Op: "check bucket", Bucket: "b", Kind: objstore.ErrUnreachable, Detail: "endpoint http://x: refused"}),
+			ExitStore, []string{"pull: check bucket s3://b: the store does not answer: endpoint http://x", "check --endpoint-url"}, ""},
+		{"a missing bucket says to check its name and the endpoint", "pull",
+			fmt.Errorf("pull: %w", &objstore.Error{Op: "list", Bucket: "b", Key: "x/", Kind: objstore.ErrNoBucket, Detail: "NoSuchBucket"}),
+			ExitStore, []string{"pull: list s3://b/x/: no such bucket", "check the bucket's name"}, ""},
+		{"access denied names the permissions needed", "push",
+			fmt.Errorf("push: %w", &objstore.Error{Op: "put", Bucket: "b", Key: "k", Kind: objstore.ErrDenied, Detail: "AccessDenied"}),
+			ExitStore, []string{"access denied", "s3:PutObject"}, ""},
+		{"a checksum mismatch says to push again", "push",
+			fmt.Errorf("push: %w", &sessionstore.Error{Op: "push", Dir: "d", URL: "s3://b/x", Err: &objstore.Error{Op: "put", Bucket: "b", Key: "x/a.opus", Kind: objstore.ErrChecksum, Detail: "BadDigest"}}),
+			ExitFailure, []string{"push: put s3://b/x/a.opus: the store received different bytes", "push again"}, ""},
+		{"a store error of no known kind is the store's failure", "push",
+			fmt.Errorf("push: %w", &objstore.Error{Op: "put", Bucket: "b", Key: "k", Detail: "InternalError: boom (HTTP 500)"}),
+			ExitStore, []string{"push: put s3://b/k: InternalError: boom (HTTP 500)"}, ""},
+		{"a push onto a session is refused", "push",
+			fmt.Errorf("push: %w", &sessionstore.Error{Op: "push", Dir: "d", URL: "s3://b/x", Err: fmt.Errorf("x/manifest.json: %w", sessionstore.ErrExists)}),
+			ExitBadInput, []string{"push: d to s3://b/x: x/manifest.json: already exists", "push never replaces a session"}, ""},
+		{"a pull into an existing folder is refused", "pull",
+			fmt.Errorf("pull: %w", &sessionstore.Error{Op: "pull", Dir: "d", URL: "s3://b/x", Err: fmt.Errorf("d: %w", sessionstore.ErrExists)}),
+			ExitBadInput, []string{"pull: s3://b/x to d: d: already exists", "a folder that does not exist yet"}, ""},
+		{"no session at a URL says how to look", "pull", fmt.Errorf("pull: %w", &sessionstore.Error{Op: "pull", Dir: "d", URL: "s3://b/x", Err: sessionstore.ErrNoSession}),
+			ExitBadInput, []string{"pull: s3://b/x to d: no session there", "'aws s3 ls s3://b/x/'"}, ""},
+		{"a half-pushed session says to push again", "pull", fmt.Errorf("pull: %w", &sessionstore.Error{Op: "pull", Dir: "d", URL: "s3://b/x", Err: sessionstore.ErrIncomplete}),
+			ExitBadInput, []string{"incomplete", "push the session again"}, ""},
+		{"a key that leaves the folder is bad input", "pull", fmt.Errorf("pull: %w", &sessionstore.Error{Op: "pull", Dir: "d", URL: "s3://b/x", Err: sessionstore.ErrBadKey}),
+			ExitBadInput, nil, ""},
+		{"an unfinalized session is not pushed; recover finishes it", "push",
+			fmt.Errorf("push: %w", &sessionstore.Error{Op: "push", Dir: "d", URL: "s3://b/x", Err: session.ErrNotFinalized}),
+			ExitBadInput, []string{"not finalized", "'spacecast recover d'"}, ""},
+		{"an unfinalized session in a bucket is not pulled", "pull",
+			fmt.Errorf("pull: %w", &sessionstore.Error{Op: "pull", Dir: "d", URL: "s3://b/x", Err: session.ErrNotFinalized}), ExitBadInput, nil, ""},
+		{"a session changed since its seal is not pushed", "push",
+			fmt.Errorf("push: %w", &sessionstore.Error{Op: "push", Dir: "d", URL: "s3://b/x", Err: &session.SealMismatchError{Dir: "d", Changed: []string{"a.opus"}}}),
+			ExitBadInput, []string{"changed: a.opus", "'spacecast verify d'"}, ""},
+		{"a copy in the bucket changed since its seal is not pulled", "pull",
+			fmt.Errorf("pull: %w", &sessionstore.Error{Op: "pull", Dir: "d", URL: "s3://b/x", Err: &session.SealMismatchError{Dir: "s3://b/x", Changed: []string{"a.opus"}}}),
+			ExitBadInput, []string{"changed: a.opus", "the copy in the bucket changed"}, ""},
+		{"a folder that is no session, pushed, says to give one", "push",
+			fmt.Errorf("push: %w", &sessionstore.Error{Op: "push", Dir: "d", URL: "s3://b/x", Err: &session.NotSessionError{Dir: "d"}}),
+			ExitBadInput, []string{"push: d is not a spacecast session (no manifest.json): give the session folder"}, ""},
 		{"an error no row knows is a failure, as it is", "export", errors.New("export: boom"), ExitFailure, []string{"export: boom"}, "("},
 	}
 	matched := make([]bool, len(errorTable))
@@ -260,4 +317,10 @@ func TestErrorTable(t *testing.T) {
 	if explain("mix", nil) != nil || ExitCode(nil) != ExitOK {
 		t.Errorf("no error is not success")
 	}
+}
+
+// s3URLErr is the error a command returns for an s3:// argument that does not parse.
+func s3URLErr(command, arg string) error {
+	_, err := parseS3(command, arg)
+	return err
 }

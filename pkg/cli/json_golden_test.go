@@ -395,6 +395,8 @@ var jsonCoverage = map[string][]string{
 	"spacecast feed build":            {"feed_build"},
 	"spacecast publish":               {"publish", "publish_unchanged", "publish_update", "publish_session"},
 	"spacecast unpublish":             {"unpublish"},
+	"spacecast push":                  {"push"}, // TestJSONGoldenStore
+	"spacecast pull":                  {"pull"}, // TestJSONGoldenStore
 	"spacecast demo":                  {"demo.shape"},
 	"spacecast record":                {"record_event.shape", "record_summary.shape"},
 }

@@ -60,6 +60,10 @@ The studio commands work offline on recordings and ordinary audio files:
   trim      remove stretches from a recording, keeping chapters and soundbites in place
   inspect   show duration, format, loudness, true peak and, for a session, its speakers
 
+Keeping sessions in S3-compatible object storage (AWS S3, R2, GCS, MinIO, Ceph):
+  push      upload a finished session to s3://BUCKET/PREFIX/NAME, manifest last
+  pull      download one into a new folder, checked against its seal
+
 Publishing makes a folder that is uploaded to static hosting as it is:
   feed      create a podcast site (feed init), check a feed against Apple and PSP-1 (feed check)
   publish   add an episode (an MP3 or a session folder) to the feed and page, or --update one
@@ -98,6 +102,7 @@ spacecast does all of its audio work itself; it needs no ffmpeg.`,
 		newRecoverCommand(g),
 		newRedactCommand(g),
 		newVerifyCommand(g), newKeygenCommand(g), newExportCommand(g), newPruneCommand(g), newHoldCommand(g), newReleaseCommand(g),
+		newPushCommand(g), newPullCommand(g),
 		newFeedCommand(g), newPublishCommand(g), newUnpublishCommand(g),
 	)
 	root.InitDefaultCompletionCmd()

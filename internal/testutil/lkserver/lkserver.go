@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spacecast/spacecast/internal/testutil"
 	"github.com/spacecast/spacecast/internal/testutil/netns"
 )
 
@@ -102,7 +103,7 @@ func Start(t testing.TB, c Config) *Server {
 		s.Stop()
 		if t.Failed() {
 			for _, l := range s.logs {
-				t.Logf("livekit-server log %s, last lines:\n%s", l, tail(l, 40))
+				t.Logf("livekit-server log %s, last lines:\n%s", l, testutil.TailFile(l, 40))
 			}
 		}
 	})
@@ -190,17 +191,17 @@ turn:
 	for {
 		select {
 		case <-exited:
-			if l := tail(logPath, 200); strings.Contains(l, "address already in use") {
+			if l := testutil.TailFile(logPath, 200); strings.Contains(l, "address already in use") {
 				return fmt.Errorf("lkserver: %w (port %d or UDP %d): %s", errPortTaken, c.Port, c.UDPPort, lastLine(l))
 			}
-			return fmt.Errorf("lkserver: livekit-server exited at start (%v); log %s:\n%s", s.waitErr, logPath, tail(logPath, 40))
+			return fmt.Errorf("lkserver: livekit-server exited at start (%v); log %s:\n%s", s.waitErr, logPath, testutil.TailFile(logPath, 40))
 		default:
 		}
 		if err := ready(client, s.HTTPURL); err == nil {
 			return nil
 		} else if time.Now().After(deadline) {
 			s.stopLocked()
-			return fmt.Errorf("lkserver: livekit-server not ready at %s after 20 s (%v); log %s:\n%s", s.HTTPURL, err, logPath, tail(logPath, 40))
+			return fmt.Errorf("lkserver: livekit-server not ready at %s after 20 s (%v); log %s:\n%s", s.HTTPURL, err, logPath, testutil.TailFile(logPath, 40))
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -321,18 +322,6 @@ func freePort(t testing.TB, network, ip string) int {
 }
 
 // tail returns the last n lines of a file.
-func tail(path string, n int) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return err.Error()
-	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
-
 func lastLine(s string) string {
 	s = strings.TrimRight(s, "\n")
 	return s[strings.LastIndexByte(s, '\n')+1:]
@@ -376,16 +365,8 @@ func findBinary() (string, error) {
 			candidates = append(candidates, p)
 		}
 	}
-	gopath := os.Getenv("GOPATH")
-	if gopath == "" {
-		if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
-			gopath = strings.TrimSpace(string(out))
-		} else if home, err := os.UserHomeDir(); err == nil {
-			gopath = filepath.Join(home, "go")
-		}
-	}
-	for _, dir := range filepath.SplitList(gopath) {
-		candidates = append(candidates, filepath.Join(dir, "bin", "server"), filepath.Join(dir, "bin", "livekit-server"))
+	for _, bin := range testutil.GoBinDirs() {
+		candidates = append(candidates, filepath.Join(bin, "server"), filepath.Join(bin, "livekit-server"))
 	}
 	for _, p := range candidates {
 		if v, err := version(p); err == nil {
