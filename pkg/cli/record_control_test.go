@@ -55,7 +55,8 @@ func TestControlSocket(t *testing.T) {
 			t.Errorf("%s left behind", p)
 		}
 	}
-	if err := runRecordControl("resume", dir, g); ExitCode(err) != ExitBadInput || !strings.Contains(err.Error(), "no recorder is running") {
+	// As the user gets it: Run explains a command's error through the error table.
+	if err := explain("record", runRecordControl("resume", dir, g)); ExitCode(err) != ExitBadInput || !strings.Contains(err.Error(), "no recorder is running") {
 		t.Errorf("resume after the recorder stopped: %v (exit %d), want exit %d", err, ExitCode(err), ExitBadInput)
 	}
 }
