@@ -27,6 +27,7 @@ type ingest struct {
 	// retired), so the packets skipped meanwhile are neither loss nor concealed.
 	fresh  bool
 	source string // the adapter's name for the source
+	gen    int    // counts the sources that claimed the track: only the current one's end counts
 	active bool   // a source feeds this track
 	ended  bool   // the source ended; drain and release
 }
@@ -116,9 +117,18 @@ func (in *ingest) popStream(s *stream, at time.Time, write func(frame)) {
 // whether or not the loop has drained it yet (a reconnect's new source may come within a tick of
 // the old one's end: what the old one left drains in the next pop). replaced says the ended
 // source was still active: its speaker-left is due now.
-func (in *ingest) claim(source string) (ok, replaced bool) {
+//
+// A source the adapter names as the live one (the same ID: a LiveKit track SID, a Janus feed/mid,
+// a WHEP mid) is the same stream signalled again — Janus renegotiates a subscription as its
+// publisher goes — and takes the track over as it is (again): its streams go on, and the old
+// reader's end no longer ends the track. gen is the claim's, for sourceEnded.
+func (in *ingest) claim(source string) (ok, replaced, again bool, gen int) {
 	if in.active && !in.ended {
-		return false, false
+		if source == "" || source != in.source {
+			return false, false, false, 0
+		}
+		in.gen++
+		return true, false, true, in.gen
 	}
 	if in.ended {
 		for _, s := range in.streams {
@@ -128,11 +138,17 @@ func (in *ingest) claim(source string) (ok, replaced bool) {
 		replaced = in.active
 	}
 	in.active, in.source = true, source
-	return true, replaced
+	in.gen++
+	return true, replaced, false, in.gen
 }
 
-// sourceEnded says the source's reader saw its end: the next pop drains it.
-func (in *ingest) sourceEnded() { in.ended = true }
+// sourceEnded says the reader of claim gen saw its source's end: the next pop drains it. The end
+// of a source another claim has taken over from changes nothing.
+func (in *ingest) sourceEnded(gen int) {
+	if gen == in.gen {
+		in.ended = true
+	}
+}
 
 // restart says recording resumes after a stretch it did not: the next packet restarts the streams.
 func (in *ingest) restart() { in.fresh = true }

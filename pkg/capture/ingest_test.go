@@ -111,36 +111,54 @@ func TestIngestStreams(t *testing.T) {
 func TestIngestClaim(t *testing.T) {
 	cases := []struct {
 		why              string
-		active, ended    bool
+		source           string // the new source's ID; the fixture's live one is "src"
+		ended            bool
 		popped           bool // the loop drained the ended source before the new one came
 		ok, replaced     bool
+		again            bool
 		retiredAfterward int
 	}{
-		{"a track a source feeds is taken", true, false, false, false, false, 0},
-		{"a track whose source ended and was drained is free, its speaker already left", true, true, true, true, false, 0},
-		{"a track whose source ended but was not drained yet is free, and its speaker leaves now", true, true, false, true, true, 1},
+		{"a track another source feeds is taken", "next", false, false, false, false, false, 0},
+		{"a track whose source ended and was drained is free, its speaker already left", "next", true, true, true, false, false, 0},
+		{"a track whose source ended but was not drained yet is free, and its speaker leaves now", "next", true, false, true, true, false, 1},
+		{"the live source signalled again (its ID) takes the track over, its streams going on", "src", false, false, true, false, true, 0},
+		{"a source with no ID is never taken for the live one", "", false, false, false, false, false, 0},
 	}
 	for _, c := range cases {
 		t.Run(c.why, func(t *testing.T) {
 			f := newIngestFixture()
 			f.send(1, 0, 10)
 			if c.ended {
-				f.in.sourceEnded()
+				f.in.sourceEnded(f.in.gen)
 			}
 			if c.popped {
 				if left := f.pop(20, false); !left {
 					t.Fatal("draining an ended source did not report its speaker left")
 				}
 			}
-			ok, replaced := f.in.claim("next")
-			if ok != c.ok || replaced != c.replaced {
-				t.Errorf("claim = %v, %v; want %v, %v", ok, replaced, c.ok, c.replaced)
+			old := f.in.gen
+			ok, replaced, again, gen := f.in.claim(c.source)
+			if ok != c.ok || replaced != c.replaced || again != c.again {
+				t.Errorf("claim = %v, %v, %v; want %v, %v, %v", ok, replaced, again, c.ok, c.replaced, c.again)
 			}
 			if len(f.in.retired) != c.retiredAfterward {
 				t.Errorf("%d streams retired, want %d", len(f.in.retired), c.retiredAfterward)
 			}
-			if ok && (!f.in.active || f.in.source != "next") {
-				t.Errorf("claimed: active %v source %q, want the new source", f.in.active, f.in.source)
+			if ok && (!f.in.active || f.in.source != c.source || gen == old) {
+				t.Errorf("claimed: active %v source %q gen %d (was %d), want the new source's own claim", f.in.active, f.in.source, gen, old)
+			}
+			if again {
+				if len(f.in.streams) != 1 {
+					t.Errorf("%d streams after the takeover, want the live one going on", len(f.in.streams))
+				}
+				f.in.sourceEnded(old) // the old reader sees its end
+				if f.in.ended {
+					t.Error("the end of the source taken over ended the track")
+				}
+				f.in.sourceEnded(gen)
+				if !f.in.ended {
+					t.Error("the end of the current source did not end the track")
+				}
 			}
 		})
 	}

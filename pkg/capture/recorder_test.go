@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,6 +24,77 @@ func chanSource(identity string, pkts <-chan []byte) Source {
 		}
 		return copy(b, p), nil
 	}}
+}
+
+// TestSameSourceSignalledAgain: an adapter hands over the live source again under its ID (Janus
+// renegotiates a subscription as its publisher goes, and pion reports the track anew). The speaker
+// keeps one track, with no second speaker-joined, and the old reader's end does not end it.
+func TestSameSourceSignalledAgain(t *testing.T) {
+	sr := newSimRoom(t, 0)
+	var joined, left atomic.Int32
+	sr.rec.opts.OnEvent = func(e Event) {
+		switch e.Type {
+		case EventSpeakerJoined:
+			joined.Add(1)
+		case EventSpeakerLeft:
+			left.Add(1)
+		}
+	}
+	packet := func(i int) []byte {
+		b, err := (&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 111, SequenceNumber: uint16(i), Timestamp: uint32(i * 960), SSRC: 7}, Payload: sr.pkts[i]}).Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	first, second := make(chan []byte, 10), make(chan []byte, 10)
+	firstDone := make(chan struct{})
+	src := chanSource("gus", first)
+	read := src.ReadRTP
+	src.ReadRTP = func(b []byte) (int, error) {
+		n, err := read(b)
+		if err != nil {
+			close(firstDone)
+		}
+		return n, err
+	}
+	if err := sr.rec.AddTrack(src); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		first <- packet(i)
+	}
+	if err := sr.rec.AddTrack(chanSource("gus", second)); err != nil { // while the first is live
+		t.Fatal(err)
+	}
+	close(first)
+	<-firstDone
+	for i := 10; i < 20; i++ {
+		second <- packet(i)
+	}
+	for len(second) > 0 {
+		time.Sleep(time.Millisecond)
+	}
+	sr.now.Add(int64(time.Second))
+	sr.rec.pump(sr.rec.now(), false)
+	if n := left.Load(); n != 0 {
+		t.Errorf("%d speaker-left events while the stream went on, want none", n)
+	}
+	close(second)
+	sr.close(t)
+	s, err := session.Open(sr.rec.Dir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Manifest.Tracks) != 1 {
+		t.Fatalf("%d tracks for one stream signalled twice, want 1: %+v", len(s.Manifest.Tracks), s.Manifest.Tracks)
+	}
+	if tr := s.Manifest.Tracks[0]; len(tr.SSRCs) != 1 {
+		t.Errorf("track SSRCs %v, want the one stream's", tr.SSRCs)
+	}
+	if n := joined.Load(); n != 1 {
+		t.Errorf("%d speaker-joined events, want 1", n)
+	}
 }
 
 // TestRecorderDTXReorderLossAndNewSSRC sends, in real time: 1 s of tone, 1 s of mute (the sender

@@ -85,16 +85,16 @@ func (r *Recorder) AddTrack(src Source) error {
 		r.joinLocked(Participant{Identity: src.Participant})
 	}
 	var t *track
-	replaced := false
+	replaced, again, gen := false, false, 0
 	for _, c := range r.tracks {
 		if c.identity != src.Participant {
 			continue
 		}
 		c.mu.Lock()
-		ok, rep := c.in.claim(src.ID)
+		ok, rep, ag, g := c.in.claim(src.ID)
 		c.mu.Unlock()
 		if ok {
-			t, replaced = c, rep
+			t, replaced, again, gen = c, rep, ag, g
 			break
 		}
 	}
@@ -106,6 +106,9 @@ func (r *Recorder) AddTrack(src Source) error {
 			return err
 		}
 		r.tracks = append(r.tracks, t)
+		t.mu.Lock()
+		gen = t.in.gen
+		t.mu.Unlock()
 	}
 	if err := r.gateLocked(t); err != nil {
 		r.mu.Unlock()
@@ -120,12 +123,14 @@ func (r *Recorder) AddTrack(src Source) error {
 	if replaced {
 		r.emit(Event{Type: EventSpeakerLeft, Identity: t.identity, Track: id})
 	}
-	r.emit(Event{Type: EventSpeakerJoined, Identity: src.Participant, Name: name, Track: id})
+	if !again { // the same stream signalled again is no new speaker
+		r.emit(Event{Type: EventSpeakerJoined, Identity: src.Participant, Name: name, Track: id})
+	}
 
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
-		r.readRTP(t, src)
+		r.readRTP(t, src, gen)
 	}()
 	if src.ReadRTCP != nil {
 		go r.readRTCP(t, src)
@@ -134,7 +139,7 @@ func (r *Recorder) AddTrack(src Source) error {
 }
 
 // readRTP is a source's reader goroutine: it parses packets until the source ends.
-func (r *Recorder) readRTP(t *track, src Source) {
+func (r *Recorder) readRTP(t *track, src Source, gen int) {
 	buf := make([]byte, 1500)
 	var pkt rtp.Packet
 	for {
@@ -148,7 +153,7 @@ func (r *Recorder) readRTP(t *track, src Source) {
 		r.push(t, &pkt, r.now())
 	}
 	t.mu.Lock()
-	t.in.sourceEnded()
+	t.in.sourceEnded(gen)
 	t.mu.Unlock()
 }
 
