@@ -105,10 +105,7 @@ func (r *Recorder) AddTrack(src Source) error {
 			r.fail(err)
 			return err
 		}
-		r.tracks = append(r.tracks, t)
-		t.mu.Lock()
-		gen = t.in.gen
-		t.mu.Unlock()
+		r.tracks = append(r.tracks, t) // its first source's claim: gen 0
 	}
 	if err := r.gateLocked(t); err != nil {
 		r.mu.Unlock()
