@@ -261,8 +261,8 @@ func checkRecord(o *recordOptions, proto protocols.Protocol) (record.Options, er
 			return record.Options{}, usageErr("record: --allow/--exclude with an empty identity")
 		}
 	}
-	perSpeaker := o.consent == capture.PolicyOptIn || len(o.exclude) > 0
-	if proto == protocols.Janus && perSpeaker && strings.EqualFold(o.plugin, janus.AudioBridge) {
+	consent := session.Consent{Policy: o.consent, Allow: o.allow, Exclude: o.exclude}
+	if proto == protocols.Janus && record.PerSpeaker(consent) && strings.EqualFold(o.plugin, janus.AudioBridge) {
 		return record.Options{}, &record.ServerMixesError{Policy: o.consent, Exclude: o.exclude}
 	}
 	if !strings.Contains(o.name, "REC") {
@@ -286,7 +286,7 @@ func checkRecord(o *recordOptions, proto protocols.Protocol) (record.Options, er
 			Room:    o.room, Token: o.token, APIKey: o.apiKey, APISecret: o.apiSecret, JanusAPISecret: janusSecret,
 			JanusPlugin: o.plugin, PIN: o.pin, RTC: rtc.Options{Loopback: o.loopback, Interfaces: o.interfaces},
 		},
-		Retain: retain, Consent: session.Consent{Policy: o.consent, Allow: o.allow, Exclude: o.exclude},
+		Retain: retain, Consent: consent,
 		Duration: o.duration, StopWhenEmpty: o.stopWhenEmpty, SignKey: signKey,
 		Announce: o.consent != capture.PolicyAssume, Control: true,
 	}, nil

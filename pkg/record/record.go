@@ -113,6 +113,12 @@ type Result struct {
 	Sealed bool
 }
 
+// PerSpeaker reports whether consent decides per person (opt-in, or anyone excluded): a room whose
+// server mixes every speaker into one track cannot honour it.
+func PerSpeaker(c session.Consent) bool {
+	return c.Policy == capture.PolicyOptIn || len(c.Exclude) > 0
+}
+
 // Start joins the room, creates the session folder and starts recording; the recording runs until
 // a stop condition, Stop, or the end of ctx (StopInterrupted). Wait returns its result.
 func Start(ctx context.Context, o Options) (*Recording, error) {
@@ -135,8 +141,7 @@ func Start(ctx context.Context, o Options) (*Recording, error) {
 		return nil, &JoinError{Protocol: proto, Err: err}
 	}
 	r.conn = conn
-	perSpeaker := o.Consent.Policy == capture.PolicyOptIn || len(o.Consent.Exclude) > 0
-	if perSpeaker && room.ServerMixes(conn) {
+	if PerSpeaker(o.Consent) && room.ServerMixes(conn) {
 		return nil, errors.Join(&ServerMixesError{Policy: o.Consent.Policy, Exclude: o.Consent.Exclude}, conn.Close())
 	}
 	name := o.RoomName
