@@ -266,7 +266,7 @@ func TestUnreachable(t *testing.T) {
 func TestListPages(t *testing.T) {
 	srv := s3server.Start(t)
 	c := newClient(t, srv)
-	defer objstore.SetListPageSize(2)()
+	c.SetListPageSize(2)
 	ctx := context.Background()
 	var want []string
 	for i := range 7 {
