@@ -44,7 +44,7 @@ func TestMessage(t *testing.T) {
 			Value: &lkp.DataPacket_User{User: &lkp.UserPacket{Payload: []byte("hi"), Topic: &topic}}}, Message{From: "alice", Topic: "t", Payload: []byte("hi")}, true},
 		{"an older server names the sender in the user part", &lkp.DataPacket{
 			Value: &lkp.DataPacket_User{User: &lkp.UserPacket{ParticipantIdentity: "bob", Payload: []byte("x")}}}, Message{From: "bob", Payload: []byte("x")}, true},
-		{"a speaker list update is not a message", &lkp.DataPacket{Value: &lkp.DataPacket_Speaker{Speaker: &lkp.ActiveSpeakerUpdate{}}}, Message{}, false},
+		{"a DTMF tone from a phone line is not a message", &lkp.DataPacket{Value: &lkp.DataPacket_SipDtmf{SipDtmf: &lkp.SipDTMF{Digit: "1"}}}, Message{}, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
