@@ -54,7 +54,8 @@ type Config struct {
 	Region string
 	// Addressing; AddressAuto by default.
 	Addressing Addressing
-	// HTTPClient replaces the SDK's (tests); nil keeps it.
+	// HTTPClient replaces the SDK's (a transport that trusts a private server's CA, or one that
+	// counts or logs requests); nil keeps it.
 	HTTPClient *http.Client
 }
 
