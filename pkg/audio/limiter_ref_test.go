@@ -8,10 +8,10 @@ import (
 	"io"
 	"math"
 
-	"github.com/spacecast/spacecast/pkg/audio/internal/truepeak/reference"
+	"github.com/spacecast/spacecast/internal/testutil/truepeakref"
 )
 
-func newRefPrecise(ch int) *reference.Detector { return reference.New(ch, refPrecise, refTaps/2) }
+func newRefPrecise(ch int) *truepeakref.Detector { return truepeakref.New(ch, refPrecise, refTaps/2) }
 
 func newRefLimiter(s Stream, ceilingDBTP float64) Stream { // NewLimiter before the rework
 	f := s.Format()
@@ -45,7 +45,7 @@ type refLimiter struct {
 	s       Stream
 	f       Format
 	ceiling float64 // linear
-	det     *reference.Detector
+	det     *truepeakref.Detector
 	attack  int // frames
 	hold    int // frames in the running-minimum window
 	latency int // frames between a frame going in and coming out
@@ -181,4 +181,4 @@ const (
 	refTaps   = 32 // per phase
 )
 
-var refPrecise = reference.Design(refFactor, refTaps, 0.5, 8)
+var refPrecise = truepeakref.Design(refFactor, refTaps, 0.5, 8)

@@ -21,11 +21,11 @@ import (
 	"github.com/spacecast/spacecast/internal/testutil"
 	"github.com/spacecast/spacecast/internal/testutil/browser"
 	"github.com/spacecast/spacecast/internal/testutil/lkserver"
+	"github.com/spacecast/spacecast/internal/testutil/lkspeaker"
 	"github.com/spacecast/spacecast/internal/testutil/netns"
 	"github.com/spacecast/spacecast/internal/testutil/rtptone"
 	"github.com/spacecast/spacecast/pkg/capture"
 	"github.com/spacecast/spacecast/pkg/room"
-	"github.com/spacecast/spacecast/pkg/room/livekit"
 	"github.com/spacecast/spacecast/pkg/session"
 )
 
@@ -365,7 +365,7 @@ func TestRecordBrowserSpeakers(t *testing.T) {
 			return ns.ClientCommand(context.Background(), name, args...)
 		}
 		speaker := func(identity string, v burstVoice) *browser.Page {
-			tok, err := livekit.SpeakerToken(srv.APIKey, srv.APISecret, roomName, identity, identity+" (browser)", time.Hour)
+			tok, err := lkspeaker.Token(srv.APIKey, srv.APISecret, roomName, identity, identity+" (browser)", time.Hour)
 			if err != nil {
 				t.Fatal(err)
 			}

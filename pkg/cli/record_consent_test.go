@@ -17,36 +17,8 @@ import (
 	"github.com/spacecast/spacecast/internal/testutil/rtptone"
 	"github.com/spacecast/spacecast/pkg/record/control"
 	"github.com/spacecast/spacecast/pkg/room/livekit"
-	"github.com/spacecast/spacecast/pkg/room/rtc"
 	"github.com/spacecast/spacecast/pkg/session"
 )
-
-// speakOn is liveRoom.speak that returns the speaker, so the test can set its attributes and
-// read the room's data messages.
-func (r *liveRoom) speakOn(identity string, tone rtptone.Tone) *livekit.Speaker {
-	r.t.Helper()
-	tok, err := livekit.SpeakerToken(r.srv.APIKey, r.srv.APISecret, r.room, identity, identity, time.Hour)
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	s, err := livekit.JoinSpeaker(r.ctx, r.srv.URL, tok, rtc.Options{Loopback: true})
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	tr, err := s.Publish(r.ctx, "mic")
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	r.wg.Add(1)
-	go func() {
-		defer r.wg.Done()
-		defer s.Close()
-		if err := rtptone.Send(r.ctx, tr, tone); err != nil && r.ctx.Err() == nil {
-			r.errs <- err
-		}
-	}()
-	return s
-}
 
 // toneWindow is one 20 ms window of a decoded file, placed on the session clock.
 type toneWindow struct {
@@ -159,7 +131,7 @@ func TestRecordConsentOptIn(t *testing.T) {
 		testutil.Require(t, "opusdec")
 		testutil.Require(t, "ffmpeg")
 		r := newLiveRoom(t, "optin")
-		alice := r.speakOn("alice", rtptone.Tone{Freq: 440, Duration: 15 * time.Second})
+		alice, _ := r.speakOn("alice", rtptone.Tone{Freq: 440, Duration: 15 * time.Second})
 		r.speakOn("bob", rtptone.Tone{Freq: 1250, Duration: 15 * time.Second})
 		dir := filepath.Join(t.TempDir(), "session")
 		rc := startRecorder(t, r.recordArgs(dir, "--consent", "opt-in")...)
@@ -243,7 +215,7 @@ func TestRecordExcludeAndPause(t *testing.T) {
 		testutil.Require(t, "opusdec")
 		testutil.Require(t, "ffmpeg")
 		r := newLiveRoom(t, "pause")
-		alice := r.speakOn("alice", rtptone.Tone{Freq: 440, Duration: 15 * time.Second})
+		alice, _ := r.speakOn("alice", rtptone.Tone{Freq: 440, Duration: 15 * time.Second})
 		msgs := alice.Messages()
 		r.speakOn("bob", rtptone.Tone{Freq: 1250, Duration: 15 * time.Second})
 		dir := filepath.Join(t.TempDir(), "session")

@@ -20,10 +20,10 @@ import (
 
 	"github.com/spacecast/spacecast/internal/testutil"
 	"github.com/spacecast/spacecast/internal/testutil/lkserver"
+	"github.com/spacecast/spacecast/internal/testutil/lkspeaker"
 	"github.com/spacecast/spacecast/internal/testutil/netns"
 	"github.com/spacecast/spacecast/internal/testutil/rtptone"
 	"github.com/spacecast/spacecast/pkg/record/control"
-	"github.com/spacecast/spacecast/pkg/room/livekit"
 	"github.com/spacecast/spacecast/pkg/room/rtc"
 	"github.com/spacecast/spacecast/pkg/session"
 )
@@ -91,16 +91,25 @@ func newLiveRoom(t *testing.T, name string) *liveRoom {
 // ends, or earlier when leave is called.
 func (r *liveRoom) speak(identity string, tone rtptone.Tone) (leave func()) {
 	r.t.Helper()
-	tok, err := livekit.SpeakerToken(r.srv.APIKey, r.srv.APISecret, r.room, identity, identity, time.Hour)
+	_, leave = r.speakOn(identity, tone)
+	return leave
+}
+
+// speakOn is speak that also returns the speaker, so the test can set its attributes and read
+// the room's data messages.
+func (r *liveRoom) speakOn(identity string, tone rtptone.Tone) (s *lkspeaker.Speaker, leave func()) {
+	r.t.Helper()
+	tok, err := lkspeaker.Token(r.srv.APIKey, r.srv.APISecret, r.room, identity, identity, time.Hour)
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	s, err := livekit.JoinSpeaker(r.ctx, r.srv.URL, tok, rtc.Options{Loopback: true})
+	s, err = lkspeaker.Join(r.ctx, r.srv.URL, tok, rtc.Options{Loopback: true})
 	if err != nil {
 		r.t.Fatal(err)
 	}
 	tr, err := s.Publish(r.ctx, "mic")
 	if err != nil {
+		s.Close()
 		r.t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(r.ctx)
@@ -112,7 +121,7 @@ func (r *liveRoom) speak(identity string, tone rtptone.Tone) (leave func()) {
 			r.errs <- err
 		}
 	}()
-	return cancel
+	return s, cancel
 }
 
 func (r *liveRoom) recordArgs(dir string, extra ...string) []string {

@@ -21,10 +21,10 @@ import (
 
 	"github.com/spacecast/spacecast/internal/testutil"
 	"github.com/spacecast/spacecast/internal/testutil/lkserver"
+	"github.com/spacecast/spacecast/internal/testutil/lkspeaker"
 	"github.com/spacecast/spacecast/internal/testutil/netns"
 	"github.com/spacecast/spacecast/internal/testutil/relay"
 	"github.com/spacecast/spacecast/internal/testutil/rtptone"
-	"github.com/spacecast/spacecast/pkg/room/livekit"
 	"github.com/spacecast/spacecast/pkg/room/rtc"
 	"github.com/spacecast/spacecast/pkg/session"
 )
@@ -50,7 +50,7 @@ func newFaultRoom(t *testing.T, ns *netns.NS, room string, c lkserver.Config) *f
 // faultSpeaker is a pion speaker on the server side. Its packets go through a continuous writer,
 // so tones sent one after another form one RTP stream, as from one microphone.
 type faultSpeaker struct {
-	s    *livekit.Speaker
+	s    *lkspeaker.Speaker
 	w    *continuousWriter
 	stop sync.Once
 }
@@ -59,13 +59,13 @@ type faultSpeaker struct {
 // is a new connection with the same identity.
 func (r *faultRoom) join(identity string) *faultSpeaker {
 	r.t.Helper()
-	tok, err := livekit.SpeakerToken(r.srv.APIKey, r.srv.APISecret, r.room, identity, identity, time.Hour)
+	tok, err := lkspeaker.Token(r.srv.APIKey, r.srv.APISecret, r.room, identity, identity, time.Hour)
 	if err != nil {
 		r.t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	s, err := livekit.JoinSpeaker(ctx, r.srv.URL, tok, rtc.Options{Interfaces: []string{r.ns.ServerIface}})
+	s, err := lkspeaker.Join(ctx, r.srv.URL, tok, rtc.Options{Interfaces: []string{r.ns.ServerIface}})
 	if err != nil {
 		r.t.Fatalf("%s joins: %v", identity, err)
 	}

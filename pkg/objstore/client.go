@@ -54,7 +54,8 @@ type Config struct {
 	Region string
 	// Addressing; AddressAuto by default.
 	Addressing Addressing
-	// HTTPClient replaces the SDK's (tests); nil keeps it.
+	// HTTPClient replaces the SDK's (a transport that trusts a private server's CA, or one that
+	// counts or logs requests); nil keeps it.
 	HTTPClient *http.Client
 }
 
@@ -63,6 +64,7 @@ type Client struct {
 	s3       *s3.Client
 	endpoint string   // "" for AWS
 	secrets  []string // what is redacted from every error text
+	pageSize int32    // keys List asks for per page; 0 takes the store's (1000). Tests lower it.
 }
 
 // New loads the configuration and the credentials (so that a missing or unusable configuration
@@ -239,16 +241,13 @@ func (c *Client) Head(ctx context.Context, bucket, key string) (Object, error) {
 		LastModified: aws.ToTime(out.LastModified), SHA256: hexSum(out.ChecksumSHA256, out.ChecksumType)}, nil
 }
 
-// listPageSize asks for pages of this many keys; 0 takes the store's (1000). Tests lower it.
-var listPageSize int32
-
 // List yields every object whose key begins with prefix, in key order, a page of up to 1000 at a
 // time; an error ends it.
 func (c *Client) List(ctx context.Context, bucket, prefix string) iter.Seq2[Object, error] {
 	return func(yield func(Object, error) bool) {
 		in := &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix)}
-		if listPageSize > 0 {
-			in.MaxKeys = aws.Int32(listPageSize)
+		if c.pageSize > 0 {
+			in.MaxKeys = aws.Int32(c.pageSize)
 		}
 		p := s3.NewListObjectsV2Paginator(c.s3, in)
 		for p.HasMorePages() {

@@ -8,9 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -262,12 +264,24 @@ func TestUnreachable(t *testing.T) {
 	}
 }
 
-// TestListPages: List goes through every page of a listing, in key order.
+// TestListPages: List goes through every page of a listing, in key order: seven keys in pages
+// of two are four list requests, counted on the way to the server.
 func TestListPages(t *testing.T) {
 	srv := s3server.Start(t)
-	c := newClient(t, srv)
-	defer objstore.SetListPageSize(2)()
+	newClient(t, srv) // the server's environment
+	var lists atomic.Int32
+	count := roundTripper(func(r *http.Request) (*http.Response, error) {
+		if r.Method == http.MethodGet && r.URL.Query().Has("list-type") {
+			lists.Add(1)
+		}
+		return http.DefaultTransport.RoundTrip(r)
+	})
 	ctx := context.Background()
+	c, err := objstore.New(ctx, objstore.Config{HTTPClient: &http.Client{Transport: count}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetListPageSize(2)
 	var want []string
 	for i := range 7 {
 		k := fmt.Sprintf("p/%02d", i)
@@ -286,7 +300,14 @@ func TestListPages(t *testing.T) {
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Fatalf("List in pages of 2 = %q, want %q", got, want)
 	}
+	if n := lists.Load(); n != 4 {
+		t.Errorf("List of 7 keys in pages of 2 sent %d list requests, want 4", n)
+	}
 }
+
+type roundTripper func(*http.Request) (*http.Response, error)
+
+func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // TestProfile: with no keys or endpoint in the environment, a profile of the shared files gives
 // both (the credentials file its keys, the config file its endpoint_url and region), as it does

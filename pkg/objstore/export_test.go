@@ -1,8 +1,5 @@
 package objstore
 
-// SetListPageSize makes List ask for pages of n keys, so a test sees pagination with a few objects.
-func SetListPageSize(n int32) func() {
-	old := listPageSize
-	listPageSize = n
-	return func() { listPageSize = old }
-}
+// SetListPageSize makes c's List ask for pages of n keys, so a test sees pagination with a few
+// objects.
+func (c *Client) SetListPageSize(n int32) { c.pageSize = n }

@@ -139,10 +139,6 @@ func (st *Stage) Mirror() error {
 	})
 }
 
-// commitFault, when set by a test, is called before each rename of Commit; an error it returns
-// fails the commit there.
-var commitFault func(rel string) error
-
 // Commit moves the staged files into the session: the changed files first (each original kept
 // as a hard link in the stage until the end, to put back on failure), the manifest last, and
 // removes the deleted ones. The manifest is always part of a commit. A failure puts back what
@@ -191,11 +187,6 @@ func (st *Stage) Commit() (err error) {
 	}
 	for _, rel := range order {
 		dst := filepath.Join(dir, filepath.FromSlash(rel))
-		if commitFault != nil {
-			if err := commitFault(rel); err != nil {
-				return err
-			}
-		}
 		if slices.Contains(st.deleted, rel) {
 			if err := os.Remove(dst); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return fmt.Errorf("session: remove %s: %w", rel, err)

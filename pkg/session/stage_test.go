@@ -4,13 +4,16 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/spacecast/spacecast/internal/testutil"
 )
 
 // TestStageCommitRollsBack fails a commit at its last rename (the manifest), after a track was
-// replaced and another deleted: the session is put back byte for byte.
+// replaced and another deleted: the session is put back byte for byte. The fault is the file
+// system's own: the staged manifest is a folder, which rename(2) cannot put over a file (ENOTDIR).
 func TestStageCommitRollsBack(t *testing.T) {
 	dir := copyDemo(t)
 	before := testutil.TreeHash(t, dir, nil)
@@ -25,17 +28,12 @@ func TestStageCommitRollsBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.WriteFile(st.Path("tracks/ada-1.opus"), []byte("new"), 0o644)
-	os.WriteFile(st.Path(ManifestName), []byte("{}"), 0o644)
-	fault := errors.New("fault")
-	commitFault = func(rel string) error {
-		if rel == ManifestName {
-			return fault
-		}
-		return nil
+	if err := os.MkdirAll(filepath.Join(st.Path(ManifestName), "in-the-way"), 0o755); err != nil {
+		t.Fatal(err)
 	}
-	defer func() { commitFault = nil }()
-	if err := st.Commit(); !errors.Is(err, fault) {
-		t.Fatalf("commit: %v", err)
+	err = st.Commit()
+	if !errors.Is(err, syscall.ENOTDIR) || !strings.Contains(err.Error(), ManifestName) {
+		t.Fatalf("commit: %v, want the manifest's rename to fail with ENOTDIR", err)
 	}
 	st.Close()
 	testutil.SameTree(t, "after a failed commit", before, testutil.TreeHash(t, dir, nil))

@@ -31,13 +31,8 @@ type Announcement struct {
 // DataChannelLabel is the label of the recorder's data channel towards Janus.
 const DataChannelLabel = "spacecast"
 
-// announceWait bounds how long Announce waits for the data channel to open; announceRepeat is
-// how often the latest announcement's JSON is sent again, for participants who subscribed to the
-// recorder's feed after it was said (Janus keeps nothing for them).
-var (
-	announceWait   = 10 * time.Second
-	announceRepeat = 5 * time.Second
-)
+// announceWait bounds how long Announce waits for the data channel to open.
+const announceWait = 10 * time.Second
 
 // dataFeed is the recorder's data-only publication on one session.
 type dataFeed struct {
@@ -157,11 +152,12 @@ func (f *dataFeed) peer() *webrtc.PeerConnection {
 	return f.pc
 }
 
-// repeat sends the JSON of the latest announcement again every announceRepeat while the feed
-// lasts (also on the feed published after a rejoin), so that a participant who subscribes to the
-// recorder's feed later learns whether it is recording. The text line is sent once, by Announce.
+// repeat sends the JSON of the latest announcement again every announceRepeat (intervals) while
+// the feed lasts (also on the feed published after a rejoin), so that a participant who
+// subscribes to the recorder's feed later learns whether it is recording. The text line is sent
+// once, by Announce.
 func (f *dataFeed) repeat(c *conn) {
-	t := time.NewTicker(announceRepeat)
+	t := time.NewTicker(c.cl.iv.announceRepeat)
 	defer t.Stop()
 	for {
 		select {

@@ -20,7 +20,7 @@ import (
 func TestVideoRoomAnnounces(t *testing.T) {
 	t.Parallel()
 	netns.Run(t, func(t *testing.T, ns *netns.NS) {
-		announceRepeat = 700 * time.Millisecond // this process only (netns.Run)
+		const announceRepeat = 700 * time.Millisecond
 		j := startJanus(t, ns)
 		alice := newSpeaker(t, ns, j.URL, VideoRoom, vrRoom, "Alice", 440)
 		alice.Publish()
@@ -28,7 +28,7 @@ func TestVideoRoomAnnounces(t *testing.T) {
 		rec := newRecording(t, j.URL)
 		conn, err := Dial(context.Background(), j.URL, Options{
 			Options: room.Options{Identity: room.Identity{Identity: "rec-test", Name: recName}, Events: rec.add},
-			Room:    vrRoom, Plugin: VideoRoom, RTC: testRTC(ns),
+			Room:    vrRoom, Plugin: VideoRoom, RTC: testRTC(ns), iv: intervals{announceRepeat: announceRepeat},
 		})
 		if err != nil {
 			t.Fatal(err)

@@ -570,8 +570,6 @@ func TestDialWaitsForASpeaker(t *testing.T) {
 func TestVideoRoomSurvivesADeadNetwork(t *testing.T) {
 	t.Parallel()
 	netns.Run(t, func(t *testing.T, ns *netns.NS) {
-		// This process runs this test alone: find the dead network in seconds, not tens of them.
-		keepaliveInterval, keepaliveTimeout = time.Second, time.Second
 		j := startJanus(t, ns)
 		alice := newSpeaker(t, ns, j.URL, VideoRoom, vrRoom, "Alice", 440)
 		alice.Publish()
@@ -579,6 +577,8 @@ func TestVideoRoomSurvivesADeadNetwork(t *testing.T) {
 		conn, err := Dial(context.Background(), j.URL, Options{
 			Options: room.Options{Identity: room.Identity{Name: recName}, ReconnectTimeout: 30 * time.Second, Events: rec.add},
 			Room:    vrRoom, Plugin: VideoRoom, RTC: testRTC(ns),
+			// Find the dead network in seconds, not tens of them.
+			iv: intervals{keepalive: time.Second, keepaliveTimeout: time.Second},
 		})
 		if err != nil {
 			t.Fatal(err)

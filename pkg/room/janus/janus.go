@@ -49,6 +49,8 @@ type Options struct {
 	// PIN is the room's pin, if it has one.
 	PIN string
 	RTC rtc.Options
+
+	iv intervals // zero: the defaults; this package's tests shorten them
 }
 
 // pollEvery is how often Dial asks again while it waits for the room or a speaker.
@@ -121,7 +123,7 @@ func Dial(ctx context.Context, httpURL string, opts Options) (room.Conn, error) 
 	}
 	c := &conn{
 		opts:     opts,
-		cl:       newClient(base, opts.APISecret, opts.Token),
+		cl:       newClient(base, opts.APISecret, opts.Token, opts.iv),
 		rawURL:   base,
 		api:      api,
 		plugin:   opts.Plugin,

@@ -252,7 +252,7 @@ func TestParseMessages(t *testing.T) {
 	}
 	msgs, _ := parseMessages([]byte(sampleMessages[5]))
 	ev, err := msgs[0].event()
-	if err != nil || ev.kind() != "joined" || ev.ID.String() != "2197547041590748" || ev.PrivateID != 2284108291 ||
+	if err != nil || ev.VideoRoom != "joined" || ev.ID.String() != "2197547041590748" || ev.PrivateID != 2284108291 ||
 		len(ev.Publishers) != 1 || ev.Publishers[0].Display != "Ann" || fmt.Sprint(ev.Publishers[0].audioMids()) != "[0]" {
 		t.Errorf("joined: %+v, %v", ev, err)
 	}

@@ -157,14 +157,6 @@ type pluginEvent struct {
 	Error        string        `json:"error,omitempty"`
 }
 
-// kind is the event's name in either plugin ("joined", "event", "destroyed", …).
-func (e *pluginEvent) kind() string {
-	if e.VideoRoom != "" {
-		return e.VideoRoom
-	}
-	return e.AudioBridge
-}
-
 type publisher struct {
 	ID      jid      `json:"id"`
 	Display string   `json:"display,omitempty"`

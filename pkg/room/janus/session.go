@@ -33,16 +33,31 @@ const (
 	pollFailures = 3
 )
 
-// Variables, not constants, so that a test can shorten them (each netns test runs in a process of
-// its own).
-var (
-	// keepaliveInterval keeps the session alive (Janus drops a session after session_timeout,
-	// 60 s by default, without a request) and finds a dead network: a keepalive that gets no
-	// answer within keepaliveTimeout is tried again a second later, and a second miss loses the
-	// session.
-	keepaliveInterval = 15 * time.Second
-	keepaliveTimeout  = 5 * time.Second
-)
+// intervals are the recorder's periodic requests to Janus. Options carries them so that this
+// package's tests can shorten them for one connection; a zero field takes its default
+// (withDefaults).
+type intervals struct {
+	// keepalive keeps the session alive (Janus drops a session after session_timeout, 60 s by
+	// default, without a request) and finds a dead network: a keepalive that gets no answer
+	// within keepaliveTimeout is tried again a second later, and a second miss loses the session.
+	keepalive, keepaliveTimeout time.Duration
+	// announceRepeat is how often the latest announcement's JSON is sent again, for participants
+	// who subscribed to the recorder's feed after it was said (Janus keeps nothing for them).
+	announceRepeat time.Duration
+}
+
+func (iv intervals) withDefaults() intervals {
+	if iv.keepalive <= 0 {
+		iv.keepalive = 15 * time.Second
+	}
+	if iv.keepaliveTimeout <= 0 {
+		iv.keepaliveTimeout = 5 * time.Second
+	}
+	if iv.announceRepeat <= 0 {
+		iv.announceRepeat = 5 * time.Second
+	}
+	return iv
+}
 
 // client talks to one Janus HTTP API endpoint (Janus API over HTTP: POST to /janus,
 // /janus/SESSION and /janus/SESSION/HANDLE; GET /janus/SESSION for the long poll).
@@ -54,9 +69,10 @@ type client struct {
 	poll   *http.Client
 	txn    atomic.Uint64
 	prefix string
+	iv     intervals
 }
 
-func newClient(base, secret, token string) *client {
+func newClient(base, secret, token string, iv intervals) *client {
 	tr := &http.Transport{
 		Proxy:                 nil, // a room server is reached directly, never through a proxy
 		DialContext:           (&net.Dialer{Timeout: connectTimeout}).DialContext,
@@ -76,6 +92,7 @@ func newClient(base, secret, token string) *client {
 		hc:     room.SameOriginRedirects(&http.Client{Transport: tr, Timeout: requestTimeout}, carries),
 		poll:   room.SameOriginRedirects(&http.Client{Transport: tr, Timeout: pollTimeout}, carries),
 		prefix: "sc" + hex.EncodeToString(b[:]) + "-",
+		iv:     iv.withDefaults(),
 	}
 }
 
@@ -329,7 +346,7 @@ func (s *apiSession) deliver(m *message) bool {
 
 func (s *apiSession) keepaliveLoop(ctx context.Context) {
 	defer s.wg.Done()
-	t := time.NewTimer(keepaliveInterval)
+	t := time.NewTimer(s.cl.iv.keepalive)
 	defer t.Stop()
 	misses := 0
 	for {
@@ -339,7 +356,7 @@ func (s *apiSession) keepaliveLoop(ctx context.Context) {
 		case <-t.C:
 		case <-s.check:
 		}
-		rctx, cancel := context.WithTimeout(ctx, keepaliveTimeout)
+		rctx, cancel := context.WithTimeout(ctx, s.cl.iv.keepaliveTimeout)
 		_, err := s.cl.post(rctx, s.path(), map[string]any{"janus": "keepalive"})
 		cancel()
 		if ctx.Err() != nil {
@@ -358,7 +375,7 @@ func (s *apiSession) keepaliveLoop(ctx context.Context) {
 			t.Reset(time.Second)
 		default:
 			misses = 0
-			t.Reset(keepaliveInterval)
+			t.Reset(s.cl.iv.keepalive)
 		}
 	}
 }

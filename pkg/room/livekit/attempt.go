@@ -44,7 +44,6 @@ type attempt struct {
 	pubRemote bool
 	subCands  []webrtc.ICECandidateInit
 	pubCands  []webrtc.ICECandidateInit
-	published map[string]chan *lkp.TrackInfo // AddTrack requests by client ID (Publisher)
 
 	born  time.Time    // when the attempt began (its monotonic reading times heard)
 	heard atomic.Int64 // when the server was last heard (signalling or media), in nanoseconds since born
@@ -64,12 +63,11 @@ func (c *Conn) connect(ctx context.Context) (*attempt, error) {
 	}
 	a := &attempt{
 		c: c, sig: sig, join: join,
-		people:    map[string]*lkp.ParticipantInfo{},
-		published: map[string]chan *lkp.TrackInfo{},
-		dcOpen:    make(chan struct{}),
-		fail:      make(chan error, 1),
-		closed:    make(chan struct{}),
-		born:      time.Now(),
+		people: map[string]*lkp.ParticipantInfo{},
+		dcOpen: make(chan struct{}),
+		fail:   make(chan error, 1),
+		closed: make(chan struct{}),
+		born:   time.Now(),
 	}
 	if err := a.setup(); err != nil {
 		a.close(false)
@@ -115,8 +113,6 @@ func (a *attempt) setup() error {
 		return fmt.Errorf("livekit: %w", err)
 	}
 	a.dc.OnOpen(func() { close(a.dcOpen) })
-	a.dc.OnMessage(a.onData)
-	a.sub.OnDataChannel(func(dc *webrtc.DataChannel) { dc.OnMessage(a.onData) })
 	return nil
 }
 
@@ -190,12 +186,10 @@ func (a *attempt) serve() {
 			switch q := a.quiet(); {
 			case !suspect && q > quietAfter:
 				suspect = true
-				if a.c.sup != nil {
-					a.c.sup.Quiet(a, a.lastHeard())
-				}
+				a.c.sup.Quiet(a, a.lastHeard())
 			case suspect && q < quietAfter:
 				suspect = false
-				if a.c.sup != nil && !a.lost.Load() {
+				if !a.lost.Load() {
 					a.c.sup.Heard(a)
 				}
 			}
@@ -251,13 +245,6 @@ func (a *attempt) handle(res *lkp.SignalResponse) error {
 		pc.AddICECandidate(c)
 	case *lkp.SignalResponse_Update:
 		a.update(m.Update.Participants)
-	case *lkp.SignalResponse_TrackPublished:
-		a.mu.Lock()
-		ch := a.published[m.TrackPublished.Cid]
-		a.mu.Unlock()
-		if ch != nil {
-			ch <- m.TrackPublished.Track
-		}
 	case *lkp.SignalResponse_Leave:
 		switch m.Leave.Reason {
 		case lkp.DisconnectReason_ROOM_DELETED, lkp.DisconnectReason_ROOM_CLOSED:

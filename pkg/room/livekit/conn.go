@@ -17,7 +17,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"sync"
 	"time"
 
 	lkp "github.com/livekit/protocol/livekit"
@@ -49,12 +48,9 @@ type Conn struct {
 	base  *url.URL
 	token string
 	api   *webrtc.API
-	sup   *room.Supervisor // nil for a Speaker: what it hears goes nowhere
+	sup   *room.Supervisor
 
-	mu      sync.Mutex
 	changed chan struct{} // pinged when the set of speakers may have changed
-	// data receives the room's user data packets (Speaker.Messages); nil drops them.
-	data func(DataMessage)
 }
 
 // Dial joins the room. Without Wait, a room the server does not have (checked when API
@@ -213,12 +209,8 @@ func (c *Conn) speakersChanged() {
 	}
 }
 
-// deliver calls f with the sink, or queues it until Run has one; a Speaker drops it.
-func (c *Conn) deliver(f func(room.Sink)) {
-	if c.sup != nil {
-		c.sup.Deliver(f)
-	}
-}
+// deliver calls f with the sink, or queues it until Run has one.
+func (c *Conn) deliver(f func(room.Sink)) { c.sup.Deliver(f) }
 
 // Run delivers the room to sink until ctx ends, the room closes, or the connection stays lost
 // longer than the reconnect timeout (room.Supervisor.Run).

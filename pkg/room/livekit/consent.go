@@ -1,13 +1,9 @@
 package livekit
 
 import (
-	"context"
 	"fmt"
-	"maps"
 
 	lkp "github.com/livekit/protocol/livekit"
-	"github.com/pion/webrtc/v3"
-	"google.golang.org/protobuf/proto"
 )
 
 // ConsentAttribute is the participant attribute by which a person consents to being recorded
@@ -38,62 +34,4 @@ func consentChange(prev, cur *lkp.ParticipantInfo) (given bool, reason string, c
 	}
 	pv, pok := prev.GetAttributes()[ConsentAttribute]
 	return given, reason, pok != ok || pv != v
-}
-
-// SetAttributes sets (or, with an empty value, removes) the speaker's participant attributes;
-// the token must allow it (SpeakerToken does). The server tells everyone in the room.
-func (s *Speaker) SetAttributes(ctx context.Context, attrs map[string]string) error {
-	err := s.a.sig.send(&lkp.SignalRequest{Message: &lkp.SignalRequest_UpdateMetadata{
-		UpdateMetadata: &lkp.UpdateParticipantMetadata{Attributes: maps.Clone(attrs)},
-	}})
-	if err != nil {
-		return fmt.Errorf("livekit: set attributes: %w", err)
-	}
-	return ctx.Err()
-}
-
-// DataMessage is a user data packet someone sent to the room.
-type DataMessage struct {
-	From    string // the sender's identity
-	Topic   string
-	Payload []byte
-}
-
-// onData takes one data channel message: a LiveKit DataPacket.
-func (a *attempt) onData(msg webrtc.DataChannelMessage) {
-	a.c.mu.Lock()
-	f := a.c.data
-	a.c.mu.Unlock()
-	if f == nil {
-		return
-	}
-	var pkt lkp.DataPacket
-	if proto.Unmarshal(msg.Data, &pkt) != nil {
-		return
-	}
-	u := pkt.GetUser()
-	if u == nil {
-		return
-	}
-	from := pkt.GetParticipantIdentity()
-	if from == "" {
-		from = u.GetParticipantIdentity()
-	}
-	f(DataMessage{From: from, Topic: u.GetTopic(), Payload: append([]byte(nil), u.GetPayload()...)})
-}
-
-// Messages returns the user data packets the room sends this speaker from now on (the
-// recorder's announcements among them). It holds 64 unread messages; while it is full, new ones
-// are dropped.
-func (s *Speaker) Messages() <-chan DataMessage {
-	ch := make(chan DataMessage, 64)
-	s.c.mu.Lock()
-	s.c.data = func(m DataMessage) {
-		select {
-		case ch <- m:
-		default:
-		}
-	}
-	s.c.mu.Unlock()
-	return ch
 }

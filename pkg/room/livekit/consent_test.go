@@ -4,8 +4,6 @@ import (
 	"testing"
 
 	lkp "github.com/livekit/protocol/livekit"
-	"github.com/pion/webrtc/v3"
-	"google.golang.org/protobuf/proto"
 )
 
 // TestConsentChange: which attribute updates deliver a consent signal, and which.
@@ -38,27 +36,4 @@ func TestConsentChange(t *testing.T) {
 			}
 		})
 	}
-}
-
-// FuzzOnData: whatever a data channel delivers is parsed without panicking, and a user packet's
-// payload reaches the handler as a copy.
-func FuzzOnData(f *testing.F) {
-	topic := AnnounceTopic
-	good, _ := proto.Marshal(&lkp.DataPacket{ParticipantIdentity: "alice", Value: &lkp.DataPacket_User{User: &lkp.UserPacket{Payload: []byte("hi"), Topic: &topic}}})
-	f.Add(good)
-	f.Add([]byte{})
-	f.Add([]byte{0x0a, 0xff, 0xff})
-	f.Fuzz(func(t *testing.T, b []byte) {
-		var got []DataMessage
-		c := &Conn{data: func(m DataMessage) { got = append(got, m) }}
-		a := &attempt{c: c}
-		in := append([]byte(nil), b...)
-		a.onData(webrtc.DataChannelMessage{Data: in})
-		if len(got) > 1 {
-			t.Fatalf("%d messages from one packet", len(got))
-		}
-		if len(got) == 1 && len(got[0].Payload) > 0 && len(in) > 0 && &got[0].Payload[0] == &in[0] {
-			t.Fatal("the payload aliases the channel's buffer")
-		}
-	})
 }

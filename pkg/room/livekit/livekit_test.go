@@ -12,6 +12,7 @@ import (
 
 	"github.com/spacecast/spacecast/internal/testutil"
 	"github.com/spacecast/spacecast/internal/testutil/lkserver"
+	"github.com/spacecast/spacecast/internal/testutil/lkspeaker"
 	"github.com/spacecast/spacecast/internal/testutil/netns"
 	"github.com/spacecast/spacecast/internal/testutil/rtptone"
 	"github.com/spacecast/spacecast/pkg/capture"
@@ -30,13 +31,13 @@ func startLoopbackServer(t *testing.T) string {
 	return srv.URL
 }
 
-func speaker(t *testing.T, ctx context.Context, url, roomName, identity string) *livekit.Speaker {
+func speaker(t *testing.T, ctx context.Context, url, roomName, identity string) *lkspeaker.Speaker {
 	t.Helper()
-	tok, err := livekit.SpeakerToken(apiKey, apiSecret, roomName, identity, identity+" (test)", time.Hour)
+	tok, err := lkspeaker.Token(apiKey, apiSecret, roomName, identity, identity+" (test)", time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := livekit.JoinSpeaker(ctx, url, tok, rtc.Options{Loopback: true})
+	s, err := lkspeaker.Join(ctx, url, tok, rtc.Options{Loopback: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,22 +40,6 @@ func RecorderToken(apiKey, apiSecret, roomName string, id room.Identity, validFo
 	return jwt, nil
 }
 
-// SpeakerToken mints a token for a participant who publishes audio (tests and the demo's speakers)
-// and may set their own attributes (spacecast.consent).
-func SpeakerToken(apiKey, apiSecret, roomName, identity, name string, validFor time.Duration) (string, error) {
-	g := &auth.VideoGrant{RoomJoin: true, Room: roomName}
-	g.SetCanPublish(true)
-	g.SetCanSubscribe(true)
-	g.SetCanPublishData(true)
-	g.SetCanUpdateOwnMetadata(true) // Speaker.SetAttributes: spacecast.consent
-	jwt, err := auth.NewAccessToken(apiKey, apiSecret).SetIdentity(identity).SetName(name).
-		SetVideoGrant(g).SetValidFor(validFor).ToJWT()
-	if err != nil {
-		return "", fmt.Errorf("livekit: mint token: %w", err)
-	}
-	return jwt, nil
-}
-
 // adminToken lets the recorder ask the server whether a room exists (RoomService.ListRooms).
 func adminToken(apiKey, apiSecret string) (string, error) {
 	g := &auth.VideoGrant{RoomList: true}

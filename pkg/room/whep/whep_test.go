@@ -3,6 +3,8 @@ package whep_test
 import (
 	"context"
 	"errors"
+	"io"
+	"maps"
 	"math"
 	"net"
 	"net/http"
@@ -18,6 +20,7 @@ import (
 	"github.com/pion/webrtc/v3"
 
 	"github.com/spacecast/spacecast/internal/testutil"
+	"github.com/spacecast/spacecast/internal/testutil/relay"
 	"github.com/spacecast/spacecast/internal/testutil/rtptone"
 	"github.com/spacecast/spacecast/pkg/capture"
 	"github.com/spacecast/spacecast/pkg/room"
@@ -46,15 +49,124 @@ func startServer(t *testing.T, token string, tracks ...webrtc.TrackLocal) (*whep
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { srv.Close() })
+	return srv, serveAt(t, srv)
+}
+
+// serveAt serves endpoint at http://127.0.0.1:PORT/whep/test, until the test ends.
+func serveAt(t *testing.T, endpoint http.Handler) string {
 	mux := http.NewServeMux()
-	mux.Handle("/whep/test", srv)
-	mux.Handle("/whep/test/", srv)
+	mux.Handle("/whep/test", endpoint)
+	mux.Handle("/whep/test/", endpoint)
 	hs := httptest.NewServer(mux) // listens on 127.0.0.1
+	t.Cleanup(hs.Close)
+	return hs.URL + "/whep/test"
+}
+
+// mediaCut is a WHEP endpoint in front of a server that puts the media of the first session
+// through UDP relays (internal/testutil/relay), so a test can fail the network under that session
+// while its URL still answers. The offer reaches the server without the recorder's candidates and
+// the answer comes back with a relay in place of each of the server's, so the relays are the only
+// path either way (each side learns the other's peer-reflexive address through them). Later
+// sessions, the recorder's reconnects, go direct.
+type mediaCut struct {
+	t      *testing.T
+	server http.Handler
+
+	mu     sync.Mutex
+	first  bool // the first session was made
+	relays []*relay.Relay
+}
+
+// cutMedia puts a mediaCut in front of server and returns its endpoint's URL.
+func cutMedia(t *testing.T, server http.Handler) (*mediaCut, string) {
+	m := &mediaCut{t: t, server: server}
 	t.Cleanup(func() {
-		srv.Close()
-		hs.Close()
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		for _, r := range m.relays {
+			r.Close()
+		}
 	})
-	return srv, hs.URL + "/whep/test"
+	return m, serveAt(t, m)
+}
+
+func (m *mediaCut) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	m.mu.Lock()
+	first := !m.first && r.Method == http.MethodPost
+	m.first = m.first || first
+	m.mu.Unlock()
+	if !first {
+		m.server.ServeHTTP(w, r)
+		return
+	}
+	offer, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	r.Body = io.NopCloser(strings.NewReader(m.candidates(string(offer), nil)))
+	r.ContentLength = -1
+	res := httptest.NewRecorder()
+	m.server.ServeHTTP(res, r)
+	body := res.Body.String()
+	if res.Code == http.StatusCreated {
+		body = m.candidates(body, m.relay)
+	}
+	maps.Copy(w.Header(), res.Header())
+	w.WriteHeader(res.Code)
+	io.WriteString(w, body)
+}
+
+// candidates rewrites the candidate lines of an SDP: each UDP candidate's address becomes what
+// to says (none without to), and the others go.
+func (m *mediaCut) candidates(sdp string, to func(addr string) string) string {
+	var out []string
+	for _, l := range strings.SplitAfter(sdp, "\n") {
+		f := strings.Fields(l)
+		if !strings.HasPrefix(l, "a=candidate:") {
+			out = append(out, l)
+			continue
+		}
+		if to == nil || len(f) < 6 || !strings.EqualFold(f[2], "udp") {
+			continue
+		}
+		host, port, err := net.SplitHostPort(to(net.JoinHostPort(f[4], f[5])))
+		if err != nil {
+			m.t.Error(err)
+			continue
+		}
+		f[4], f[5] = host, port
+		out = append(out, strings.Join(f, " ")+"\r\n")
+	}
+	return strings.Join(out, "")
+}
+
+// relay starts a relay to the server's address and returns where the recorder is to send.
+func (m *mediaCut) relay(addr string) string {
+	r, err := relay.New("127.0.0.1:0", addr, relay.Faults{})
+	if err != nil {
+		m.t.Error(err)
+		return addr
+	}
+	m.mu.Lock()
+	m.relays = append(m.relays, r)
+	m.mu.Unlock()
+	return r.Addr().String()
+}
+
+// cut drops every packet of the first session, both ways, from now on: a dead network.
+func (m *mediaCut) cut() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.relays) == 0 {
+		m.t.Fatal("no media went through the relay: the first session was not made through the cut")
+	}
+	for _, r := range m.relays {
+		if err := r.SetFaults(relay.Faults{Loss: 1}); err != nil {
+			m.t.Fatal(err)
+		}
+	}
 }
 
 type recording struct {
@@ -508,9 +620,10 @@ func (r *recording) waitEvent(t *testing.T, ctx context.Context, typ string) tim
 	return time.Now()
 }
 
-// TestReconnect: when the media connection dies but the session URL still answers (a network
-// failure), Run posts a new offer, marks the gap from where the room was last heard, and the
-// speaker's audio after it lands in the same file at the right time on the session clock.
+// TestReconnect: when the network under the media connection fails (a relay on its path drops
+// every packet, both ways) while the session URL still answers, Run posts a new offer, deletes the
+// dead session, marks the gap from where the room was last heard, and the speaker's audio after it
+// lands in the same file at the right time on the session clock.
 //
 // Each step waits for what it needs (media written, the reconnect, a pause sent), bounded only by
 // the test's context: how long the reconnect takes is up to ICE (disconnected 5–7 s after the
@@ -523,7 +636,8 @@ func TestReconnect(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	tr := opusTrack(t, "gus")
-	srv, url := startServer(t, "", tr)
+	srv, _ := startServer(t, "", tr)
+	media, url := cutMedia(t, srv)
 	r := record(t, ctx, url, whep.Options{})
 
 	// A 440 Hz tone, longer than the test needs: stopped once judged enough.
@@ -539,7 +653,7 @@ func TestReconnect(t *testing.T) {
 	first, lastBefore := fw.first, fw.last
 	broke := time.Now()
 	fw.mu.Unlock()
-	srv.BreakMedia()
+	media.cut()
 	back := r.waitEvent(t, ctx, "reconnected")
 	t.Logf("reconnected %v after the break", back.Sub(broke).Round(time.Millisecond))
 
@@ -581,7 +695,7 @@ func TestReconnect(t *testing.T) {
 		t.Fatalf("no reconnecting gap in %+v", m.Gaps)
 	}
 	// The gap starts at the last packet the recorder read before the break: after the forwarder's
-	// last one was sent (give or take a packet the server dropped as it closed), and no later than
+	// last one was sent (give or take a packet the relay dropped as it was cut), and no later than
 	// a delivery after the break.
 	if g := start.Add(session.Duration(gap.StartTicks)); g.Before(lastBefore.Add(-100*time.Millisecond)) || g.After(broke.Add(time.Second)) {
 		t.Errorf("the gap starts %v after the last packet sent before the break (the break %v after it), want about there",

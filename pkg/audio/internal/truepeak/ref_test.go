@@ -6,7 +6,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/spacecast/spacecast/pkg/audio/internal/truepeak/reference"
+	"github.com/spacecast/spacecast/internal/testutil/truepeakref"
 )
 
 // signals returns test inputs of frames·channels samples (frames odd), each named by a sentence.
@@ -65,11 +65,11 @@ func TestMatchesReference(t *testing.T) {
 	filters := []struct {
 		name  string
 		det   func(int) *Detector
-		ref   func(int) *reference.Detector
+		ref   func(int) *truepeakref.Detector
 		level float64
 	}{
-		{"Annex 2", New, func(ch int) *reference.Detector { return reference.New(ch, annex2, 6) }, 0.8},
-		{"precise", NewPrecise, func(ch int) *reference.Detector { return reference.New(ch, precise, preciseTaps/2) }, 0.8},
+		{"Annex 2", New, func(ch int) *truepeakref.Detector { return truepeakref.New(ch, annex2, 6) }, 0.8},
+		{"precise", NewPrecise, func(ch int) *truepeakref.Detector { return truepeakref.New(ch, precise, preciseTaps/2) }, 0.8},
 	}
 	kernels := []bool{false}
 	if useAVX2 {
@@ -112,7 +112,7 @@ func TestMatchesReference(t *testing.T) {
 
 // pushMaxMatches feeds x to d by PushMax in blocks of odd sizes, and to r frame by frame as the
 // meter did before PushMax, and checks that the running maxima agree after every block.
-func pushMaxMatches(t *testing.T, where string, d *Detector, r *reference.Detector, ch int, x []float32) {
+func pushMaxMatches(t *testing.T, where string, d *Detector, r *truepeakref.Detector, ch int, x []float32) {
 	sizes := []int{1, 7, 1000, 333, 2, 4096}
 	got, want := 0.0, 0.0
 	for i, n := 0, 0; i < len(x); n++ {
@@ -150,11 +150,11 @@ func FuzzMatchesReference(f *testing.F) {
 			}
 		}
 		x = x[:len(x)/ch*ch]
-		d, r := New(ch), reference.New(ch, annex2, 6)
-		d2, r2 := New(ch), reference.New(ch, annex2, 6)
+		d, r := New(ch), truepeakref.New(ch, annex2, 6)
+		d2, r2 := New(ch), truepeakref.New(ch, annex2, 6)
 		if mode&4 != 0 {
-			d, r = NewPrecise(ch), reference.New(ch, precise, preciseTaps/2)
-			d2, r2 = NewPrecise(ch), reference.New(ch, precise, preciseTaps/2)
+			d, r = NewPrecise(ch), truepeakref.New(ch, precise, preciseTaps/2)
+			d2, r2 = NewPrecise(ch), truepeakref.New(ch, precise, preciseTaps/2)
 		}
 		if mode&8 != 0 {
 			d.SkipBelow(0.9)
@@ -166,9 +166,9 @@ func FuzzMatchesReference(f *testing.F) {
 			}
 		}
 		pushMaxMatches(t, "fuzz", d2, r2, ch, x)
-		d3, r3 := New(ch), reference.New(ch, annex2, 6)
+		d3, r3 := New(ch), truepeakref.New(ch, annex2, 6)
 		if mode&4 != 0 {
-			d3, r3 = NewPrecise(ch), reference.New(ch, precise, preciseTaps/2)
+			d3, r3 = NewPrecise(ch), truepeakref.New(ch, precise, preciseTaps/2)
 		}
 		skipRunMatches(t, "fuzz", d3, r3, ch, 0.9, x)
 	})
@@ -177,7 +177,7 @@ func FuzzMatchesReference(f *testing.F) {
 // skipRunMatches pushes x into d at a fixed level, trying SkipRun on blocks of odd sizes and Push
 // where it skips nothing, and checks every frame against the reference: exactly equal where d
 // pushed, under the level (or NaN) where SkipRun took the frame.
-func skipRunMatches(t *testing.T, where string, d *Detector, r *reference.Detector, ch int, level float64, x []float32) {
+func skipRunMatches(t *testing.T, where string, d *Detector, r *truepeakref.Detector, ch int, level float64, x []float32) {
 	d.SkipBelow(level)
 	r.SkipBelow(level)
 	sizes := []int{1, 7, 1000, 333, 2, 4096}

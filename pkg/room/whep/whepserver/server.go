@@ -56,7 +56,6 @@ type serverSession struct {
 	id      string
 	pc      *webrtc.PeerConnection
 	senders []*webrtc.RTPSender
-	keep    bool // BreakMedia: keep the session listed when its connection dies
 	once    sync.Once
 }
 
@@ -137,9 +136,6 @@ func (s *Server) serveSession(w http.ResponseWriter, r *http.Request, id string)
 	case http.MethodGet, http.MethodHead:
 		w.WriteHeader(http.StatusNoContent)
 	case http.MethodDelete:
-		s.mu.Lock()
-		sess.keep = false
-		s.mu.Unlock()
 		s.end(sess, false)
 		w.WriteHeader(http.StatusOK)
 	default:
@@ -285,10 +281,6 @@ func drainRTCP(snd *webrtc.RTPSender) {
 // (RFC 3550 §6.6), so viewers know the server ended it.
 func (s *Server) end(sess *serverSession, bye bool) {
 	s.mu.Lock()
-	if sess.keep {
-		s.mu.Unlock()
-		return
-	}
 	if s.sessions[sess.id] == sess {
 		delete(s.sessions, sess.id)
 	}
@@ -316,7 +308,6 @@ func (s *Server) Close() error {
 	s.closed = true
 	var all []*serverSession
 	for _, sess := range s.sessions {
-		sess.keep = false
 		all = append(all, sess)
 	}
 	s.mu.Unlock()
@@ -336,20 +327,4 @@ func newSessionID() string {
 	var b [16]byte
 	rand.Read(b[:])
 	return hex.EncodeToString(b[:])
-}
-
-// BreakMedia closes every session's peer connection but keeps the sessions listed: what a viewer
-// sees when the network fails (media and ICE consent stop while the session URL still answers).
-// A fault to drill reconnects with.
-func (s *Server) BreakMedia() {
-	s.mu.Lock()
-	var all []*serverSession
-	for _, sess := range s.sessions {
-		sess.keep = true
-		all = append(all, sess)
-	}
-	s.mu.Unlock()
-	for _, sess := range all {
-		sess.pc.Close()
-	}
 }

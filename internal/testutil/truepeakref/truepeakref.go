@@ -1,7 +1,8 @@
-// Package reference keeps spacecast's true-peak detector as it was before the fast kernel and the
-// skip rework, verbatim but for names, as the reference the tests of truepeak and of the limiter
-// hold the new code to, bit for bit. Nothing outside tests uses it.
-package reference
+// Package truepeakref keeps spacecast's true-peak detector as it was before the fast kernel and
+// the skip rework, verbatim but for names, as the reference the tests of
+// pkg/audio/internal/truepeak and of the limiter hold the new code to, bit for bit. Only tests
+// use it.
+package truepeakref
 
 import "math"
 
