@@ -27,7 +27,7 @@ var (
 	ErrNoLiveManifest = errors.New("pieces of a recording but no live manifest (its recorder died in its first seconds)")
 	// ErrNotAppendOnly: a file of a spool being mirrored got shorter; pieces only add bytes.
 	ErrNotAppendOnly = errors.New("a growing file was rewritten")
-	ErrLive = errors.New("holds a session being recorded, or whose recorder died")
+	ErrLive          = errors.New("holds a session being recorded, or whose recorder died")
 )
 
 // MissingPieceError says which bytes of a growing file no piece holds.
