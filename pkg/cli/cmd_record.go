@@ -16,6 +16,7 @@ import (
 
 	"github.com/spacecast/spacecast/pkg/capture"
 	"github.com/spacecast/spacecast/pkg/cli/ui"
+	"github.com/spacecast/spacecast/pkg/objstore"
 	"github.com/spacecast/spacecast/pkg/record"
 	"github.com/spacecast/spacecast/pkg/room"
 	"github.com/spacecast/spacecast/pkg/room/janus"
@@ -48,6 +49,8 @@ type recordOptions struct {
 	resume           bool
 	retain           string
 	signKey          string
+	spool            string
+	s3               s3Options
 }
 
 func newRecordCommand(g *globalOptions) *cobra.Command {
@@ -123,7 +126,8 @@ While it runs, 'spacecast clip DIR --last 30s -o clip.mp3' cuts the last 30 seco
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVarP(&o.output, "output", "o", "", "session folder to create (default: ROOM-YYYYMMDD-HHMMSS)")
+	fl.StringVarP(&o.output, "output", "o", "", "session folder to create (default: ROOM-YYYYMMDD-HHMMSS), or s3://BUCKET/PREFIX/NAME to record into a bucket")
+	fl.StringVar(&o.spool, "spool", "", "with -o s3://…: the local folder holding what is not uploaded yet (default: under the user's cache folder)")
 	fl.StringVar(&o.protocol, "protocol", "", "livekit, janus or whep (default: from the URL)")
 	fl.StringVar(&o.room, "room", "", "room name (LiveKit) or room ID (Janus)")
 	fl.StringVar(&o.token, "token", "", "LiveKit join token, Janus token or WHEP bearer token")
@@ -147,7 +151,9 @@ While it runs, 'spacecast clip DIR --last 30s -o clip.mp3' cuts the last 30 seco
 	fl.StringVar(&o.pin, "pin", "", "Janus: the room's PIN")
 	fl.BoolVar(&o.loopback, "loopback", false, "gather ICE candidates on loopback only (a server on this machine)")
 	fl.StringSliceVar(&o.interfaces, "interface", nil, "gather ICE candidates only on these network interfaces")
+	o.s3.addFlags(cmd)
 	cmd.MarkFlagDirname("output")
+	cmd.MarkFlagDirname("spool")
 	cmd.RegisterFlagCompletionFunc("protocol", cobra.FixedCompletions([]string{"livekit", "janus", "whep"}, cobra.ShellCompDirectiveNoFileComp))
 	cmd.RegisterFlagCompletionFunc("consent", cobra.FixedCompletions([]string{"announced", "assume", "opt-in"}, cobra.ShellCompDirectiveNoFileComp))
 	cmd.RegisterFlagCompletionFunc("janus-plugin", cobra.FixedCompletions([]string{"audiobridge", "videoroom"}, cobra.ShellCompDirectiveNoFileComp))
@@ -168,7 +174,16 @@ func runRecord(ctx context.Context, o *recordOptions, g *globalOptions, rawURL s
 	if err != nil {
 		return err
 	}
-	out := o.output
+	out, dest := o.output, ""
+	if objstore.IsURL(out) {
+		spool, up, err := prepareUpload(ctx, o)
+		if err != nil {
+			return err
+		}
+		out, dest, ro.Upload = spool, o.output, up
+	} else if o.spool != "" {
+		return usageErr("record: --spool is for a recording into a bucket (-o s3://BUCKET/PREFIX/NAME)")
+	}
 	if out == "" {
 		name := o.room
 		if name == "" {
@@ -220,6 +235,9 @@ func runRecord(ctx context.Context, o *recordOptions, g *globalOptions, rawURL s
 	res, err := ui.Show(rec, p)
 
 	st := res.Stats
+	if res.Uploaded {
+		out = dest
+	}
 	sum := ui.RecordSummary{Session: out, Reason: stopReason(res.Reason, o), Duration: st.Elapsed.Seconds(), Bytes: st.Bytes,
 		Elapsed: st.Elapsed, NeverSeen: neverSeen(res.Seen, o), Finalized: res.Sealed}
 	for _, t := range st.Tracks {

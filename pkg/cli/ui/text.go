@@ -61,6 +61,14 @@ func (p *Text) Event(e capture.Event) {
 		line = fmt.Sprintf("%s: %s (%s)", e.Identity, strings.ReplaceAll(string(e.Type), "-", " "), reasonText(e.Cause))
 	case capture.EventError:
 		line = "error: " + e.Message
+	case EventUploadBehind:
+		line = "upload to " + e.Cause + " is behind: " + e.Message + "; recording goes on into the spool, retrying"
+	case EventUploadCaughtUp:
+		line = fmt.Sprintf("upload to %s caught up after %.1f s", e.Cause, e.Duration)
+	case EventUploading:
+		line = "uploading " + e.Message
+	case EventUploaded:
+		line = "uploaded to " + e.Cause + ": " + e.Message
 	default:
 		return
 	}
