@@ -94,7 +94,22 @@ It stops, finalizing the session, on --duration, on --stop-when-empty (no speake
 long), when the room closes, or on Ctrl-C/SIGTERM. A lost network is reconnected with backoff;
 the silence is recorded as a gap. If the process is killed, 'spacecast recover DIR' finishes the
 session (at most the last 2 s are lost); mix, clip and inspect read an unrecovered session too.
-While it runs, 'spacecast clip DIR --last 30s -o clip.mp3' cuts the last 30 seconds.`,
+While it runs, 'spacecast clip DIR --last 30s -o clip.mp3' cuts the last 30 seconds.
+
+Into a bucket: -o s3://BUCKET/PREFIX/NAME writes the session as usual into a local spool folder
+(--spool; default under the user's cache folder, e.g. ~/.cache/spacecast/spool/BUCKET/PREFIX/NAME)
+and sends what was recorded to the bucket every 5 s, in pieces under NAME/.live/ with the manifest
+after them, so a recorder that dies loses at most about the last 10 s: 'spacecast recover
+s3://BUCKET/PREFIX/NAME' finishes it (from the spool if this machine still has it, else from the
+pieces). The credentials, the bucket and the place (no session there yet) are checked before the
+room is joined; a store that cannot be used is exit status 5. A store that goes away meanwhile
+does not stop the recording: the spool keeps everything, uploads are retried and catch up when it
+is back (events upload-behind, upload-caught-up). When the recording ends the finished session
+is uploaded as 'spacecast push' leaves it (the manifest last), the pieces are deleted and the
+spool removed; a store still down 2 minutes later is exit status 5, the spool is kept, and
+'spacecast recover s3://...' uploads it once the store is back (docs/session-format.md).
+
+` + s3Help,
 		Example: `  spacecast record wss://example.livekit.cloud --room town-hall --api-key KEY --api-secret SECRET -o town-hall
   LIVEKIT_URL=ws://localhost:7880 spacecast record --room standup --token "$TOKEN" --stop-when-empty 2m
   spacecast record http://localhost:8088/janus --room 1234 -o janus-room --duration 1h
@@ -102,7 +117,8 @@ While it runs, 'spacecast clip DIR --last 30s -o clip.mp3' cuts the last 30 seco
   spacecast record ws://localhost:7880 --room panel --token "$TOKEN" --consent opt-in --allow host -o panel
   spacecast record ws://localhost:7880 --room q-and-a --token "$TOKEN" --exclude guest-42 -o qa
   spacecast record --pause panel      # go off the record (or: kill -USR1 PID)
-  spacecast record --resume panel     # back on the record (or: kill -USR2 PID)`,
+  spacecast record --resume panel     # back on the record (or: kill -USR2 PID)
+  spacecast record ws://localhost:7880 --room panel --token "$TOKEN" -o s3://shows/2026/panel`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if o.pause || o.resume {

@@ -46,13 +46,24 @@ Recover never writes through a link: a session folder holding a symbolic link (a
 manifest, a folder) is refused. Everything is written in a staging folder inside the session
 and renamed into place, the manifest last: when recover fails, the session is as it was.
 
+A session recorded into a bucket (record -o s3://...) is recovered with its URL: 'spacecast
+recover s3://BUCKET/PREFIX/NAME'. When the dead recorder's spool is still on this machine (the
+default one, or --spool) it is used: it holds everything the bucket has and the last seconds
+that were not sent. Otherwise the pieces in the bucket are joined (a missing piece cuts its file
+there). The session is recovered and sealed as above, uploaded as 'spacecast push' leaves it
+(the manifest last), and then the pieces and the spool are deleted. A session already finished
+in the bucket is left as it is.
+
 Exit status: 0 the session was recovered (or was already final); 1 it was recovered, but damage
 the crash did not cause was skipped (the output lists it; the session is finalized and sealed),
 or it failed while working (nothing changed); 3 refused, nothing changed: not a session, a link
-in it, a file with no whole page, or a seal that no longer matches.`,
+in it, a file with no whole page, or a seal that no longer matches; 5 the store cannot be used.
+
+` + s3Help,
 		Example: `  spacecast recover town-hall
   spacecast recover town-hall --json
-  spacecast recover town-hall --sign-key ~/.config/spacecast/sign.key`,
+  spacecast recover town-hall --sign-key ~/.config/spacecast/sign.key
+  spacecast recover s3://shows/2026/panel`,
 		Args: exactArgs("recover", 1, "SESSION_DIR"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if objstore.IsURL(args[0]) {

@@ -154,13 +154,13 @@ var errorTable = []errorRow{
 			return fmt.Sprintf("%s: the disk is full: %s\n"+
 				"  The recording stopped after %s; everything up to the last sync (every second) is in %s.\n"+
 				"  Free space on that disk (or move the folder to a disk with room), then run 'spacecast recover %s' to finish the session.",
-				command, first, fin.Elapsed.Truncate(time.Second), fin.Dir, fin.Dir)
+				command, first, fin.Elapsed.Truncate(time.Second), fin.Dir+inPieces(err), recoverArg(err, fin.Dir))
 		}},
 	{match: func(err error) bool { return finalizeOf(err) != nil }, only: recordOnly,
 		message: func(command string, err error) string {
 			fin := finalizeOf(err)
 			return fmt.Sprintf("%s: stopped: %v; everything up to the last sync is in %s ('spacecast recover %s' finishes it once the problem is fixed)",
-				command, fin.Err, fin.Dir, fin.Dir)
+				command, fin.Err, fin.Dir+inPieces(err), recoverArg(err, fin.Dir))
 		}},
 	{match: as[*record.SealError], only: []string{"demo"},
 		message: func(command string, err error) string {
@@ -219,12 +219,6 @@ var errorTable = []errorRow{
 			e := find[*record.UploadError](err)
 			return fmt.Sprintf("%s: the recording is finished and sealed in the spool %s, but could not be uploaded to %s: %s; nothing is lost, the spool keeps it: "+
 				"when the store is back, 'spacecast recover %s%s' uploads it and removes the spool", command, e.Dir, e.URL, storeText(e.Err), e.URL, spoolArg(e.Dir, e.URL))
-		}},
-	{match: func(err error) bool { e := find[*record.UploadError](err); return e != nil && !e.Finished }, only: recordOnly,
-		message: func(command string, err error) string {
-			e := find[*record.UploadError](err)
-			return fmt.Sprintf("%s: stopped: %v; everything up to the last sync is in the spool %s, and in pieces in %s ('spacecast recover %s%s' finishes it once the problem is fixed)",
-				command, storeText(e.Err), e.Dir, e.URL, e.URL, spoolArg(e.Dir, e.URL))
 		}},
 	{match: is(sessionstore.ErrExists), only: recordOnly, code: ExitBadInput,
 		hint: text("choose another name in the bucket; record never replaces a session")},
@@ -433,7 +427,7 @@ func finalizeOf(err error) *record.FinalizeError {
 	}
 	if seal := find[*record.SealError](err); seal != nil {
 		return &record.FinalizeError{Dir: seal.Dir, Elapsed: seal.Elapsed,
-			Err: fmt.Errorf("seal: %w (the recording is complete; 'spacecast recover %s' seals it)", seal.Err, seal.Dir)}
+			Err: fmt.Errorf("seal: %w (the recording is complete; 'spacecast recover %s' seals it)", seal.Err, recoverArg(err, seal.Dir))}
 	}
 	return nil
 }
@@ -571,4 +565,21 @@ func spoolArg(dir, url string) string {
 		return ""
 	}
 	return " --spool " + dir
+}
+
+// recoverArg is what to give 'spacecast recover' to finish the recording that failed with err:
+// its bucket place (and spool, if not the default) when it was recorded into a bucket, else dir.
+func recoverArg(err error, dir string) string {
+	if e := find[*record.UploadError](err); e != nil {
+		return e.URL + spoolArg(e.Dir, e.URL)
+	}
+	return dir
+}
+
+// inPieces adds where else the recording is when it was recorded into a bucket.
+func inPieces(err error) string {
+	if e := find[*record.UploadError](err); e != nil {
+		return ", and in pieces in " + e.URL
+	}
+	return ""
 }
