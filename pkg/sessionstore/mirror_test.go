@@ -383,3 +383,123 @@ func demoCopy(t *testing.T) string {
 	}
 	return dir
 }
+
+// unfinishedDemo is the demo session as a dead recorder leaves it: not finalized, not sealed.
+func unfinishedDemo(t *testing.T) string {
+	t.Helper()
+	dir := testutil.DemoSession(t)
+	s, err := session.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Manifest.Finalized = false
+	if err := s.Save(); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// finalize stands for recovering: it marks the session finalized and seals it.
+func finalize(dir string) error {
+	s, err := session.Open(dir)
+	if err != nil {
+		return err
+	}
+	s.Manifest.Finalized = true
+	if err := s.Save(); err != nil {
+		return err
+	}
+	return session.Seal(dir, nil)
+}
+
+// TestRecoverLive: a session whose recorder died is made from the pieces in the bucket when its
+// spool is gone (every file byte for byte, a missing piece cutting its file there), or from the
+// spool when that is there; the finished session goes up, the pieces and the spool go; a second
+// recover finds it finished; a spool of another session is refused.
+func TestRecoverLive(t *testing.T) {
+	ctx := context.Background()
+	mirror := func(t *testing.T, st *memStore, dir string) {
+		m := StartMirror(st, dir, dst, MirrorOptions{Interval: time.Hour, MaxPiece: 4096})
+		defer m.Stop()
+		if err := m.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	finalPuts := func(st *memStore) map[string][]byte {
+		out := map[string][]byte{}
+		for k, b := range st.objs {
+			if strings.Contains(k, "/.live/") {
+				out[k] = nil
+				continue
+			}
+			out[strings.TrimPrefix(k, "shows/ep1/")] = b
+		}
+		return out
+	}
+	t.Run("from the pieces, the spool gone", func(t *testing.T) {
+		st, dir := newMemStore(), unfinishedDemo(t)
+		mirror(t, st, dir)
+		want, _ := os.ReadFile(filepath.Join(dir, "tracks", "ada-1.opus"))
+		rep, err := RecoverLive(ctx, st, dst, RecoverOptions{Spool: filepath.Join(t.TempDir(), "gone"), Finalize: finalize})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := finalPuts(st)
+		for k := range got {
+			if strings.Contains(k, "/.live/") {
+				t.Errorf("a piece is left: %s", k)
+			}
+		}
+		if rep.From != "pieces" || rep.Pieces == 0 || len(rep.Holes) != 0 || got[session.ManifestName] == nil || !bytes.Equal(got["tracks/ada-1.opus"], want) {
+			t.Errorf("report %+v; ada's track %d bytes, want %d", rep, len(got["tracks/ada-1.opus"]), len(want))
+		}
+		if rep, err := RecoverLive(ctx, st, dst, RecoverOptions{Finalize: finalize}); err != nil || !rep.Finished {
+			t.Errorf("a second recover: %+v, %v; want finished", rep, err)
+		}
+	})
+	t.Run("a missing piece cuts its file there", func(t *testing.T) {
+		st, dir := newMemStore(), unfinishedDemo(t)
+		mirror(t, st, dir)
+		delete(st.objs, "shows/ep1/.live/tracks/ada-1.opus/000000004096-000000008192")
+		full, _ := os.ReadFile(filepath.Join(dir, "tracks", "ada-1.opus"))
+		rep, err := RecoverLive(ctx, st, dst, RecoverOptions{Finalize: finalize})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := finalPuts(st)["tracks/ada-1.opus"]
+		if len(rep.Holes) != 1 || rep.Holes[0].From != 4096 || !bytes.Equal(got, full[:4096]) {
+			t.Errorf("holes %+v; ada's track %d bytes, want the first 4096", rep.Holes, len(got))
+		}
+	})
+	t.Run("from the spool, which holds more", func(t *testing.T) {
+		st, dir := newMemStore(), unfinishedDemo(t)
+		mirror(t, st, dir)
+		f, _ := os.OpenFile(filepath.Join(dir, "tracks", "ada-1.opus"), os.O_WRONLY|os.O_APPEND, 0)
+		f.Write([]byte("the last second"))
+		f.Close()
+		want, _ := os.ReadFile(filepath.Join(dir, "tracks", "ada-1.opus"))
+		rep, err := RecoverLive(ctx, st, dst, RecoverOptions{Spool: dir, Finalize: finalize})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.From != "spool" || !bytes.Equal(finalPuts(st)["tracks/ada-1.opus"], want) {
+			t.Errorf("report %+v: want the spool's bytes", rep)
+		}
+		if _, err := os.Stat(dir); !os.IsNotExist(err) {
+			t.Errorf("the spool is still there: %v", err)
+		}
+	})
+	t.Run("a spool of another session is refused", func(t *testing.T) {
+		st, dir := newMemStore(), unfinishedDemo(t)
+		mirror(t, st, dir)
+		other := unfinishedDemo(t)
+		s, _ := session.Open(other)
+		s.Manifest.ID = "another"
+		s.Save()
+		_, err := RecoverLive(ctx, st, dst, RecoverOptions{Spool: other, Finalize: finalize})
+		var se *SpoolError
+		if !errors.As(err, &se) {
+			t.Errorf("RecoverLive with another session's spool: %v", err)
+		}
+	})
+}
