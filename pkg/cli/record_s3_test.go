@@ -41,6 +41,17 @@ func (b *bucketPlace) spool() string {
 	return filepath.Join(b.cache, "spacecast", "spool", filepath.FromSlash(u))
 }
 
+// recordSpeaker starts a LiveKit room where identity sends a tone of freq Hz for toneLen, and a
+// recorder into the place; it returns once the speaker is recorded, and when that was.
+func (b *bucketPlace) recordSpeaker(t *testing.T, identity string, freq float64, toneLen time.Duration) (*recorder, time.Time) {
+	t.Helper()
+	r := newLiveRoom(t, "room-"+identity)
+	r.speak(identity, rtptone.Tone{Freq: freq, Duration: toneLen})
+	rc := startRecorderEnv(t, b.env, r.recordArgs(b.url)...)
+	rc.waitEvent(t, "speaker-joined", 20*time.Second)
+	return rc, time.Now()
+}
+
 // keys lists the keys under the place as the aws CLI sees them, relative to it.
 func (b *bucketPlace) keys(t *testing.T) []string {
 	t.Helper()
@@ -119,12 +130,7 @@ func eventsUntilExit(t *testing.T, rc *recorder, within time.Duration) (map[stri
 func TestRecordIntoBucket(t *testing.T) {
 	netns.Run(t, func(t *testing.T, _ *netns.NS) {
 		b := newBucketPlace(t, "ep1")
-		r := newLiveRoom(t, "bucket")
-		r.speak("alice", rtptone.Tone{Freq: 440, Duration: 30 * time.Second})
-		rc := startRecorderEnv(t, b.env, r.recordArgs(b.url)...)
-		rc.waitEvent(t, "joined", 15*time.Second)
-		rc.waitEvent(t, "speaker-joined", 10*time.Second)
-		start := time.Now()
+		rc, start := b.recordSpeaker(t, "alice", 440, 30*time.Second)
 		time.Sleep(8 * time.Second)
 		live := strings.Join(b.keys(t), "\n")
 		for _, want := range []string{".live/manifest.json", ".live/tracks/t1-alice.opus/000000000000-", ".live/mix.opus/000000000000-"} {
@@ -177,11 +183,7 @@ func TestRecordIntoBucket(t *testing.T) {
 func TestRecordBucketOutage(t *testing.T) {
 	netns.Run(t, func(t *testing.T, _ *netns.NS) {
 		b := newBucketPlace(t, "outage")
-		r := newLiveRoom(t, "outage")
-		r.speak("bob", rtptone.Tone{Freq: 550, Duration: 90 * time.Second})
-		rc := startRecorderEnv(t, b.env, r.recordArgs(b.url)...)
-		rc.waitEvent(t, "speaker-joined", 20*time.Second)
-		start := time.Now()
+		rc, start := b.recordSpeaker(t, "bob", 550, 90*time.Second)
 		time.Sleep(6 * time.Second)
 		b.srv.Stop()
 		rc.waitEvent(t, "upload-behind", 15*time.Second)
@@ -221,11 +223,7 @@ func TestRecordBucketOutage(t *testing.T) {
 func TestRecordBucketKilled(t *testing.T) {
 	netns.Run(t, func(t *testing.T, _ *netns.NS) {
 		b := newBucketPlace(t, "crash")
-		r := newLiveRoom(t, "crash-bucket")
-		r.speak("carol", rtptone.Tone{Freq: 660, Duration: 60 * time.Second})
-		rc := startRecorderEnv(t, b.env, r.recordArgs(b.url)...)
-		rc.waitEvent(t, "speaker-joined", 20*time.Second)
-		joined := time.Now()
+		rc, joined := b.recordSpeaker(t, "carol", 660, 60*time.Second)
 		time.Sleep(17 * time.Second)
 		rc.cmd.Process.Kill()
 		sent := time.Since(joined)
