@@ -28,6 +28,8 @@ type Text struct {
 	terminal bool
 	drawn    bool
 	heard    map[string]heard // per track: packets written, and when that count last grew
+	// behind is when uploads to the bucket started failing (zero: they do not), for the status line.
+	behind time.Time
 }
 
 // NewText prints to stdout and stderr; terminal says stderr is a terminal, which turns the status
@@ -74,6 +76,15 @@ func (p *Text) Event(e capture.Event) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	switch e.Type {
+	case EventUploadBehind:
+		p.behind = e.Time
+		if p.behind.IsZero() {
+			p.behind = time.Now()
+		}
+	case EventUploadCaughtUp:
+		p.behind = time.Time{}
+	}
 	erase := "" // on a terminal, the line goes over the status line
 	if p.terminal {
 		erase = "\r\033[K"
@@ -160,6 +171,9 @@ func (p *Text) Update(st capture.Stats, dir string) {
 		tail = fmt.Sprintf("  loss %.1f%%", 100*float64(lost)/float64(recv+lost))
 	}
 	tail += fmt.Sprintf("  %.1f MiB", float64(DiskBytes(dir))/(1<<20))
+	if !p.behind.IsZero() {
+		tail += fmt.Sprintf("  upload behind %s", now.Sub(p.behind).Truncate(time.Second))
+	}
 	// The last column stays free: a line that fills it leaves some terminals waiting to wrap.
 	line := fitStatus("⏺ REC "+Clock(st.Elapsed.Seconds()), speakers, tail, terminalWidth(p.stderr)-1)
 	fmt.Fprintf(p.stderr, "\r\033[K%s", line)
