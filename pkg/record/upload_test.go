@@ -42,8 +42,13 @@ func TestUpload(t *testing.T) {
 	u := objstore.URL{Bucket: srv.Bucket, Prefix: "shows/ep1"}
 
 	r, ev := start(t, context.Background(), newFakeRoom("ada"), Options{Upload: &Upload{Store: c, URL: u, Interval: 200 * time.Millisecond}})
-	time.Sleep(1200 * time.Millisecond)
-	live := storeKeys(t, c, u)
+	// The recorder writes its manifest every second; a round 200 ms later sends it after the pieces.
+	var live []string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if live = storeKeys(t, c, u); slices.Contains(live, ".live/manifest.json") {
+			break
+		}
+	}
 	if !slices.Contains(live, ".live/manifest.json") || !slices.ContainsFunc(live, func(k string) bool { return strings.HasPrefix(k, ".live/tracks/") }) {
 		t.Errorf("while recording the bucket holds %q: want pieces and the live manifest", live)
 	}
