@@ -325,3 +325,49 @@ func TestRecordBucketRefusals(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordBucketSpoolFull: the spool's disk fills during a recording into a bucket: the
+// recorder stops as on a full disk (exit 1, the error naming the full disk and 'spacecast recover
+// s3://… --spool DIR'), after sending what the spool held; with the spool lost, recover finishes
+// the session from the pieces.
+func TestRecordBucketSpoolFull(t *testing.T) {
+	netns.Run(t, func(t *testing.T, _ *netns.NS) {
+		b := newBucketPlace(t, "full")
+		r := newLiveRoom(t, "spool-full")
+		for id, f := range map[string]float64{"ann": 440, "ben": 660, "cat": 880} {
+			r.speak(id, rtptone.Tone{Freq: f, Duration: 100 * time.Second})
+		}
+		spool := filepath.Join(netns.DiskFull(t, 256), "spool")
+		rc := startRecorderEnv(t, b.env, r.recordArgs(b.url, "--spool", spool)...)
+		rc.waitEvent(t, "joined", 15*time.Second)
+		seen, code := eventsUntilExit(t, rc, 90*time.Second)
+		stderr := rc.stderr.String()
+		if code != ExitFailure || seen["summary"]["reason"] != "failed" {
+			t.Errorf("exit %d, summary %v; want %d, reason failed", code, seen["summary"], ExitFailure)
+		}
+		for _, want := range []string{"the disk is full", "no space left on device", "and in pieces in " + b.url, "spacecast recover " + b.url + " --spool " + spool} {
+			if !strings.Contains(stderr, want) {
+				t.Errorf("the error does not say %q:\n%s", want, stderr)
+			}
+		}
+		live := strings.Join(b.keys(t), "\n")
+		if !strings.Contains(live, ".live/manifest.json") || strings.Contains(live, "\nmanifest.json") {
+			t.Fatalf("after the stop the bucket holds:\n%s\nwant the live manifest and pieces, no finished session", live)
+		}
+		if err := os.RemoveAll(spool); err != nil {
+			t.Fatal(err)
+		}
+		b.srv.Setenv(t)
+		mustRun(t, "recover", b.url, "--spool", spool)
+		s := b.judge(t)
+		if len(s.Manifest.Tracks) != 3 {
+			t.Errorf("%d tracks recovered, want 3", len(s.Manifest.Tracks))
+		}
+		for _, tr := range s.Manifest.Tracks {
+			x := testutil.Mono(testutil.OpusdecDecode(t, s.Path(tr.File)), tr.Channels)
+			if d := float64(len(x)) / 48000; math.Abs(d-session.Duration(tr.Samples).Seconds()) > 0.05 {
+				t.Errorf("%s decodes to %.2f s, the manifest says %v", tr.File, d, session.Duration(tr.Samples))
+			}
+		}
+	})
+}
