@@ -50,7 +50,8 @@ A session recorded into a bucket (record -o s3://...) is recovered with its URL:
 recover s3://BUCKET/PREFIX/NAME'. When the dead recorder's spool is still on this machine (the
 default one, or --spool) it is used: it holds everything the bucket has and the last seconds
 that were not sent. Otherwise the pieces in the bucket are joined (a missing piece cuts its file
-there). The session is recovered and sealed as above, uploaded as 'spacecast push' leaves it
+there), once the live manifest has not changed for 20 s: a running recorder sends it every 5 s,
+so a younger one is refused as possibly still being recorded. The session is recovered and sealed as above, uploaded as 'spacecast push' leaves it
 (the manifest last), and then the pieces and the spool are deleted. A session already finished
 in the bucket is left as it is.
 

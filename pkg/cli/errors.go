@@ -236,6 +236,12 @@ var errorTable = []errorRow{
 			}
 			return ""
 		}},
+	{match: as[*sessionstore.RecordingError], only: []string{"recover"}, code: ExitBadInput,
+		hint: func(_ string, err error) string {
+			e := find[*sessionstore.RecordingError](err)
+			return fmt.Sprintf("a running recorder uploads the session itself when it stops; if it died, run recover again in %s; nothing was changed",
+				(e.Quiet - e.Age).Round(time.Second))
+		}},
 	{match: as[*sessionstore.SpoolError], only: []string{"recover"}, code: ExitBadInput,
 		hint: text("give the spool of that recording with --spool, or move this one away to recover from the bucket's pieces alone")},
 

@@ -16,6 +16,7 @@ import (
 	"github.com/spacecast/spacecast/internal/testutil/rtptone"
 	"github.com/spacecast/spacecast/internal/testutil/s3server"
 	"github.com/spacecast/spacecast/pkg/session"
+	"github.com/spacecast/spacecast/pkg/sessionstore"
 )
 
 // bucketPlace is a place in a real S3-compatible server to record into, and the environment of a
@@ -233,6 +234,11 @@ func TestRecordBucketKilled(t *testing.T) {
 		}
 		b.srv.Setenv(t)
 		t.Setenv("XDG_CACHE_HOME", b.cache)
+		// Right after the kill the live manifest is seconds old: it may be a running recorder's.
+		if _, errOut, code := run(t, "recover", b.url); code != ExitBadInput || !strings.Contains(errOut, "may still be being recorded") {
+			t.Errorf("recover right after the kill: exit %d, %s", code, errOut)
+		}
+		time.Sleep(sessionstore.DefaultQuiet)
 		out := mustRun(t, "recover", b.url)
 		if !strings.Contains(out, "pieces in the bucket") {
 			t.Errorf("recover did not say it joined the pieces:\n%s", out)
@@ -358,6 +364,7 @@ func TestRecordBucketSpoolFull(t *testing.T) {
 			t.Fatal(err)
 		}
 		b.srv.Setenv(t)
+		time.Sleep(sessionstore.DefaultQuiet)
 		mustRun(t, "recover", b.url, "--spool", spool)
 		s := b.judge(t)
 		if len(s.Manifest.Tracks) != 3 {

@@ -25,6 +25,8 @@ var (
 	// ErrNoLiveManifest: pieces under .live/ but no live manifest (the recorder died before it
 	// sent one, in its first seconds): they cannot be made a session.
 	ErrNoLiveManifest = errors.New("pieces of a recording but no live manifest (its recorder died in its first seconds)")
+	// ErrRecording: the session's recorder may still be running (a *RecordingError says why).
+	ErrRecording = errors.New("the session may still be being recorded")
 	// ErrNotAppendOnly: a file of a spool being mirrored got shorter; pieces only add bytes.
 	ErrNotAppendOnly = errors.New("a growing file was rewritten")
 	ErrLive          = errors.New("holds a session being recorded, or whose recorder died")

@@ -489,6 +489,18 @@ func TestRecoverLive(t *testing.T) {
 			t.Errorf("the spool is still there: %v", err)
 		}
 	})
+	t.Run("a live manifest changed a moment ago may be a running recorder's", func(t *testing.T) {
+		st, dir := newMemStore(), unfinishedDemo(t)
+		mirror(t, st, dir) // the fake store's objects carry the zero time as their last change
+		_, err := RecoverLive(ctx, st, dst, RecoverOptions{Finalize: finalize, Now: func() time.Time { return time.Time{}.Add(3 * time.Second) }})
+		var re *RecordingError
+		if !errors.As(err, &re) || re.Age != 3*time.Second || !errors.Is(err, ErrRecording) {
+			t.Errorf("RecoverLive 3 s after the live manifest changed: %v, want a RecordingError", err)
+		}
+		if _, ok := st.objs["shows/ep1/manifest.json"]; ok {
+			t.Error("it uploaded a session")
+		}
+	})
 	t.Run("a spool of another session is refused", func(t *testing.T) {
 		st, dir := newMemStore(), unfinishedDemo(t)
 		mirror(t, st, dir)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spacecast/spacecast/pkg/objstore"
 	"github.com/spacecast/spacecast/pkg/session"
@@ -27,7 +28,16 @@ type RecoverOptions struct {
 	Finalize func(dir string) error
 	// OnFile is the upload's progress (Options.OnFile).
 	OnFile func(n, of int, rel string, bytes int64)
+	// Quiet is how long the live manifest must have gone unchanged before the pieces are taken
+	// for those of a dead recorder (a running one sends it every Mirror interval); default
+	// DefaultQuiet. It does not apply to a spool, whose recorder the caller asks directly.
+	Quiet time.Duration
+	// Now is the time (tests); nil is time.Now.
+	Now func() time.Time
 }
+
+// DefaultQuiet is RecoverOptions.Quiet's default: four times DefaultInterval.
+const DefaultQuiet = 4 * DefaultInterval
 
 // RecoverReport says what RecoverLive did.
 type RecoverReport struct {
@@ -112,6 +122,16 @@ func RecoverLive(ctx context.Context, st LiveStore, dst objstore.URL, opt Recove
 		case liveMan == nil:
 			return fail(ErrNoLiveManifest)
 		}
+		quiet, now := opt.Quiet, time.Now
+		if quiet <= 0 {
+			quiet = DefaultQuiet
+		}
+		if opt.Now != nil {
+			now = opt.Now
+		}
+		if age := now().Sub(liveMan.LastModified); age < quiet {
+			return fail(&RecordingError{Age: age, Quiet: quiet})
+		}
 		tmp, err := os.MkdirTemp(opt.Work, ".spacecast-recover-")
 		if err != nil {
 			return fail(err)
@@ -161,6 +181,18 @@ func spoolFor(spool, id string) (string, bool, error) {
 	}
 	return spool, true, nil
 }
+
+// RecordingError says the live manifest changed Age ago, less than Quiet: its recorder may still
+// be running (it matches ErrRecording).
+type RecordingError struct {
+	Age, Quiet time.Duration
+}
+
+func (e *RecordingError) Error() string {
+	return fmt.Sprintf("%v: its live manifest changed %s ago (a running recorder sends it every few seconds; one that died is quiet after %s)",
+		ErrRecording, e.Age.Round(time.Second), e.Quiet)
+}
+func (e *RecordingError) Unwrap() error { return ErrRecording }
 
 // SpoolError says that the spool holds another session than the bucket's pieces are of.
 type SpoolError struct {
