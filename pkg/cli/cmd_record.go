@@ -16,6 +16,7 @@ import (
 
 	"github.com/spacecast/spacecast/pkg/capture"
 	"github.com/spacecast/spacecast/pkg/cli/ui"
+	"github.com/spacecast/spacecast/pkg/objstore"
 	"github.com/spacecast/spacecast/pkg/record"
 	"github.com/spacecast/spacecast/pkg/room"
 	"github.com/spacecast/spacecast/pkg/room/janus"
@@ -48,6 +49,8 @@ type recordOptions struct {
 	resume           bool
 	retain           string
 	signKey          string
+	spool            string
+	s3               s3Options
 }
 
 func newRecordCommand(g *globalOptions) *cobra.Command {
@@ -91,7 +94,22 @@ It stops, finalizing the session, on --duration, on --stop-when-empty (no speake
 long), when the room closes, or on Ctrl-C/SIGTERM. A lost network is reconnected with backoff;
 the silence is recorded as a gap. If the process is killed, 'spacecast recover DIR' finishes the
 session (at most the last 2 s are lost); mix, clip and inspect read an unrecovered session too.
-While it runs, 'spacecast clip DIR --last 30s -o clip.mp3' cuts the last 30 seconds.`,
+While it runs, 'spacecast clip DIR --last 30s -o clip.mp3' cuts the last 30 seconds.
+
+Into a bucket: -o s3://BUCKET/PREFIX/NAME writes the session as usual into a local spool folder
+(--spool; default under the user's cache folder, e.g. ~/.cache/spacecast/spool/BUCKET/PREFIX/NAME)
+and sends what was recorded to the bucket every 5 s, in pieces under NAME/.live/ with the manifest
+after them, so a recorder that dies loses at most about the last 10 s: 'spacecast recover
+s3://BUCKET/PREFIX/NAME' finishes it (from the spool if this machine still has it, else from the
+pieces). The credentials, the bucket and the place (no session there yet) are checked before the
+room is joined; a store that cannot be used is exit status 5. A store that goes away meanwhile
+does not stop the recording: the spool keeps everything, uploads are retried and catch up when it
+is back (events upload-behind, upload-caught-up). When the recording ends the finished session
+is uploaded as 'spacecast push' leaves it (the manifest last), the pieces are deleted and the
+spool removed; a store still down 2 minutes later is exit status 5, the spool is kept, and
+'spacecast recover s3://...' uploads it once the store is back (docs/session-format.md).
+
+` + s3Help,
 		Example: `  spacecast record wss://example.livekit.cloud --room town-hall --api-key KEY --api-secret SECRET -o town-hall
   LIVEKIT_URL=ws://localhost:7880 spacecast record --room standup --token "$TOKEN" --stop-when-empty 2m
   spacecast record http://localhost:8088/janus --room 1234 -o janus-room --duration 1h
@@ -99,7 +117,8 @@ While it runs, 'spacecast clip DIR --last 30s -o clip.mp3' cuts the last 30 seco
   spacecast record ws://localhost:7880 --room panel --token "$TOKEN" --consent opt-in --allow host -o panel
   spacecast record ws://localhost:7880 --room q-and-a --token "$TOKEN" --exclude guest-42 -o qa
   spacecast record --pause panel      # go off the record (or: kill -USR1 PID)
-  spacecast record --resume panel     # back on the record (or: kill -USR2 PID)`,
+  spacecast record --resume panel     # back on the record (or: kill -USR2 PID)
+  spacecast record ws://localhost:7880 --room panel --token "$TOKEN" -o s3://shows/2026/panel`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if o.pause || o.resume {
@@ -123,7 +142,8 @@ While it runs, 'spacecast clip DIR --last 30s -o clip.mp3' cuts the last 30 seco
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVarP(&o.output, "output", "o", "", "session folder to create (default: ROOM-YYYYMMDD-HHMMSS)")
+	fl.StringVarP(&o.output, "output", "o", "", "session folder to create (default: ROOM-YYYYMMDD-HHMMSS), or s3://BUCKET/PREFIX/NAME to record into a bucket")
+	fl.StringVar(&o.spool, "spool", "", "with -o s3://…: the local folder holding what is not uploaded yet (default: under the user's cache folder)")
 	fl.StringVar(&o.protocol, "protocol", "", "livekit, janus or whep (default: from the URL)")
 	fl.StringVar(&o.room, "room", "", "room name (LiveKit) or room ID (Janus)")
 	fl.StringVar(&o.token, "token", "", "LiveKit join token, Janus token or WHEP bearer token")
@@ -147,7 +167,9 @@ While it runs, 'spacecast clip DIR --last 30s -o clip.mp3' cuts the last 30 seco
 	fl.StringVar(&o.pin, "pin", "", "Janus: the room's PIN")
 	fl.BoolVar(&o.loopback, "loopback", false, "gather ICE candidates on loopback only (a server on this machine)")
 	fl.StringSliceVar(&o.interfaces, "interface", nil, "gather ICE candidates only on these network interfaces")
+	o.s3.addFlags(cmd)
 	cmd.MarkFlagDirname("output")
+	cmd.MarkFlagDirname("spool")
 	cmd.RegisterFlagCompletionFunc("protocol", cobra.FixedCompletions([]string{"livekit", "janus", "whep"}, cobra.ShellCompDirectiveNoFileComp))
 	cmd.RegisterFlagCompletionFunc("consent", cobra.FixedCompletions([]string{"announced", "assume", "opt-in"}, cobra.ShellCompDirectiveNoFileComp))
 	cmd.RegisterFlagCompletionFunc("janus-plugin", cobra.FixedCompletions([]string{"audiobridge", "videoroom"}, cobra.ShellCompDirectiveNoFileComp))
@@ -168,7 +190,16 @@ func runRecord(ctx context.Context, o *recordOptions, g *globalOptions, rawURL s
 	if err != nil {
 		return err
 	}
-	out := o.output
+	out, dest := o.output, ""
+	if objstore.IsURL(out) {
+		spool, up, err := prepareUpload(ctx, o)
+		if err != nil {
+			return err
+		}
+		out, dest, ro.Upload = spool, o.output, up
+	} else if o.spool != "" {
+		return usageErr("record: --spool is for a recording into a bucket (-o s3://BUCKET/PREFIX/NAME)")
+	}
 	if out == "" {
 		name := o.room
 		if name == "" {
@@ -220,6 +251,9 @@ func runRecord(ctx context.Context, o *recordOptions, g *globalOptions, rawURL s
 	res, err := ui.Show(rec, p)
 
 	st := res.Stats
+	if res.Uploaded {
+		out = dest
+	}
 	sum := ui.RecordSummary{Session: out, Reason: stopReason(res.Reason, o), Duration: st.Elapsed.Seconds(), Bytes: st.Bytes,
 		Elapsed: st.Elapsed, NeverSeen: neverSeen(res.Seen, o), Finalized: res.Sealed}
 	for _, t := range st.Tracks {

@@ -9,14 +9,16 @@ import (
 
 	"github.com/spacecast/spacecast/pkg/capture"
 	"github.com/spacecast/spacecast/pkg/edit"
+	"github.com/spacecast/spacecast/pkg/objstore"
 	"github.com/spacecast/spacecast/pkg/record/control"
 	"github.com/spacecast/spacecast/pkg/session"
 )
 
 func newRecoverCommand(g *globalOptions) *cobra.Command {
-	var signKey string
+	var signKey, spool string
+	var s3o s3Options
 	cmd := &cobra.Command{
-		Use:   "recover SESSION_DIR",
+		Use:   "recover SESSION_DIR | s3://BUCKET/PREFIX/NAME",
 		Short: "Finish a session whose recorder was killed, losing at most its last seconds",
 		Long: `Recover finalizes a session left unfinished by a recorder that died (kill -9, a crash, power
 loss, a full disk): each track file and the live mix are read page by page, the page the crash
@@ -44,19 +46,39 @@ Recover never writes through a link: a session folder holding a symbolic link (a
 manifest, a folder) is refused. Everything is written in a staging folder inside the session
 and renamed into place, the manifest last: when recover fails, the session is as it was.
 
+A session recorded into a bucket (record -o s3://...) is recovered with its URL: 'spacecast
+recover s3://BUCKET/PREFIX/NAME'. When the dead recorder's spool is still on this machine (the
+default one, or --spool) it is used: it holds everything the bucket has and the last seconds
+that were not sent. Otherwise the pieces in the bucket are joined (a missing piece cuts its file
+there), once the live manifest has not changed for 20 s: a running recorder sends it every 5 s,
+so a younger one is refused as possibly still being recorded. The session is recovered and sealed as above, uploaded as 'spacecast push' leaves it
+(the manifest last), and then the pieces and the spool are deleted. A session already finished
+in the bucket is left as it is.
+
 Exit status: 0 the session was recovered (or was already final); 1 it was recovered, but damage
 the crash did not cause was skipped (the output lists it; the session is finalized and sealed),
 or it failed while working (nothing changed); 3 refused, nothing changed: not a session, a link
-in it, a file with no whole page, or a seal that no longer matches.`,
+in it, a file with no whole page, or a seal that no longer matches; 5 the store cannot be used.
+
+` + s3Help,
 		Example: `  spacecast recover town-hall
   spacecast recover town-hall --json
-  spacecast recover town-hall --sign-key ~/.config/spacecast/sign.key`,
+  spacecast recover town-hall --sign-key ~/.config/spacecast/sign.key
+  spacecast recover s3://shows/2026/panel`,
 		Args: exactArgs("recover", 1, "SESSION_DIR"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if objstore.IsURL(args[0]) {
+				return runRecoverS3(cmd.Context(), g, args[0], signKey, spool, &s3o)
+			}
+			if spool != "" {
+				return usageErr("recover: --spool is for a session recorded into a bucket (recover s3://BUCKET/PREFIX/NAME)")
+			}
 			return runRecover(g, args[0], signKey)
 		},
 	}
 	cmd.Flags().StringVar(&signKey, "sign-key", "", "private key file (from 'spacecast keygen') to sign the session with when sealing it")
+	cmd.Flags().StringVar(&spool, "spool", "", "with s3://…: the spool the recording used, if not the default one under the user's cache folder")
+	s3o.addFlags(cmd)
 	return cmd
 }
 
@@ -69,21 +91,10 @@ func runRecover(g *globalOptions, dir, signKey string) error {
 		}
 		key = k
 	}
-	if control.Alive(dir) {
-		return inputErr(fmt.Errorf("recover: %s is being recorded right now (its recorder answers on its control socket): "+
-			"stop it (Ctrl-C, SIGTERM) and it finalizes the session itself", dir))
-	}
-	rep, err := capture.Recover(dir, capture.RecoverOptions{Seal: func(d string) error { return session.Seal(d, key) }})
+	rep, sealed, err := recoverFolder(dir, key)
 	if err != nil {
-		return recoverErr(dir, err)
+		return err
 	}
-	sealed := sealedText(key)
-	if rep.AlreadyFinalized {
-		if sealed, err = sealIfUnsealed(dir, key); err != nil {
-			return recoverErr(dir, err)
-		}
-	}
-	control.RemoveStale(dir) // the dead recorder's pointer to its socket
 	var damaged error
 	if rep.Damaged() {
 		damaged = fmt.Errorf("recover: %s was recovered, but %d damaged bytes the crash did not cause were skipped (%s of audio lost; the report lists them)",
@@ -104,6 +115,33 @@ func runRecover(g *globalOptions, dir, signKey string) error {
 		return nil
 	}
 	fmt.Fprintf(g.stdout, "recovered %s: %s\n", dir, rep.Duration.Round(1e6))
+	printRecovered(g, rep)
+	return damaged
+}
+
+// recoverFolder finishes the session folder dir (refused while its recorder runs) and seals it
+// if it is not sealed; it says how it was sealed.
+func recoverFolder(dir string, key ed25519.PrivateKey) (*capture.RecoverReport, string, error) {
+	if control.Alive(dir) {
+		return nil, "", inputErr(fmt.Errorf("recover: %s is being recorded right now (its recorder answers on its control socket): "+
+			"stop it (Ctrl-C, SIGTERM) and it finalizes the session itself", dir))
+	}
+	rep, err := capture.Recover(dir, capture.RecoverOptions{Seal: func(d string) error { return session.Seal(d, key) }})
+	if err != nil {
+		return nil, "", recoverErr(dir, err)
+	}
+	sealed := sealedText(key)
+	if rep.AlreadyFinalized {
+		if sealed, err = sealIfUnsealed(dir, key); err != nil {
+			return nil, "", recoverErr(dir, err)
+		}
+	}
+	control.RemoveStale(dir) // the dead recorder's pointer to its socket
+	return rep, sealed, nil
+}
+
+// printRecovered lists what recovering did to each track and the mix.
+func printRecovered(g *globalOptions, rep *capture.RecoverReport) {
 	for _, t := range rep.Tracks {
 		switch {
 		case t.Missing:
@@ -124,7 +162,6 @@ func runRecover(g *globalOptions, dir, signKey string) error {
 		}
 		printDamage(g, *m)
 	}
-	return damaged
 }
 
 func printDamage(g *globalOptions, f capture.RecoveredFile) {

@@ -58,7 +58,7 @@ type errorRow struct {
 // errorTable is consulted from top to bottom.
 var errorTable = []errorRow{
 	// An interrupted push cannot take back what it uploaded; without the manifest it is no session.
-	{match: is(context.Canceled), only: storeOnly, code: ExitInterrupted,
+	{match: is(context.Canceled), only: []string{"push", "pull"}, code: ExitInterrupted,
 		message: func(command string, _ error) string {
 			if command == "push" {
 				return "push: interrupted; the files uploaded so far are in the bucket without a manifest, so nothing takes them " +
@@ -154,13 +154,13 @@ var errorTable = []errorRow{
 			return fmt.Sprintf("%s: the disk is full: %s\n"+
 				"  The recording stopped after %s; everything up to the last sync (every second) is in %s.\n"+
 				"  Free space on that disk (or move the folder to a disk with room), then run 'spacecast recover %s' to finish the session.",
-				command, first, fin.Elapsed.Truncate(time.Second), fin.Dir, fin.Dir)
+				command, first, fin.Elapsed.Truncate(time.Second), fin.Dir+inPieces(err), recoverArg(err, fin.Dir))
 		}},
 	{match: func(err error) bool { return finalizeOf(err) != nil }, only: recordOnly,
 		message: func(command string, err error) string {
 			fin := finalizeOf(err)
 			return fmt.Sprintf("%s: stopped: %v; everything up to the last sync is in %s ('spacecast recover %s' finishes it once the problem is fixed)",
-				command, fin.Err, fin.Dir, fin.Dir)
+				command, fin.Err, fin.Dir+inPieces(err), recoverArg(err, fin.Dir))
 		}},
 	{match: as[*record.SealError], only: []string{"demo"},
 		message: func(command string, err error) string {
@@ -212,6 +212,38 @@ var errorTable = []errorRow{
 		message: func(command string, err error) string {
 			return fmt.Sprintf("%s: %v", controlCommand(command, err), find[*control.SendError](err).Err)
 		}},
+
+	// A recording into a bucket whose session did not get there: nothing is lost, the spool has it.
+	{match: func(err error) bool { e := find[*record.UploadError](err); return e != nil && e.Finished }, only: recordOnly, code: ExitStore,
+		message: func(command string, err error) string {
+			e := find[*record.UploadError](err)
+			return fmt.Sprintf("%s: the recording is finished and sealed in the spool %s, but could not be uploaded to %s: %s; nothing is lost, the spool keeps it: "+
+				"when the store is back, 'spacecast recover %s%s' uploads it and removes the spool", command, e.Dir, e.URL, storeText(e.Err), e.URL, spoolArg(e.Dir, e.URL))
+		}},
+	{match: is(sessionstore.ErrExists), only: recordOnly, code: ExitBadInput,
+		hint: text("choose another name in the bucket; record never replaces a session")},
+	{match: is(sessionstore.ErrLive), only: recordOnly, code: ExitBadInput,
+		hint: func(_ string, err error) string {
+			if e := find[*sessionstore.Error](err); e != nil {
+				return "if its recorder died, 'spacecast recover " + e.URL + "' finishes it; else choose another name in the bucket"
+			}
+			return ""
+		}},
+	{match: is(sessionstore.ErrNoSession, sessionstore.ErrNoLiveManifest, sessionstore.ErrBadPiece, sessionstore.ErrBadKey), only: []string{"recover"}, code: ExitBadInput,
+		hint: func(_ string, err error) string {
+			if e := find[*sessionstore.Error](err); e != nil && errors.Is(err, sessionstore.ErrNoSession) {
+				return "check the URL: 'aws s3 ls " + e.URL + "/' lists what is stored there"
+			}
+			return ""
+		}},
+	{match: as[*sessionstore.RecordingError], only: []string{"recover"}, code: ExitBadInput,
+		hint: func(_ string, err error) string {
+			e := find[*sessionstore.RecordingError](err)
+			return fmt.Sprintf("a running recorder uploads the session itself when it stops; if it died, run recover again in %s; nothing was changed",
+				(e.Quiet - e.Age).Round(time.Second))
+		}},
+	{match: as[*sessionstore.SpoolError], only: []string{"recover"}, code: ExitBadInput,
+		hint: text("give the spool of that recording with --spool, or move this one away to recover from the bucket's pieces alone")},
 
 	// Sessions in object storage (push, pull). The store's errors name the operation, bucket and
 	// key; a row adds where the setting comes from. Before the sessions' rows: a pulled session's
@@ -359,7 +391,7 @@ var errorTable = []errorRow{
 var recordOnly = []string{"record"}
 
 // storeOnly limits a row to the commands that reach an object store.
-var storeOnly = []string{"push", "pull"}
+var storeOnly = []string{"push", "pull", "record", "recover"}
 
 // find returns the T in err's chain; the zero T (nil) when there is none.
 func find[T error](err error) T {
@@ -401,7 +433,7 @@ func finalizeOf(err error) *record.FinalizeError {
 	}
 	if seal := find[*record.SealError](err); seal != nil {
 		return &record.FinalizeError{Dir: seal.Dir, Elapsed: seal.Elapsed,
-			Err: fmt.Errorf("seal: %w (the recording is complete; 'spacecast recover %s' seals it)", seal.Err, seal.Dir)}
+			Err: fmt.Errorf("seal: %w (the recording is complete; 'spacecast recover %s' seals it)", seal.Err, recoverArg(err, seal.Dir))}
 	}
 	return nil
 }
@@ -517,4 +549,43 @@ func exitCode(command string, err error) int {
 		return true
 	})
 	return code
+}
+
+// storeText is err as the store rows word it: without the package prefixes.
+func storeText(err error) string {
+	s := err.Error()
+	for _, p := range []string{"objstore: ", "sessionstore: ", "record: "} {
+		s = strings.ReplaceAll(s, p, "")
+	}
+	return s
+}
+
+// spoolArg is " --spool DIR" when dir is not the default spool of the place url: what recover
+// needs to find it.
+func spoolArg(dir, url string) string {
+	u, err := objstore.ParseURL(url)
+	if err != nil {
+		return " --spool " + dir
+	}
+	if d, err := defaultSpool(u); err == nil && d == dir {
+		return ""
+	}
+	return " --spool " + dir
+}
+
+// recoverArg is what to give 'spacecast recover' to finish the recording that failed with err:
+// its bucket place (and spool, if not the default) when it was recorded into a bucket, else dir.
+func recoverArg(err error, dir string) string {
+	if e := find[*record.UploadError](err); e != nil {
+		return e.URL + spoolArg(e.Dir, e.URL)
+	}
+	return dir
+}
+
+// inPieces adds where else the recording is when it was recorded into a bucket.
+func inPieces(err error) string {
+	if e := find[*record.UploadError](err); e != nil {
+		return ", and in pieces in " + e.URL
+	}
+	return ""
 }

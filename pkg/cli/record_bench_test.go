@@ -15,6 +15,7 @@ import (
 	"github.com/pion/webrtc/v3"
 
 	"github.com/spacecast/spacecast/internal/testutil/rtptone"
+	"github.com/spacecast/spacecast/internal/testutil/s3server"
 	"github.com/spacecast/spacecast/pkg/room/rtc"
 	"github.com/spacecast/spacecast/pkg/room/whep/whepserver"
 	"github.com/spacecast/spacecast/pkg/session"
@@ -27,6 +28,48 @@ import (
 // figure: pion's UDP, SRTP and interceptors included, with the live mix and the once-a-second syncs.
 // Run with -benchtime 1x.
 func BenchmarkRecordCPUPerSpeaker(b *testing.B) {
+	benchRecord(b, func(dir string) ([]string, []string, func() *session.Session) {
+		return []string{"-o", dir}, nil, func() *session.Session {
+			s, err := session.Open(dir)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return s
+		}
+	})
+}
+
+// BenchmarkRecordCPUPerSpeakerS3 is BenchmarkRecordCPUPerSpeaker recording into a bucket of a
+// real S3-compatible server on loopback (-o s3://…): the spool, and every 5 s the new bytes of the
+// 16 tracks and the mix in pieces, then the finished session uploaded whole and the pieces
+// deleted, all within the recorder's CPU time. The difference to BenchmarkRecordCPUPerSpeaker is
+// the CPU cost of uploading per speaker. Run with -benchtime 1x.
+func BenchmarkRecordCPUPerSpeakerS3(b *testing.B) {
+	srv := s3server.Start(b)
+	env := append(srv.Env(b.TempDir()), "XDG_CACHE_HOME="+b.TempDir())
+	n := 0
+	benchRecord(b, func(string) ([]string, []string, func() *session.Session) {
+		n++
+		url := fmt.Sprintf("s3://%s/bench/%d", srv.Bucket, n)
+		return []string{"-o", url}, env, func() *session.Session {
+			dir := filepath.Join(b.TempDir(), "pulled")
+			pull := exec.Command(spacecastBinary(b), "pull", url, dir)
+			pull.Env = env
+			if out, err := pull.CombinedOutput(); err != nil {
+				b.Fatalf("pull: %v\n%s", err, out)
+			}
+			s, err := session.Open(dir)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return s
+		}
+	})
+}
+
+// benchRecord runs the recorder on 16 speakers for 15 s; out gives its output arguments, its
+// environment (nil: the test's) and how to open the session it made.
+func benchRecord(b *testing.B, out func(dir string) (args, env []string, open func() *session.Session)) {
 	const speakers = 16
 	const length = 15 * time.Second
 	bin := spacecastBinary(b)
@@ -62,18 +105,17 @@ func BenchmarkRecordCPUPerSpeaker(b *testing.B) {
 				rtptone.Send(ctx, tr, rtptone.Tone{Freq: 200 + 50*float64(i), Duration: length + 5*time.Second, Seed: uint64(i)})
 			}()
 		}
-		cmd := exec.Command(bin, "record", url, "--consent", "assume", "--loopback", "-o", dir, "--duration", length.String(), "--quiet")
-		out, err := cmd.CombinedOutput()
+		outArgs, env, open := out(dir)
+		cmd := exec.Command(bin, append([]string{"record", url, "--consent", "assume", "--loopback", "--duration", length.String(), "--quiet"}, outArgs...)...)
+		cmd.Env = env
+		output, err := cmd.CombinedOutput()
 		cancel()
 		wg.Wait()
 		hs.Close()
 		if err != nil {
-			b.Fatalf("record: %v\n%s", err, out)
+			b.Fatalf("record: %v\n%s", err, output)
 		}
-		s, err := session.Open(dir)
-		if err != nil {
-			b.Fatal(err)
-		}
+		s := open()
 		if len(s.Manifest.Tracks) != speakers {
 			b.Fatalf("recorded %d tracks of %d speakers", len(s.Manifest.Tracks), speakers)
 		}

@@ -139,7 +139,14 @@ type recorder struct {
 
 func startRecorder(t *testing.T, args ...string) *recorder {
 	t.Helper()
+	return startRecorderEnv(t, nil, args...)
+}
+
+// startRecorderEnv is startRecorder with the environment env (nil: the test's).
+func startRecorderEnv(t *testing.T, env []string, args ...string) *recorder {
+	t.Helper()
 	cmd := exec.Command(spacecastBinary(t), args...)
+	cmd.Env = env
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -92,3 +92,21 @@ func (e *AnnounceError) Error() string {
 	return fmt.Sprintf("record: tell the room %q: %v", e.Text, e.Err)
 }
 func (e *AnnounceError) Unwrap() error { return e.Err }
+
+// UploadError says the session in the spool Dir is not in the bucket at URL. Finished: it is
+// finalized and sealed in Dir, but could not be uploaded (Err: the store's error) before the
+// recording gave up waiting; nothing is lost, and sessionstore.RecoverLive (or a push of Dir)
+// finishes the upload. Not Finished: the session could not be finalized (Err holds the
+// *FinalizeError or *SealError, and the store's error if the last pieces could not be sent
+// either); what was recorded is in Dir and in pieces in the bucket, and RecoverLive finishes it.
+type UploadError struct {
+	Dir      string
+	URL      string
+	Finished bool
+	Err      error
+}
+
+func (e *UploadError) Error() string {
+	return fmt.Sprintf("record: upload %s to %s: %v", e.Dir, e.URL, e.Err)
+}
+func (e *UploadError) Unwrap() error { return e.Err }

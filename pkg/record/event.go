@@ -37,10 +37,23 @@ const (
 	KindStopping
 	// KindSealed: the session in Dir is finalized and sealed.
 	KindSealed
+	// KindUploadBehind: sending the recording to the bucket (Options.Upload) fails (Err); the
+	// recording goes on into the spool, which keeps what is not sent (Upload.Pending bytes), and
+	// the uploads are retried.
+	KindUploadBehind
+	// KindUploadCaughtUp: the bucket has everything recorded again; Upload.Behind says for how long
+	// it had not.
+	KindUploadCaughtUp
+	// KindUploading: the finished session goes up to the bucket: file Upload.N of Upload.Of.
+	KindUploading
+	// KindUploaded: the finished session is in the bucket at Upload.URL (Upload.Files,
+	// Upload.Bytes), and its pieces are deleted.
+	KindUploaded
 )
 
 var kindNames = map[Kind]string{KindCapture: "capture", KindJoined: "joined", KindAnnounced: "announced",
-	KindWarning: "warning", KindStopping: "stopping", KindSealed: "sealed"}
+	KindWarning: "warning", KindStopping: "stopping", KindSealed: "sealed",
+	KindUploadBehind: "upload-behind", KindUploadCaughtUp: "upload-caught-up", KindUploading: "uploading", KindUploaded: "uploaded"}
 
 func (k Kind) String() string { return kindNames[k] }
 
@@ -52,7 +65,25 @@ type Event struct {
 	Dir     string        // KindJoined, KindSealed
 	Text    string        // KindAnnounced
 	Reason  StopReason    // KindStopping
-	Err     error         // KindWarning
+	Err     error         // KindWarning, KindUploadBehind
+	Upload  UploadInfo    // KindUpload*
+}
+
+// UploadInfo is what an upload event says.
+type UploadInfo struct {
+	URL string // s3://BUCKET/PREFIX/NAME
+	// At is how long the recording had run.
+	At time.Duration
+	// Pending is how many bytes the spool holds that the bucket does not (KindUploadBehind).
+	Pending int64
+	// Behind is how long the bucket was behind (KindUploadCaughtUp).
+	Behind time.Duration
+	// N, Of and File: the file going up, its number and how many (KindUploading); Bytes its size.
+	N, Of int
+	File  string
+	// Files and Bytes: what went up in all (KindUploaded), or Bytes of File (KindUploading).
+	Files int
+	Bytes int64
 }
 
 // StopReason says why a recording stopped.

@@ -5,14 +5,17 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"time"
 
 	"github.com/spacecast/spacecast/pkg/capture"
+	"github.com/spacecast/spacecast/pkg/objstore"
 	"github.com/spacecast/spacecast/pkg/record/control"
 	"github.com/spacecast/spacecast/pkg/room"
 	"github.com/spacecast/spacecast/pkg/room/protocols"
 	"github.com/spacecast/spacecast/pkg/session"
+	"github.com/spacecast/spacecast/pkg/sessionstore"
 )
 
 // Options configure one recording.
@@ -52,7 +55,29 @@ type Options struct {
 	Control bool
 	// Observer receives the recording's events (may be nil).
 	Observer Observer
+	// Upload, when set, sends the session to a bucket as it is recorded; Dir is then the local
+	// spool, which holds what is not sent yet and is removed once the finished session is up.
+	Upload *Upload
 }
+
+// Upload says where in a bucket a recording goes, and how (sessionstore.Mirror): the recording's
+// new bytes go up in pieces every Interval while it runs, and the finished session, as
+// sessionstore.Push leaves it, when it ends.
+type Upload struct {
+	Store sessionstore.LiveStore
+	URL   objstore.URL
+	// Interval between two rounds of pieces (default sessionstore.DefaultInterval).
+	Interval time.Duration
+	// FinishTimeout bounds the upload of the finished session when the recording stops, retries
+	// included (default DefaultFinishTimeout): past it, the recording ends with an *UploadError
+	// and the spool stays.
+	FinishTimeout time.Duration
+	// KeepSpool keeps Dir once the session is in the bucket.
+	KeepSpool bool
+}
+
+// DefaultFinishTimeout is how long a recording waits for a store that is down when it stops.
+const DefaultFinishTimeout = 2 * time.Minute
 
 // Announcements: what the room is told.
 const (
@@ -79,6 +104,8 @@ type Recording struct {
 	conn  room.Conn
 	rec   *capture.Recorder
 	ctl   *control.Server
+	// mirror sends the spool to the bucket (Options.Upload).
+	mirror *sessionstore.Mirror
 
 	evmu sync.Mutex // serialises Observer
 
@@ -111,6 +138,9 @@ type Result struct {
 	Seen []string
 	// Sealed says the session is finalized and sealed.
 	Sealed bool
+	// Uploaded says the finished session is in the bucket (Options.Upload) at URL.
+	Uploaded bool
+	URL      string
 }
 
 // PerSpeaker reports whether consent decides per person (opt-in, or anyone excluded): a room whose
@@ -127,6 +157,12 @@ func Start(ctx context.Context, o Options) (*Recording, error) {
 		return nil, fmt.Errorf("record: %w", err)
 	}
 	r := &Recording{opts: o, proto: proto, stop: make(chan struct{}), done: make(chan struct{}), kick: make(chan struct{}, 1)}
+	if u := o.Upload; u != nil {
+		// Before the room is joined: a place taken is refused with nothing written anywhere.
+		if err := sessionstore.CheckFree(ctx, u.Store, u.URL); err != nil {
+			return nil, err
+		}
+	}
 	do := o.Dial
 	do.Events = r.captureEvent
 	dial := o.Dialer
@@ -157,6 +193,9 @@ func Start(ctx context.Context, o Options) (*Recording, error) {
 	})
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("record: %w", err), conn.Close())
+	}
+	if u := o.Upload; u != nil {
+		r.mirror = sessionstore.StartMirror(u.Store, o.Dir, u.URL, sessionstore.MirrorOptions{Interval: u.Interval, OnStatus: r.uploadStatus})
 	}
 	r.tell, r.cancelTell = context.WithCancel(context.WithoutCancel(ctx))
 	r.emit(Event{Kind: KindJoined, Dir: o.Dir})
@@ -354,6 +393,66 @@ func (r *Recording) run(ctx context.Context) {
 			r.err = &LostError{Dir: o.Dir, Protocol: r.proto, Err: failure}
 		}
 	}
+	if r.mirror != nil {
+		r.finishUpload(ctx)
+	}
+}
+
+// uploadStatus passes the mirror's news on as events.
+func (r *Recording) uploadStatus(s sessionstore.MirrorStatus) {
+	info := UploadInfo{URL: r.opts.Upload.URL.String(), Pending: s.Pending, At: r.rec.Stats().Elapsed}
+	if s.Behind {
+		r.emit(Event{Kind: KindUploadBehind, Err: s.Err, Upload: info})
+		return
+	}
+	info.Behind = time.Since(s.Since)
+	r.emit(Event{Kind: KindUploadCaughtUp, Upload: info})
+}
+
+// finishUpload uploads the finished session and removes the spool; a session that could not be
+// finished has what the spool holds sent in pieces, for sessionstore.RecoverLive. The upload
+// outlasts an interruption (it ends the recording, not the upload) up to the FinishTimeout.
+func (r *Recording) finishUpload(ctx context.Context) {
+	u, dir := r.opts.Upload, r.opts.Dir
+	url := u.URL.String()
+	r.res.URL = url
+	timeout := u.FinishTimeout
+	if timeout <= 0 {
+		timeout = DefaultFinishTimeout
+	}
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	defer cancel()
+	if !r.res.Sealed {
+		r.mirror.Stop()
+		r.err = &UploadError{Dir: dir, URL: url, Err: errors.Join(r.err, r.mirror.Flush(fctx))}
+		return
+	}
+	at := r.res.Stats.Elapsed
+	rep, err := r.mirror.Finish(fctx, sessionstore.Options{OnFile: func(n, of int, rel string, bytes int64) {
+		r.emit(Event{Kind: KindUploading, Upload: UploadInfo{URL: url, At: at, N: n, Of: of, File: rel, Bytes: bytes}})
+	}})
+	if rep == nil {
+		r.err = errors.Join(&UploadError{Dir: dir, URL: url, Finished: true, Err: err}, r.err)
+		return
+	}
+	if err != nil { // the session is up; only pieces are left over
+		r.emit(Event{Kind: KindWarning, Err: fmt.Errorf("record: the session is up at %s, but deleting its pieces under %s/: %w", url, sessionstore.LiveDir, err)})
+	}
+	r.res.Uploaded = true
+	r.emit(Event{Kind: KindUploaded, Upload: UploadInfo{URL: url, At: at, Files: rep.Files, Bytes: rep.Bytes}})
+	if !u.KeepSpool {
+		if err := os.RemoveAll(dir); err != nil {
+			r.emit(Event{Kind: KindWarning, Err: fmt.Errorf("record: remove the spool: %w", err)})
+		}
+	}
+}
+
+// Upload is how far the bucket is behind the recording (Options.Upload); ok is false without one.
+func (r *Recording) Upload() (s sessionstore.MirrorStatus, ok bool) {
+	if r.mirror == nil {
+		return s, false
+	}
+	return r.mirror.Status(), true
 }
 
 // wait waits for a stop condition. It sets *runErr to nil when the room's Run has returned.

@@ -16,19 +16,47 @@ var (
 	ErrIncomplete = errors.New("the session is incomplete (files without a manifest: a push that did not finish)")
 	// ErrBadKey: a key under the URL that cannot be a file of a session folder.
 	ErrBadKey = errors.New("a key that is not a session file's path")
+	// ErrBadPiece: a key under a live session's pieces that is not FILE/START-END.
+	ErrBadPiece = errors.New("a key that is not a piece (FILE/START-END)")
+	// ErrMissingPiece is matched by a *MissingPieceError: a hole between a growing file's pieces.
+	ErrMissingPiece = errors.New("a piece is missing")
+	// ErrLive: the place holds a session being recorded (or whose recorder died): pieces under
+	// .live/ and no finished manifest.
+	// ErrNoLiveManifest: pieces under .live/ but no live manifest (the recorder died before it
+	// sent one, in its first seconds): they cannot be made a session.
+	ErrNoLiveManifest = errors.New("pieces of a recording but no live manifest (its recorder died in its first seconds)")
+	// ErrRecording: the session's recorder may still be running (a *RecordingError says why).
+	ErrRecording = errors.New("the session may still be being recorded")
+	// ErrNotAppendOnly: a file of a spool being mirrored got shorter; pieces only add bytes.
+	ErrNotAppendOnly = errors.New("a growing file was rewritten")
+	ErrLive          = errors.New("holds a session being recorded, or whose recorder died")
 )
+
+// MissingPieceError says which bytes of a growing file no piece holds.
+type MissingPieceError struct {
+	File     string
+	From, To int64 // bytes [From, To) are missing
+}
+
+func (e *MissingPieceError) Error() string {
+	return fmt.Sprintf("%s: bytes %d to %d: %v", e.File, e.From, e.To, ErrMissingPiece)
+}
+func (e *MissingPieceError) Unwrap() error { return ErrMissingPiece }
 
 // Error says which transfer failed: the session folder, the URL and the direction.
 type Error struct {
-	Op  string // "push" or "pull"
+	Op  string // "push", "pull", "record" or "recover"
 	Dir string // the session folder
 	URL string // s3://BUCKET/PREFIX/NAME
 	Err error
 }
 
 func (e *Error) Error() string {
-	if e.Op == "push" {
+	switch {
+	case e.Op == "push":
 		return fmt.Sprintf("sessionstore: push %s to %s: %v", e.Dir, e.URL, e.Err)
+	case e.Dir == "":
+		return fmt.Sprintf("sessionstore: %s %s: %v", e.Op, e.URL, e.Err)
 	}
 	return fmt.Sprintf("sessionstore: pull %s to %s: %v", e.URL, e.Dir, e.Err)
 }

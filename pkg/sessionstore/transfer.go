@@ -211,6 +211,9 @@ func Pull(ctx context.Context, st Store, src objstore.URL, dir string, opt Optio
 		if err := checkRel(rel); err != nil {
 			return fail(fmt.Errorf("%q: %w", o.Key, err))
 		}
+		if isLive(rel) {
+			continue // the pieces of a recording not finished yet, or not cleaned up yet
+		}
 		if rel == session.ControlName || session.Unhashed(rel) && rel != session.ManifestName && rel != session.SignatureName && rel != session.HoldName {
 			continue // the recorder's control file, a temporary file: never part of a session
 		}

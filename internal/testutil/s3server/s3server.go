@@ -54,6 +54,7 @@ type Server struct {
 
 	cmd  *exec.Cmd
 	done chan struct{}
+	args []string // versitygw's command line, for Restart
 }
 
 // Start starts versitygw on a free port of 127.0.0.1 with the two buckets. It is stopped when the
@@ -80,17 +81,11 @@ func Start(t testing.TB) *Server {
 		port := freePort(t)
 		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 		s.Endpoint = "http://" + addr
-		s.cmd = exec.Command(bin, "--access", AccessKey, "--secret", SecretKey, "--region", Region,
-			"--port", addr, "--quiet", "posix", "--versioning-dir", versions, s.Dir)
-		s.cmd.Stdout, s.cmd.Stderr = log, log
-		// Dies with the test binary, even when it is killed.
-		s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-		s.cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY_ID=", "ROOT_SECRET_ACCESS_KEY=")
-		if err := s.cmd.Start(); err != nil {
+		s.args = []string{bin, "--access", AccessKey, "--secret", SecretKey, "--region", Region,
+			"--port", addr, "--quiet", "posix", "--versioning-dir", versions, s.Dir}
+		if err := s.exec(log); err != nil {
 			t.Fatalf("s3server: start %s: %v", bin, err)
 		}
-		s.done = make(chan struct{})
-		go func(cmd *exec.Cmd, done chan struct{}) { _ = cmd.Wait(); close(done) }(s.cmd, s.done)
 		if lastErr = s.waitReady(10 * time.Second); lastErr == nil {
 			break
 		}
@@ -114,6 +109,39 @@ func Start(t testing.TB) *Server {
 		t.Fatalf("s3server: create bucket %s with Object Lock: %v", s.LockedBucket, err)
 	}
 	return s
+}
+
+// exec starts versitygw with s.args, its output to log.
+func (s *Server) exec(log *os.File) error {
+	s.cmd = exec.Command(s.args[0], s.args[1:]...)
+	s.cmd.Stdout, s.cmd.Stderr = log, log
+	// Dies with the test binary, even when it is killed.
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	s.cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY_ID=", "ROOT_SECRET_ACCESS_KEY=")
+	if err := s.cmd.Start(); err != nil {
+		return err
+	}
+	s.done = make(chan struct{})
+	go func(cmd *exec.Cmd, done chan struct{}) { _ = cmd.Wait(); close(done) }(s.cmd, s.done)
+	return nil
+}
+
+// Restart starts the server again after Stop, on the same port over the same folder: the store
+// comes back with what it held, as after an outage.
+func (s *Server) Restart(t testing.TB) {
+	t.Helper()
+	s.Stop()
+	log, err := os.OpenFile(s.LogPath, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer log.Close()
+	if err := s.exec(log); err != nil {
+		t.Fatalf("s3server: restart: %v", err)
+	}
+	if err := s.waitReady(10 * time.Second); err != nil {
+		t.Fatalf("s3server: versitygw did not restart: %v\n%s", err, testutil.TailFile(s.LogPath, 30))
+	}
 }
 
 // Client is an S3 client of the SDK with the server's root credentials: the tests' own view of

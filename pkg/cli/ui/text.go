@@ -28,6 +28,8 @@ type Text struct {
 	terminal bool
 	drawn    bool
 	heard    map[string]heard // per track: packets written, and when that count last grew
+	// behind is when uploads to the bucket started failing (zero: they do not), for the status line.
+	behind time.Time
 }
 
 // NewText prints to stdout and stderr; terminal says stderr is a terminal, which turns the status
@@ -61,11 +63,28 @@ func (p *Text) Event(e capture.Event) {
 		line = fmt.Sprintf("%s: %s (%s)", e.Identity, strings.ReplaceAll(string(e.Type), "-", " "), reasonText(e.Cause))
 	case capture.EventError:
 		line = "error: " + e.Message
+	case EventUploadBehind:
+		line = "upload to " + e.Cause + " is behind: " + e.Message + "; recording goes on into the spool, retrying"
+	case EventUploadCaughtUp:
+		line = fmt.Sprintf("upload to %s caught up after %.1f s", e.Cause, e.Duration)
+	case EventUploading:
+		line = "uploading " + e.Message
+	case EventUploaded:
+		line = "uploaded to " + e.Cause + ": " + e.Message
 	default:
 		return
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	switch e.Type {
+	case EventUploadBehind:
+		p.behind = e.Time
+		if p.behind.IsZero() {
+			p.behind = time.Now()
+		}
+	case EventUploadCaughtUp:
+		p.behind = time.Time{}
+	}
 	erase := "" // on a terminal, the line goes over the status line
 	if p.terminal {
 		erase = "\r\033[K"
@@ -152,6 +171,9 @@ func (p *Text) Update(st capture.Stats, dir string) {
 		tail = fmt.Sprintf("  loss %.1f%%", 100*float64(lost)/float64(recv+lost))
 	}
 	tail += fmt.Sprintf("  %.1f MiB", float64(DiskBytes(dir))/(1<<20))
+	if !p.behind.IsZero() {
+		tail += fmt.Sprintf("  upload behind %s", now.Sub(p.behind).Truncate(time.Second))
+	}
 	// The last column stays free: a line that fills it leaves some terminals waiting to wrap.
 	line := fitStatus("⏺ REC "+Clock(st.Elapsed.Seconds()), speakers, tail, terminalWidth(p.stderr)-1)
 	fmt.Fprintf(p.stderr, "\r\033[K%s", line)
@@ -184,7 +206,10 @@ func (p *Text) Summary(s RecordSummary) {
 	for _, n := range s.NeverSeen {
 		fmt.Fprintf(p.stdout, "  note: %s %s never appeared in the room (check the spelling of the identity)\n", n.Flag, safetext.Term(n.Identity))
 	}
-	if s.Finalized {
+	switch {
+	case s.Finalized && strings.HasPrefix(s.Session, "s3://"):
+		fmt.Fprintf(p.stdout, "next: spacecast pull %s DIR, then spacecast mix DIR -o episode.mp3\n", s.Session)
+	case s.Finalized:
 		fmt.Fprintf(p.stdout, "next: spacecast mix %s -o episode.mp3\n", s.Session)
 	}
 }

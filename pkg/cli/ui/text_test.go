@@ -106,3 +106,21 @@ func TestStatusLine(t *testing.T) {
 		t.Errorf("the terminal got\n %q\nwant %q", got, want)
 	}
 }
+
+// TestStatusUploadBehind: while uploads to the bucket fail, the status line says for how long;
+// once they caught up it says nothing of it.
+func TestStatusUploadBehind(t *testing.T) {
+	var out, errOut bytes.Buffer
+	p := NewText(&out, &errOut, true)
+	p.Event(capture.Event{Time: time.Now().Add(-12 * time.Second), Type: EventUploadBehind, Cause: "s3://b/x", Message: "record: put: the store does not answer"})
+	p.Update(capture.Stats{}, t.TempDir())
+	if line := errOut.String(); !bytes.Contains([]byte(line), []byte("upload behind 12s")) || !bytes.Contains([]byte(line), []byte("upload to s3://b/x is behind")) {
+		t.Errorf("behind: %q", line)
+	}
+	p.Event(capture.Event{Type: EventUploadCaughtUp, Cause: "s3://b/x", Duration: 12.3})
+	errOut.Reset()
+	p.Update(capture.Stats{}, t.TempDir())
+	if line := errOut.String(); bytes.Contains([]byte(line), []byte("behind")) {
+		t.Errorf("caught up: %q", line)
+	}
+}

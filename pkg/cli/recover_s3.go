@@ -1,0 +1,73 @@
+package cli
+
+import (
+	"context"
+	"crypto/ed25519"
+	"fmt"
+
+	"github.com/spacecast/spacecast/pkg/capture"
+	"github.com/spacecast/spacecast/pkg/session"
+	"github.com/spacecast/spacecast/pkg/sessionstore"
+)
+
+// runRecoverS3 finishes a session recorded into a bucket whose recorder died: from its spool when
+// that is still on this machine, else from the pieces in the bucket (sessionstore.RecoverLive).
+func runRecoverS3(ctx context.Context, g *globalOptions, arg, signKey, spool string, s3o *s3Options) error {
+	u, err := parseS3("recover", arg)
+	if err != nil {
+		return err
+	}
+	var key ed25519.PrivateKey
+	if signKey != "" {
+		if key, err = session.LoadPrivateKey(signKey); err != nil {
+			return inputErr(fmt.Errorf("recover: --sign-key: %w", err))
+		}
+	}
+	if spool, err = spoolFor("recover", spool, u); err != nil {
+		return err
+	}
+	cl, err := s3o.client(ctx, u.Bucket)
+	if err != nil {
+		return fmt.Errorf("recover: %w", err)
+	}
+	var crep *capture.RecoverReport
+	var sealed string
+	opt := sessionstore.RecoverOptions{Spool: spool, Finalize: func(dir string) error {
+		crep, sealed, err = recoverFolder(dir, key)
+		return err
+	}}
+	if !g.json && !g.quiet {
+		opt.OnFile = func(n, of int, rel string, bytes int64) {
+			fmt.Fprintf(g.stderr, "recover: uploading %d/%d %s (%d bytes)\n", n, of, rel, bytes)
+		}
+	}
+	rep, err := sessionstore.RecoverLive(ctx, cl, u, opt)
+	if err != nil {
+		return err
+	}
+	if g.json {
+		return writeJSON(g.stdout, struct {
+			*sessionstore.RecoverReport
+			Session *capture.RecoverReport `json:"session,omitempty"`
+			Sealed  string                 `json:"sealed,omitempty"`
+		}{rep, crep, sealed})
+	}
+	if rep.Finished {
+		fmt.Fprintf(g.stdout, "%s is already finished; nothing to recover (leftover pieces, if any, deleted)\n", u)
+		return nil
+	}
+	switch rep.From {
+	case "spool":
+		fmt.Fprintf(g.stdout, "recovered %s from its spool %s (it holds everything the recorder wrote): %s\n", u, rep.Spool, crep.Duration.Round(1e6))
+	default:
+		fmt.Fprintf(g.stdout, "recovered %s from %d pieces in the bucket (%d bytes): %s\n", u, rep.Pieces, rep.Bytes, crep.Duration.Round(1e6))
+	}
+	if !crep.AlreadyFinalized {
+		printRecovered(g, crep)
+	}
+	for _, h := range rep.Holes {
+		fmt.Fprintf(g.stdout, "  %s: a piece is missing at byte %d: kept up to it\n", h.File, h.From)
+	}
+	fmt.Fprintf(g.stdout, "uploaded: %d files, %d bytes, the manifest last; the pieces are deleted\nseal: %s\n", rep.Push.Files, rep.Push.Bytes, sealed)
+	return nil
+}
