@@ -8,3 +8,6 @@ func SetLeaseTTL(d time.Duration) func() {
 	LeaseTTL = d
 	return func() { LeaseTTL = old }
 }
+
+// NextName is nextName, for its table test.
+var NextName = nextName

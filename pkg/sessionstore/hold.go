@@ -14,7 +14,7 @@ import (
 )
 
 // Keeper is what holds, prune and redact need of a bucket beyond a transfer: deletions,
-// versions, legal holds and conditional writes. *objstore.Client is one.
+// versions, legal holds, conditional writes and copies inside the store. *objstore.Client is one.
 type Keeper interface {
 	Store
 	Delete(ctx context.Context, bucket, key string) error
@@ -26,6 +26,7 @@ type Keeper interface {
 	SetVersionLegalHold(ctx context.Context, bucket, key, versionID string, on bool) error
 	PutIf(ctx context.Context, bucket, key string, body []byte, ifMatch string, opt objstore.PutOptions) (objstore.Written, error)
 	DeleteIf(ctx context.Context, bucket, key, etag string) error
+	Copy(ctx context.Context, bucket, src, dst string) error
 }
 
 var _ Keeper = (*objstore.Client)(nil)
