@@ -35,13 +35,35 @@ type RedactReport struct {
 	*redact.Result
 	// Renamed maps each file the redaction changed to its new name: a changed file is stored
 	// under a new key, so the old manifest's files stay as they were until the new manifest is up.
-	Renamed map[string]string `json:"renamed"`
+	Renamed map[string]string
 	// Uploaded and Deleted count objects.
-	Uploaded int `json:"uploaded"`
-	Deleted  int `json:"deleted"`
+	Uploaded int
+	Deleted  int
 	// Repaired says what was done to an earlier redaction that had stopped half-way: "completed",
 	// "undone", or "".
-	Repaired string `json:"repaired,omitempty"`
+	Repaired string
+}
+
+// MarshalJSON gives the redaction's result (redact.Result's JSON) with the report's fields
+// after it: renamed, uploaded, deleted, repaired.
+func (r RedactReport) MarshalJSON() ([]byte, error) {
+	res, err := json.Marshal(r.Result)
+	if err != nil {
+		return nil, err
+	}
+	more, err := json.Marshal(struct {
+		Renamed  map[string]string `json:"renamed"`
+		Uploaded int               `json:"uploaded"`
+		Deleted  int               `json:"deleted"`
+		Repaired string            `json:"repaired,omitempty"`
+	}{r.Renamed, r.Uploaded, r.Deleted, r.Repaired})
+	if err != nil {
+		return nil, err
+	}
+	if len(res) < 2 || res[len(res)-1] != '}' || len(more) <= 2 {
+		return nil, fmt.Errorf("sessionstore: redact report: unexpected JSON %s", res)
+	}
+	return append(append(res[:len(res)-1:len(res)-1], ','), more[1:]...), nil
 }
 
 // redactJournal is RedactJournalName's content.
@@ -110,6 +132,10 @@ func Redact(ctx context.Context, st Keeper, u objstore.URL, tmpRoot string, opts
 	defer os.RemoveAll(tmp)
 	dir := filepath.Join(tmp, "session")
 	if _, err := Pull(ctx, st, u, dir, Options{}); err != nil {
+		var pe *Error
+		if errors.As(err, &pe) {
+			err = pe.Err // the temporary folder is no concern of the reader's
+		}
 		return fail(err)
 	}
 	oldSig, _ := os.ReadFile(filepath.Join(dir, session.SignatureName))
