@@ -286,6 +286,8 @@ var errorTable = []errorRow{
 			}
 			return ""
 		}},
+	{match: is(sessionstore.ErrNoConditional), only: []string{"prune"}, code: ExitStore,
+		hint: text("nothing was deleted: without conditional writes two prunes could delete at once; use a store that has them (AWS S3, MinIO, Ceph RGW, versitygw)")},
 	{match: is(sessionstore.ErrLockLost), only: []string{"prune"}, code: ExitFailure,
 		hint: text("the prune stopped; run it again: it finishes a session it had begun to delete")},
 	{match: is(session.ErrNotFinalized), only: []string{"push"}, code: ExitBadInput,
