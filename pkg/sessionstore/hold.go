@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"strings"
 	"time"
 
 	"github.com/spacecast/spacecast/pkg/objstore"
@@ -63,10 +64,11 @@ func Hold(ctx context.Context, st Keeper, u objstore.URL, reason string, now tim
 		return fail(err)
 	}
 	rep := &HoldReport{URL: u.String(), Hold: h}
-	if rep.ObjectLock, err = st.ObjectLock(ctx, u.Bucket); err != nil {
+	k, err := bucketKind(ctx, st, u.Bucket)
+	if err != nil {
 		return fail(err)
 	}
-	if rep.ObjectLock {
+	if rep.ObjectLock = k.lock; rep.ObjectLock {
 		if rep.LegalHolds, err = setLegalHolds(ctx, st, u, true); err != nil {
 			return fail(err)
 		}
@@ -84,11 +86,11 @@ func Release(ctx context.Context, st Keeper, u objstore.URL) (*HoldReport, error
 		return fail(err)
 	}
 	rep := &HoldReport{URL: u.String()}
-	var err error
-	if rep.ObjectLock, err = st.ObjectLock(ctx, u.Bucket); err != nil {
+	k, err := bucketKind(ctx, st, u.Bucket)
+	if err != nil {
 		return fail(err)
 	}
-	if rep.ObjectLock {
+	if rep.ObjectLock = k.lock; rep.ObjectLock {
 		if rep.LegalHolds, err = setLegalHolds(ctx, st, u, false); err != nil {
 			return fail(err)
 		}
@@ -103,7 +105,7 @@ func Release(ctx context.Context, st Keeper, u objstore.URL) (*HoldReport, error
 	if rep.Hold, err = session.ParseHold(b); err != nil {
 		rep.Hold = &session.HoldInfo{Reason: "(unreadable hold.json)"}
 	}
-	if err := purge(ctx, st, u.Bucket, u.Key(session.HoldName)); err != nil {
+	if err := purge(ctx, st, k, u.Bucket, u.Key(session.HoldName)); err != nil {
 		return fail(err)
 	}
 	return rep, nil
@@ -205,9 +207,37 @@ func getSmall(ctx context.Context, st Store, bucket, key string) ([]byte, error)
 	return b, nil
 }
 
+// kind is what a bucket keeps: versions of objects, and Object Lock (always with versions).
+type kind struct{ versioned, lock bool }
+
+// bucketKind asks the store what bucket keeps. A store that does not implement the question
+// (Cloudflare R2 answers NotImplemented to GetBucketVersioning and GetObjectLockConfiguration)
+// keeps neither.
+func bucketKind(ctx context.Context, st Keeper, bucket string) (kind, error) {
+	var k kind
+	var err error
+	if k.versioned, err = st.Versioning(ctx, bucket); err != nil && !notImplemented(err) {
+		return k, err
+	}
+	if k.lock, err = st.ObjectLock(ctx, bucket); err != nil && !notImplemented(err) {
+		return k, err
+	}
+	k.versioned = k.versioned || k.lock
+	return k, nil
+}
+
+// notImplemented reports a store's answer that it does not implement an operation.
+func notImplemented(err error) bool {
+	var e *objstore.Error
+	return errors.As(err, &e) && (e.Code == "NotImplemented" || e.Code == "" && strings.HasPrefix(e.Detail, "HTTP 501"))
+}
+
 // purge deletes the object bucket/key for good: every version of it and every delete marker in
 // a versioned bucket, the object otherwise.
-func purge(ctx context.Context, st Keeper, bucket, key string) error {
+func purge(ctx context.Context, st Keeper, k kind, bucket, key string) error {
+	if !k.versioned {
+		return st.Delete(ctx, bucket, key)
+	}
 	for v, err := range st.ListVersions(ctx, bucket, key) {
 		if err != nil {
 			return err

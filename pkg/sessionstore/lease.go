@@ -35,22 +35,22 @@ type leaseBody struct {
 // while it watched is taken over, again with If-Match, so of two waiters one wins.
 type lease struct {
 	st          Keeper
+	kind        kind
 	bucket, key string
 	body        leaseBody
 	ttl         time.Duration
 	// TakenOver names the owner of a stale lock this lease replaced ("" none).
 	TakenOver string
 
-	mu       sync.Mutex
-	etag     string
-	versions []string // the versions this lease wrote
-	renewed  time.Time
-	err      error
-	stop     chan struct{}
-	done     chan struct{}
+	mu      sync.Mutex
+	etag    string
+	renewed time.Time
+	err     error
+	stop    chan struct{}
+	done    chan struct{}
 }
 
-func acquireLease(ctx context.Context, st Keeper, bucket, key string, wait time.Duration) (*lease, error) {
+func acquireLease(ctx context.Context, st Keeper, k kind, bucket, key string, wait time.Duration) (*lease, error) {
 	if wait <= 0 {
 		wait = time.Minute
 	}
@@ -58,7 +58,7 @@ func acquireLease(ctx context.Context, st Keeper, bucket, key string, wait time.
 	rand.Read(tok[:])
 	host, _ := os.Hostname()
 	now := time.Now().UTC()
-	l := &lease{st: st, bucket: bucket, key: key, ttl: LeaseTTL,
+	l := &lease{st: st, kind: k, bucket: bucket, key: key, ttl: LeaseTTL,
 		body: leaseBody{Owner: fmt.Sprintf("%s pid %d %s", host, os.Getpid(), hex.EncodeToString(tok[:])), Acquired: now, Renewed: now, TTL: LeaseTTL.Seconds()}}
 	deadline := time.Now().Add(wait)
 	var seenETag, seenOwner string
@@ -67,6 +67,15 @@ func acquireLease(ctx context.Context, st Keeper, bucket, key string, wait time.
 		w, err := st.PutIf(ctx, bucket, key, l.marshal(), "", objstore.PutOptions{ContentType: "application/json"})
 		if err == nil {
 			l.start(w)
+			// A store that ignores If-None-Match would let every prune in: the same write
+			// again must be refused.
+			if _, err := st.PutIf(ctx, bucket, key, l.marshal(), "", objstore.PutOptions{ContentType: "application/json"}); !errors.Is(err, objstore.ErrPrecondition) {
+				rerr := l.release(context.WithoutCancel(ctx))
+				if err == nil {
+					err = fmt.Errorf("%s: %w", objstore.URL{Bucket: bucket, Prefix: key}, ErrNoConditional)
+				}
+				return nil, errors.Join(err, rerr)
+			}
 			return l, nil
 		}
 		if !errors.Is(err, objstore.ErrPrecondition) {
@@ -81,8 +90,10 @@ func acquireLease(ctx context.Context, st Keeper, bucket, key string, wait time.
 		case errors.Is(err, objstore.ErrNotFound):
 			// Released meanwhile, or hidden by a delete marker (which some servers take for an
 			// object with If-None-Match): clear the markers and try again.
-			if err := clearMarkers(ctx, st, bucket, key); err != nil {
-				return nil, err
+			if k.versioned {
+				if err := clearMarkers(ctx, st, bucket, key); err != nil {
+					return nil, err
+				}
 			}
 			continue
 		case err != nil:
@@ -123,7 +134,6 @@ func (l *lease) marshal() []byte {
 
 func (l *lease) start(w objstore.Written) {
 	l.etag, l.renewed = w.ETag, time.Now()
-	l.versions = append(l.versions, w.VersionID)
 	l.stop, l.done = make(chan struct{}), make(chan struct{})
 	go l.renew()
 }
@@ -151,7 +161,6 @@ func (l *lease) renew() {
 		switch {
 		case err == nil:
 			l.etag, l.renewed = w.ETag, time.Now()
-			l.versions = append(l.versions, w.VersionID)
 		case errors.Is(err, objstore.ErrPrecondition):
 			l.err = fmt.Errorf("%w: another prune took it over", ErrLockLost)
 		}
@@ -184,7 +193,7 @@ func (l *lease) release(ctx context.Context) error {
 	if l.err != nil {
 		return nil // another prune holds it now
 	}
-	if l.versions[0] == "" || l.versions[0] == "null" {
+	if !l.kind.versioned {
 		return l.st.DeleteIf(ctx, l.bucket, l.key, l.etag)
 	}
 	var vs []objstore.Version

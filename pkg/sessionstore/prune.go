@@ -100,14 +100,11 @@ func Prune(ctx context.Context, st Keeper, root objstore.URL, opts session.Prune
 	}
 	rep := &session.PruneReport{Root: root.String(), DryRun: opts.DryRun, Deleted: []session.PruneEntry{}, Kept: []session.PruneEntry{}}
 	p := &pruner{st: st, opts: opts, now: now}
-	if p.lock, err = st.ObjectLock(ctx, root.Bucket); err != nil {
-		return fail(nil, err)
-	}
-	if p.versioned, err = st.Versioning(ctx, root.Bucket); err != nil {
+	if p.kind, err = bucketKind(ctx, st, root.Bucket); err != nil {
 		return fail(nil, err)
 	}
 	if !opts.DryRun {
-		l, err := acquireLease(ctx, st, base.Bucket, base.Key(PruneLockName), opts.LockWait)
+		l, err := acquireLease(ctx, st, p.kind, base.Bucket, base.Key(PruneLockName), opts.LockWait)
 		if err != nil {
 			return fail(nil, err)
 		}
@@ -149,7 +146,7 @@ func Prune(ctx context.Context, st Keeper, root objstore.URL, opts session.Prune
 		if !due {
 			if f.journal && !opts.DryRun {
 				// A prune stopped before it deleted anything; this one keeps the session.
-				if err := purge(ctx, st, f.dir.Bucket, f.dir.Key(PruneJournalName)); err != nil {
+				if err := purge(ctx, st, p.kind, f.dir.Bucket, f.dir.Key(PruneJournalName)); err != nil {
 					return fail(rep, err)
 				}
 			}
@@ -183,12 +180,11 @@ func incompleteReason(f *folder) string {
 }
 
 type pruner struct {
-	st        Keeper
-	opts      session.PruneOptions
-	now       time.Time
-	lock      bool // the bucket has Object Lock
-	versioned bool
-	lease     *lease
+	st    Keeper
+	opts  session.PruneOptions
+	now   time.Time
+	kind  kind
+	lease *lease
 }
 
 // judge decides whether the session in f is due. An error that is not the store's means it is
@@ -231,7 +227,7 @@ func (p *pruner) judge(ctx context.Context, f *folder) (e session.PruneEntry, du
 	if !due {
 		return e, false, nil
 	}
-	if n, err := legalHolds(ctx, p.st, f.dir, p.lock); err != nil {
+	if n, err := legalHolds(ctx, p.st, f.dir, p.kind.lock); err != nil {
 		return e, false, err
 	} else if n > 0 {
 		e.Reason = fmt.Sprintf("kept: under an Object Lock legal hold (%d object versions)", n)
@@ -247,7 +243,7 @@ func (p *pruner) delete(ctx context.Context, f *folder, e session.PruneEntry) (s
 		return "", err
 	}
 	j := pruneJournal{ID: e.ID, Reason: e.Reason, Started: p.now.UTC()}
-	if p.versioned {
+	if p.kind.versioned {
 		for v, err := range p.st.ListVersions(ctx, f.dir.Bucket, f.dir.Dir()) {
 			if err != nil {
 				return "", err
@@ -269,14 +265,14 @@ func (p *pruner) delete(ctx context.Context, f *folder, e session.PruneEntry) (s
 	}
 	// A hold placed since the judgement: the marker is written before any legal hold.
 	if _, err := p.st.Head(ctx, f.dir.Bucket, f.dir.Key(session.HoldName)); err == nil {
-		return "held while being deleted", purge(ctx, p.st, f.dir.Bucket, f.dir.Key(PruneJournalName))
+		return "held while being deleted", purge(ctx, p.st, p.kind, f.dir.Bucket, f.dir.Key(PruneJournalName))
 	} else if !errors.Is(err, objstore.ErrNotFound) {
 		return "", err
 	}
 	if err := p.deleteItems(ctx, j.Objects, f.dir); err != nil {
 		return "", err
 	}
-	return "", purge(ctx, p.st, f.dir.Bucket, f.dir.Key(PruneJournalName))
+	return "", purge(ctx, p.st, p.kind, f.dir.Bucket, f.dir.Key(PruneJournalName))
 }
 
 // deleteItems deletes the journal's objects in order, checking the lease before each. The
@@ -321,7 +317,7 @@ func (p *pruner) finish(ctx context.Context, f *folder) error {
 	if err := p.deleteItems(ctx, j.Objects, f.dir); err != nil {
 		return err
 	}
-	return purge(ctx, p.st, f.dir.Bucket, f.dir.Key(PruneJournalName))
+	return purge(ctx, p.st, p.kind, f.dir.Bucket, f.dir.Key(PruneJournalName))
 }
 
 // order sorts a session's objects for deletion: manifest.json first (its older versions before

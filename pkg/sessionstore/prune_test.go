@@ -317,3 +317,50 @@ func TestPruneTakesOverStaleLock(t *testing.T) {
 		t.Fatalf("prune against a stale lock: %+v, %v", rep, err)
 	}
 }
+
+// r2Like is a store as Cloudflare R2's S3 API documents itself: no GetBucketVersioning, no
+// GetObjectLockConfiguration (NotImplemented), and, in ignoresIf, a store that ignores
+// If-None-Match.
+type r2Like struct {
+	*objstore.Client
+	ignoresIf bool
+}
+
+func (r *r2Like) Versioning(context.Context, string) (bool, error) {
+	return false, &objstore.Error{Op: "get bucket versioning", Code: "NotImplemented", Detail: "NotImplemented (HTTP 501)"}
+}
+
+func (r *r2Like) ObjectLock(context.Context, string) (bool, error) {
+	return false, &objstore.Error{Op: "get object lock configuration", Code: "NotImplemented", Detail: "NotImplemented (HTTP 501)"}
+}
+
+func (r *r2Like) PutIf(ctx context.Context, bucket, key string, body []byte, ifMatch string, opt objstore.PutOptions) (objstore.Written, error) {
+	if !r.ignoresIf {
+		return r.Client.PutIf(ctx, bucket, key, body, ifMatch, opt)
+	}
+	o, err := r.Client.Put(ctx, bucket, key, bytes.NewReader(body), opt)
+	return objstore.Written{Key: key, ETag: o.ETag}, err
+}
+
+// TestPruneStoreWithoutVersioningAPI: a store that does not implement the versioning and Object
+// Lock questions is pruned as a plain bucket; one that ignores conditional writes is refused
+// (ErrNoConditional) before anything is deleted, its lock removed.
+func TestPruneStoreWithoutVersioningAPI(t *testing.T) {
+	srv, c, _ := setup(t)
+	pushDated(t, c, srv.Bucket, "shows/old", time.Now().Add(-time.Hour))
+	root := objstore.URL{Bucket: srv.Bucket, Prefix: "shows"}
+	_, err := sessionstore.Prune(context.Background(), &r2Like{Client: c, ignoresIf: true}, root, session.PruneOptions{})
+	if !errors.Is(err, sessionstore.ErrNoConditional) {
+		t.Fatalf("prune on a store that ignores If-None-Match: %v, want ErrNoConditional", err)
+	}
+	if got := keys(t, c, srv.Bucket, "shows/"); len(got) != 5 {
+		t.Fatalf("after the refusal the bucket holds %q, want the session's 5 objects and no lock", got)
+	}
+	rep, err := sessionstore.Prune(context.Background(), &r2Like{Client: c}, root, session.PruneOptions{})
+	if err != nil || len(rep.Deleted) != 1 {
+		t.Fatalf("prune as on R2: %+v, %v", rep, err)
+	}
+	if got := keys(t, c, srv.Bucket, "shows/"); len(got) != 0 {
+		t.Fatalf("left: %q", got)
+	}
+}

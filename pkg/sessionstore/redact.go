@@ -104,15 +104,14 @@ func Redact(ctx context.Context, st Keeper, u objstore.URL, tmpRoot string, opts
 		return fail(ErrNoName)
 	}
 	rep := &RedactReport{Renamed: map[string]string{}}
-	var err error
-	if rep.Repaired, err = repairRedact(ctx, st, u); err != nil {
-		return fail(err)
-	}
-	lock, err := st.ObjectLock(ctx, u.Bucket)
+	k, err := bucketKind(ctx, st, u.Bucket)
 	if err != nil {
 		return fail(err)
 	}
-	if n, err := legalHolds(ctx, st, u, lock); err != nil {
+	if rep.Repaired, err = repairRedact(ctx, st, k, u); err != nil {
+		return fail(err)
+	}
+	if n, err := legalHolds(ctx, st, u, k.lock); err != nil {
 		return fail(err)
 	} else if n > 0 {
 		return fail(fmt.Errorf("%w (%d object versions)", ErrLegalHold, n))
@@ -212,7 +211,7 @@ func Redact(ctx context.Context, st Keeper, u objstore.URL, tmpRoot string, opts
 	}
 	// From here on the new session stands: what follows completes it, even after an
 	// interruption (context.WithoutCancel), and the next Redact would too.
-	done, err := commitRedact(context.WithoutCancel(ctx), st, u, j)
+	done, err := commitRedact(context.WithoutCancel(ctx), st, k, u, j)
 	rep.Deleted = done
 	if err != nil {
 		return fail(err)
@@ -295,25 +294,25 @@ func nextName(rel string, taken map[string]bool) string {
 // commitRedact completes a redaction whose new manifest is up: the new signature, then the
 // objects no longer named (every version of them), the staged copies, and the journal. It
 // returns how many objects it deleted.
-func commitRedact(ctx context.Context, st Keeper, u objstore.URL, j redactJournal) (int, error) {
+func commitRedact(ctx context.Context, st Keeper, k kind, u objstore.URL, j redactJournal) (int, error) {
 	if len(j.Signature) > 0 {
 		if _, err := st.Put(ctx, u.Bucket, u.Key(session.SignatureName), bytes.NewReader(j.Signature), objstore.PutOptions{ContentType: "application/json"}); err != nil {
 			return 0, err
 		}
 	}
 	n := 0
-	for _, k := range append(slices.Clone(j.Old), j.Staged...) {
-		if err := purge(ctx, st, u.Bucket, k); err != nil {
+	for _, key := range append(slices.Clone(j.Old), j.Staged...) {
+		if err := purge(ctx, st, k, u.Bucket, key); err != nil {
 			return n, err
 		}
 		n++
 	}
-	return n, purge(ctx, st, u.Bucket, u.Key(RedactJournalName))
+	return n, purge(ctx, st, k, u.Bucket, u.Key(RedactJournalName))
 }
 
 // repairRedact finds the journal of a redaction of u that stopped half-way and completes it (its
 // new manifest is up) or undoes it (it is not: the new objects go, the old signature comes back).
-func repairRedact(ctx context.Context, st Keeper, u objstore.URL) (string, error) {
+func repairRedact(ctx context.Context, st Keeper, k kind, u objstore.URL) (string, error) {
 	b, err := getSmall(ctx, st, u.Bucket, u.Key(RedactJournalName))
 	if errors.Is(err, objstore.ErrNotFound) {
 		return "", nil
@@ -337,11 +336,11 @@ func repairRedact(ctx context.Context, st Keeper, u objstore.URL) (string, error
 	}
 	sum := sha256.Sum256(m)
 	if hex.EncodeToString(sum[:]) == j.ManifestSHA256 {
-		_, err := commitRedact(ctx, st, u, j)
+		_, err := commitRedact(ctx, st, k, u, j)
 		return "completed", err
 	}
-	for _, k := range slices.Concat(j.Staged, j.New) {
-		if err := purge(ctx, st, u.Bucket, k); err != nil {
+	for _, key := range slices.Concat(j.Staged, j.New) {
+		if err := purge(ctx, st, k, u.Bucket, key); err != nil {
 			return "", err
 		}
 	}
@@ -354,7 +353,7 @@ func repairRedact(ctx context.Context, st Keeper, u objstore.URL) (string, error
 			return "", err
 		}
 	}
-	return "undone", purge(ctx, st, u.Bucket, u.Key(RedactJournalName))
+	return "undone", purge(ctx, st, k, u.Bucket, u.Key(RedactJournalName))
 }
 
 // Superseded returns the keys under u that are not part of the session stored there because a

@@ -117,6 +117,13 @@ func (c *cutAfter) Copy(ctx context.Context, bucket, src, dst string) error {
 	return c.Client.Copy(ctx, bucket, src, dst)
 }
 
+func (c *cutAfter) Delete(ctx context.Context, bucket, key string) error {
+	if err := c.cut("delete"); err != nil {
+		return err
+	}
+	return c.Client.Delete(ctx, bucket, key)
+}
+
 func (c *cutAfter) DeleteVersion(ctx context.Context, bucket, key, id string) error {
 	if err := c.cut("delete"); err != nil {
 		return err
