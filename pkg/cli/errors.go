@@ -395,7 +395,7 @@ var storeOnly = []string{"push", "pull", "hold", "release", "prune", "redact"}
 var storePermissions = map[string]string{
 	"push":    "push needs s3:PutObject, s3:GetObject and s3:ListBucket on the bucket",
 	"pull":    "pull needs s3:GetObject and s3:ListBucket",
-	"hold":    "hold needs s3:PutObject, s3:GetObject, s3:ListBucket, and with Object Lock s3:GetBucketObjectLockConfiguration, s3:ListBucketVersions, s3:GetObjectLegalHold and s3:PutObjectLegalHold",
+	"hold":    "hold needs s3:PutObject, s3:GetObject, s3:ListBucket, s3:GetBucketVersioning, s3:GetBucketObjectLockConfiguration, and with Object Lock s3:ListBucketVersions, s3:GetObjectLegalHold and s3:PutObjectLegalHold",
 	"release": "release needs what hold does, and s3:DeleteObject and s3:DeleteObjectVersion",
 	"prune":   "prune needs s3:ListBucket, s3:ListBucketVersions, s3:GetObject, s3:PutObject, s3:DeleteObject, s3:DeleteObjectVersion, s3:GetBucketVersioning, s3:GetBucketObjectLockConfiguration and s3:GetObjectLegalHold",
 	"redact":  "redact needs what prune does",
