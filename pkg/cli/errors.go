@@ -270,6 +270,8 @@ var errorTable = []errorRow{
 	{match: is(sessionstore.ErrIncomplete), only: []string{"pull"}, code: ExitBadInput,
 		hint: text("push the session again from where it was recorded to complete it")},
 	{match: is(sessionstore.ErrBadKey), only: []string{"pull", "redact"}, code: ExitBadInput},
+	{match: is(sessionstore.ErrBadJournal), only: storeOnly, code: ExitBadInput,
+		hint: text("an object spacecast writes while it changes a session was altered by hand; look at it with 'aws s3 cp', and delete it if the session is whole")},
 	{match: is(sessionstore.ErrNoSession), only: []string{"hold", "release", "redact"}, code: ExitBadInput,
 		hint: func(_ string, err error) string {
 			if e := find[*sessionstore.OpError](err); e != nil {

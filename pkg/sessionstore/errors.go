@@ -45,6 +45,9 @@ var (
 	// ErrLockLost: a prune's lock in the bucket was not renewed in time, or another prune took it
 	// over; the prune stops before deleting anything more.
 	ErrLockLost = errors.New("the prune lock in the bucket was lost")
+	// ErrBadJournal: a prune's or a redaction's journal in the bucket that does not parse, or
+	// names objects outside its session.
+	ErrBadJournal = errors.New("a journal that does not parse or names objects outside its session")
 	// ErrNoConditional: the store ignored a conditional write (If-None-Match), so a lock in it
 	// would keep no other prune out.
 	ErrNoConditional = errors.New("the store does not honour conditional writes (If-None-Match), which the prune lock needs")
