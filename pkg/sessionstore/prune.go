@@ -121,7 +121,10 @@ func Prune(ctx context.Context, st Keeper, root objstore.URL, opts session.Prune
 		}
 		if !f.manifest {
 			if f.journal && !opts.DryRun {
-				if err := p.finish(ctx, f); err != nil {
+				if err := p.finish(ctx, f); errors.Is(err, ErrBadJournal) {
+					rep.Kept = append(rep.Kept, session.PruneEntry{Path: f.rel, Bytes: f.bytes, Reason: "kept: " + err.Error()})
+					continue
+				} else if err != nil {
 					return fail(rep, err)
 				}
 				rep.Finished = append(rep.Finished, f.rel)
@@ -307,17 +310,31 @@ func (p *pruner) finish(ctx context.Context, f *folder) error {
 	if err != nil {
 		return err
 	}
-	var j pruneJournal
-	if err := json.Unmarshal(b, &j); err != nil {
-		return fmt.Errorf("%s: %w", f.dir.Key(PruneJournalName), err)
+	j, err := parsePruneJournal(b, f.dir)
+	if err != nil {
+		return err
 	}
-	// Only objects of this folder: a journal is outside input like any other object.
-	j.Objects = slices.DeleteFunc(j.Objects, func(it journalItem) bool { return !strings.HasPrefix(it.Key, f.dir.Dir()) })
 	order(j.Objects, f.dir)
 	if err := p.deleteItems(ctx, j.Objects, f.dir); err != nil {
 		return err
 	}
 	return purge(ctx, p.st, p.kind, f.dir.Bucket, f.dir.Key(PruneJournalName))
+}
+
+// parsePruneJournal decodes the prune journal of the session folder dir. It is outside input:
+// a journal naming an object outside the folder is refused (ErrBadJournal), so that no prune
+// deletes anything else on its word.
+func parsePruneJournal(b []byte, dir objstore.URL) (pruneJournal, error) {
+	var j pruneJournal
+	if err := json.Unmarshal(b, &j); err != nil {
+		return j, fmt.Errorf("%s: %w: %w", dir.Key(PruneJournalName), ErrBadJournal, err)
+	}
+	for _, it := range j.Objects {
+		if !inside(it.Key, dir) {
+			return j, fmt.Errorf("%s: %w: %q is not in the session", dir.Key(PruneJournalName), ErrBadJournal, it.Key)
+		}
+	}
+	return j, nil
 }
 
 // order sorts a session's objects for deletion: manifest.json first (its older versions before

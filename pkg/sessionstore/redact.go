@@ -320,15 +320,9 @@ func repairRedact(ctx context.Context, st Keeper, k kind, u objstore.URL) (strin
 	if err != nil {
 		return "", err
 	}
-	var j redactJournal
-	if err := json.Unmarshal(b, &j); err != nil {
-		return "", fmt.Errorf("%s: %w", u.Key(RedactJournalName), err)
-	}
-	// A journal is outside input: it names only keys of this session.
-	for _, k := range slices.Concat(j.New, j.Old, j.Staged) {
-		if !strings.HasPrefix(k, u.Dir()) {
-			return "", fmt.Errorf("%s: %q: %w", u.Key(RedactJournalName), k, ErrBadKey)
-		}
+	j, err := parseRedactJournal(b, u)
+	if err != nil {
+		return "", err
 	}
 	m, err := getSmall(ctx, st, u.Bucket, u.Key(session.ManifestName))
 	if err != nil {
@@ -339,7 +333,24 @@ func repairRedact(ctx context.Context, st Keeper, k kind, u objstore.URL) (strin
 		_, err := commitRedact(ctx, st, k, u, j)
 		return "completed", err
 	}
+	// Undone: the new objects go, but never one the standing manifest names (a journal is
+	// outside input).
+	keep := map[string]bool{}
+	if old, err := session.ParseLoose(m); err == nil {
+		for _, t := range old.Tracks {
+			keep[u.Key(t.File)] = true
+		}
+		if old.Mix != nil {
+			keep[u.Key(old.Mix.File)] = true
+		}
+		for _, f := range old.Files {
+			keep[u.Key(f.Path)] = true
+		}
+	}
 	for _, key := range slices.Concat(j.Staged, j.New) {
+		if keep[key] {
+			continue
+		}
 		if err := purge(ctx, st, k, u.Bucket, key); err != nil {
 			return "", err
 		}
@@ -369,9 +380,9 @@ func Superseded(ctx context.Context, st Store, u objstore.URL) (map[string]bool,
 	if err != nil {
 		return nil, err
 	}
-	var j redactJournal
-	if err := json.Unmarshal(b, &j); err != nil {
-		return nil, fmt.Errorf("%s: %w", u.Key(RedactJournalName), err)
+	j, err := parseRedactJournal(b, u)
+	if err != nil {
+		return nil, err
 	}
 	m, err := getSmall(ctx, st, u.Bucket, u.Key(session.ManifestName))
 	if err != nil && !errors.Is(err, objstore.ErrNotFound) {
@@ -384,9 +395,36 @@ func Superseded(ctx context.Context, st Store, u objstore.URL) (map[string]bool,
 	}
 	out := map[string]bool{}
 	for _, k := range keys {
-		if strings.HasPrefix(k, u.Dir()) {
-			out[k] = true
-		}
+		out[k] = true
 	}
 	return out, nil
+}
+
+// parseRedactJournal decodes the redaction journal of the session under u. It is outside input
+// (any writer to the bucket): a journal naming a key outside the session, or without a manifest
+// digest, is refused (ErrBadJournal).
+func parseRedactJournal(b []byte, u objstore.URL) (redactJournal, error) {
+	var j redactJournal
+	if err := json.Unmarshal(b, &j); err != nil {
+		return j, fmt.Errorf("%s: %w: %w", u.Key(RedactJournalName), ErrBadJournal, err)
+	}
+	if len(j.ManifestSHA256) != 2*sha256.Size {
+		return j, fmt.Errorf("%s: %w: no manifest digest", u.Key(RedactJournalName), ErrBadJournal)
+	}
+	if len(j.Staged) != len(j.New) {
+		return j, fmt.Errorf("%s: %w: %d staged objects for %d new", u.Key(RedactJournalName), ErrBadJournal, len(j.Staged), len(j.New))
+	}
+	for _, k := range slices.Concat(j.New, j.Old, j.Staged) {
+		if !inside(k, u) {
+			return j, fmt.Errorf("%s: %w: %q is not in the session", u.Key(RedactJournalName), ErrBadJournal, k)
+		}
+	}
+	return j, nil
+}
+
+// inside reports whether key is an object below the session u (not u's own key, nor a key that
+// merely shares its prefix).
+func inside(key string, u objstore.URL) bool {
+	rel, ok := strings.CutPrefix(key, u.Dir())
+	return ok && u.Prefix != "" && checkRel(rel) == nil
 }
