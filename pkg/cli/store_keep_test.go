@@ -57,7 +57,7 @@ func TestHoldS3(t *testing.T) {
 	locked := "s3://" + srv.LockedBucket + "/shows/town-hall"
 	mustRun(t, "push", dir, locked)
 	out := mustRun(t, "hold", locked, "--reason", "legal request #9")
-	if !strings.Contains(out, "held "+locked) || !strings.Contains(out, "Object Lock legal hold on 7 more object versions") {
+	if !strings.Contains(out, "held "+locked) || !strings.Contains(out, "every version of the session is under a legal hold (7 put now)") {
 		t.Fatalf("hold printed %q", out)
 	}
 	vs := awsVersions(t, srv, srv.LockedBucket, "shows/town-hall/")
@@ -233,13 +233,7 @@ func TestHoldPruneRedactS3Refusals(t *testing.T) {
 	mustRun(t, "push", dir, held)
 	mustRun(t, "hold", held, "--reason", "court order")
 	const secret = "spacecast-wrong-secret-7Hk1"
-	for _, c := range []struct {
-		name string
-		env  []string
-		args []string
-		code int
-		want []string
-	}{
+	runStoreCases(t, secret, []storeCase{
 		{"a bucket name S3 refuses is a usage error", nil, []string{"hold", "s3://Bad_Bucket/x", "--reason", "r"}, ExitUsage, []string{"lowercase letters"}},
 		{"a whole bucket is no session to redact", nil, []string{"redact", "s3://" + srv.Bucket, "--speaker", "ada"}, ExitUsage, []string{"names a whole bucket"}},
 		{"hold without a reason is a usage error", nil, []string{"hold", held}, ExitUsage, []string{"--reason"}},
@@ -250,7 +244,24 @@ func TestHoldPruneRedactS3Refusals(t *testing.T) {
 		{"a prefix without sessions is bad input", nil, []string{"prune", "s3://" + srv.Bucket + "/none"}, ExitBadInput, []string{"holds no spacecast session", "nothing was deleted"}},
 		{"a session under a legal hold is not redacted", nil, []string{"redact", held, "--speaker", "ada"}, ExitBadInput,
 			[]string{"under an Object Lock legal hold", "spacecast release " + held}},
-	} {
+	})
+}
+
+// storeCase is a command line against the S3 server that must fail: with env set, its exit
+// status and what stderr must say.
+type storeCase struct {
+	name string
+	env  []string // KEY=VALUE set for the case
+	args []string
+	code int
+	want []string
+}
+
+// runStoreCases runs each case as a subtest: its exit status, every wanted text on stderr, one
+// line of stderr only (no library prints), and neither secret (nor the server's) in the output.
+func runStoreCases(t *testing.T, secret string, cases []storeCase) {
+	t.Helper()
+	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			for _, kv := range c.env {
 				k, v, _ := strings.Cut(kv, "=")
@@ -264,6 +275,9 @@ func TestHoldPruneRedactS3Refusals(t *testing.T) {
 				if !strings.Contains(errOut, w) {
 					t.Errorf("stderr lacks %q:\n%s", w, errOut)
 				}
+			}
+			if strings.Count(errOut, "\n") != 1 {
+				t.Errorf("stderr holds more than the error (a library printed?):\n%s", errOut)
 			}
 			if strings.Contains(out+errOut, secret) || strings.Contains(out+errOut, s3server.SecretKey) {
 				t.Errorf("a secret key is in the output:\n%s%s", out, errOut)
