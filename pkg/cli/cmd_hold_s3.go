@@ -32,7 +32,7 @@ func runHoldS3(ctx context.Context, o *holdOptions, s3 *s3Options, g *globalOpti
 	h := rep.Hold
 	fmt.Fprintf(g.stdout, "held %s since %s by %s: %s\n", u, h.Since.Format(time.RFC3339), term(h.By), term(h.Reason))
 	if rep.ObjectLock {
-		fmt.Fprintf(g.stdout, "  Object Lock legal hold on %d more object versions: the store refuses to delete them until 'spacecast release %s'\n", rep.LegalHolds, u)
+		fmt.Fprintf(g.stdout, "  Object Lock: every version of the session is under a legal hold (%d put now): the store refuses to delete them until 'spacecast release %s'\n", rep.LegalHolds, u)
 	} else {
 		fmt.Fprintf(g.stdout, "  note: the bucket has no Object Lock: 'spacecast prune' honours the hold, but anyone with delete rights can still delete the session\n")
 	}

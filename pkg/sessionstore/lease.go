@@ -117,7 +117,7 @@ func acquireLease(ctx context.Context, st Keeper, k kind, bucket, key string, wa
 			}
 		}
 		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("%s: %w (held by %s; waited %s)", objstore.URL{Bucket: bucket, Prefix: key}, session.ErrLocked, seenOwner, wait)
+			return nil, fmt.Errorf("%s: %w (held by %q; waited %s)", objstore.URL{Bucket: bucket, Prefix: key}, session.ErrLocked, seenOwner, wait)
 		}
 		select {
 		case <-ctx.Done():

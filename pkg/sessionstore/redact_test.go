@@ -45,10 +45,7 @@ func TestRedactBucket(t *testing.T) {
 	srv, c, dir := setup(t)
 	ctx := context.Background()
 	for _, b := range []string{srv.Bucket, srv.LockedBucket} {
-		u := objstore.URL{Bucket: b, Prefix: "town-hall"}
-		if _, err := sessionstore.Push(ctx, c, dir, u, sessionstore.Options{}); err != nil {
-			t.Fatal(err)
-		}
+		u := pushed(t, c, dir, b, "town-hall")
 		rep, err := sessionstore.Redact(ctx, c, u, t.TempDir(), redactOpts())
 		if err != nil {
 			t.Fatal(err)
@@ -73,10 +70,7 @@ func TestRedactBucket(t *testing.T) {
 func TestRedactRefusesLegalHold(t *testing.T) {
 	srv, c, dir := setup(t)
 	ctx := context.Background()
-	u := objstore.URL{Bucket: srv.LockedBucket, Prefix: "town-hall"}
-	if _, err := sessionstore.Push(ctx, c, dir, u, sessionstore.Options{}); err != nil {
-		t.Fatal(err)
-	}
+	u := pushed(t, c, dir, srv.LockedBucket, "town-hall")
 	if _, err := sessionstore.Hold(ctx, c, u, "court order", time.Now()); err != nil {
 		t.Fatal(err)
 	}
@@ -87,6 +81,16 @@ func TestRedactRefusesLegalHold(t *testing.T) {
 	if after := versionsOf(t, srv, u.Bucket, u.Dir()); !slices.Equal(before, after) {
 		t.Fatalf("a refused redaction changed the bucket:\n%q\n%q", before, after)
 	}
+}
+
+// pushed pushes the session in dir to bucket/prefix.
+func pushed(t *testing.T, c *objstore.Client, dir, bucket, prefix string) objstore.URL {
+	t.Helper()
+	u := objstore.URL{Bucket: bucket, Prefix: prefix}
+	if _, err := sessionstore.Push(context.Background(), c, dir, u, sessionstore.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	return u
 }
 
 // cutAfter is a store that fails the operation named op after n of them went through.
@@ -139,10 +143,7 @@ func TestRedactInterrupted(t *testing.T) {
 	srv, c, dir := setup(t)
 	ctx := context.Background()
 	for _, b := range []string{srv.Bucket, srv.LockedBucket} {
-		u := objstore.URL{Bucket: b, Prefix: "town-hall"}
-		if _, err := sessionstore.Push(ctx, c, dir, u, sessionstore.Options{}); err != nil {
-			t.Fatal(err)
-		}
+		u := pushed(t, c, dir, b, "town-hall")
 		// Cut at the first copy: the staged track is up, the manifest is the old one.
 		if _, err := sessionstore.Redact(ctx, &cutAfter{Client: c, op: "copy"}, u, t.TempDir(), redactOpts()); !errors.Is(err, errCut) {
 			t.Fatalf("%s: redact cut at the copy: %v", b, err)
