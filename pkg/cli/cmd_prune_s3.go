@@ -25,7 +25,7 @@ func runPruneS3(ctx context.Context, o *pruneOptions, g *globalOptions, arg stri
 	if err != nil {
 		return fmt.Errorf("prune: %w", err)
 	}
-	rep, err := sessionstore.Prune(ctx, cl, u, opts)
+	rep, err := sessionstore.Prune(ctx, cl, u, sessionstore.PruneOptions{PruneOptions: opts})
 	if err != nil {
 		if errors.Is(err, session.ErrNoSessions) {
 			return inputErr(fmt.Errorf("prune: %s holds no spacecast session (no folder with a manifest.json): give the prefix your recordings are under; nothing was deleted", u))

@@ -56,9 +56,6 @@ func (c *Client) Versioning(ctx context.Context, bucket string) (bool, error) {
 func (c *Client) ListVersions(ctx context.Context, bucket, prefix string) iter.Seq2[Version, error] {
 	return func(yield func(Version, error) bool) {
 		in := &s3.ListObjectVersionsInput{Bucket: aws.String(bucket), Prefix: aws.String(prefix)}
-		if listPageSize > 0 {
-			in.MaxKeys = aws.Int32(listPageSize)
-		}
 		p := s3.NewListObjectVersionsPaginator(c.s3, in)
 		for p.HasMorePages() {
 			page, err := p.NextPage(ctx)

@@ -16,10 +16,11 @@ import (
 	"github.com/spacecast/spacecast/pkg/session"
 )
 
-// LeaseTTL is how long a prune's lock in a bucket stands without being renewed. Its holder
-// renews it every LeaseTTL/4 and stops deleting once it has not managed to for LeaseTTL/2; a
-// waiting prune takes over a lock that has not changed for LeaseTTL (its holder died).
-var LeaseTTL = 30 * time.Second
+// DefaultLeaseTTL is how long a prune's lock in a bucket stands without being renewed
+// (PruneOptions.LeaseTTL). Its holder renews it every TTL/4 and stops deleting once it has not
+// managed to for TTL/2; a waiting prune takes over a lock that has not changed for TTL (its
+// holder died).
+const DefaultLeaseTTL = 30 * time.Second
 
 // leaseBody is the lock object's content: who holds it, for the person who finds it.
 type leaseBody struct {
@@ -31,7 +32,7 @@ type leaseBody struct {
 
 // lease is a lock held in a bucket: an object created with If-None-Match: * (the store lets one
 // writer create it) and renewed with If-Match on its ETag (a holder that lost it learns so).
-// Staleness is judged by the waiter's own clock: a lock whose ETag has not changed for LeaseTTL
+// Staleness is judged by the waiter's own clock: a lock whose ETag has not changed for its TTL
 // while it watched is taken over, again with If-Match, so of two waiters one wins.
 type lease struct {
 	st          Keeper
@@ -50,16 +51,19 @@ type lease struct {
 	done    chan struct{}
 }
 
-func acquireLease(ctx context.Context, st Keeper, k kind, bucket, key string, wait time.Duration) (*lease, error) {
+func acquireLease(ctx context.Context, st Keeper, k kind, bucket, key string, wait, ttl time.Duration) (*lease, error) {
 	if wait <= 0 {
 		wait = time.Minute
+	}
+	if ttl <= 0 {
+		ttl = DefaultLeaseTTL
 	}
 	var tok [6]byte
 	rand.Read(tok[:])
 	host, _ := os.Hostname()
 	now := time.Now().UTC()
-	l := &lease{st: st, kind: k, bucket: bucket, key: key, ttl: LeaseTTL,
-		body: leaseBody{Owner: fmt.Sprintf("%s pid %d %s", host, os.Getpid(), hex.EncodeToString(tok[:])), Acquired: now, Renewed: now, TTL: LeaseTTL.Seconds()}}
+	l := &lease{st: st, kind: k, bucket: bucket, key: key, ttl: ttl,
+		body: leaseBody{Owner: fmt.Sprintf("%s pid %d %s", host, os.Getpid(), hex.EncodeToString(tok[:])), Acquired: now, Renewed: now, TTL: ttl.Seconds()}}
 	deadline := time.Now().Add(wait)
 	var seenETag, seenOwner string
 	var seenAt time.Time

@@ -42,6 +42,14 @@ type journalItem struct {
 	ETag      string `json:"etag,omitempty"`
 }
 
+// PruneOptions are a folder's prune options (session.PruneOptions) and the bucket's lock.
+type PruneOptions struct {
+	session.PruneOptions
+	// LeaseTTL is how long the prune lock stands without being renewed; zero is
+	// DefaultLeaseTTL.
+	LeaseTTL time.Duration
+}
+
 // folder is what a listing shows of one session's place in the bucket.
 type folder struct {
 	rel      string // below the root, slash-separated ("." for the root itself)
@@ -68,7 +76,8 @@ type folder struct {
 // Hidden folders and everything outside a session's folder are never touched.
 //
 // Two prunes of one root take turns on a lock object (PruneLockName in root, or in its parent for
-// a single session), created with If-None-Match: * and renewed while the prune runs (LeaseTTL).
+// a single session), created with If-None-Match: * and renewed while the prune runs (a lease:
+// PruneOptions.LeaseTTL).
 // A session is deleted by first writing a journal in its folder (PruneJournalName: the objects to
 // delete), then deleting manifest.json (so that what remains reads as incomplete, never as a
 // complete session with missing files), its signature, the rest, and the journal last. A prune
@@ -76,7 +85,7 @@ type folder struct {
 // (PruneReport.Finished), deleting only the objects listed (by version, in a versioned bucket,
 // where every version of the session is deleted; by ETag otherwise), so that a new session
 // stored there since is not touched.
-func Prune(ctx context.Context, st Keeper, root objstore.URL, opts session.PruneOptions) (*session.PruneReport, error) {
+func Prune(ctx context.Context, st Keeper, root objstore.URL, opts PruneOptions) (*session.PruneReport, error) {
 	fail := func(rep *session.PruneReport, err error) (*session.PruneReport, error) {
 		return rep, &OpError{Op: "prune", URL: root.String(), Err: err}
 	}
@@ -99,12 +108,12 @@ func Prune(ctx context.Context, st Keeper, root objstore.URL, opts session.Prune
 		}
 	}
 	rep := &session.PruneReport{Root: root.String(), DryRun: opts.DryRun, Deleted: []session.PruneEntry{}, Kept: []session.PruneEntry{}}
-	p := &pruner{st: st, opts: opts, now: now}
+	p := &pruner{st: st, opts: opts.PruneOptions, now: now}
 	if p.kind, err = bucketKind(ctx, st, root.Bucket); err != nil {
 		return fail(nil, err)
 	}
 	if !opts.DryRun {
-		l, err := acquireLease(ctx, st, p.kind, base.Bucket, base.Key(PruneLockName), opts.LockWait)
+		l, err := acquireLease(ctx, st, p.kind, base.Bucket, base.Key(PruneLockName), opts.LockWait, opts.LeaseTTL)
 		if err != nil {
 			return fail(nil, err)
 		}

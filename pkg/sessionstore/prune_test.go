@@ -92,7 +92,7 @@ func TestPruneBucket(t *testing.T) {
 		}
 		root := objstore.URL{Bucket: b, Prefix: "shows"}
 		before := versionsOf(t, srv, b, "shows/")
-		rep, err := sessionstore.Prune(ctx, c, root, session.PruneOptions{DryRun: true})
+		rep, err := sessionstore.Prune(ctx, c, root, sessionstore.PruneOptions{PruneOptions: session.PruneOptions{DryRun: true}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -102,7 +102,7 @@ func TestPruneBucket(t *testing.T) {
 		if after := versionsOf(t, srv, b, "shows/"); !slices.Equal(before, after) {
 			t.Fatalf("%s: a dry run changed the bucket:\n%q\n%q", b, before, after)
 		}
-		rep, err = sessionstore.Prune(ctx, c, root, session.PruneOptions{})
+		rep, err = sessionstore.Prune(ctx, c, root, sessionstore.PruneOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -140,7 +140,7 @@ func TestPruneSingleSession(t *testing.T) {
 	srv, c, _ := setup(t)
 	u := pushDated(t, c, srv.Bucket, "a/old", time.Now().Add(-time.Hour))
 	pushDated(t, c, srv.Bucket, "a/other", time.Now().Add(-time.Hour))
-	rep, err := sessionstore.Prune(context.Background(), c, u, session.PruneOptions{})
+	rep, err := sessionstore.Prune(context.Background(), c, u, sessionstore.PruneOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +150,7 @@ func TestPruneSingleSession(t *testing.T) {
 	if got := keys(t, c, srv.Bucket, "a/"); len(got) != 5 || !strings.HasPrefix(got[0], "other/") {
 		t.Fatalf("left: %q, want the other session only", got)
 	}
-	_, err = sessionstore.Prune(context.Background(), c, objstore.URL{Bucket: srv.Bucket, Prefix: "nothing"}, session.PruneOptions{})
+	_, err = sessionstore.Prune(context.Background(), c, objstore.URL{Bucket: srv.Bucket, Prefix: "nothing"}, sessionstore.PruneOptions{})
 	if !errors.Is(err, session.ErrNoSessions) {
 		t.Fatalf("prune of an empty prefix: %v, want ErrNoSessions", err)
 	}
@@ -195,12 +195,11 @@ func (f *failing) DeleteIf(ctx context.Context, bucket, key, etag string) error 
 // it and reports so; in both buckets.
 func TestPruneInterrupted(t *testing.T) {
 	srv, c, _ := setup(t)
-	defer sessionstore.SetLeaseTTL(time.Second)() // the cut prune leaves its lock behind
 	ctx := context.Background()
 	for _, b := range []string{srv.Bucket, srv.LockedBucket} {
 		u := pushDated(t, c, b, "shows/old", time.Now().Add(-time.Hour))
 		root := objstore.URL{Bucket: b, Prefix: "shows"}
-		_, err := sessionstore.Prune(ctx, &failing{Client: c, left: 2}, root, session.PruneOptions{})
+		_, err := sessionstore.Prune(ctx, &failing{Client: c, left: 2}, root, sessionstore.PruneOptions{})
 		if !errors.Is(err, errCut) {
 			t.Fatalf("%s: prune cut half-way: %v", b, err)
 		}
@@ -212,11 +211,12 @@ func TestPruneInterrupted(t *testing.T) {
 			t.Fatalf("%s: pull of the half-pruned session: %v, want ErrIncomplete", b, err)
 		}
 		// A dry run says what is there and changes nothing.
-		rep, err := sessionstore.Prune(ctx, c, root, session.PruneOptions{DryRun: true})
+		rep, err := sessionstore.Prune(ctx, c, root, sessionstore.PruneOptions{PruneOptions: session.PruneOptions{DryRun: true}})
 		if err != nil || len(rep.Kept) != 1 || !strings.Contains(rep.Kept[0].Reason, "stopped half-way") {
 			t.Fatalf("%s: dry run over the half-pruned session: %+v, %v", b, rep, err)
 		}
-		rep, err = sessionstore.Prune(ctx, c, root, session.PruneOptions{})
+		// The cut prune left its lock: this one takes it over once it has stood still for LeaseTTL.
+		rep, err = sessionstore.Prune(ctx, c, root, sessionstore.PruneOptions{LeaseTTL: time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -272,7 +272,7 @@ func TestPruneTwoAtOnce(t *testing.T) {
 	res := make(chan result, 3)
 	for _, wait := range []time.Duration{200 * time.Millisecond, 200 * time.Millisecond, 30 * time.Second} {
 		go func() {
-			rep, err := sessionstore.Prune(context.Background(), st, root, session.PruneOptions{LockWait: wait})
+			rep, err := sessionstore.Prune(context.Background(), st, root, sessionstore.PruneOptions{PruneOptions: session.PruneOptions{LockWait: wait}})
 			mu.Lock()
 			defer mu.Unlock()
 			res <- result{rep, err}
@@ -299,20 +299,19 @@ func TestPruneTwoAtOnce(t *testing.T) {
 }
 
 // TestPruneTakesOverStaleLock: a lock left by a prune that died (never renewed) is taken over
-// once it has not changed for LeaseTTL.
+// once it has not changed for PruneOptions.LeaseTTL.
 func TestPruneTakesOverStaleLock(t *testing.T) {
 	srv, c, _ := setup(t)
-	defer sessionstore.SetLeaseTTL(300 * time.Millisecond)()
 	pushDated(t, c, srv.Bucket, "shows/a", time.Now().Add(-time.Hour))
 	if _, err := c.Put(context.Background(), srv.Bucket, "shows/"+session.PruneLockName, bytes.NewReader([]byte(`{"owner":"dead host pid 1"}`)), objstore.PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	root := objstore.URL{Bucket: srv.Bucket, Prefix: "shows"}
-	_, err := sessionstore.Prune(context.Background(), c, root, session.PruneOptions{LockWait: 100 * time.Millisecond})
+	_, err := sessionstore.Prune(context.Background(), c, root, sessionstore.PruneOptions{PruneOptions: session.PruneOptions{LockWait: 100 * time.Millisecond}, LeaseTTL: 300 * time.Millisecond})
 	if !errors.Is(err, session.ErrLocked) || !strings.Contains(err.Error(), "dead host pid 1") {
 		t.Fatalf("prune against a fresh lock: %v, want ErrLocked naming its owner", err)
 	}
-	rep, err := sessionstore.Prune(context.Background(), c, root, session.PruneOptions{LockWait: 5 * time.Second})
+	rep, err := sessionstore.Prune(context.Background(), c, root, sessionstore.PruneOptions{PruneOptions: session.PruneOptions{LockWait: 5 * time.Second}, LeaseTTL: 300 * time.Millisecond})
 	if err != nil || len(rep.Deleted) != 1 {
 		t.Fatalf("prune against a stale lock: %+v, %v", rep, err)
 	}
@@ -349,14 +348,14 @@ func TestPruneStoreWithoutVersioningAPI(t *testing.T) {
 	srv, c, _ := setup(t)
 	pushDated(t, c, srv.Bucket, "shows/old", time.Now().Add(-time.Hour))
 	root := objstore.URL{Bucket: srv.Bucket, Prefix: "shows"}
-	_, err := sessionstore.Prune(context.Background(), &r2Like{Client: c, ignoresIf: true}, root, session.PruneOptions{})
+	_, err := sessionstore.Prune(context.Background(), &r2Like{Client: c, ignoresIf: true}, root, sessionstore.PruneOptions{})
 	if !errors.Is(err, sessionstore.ErrNoConditional) {
 		t.Fatalf("prune on a store that ignores If-None-Match: %v, want ErrNoConditional", err)
 	}
 	if got := keys(t, c, srv.Bucket, "shows/"); len(got) != 5 {
 		t.Fatalf("after the refusal the bucket holds %q, want the session's 5 objects and no lock", got)
 	}
-	rep, err := sessionstore.Prune(context.Background(), &r2Like{Client: c}, root, session.PruneOptions{})
+	rep, err := sessionstore.Prune(context.Background(), &r2Like{Client: c}, root, sessionstore.PruneOptions{})
 	if err != nil || len(rep.Deleted) != 1 {
 		t.Fatalf("prune as on R2: %+v, %v", rep, err)
 	}
