@@ -27,7 +27,7 @@ func awsTry(t *testing.T, srv *s3server.Server, args ...string) (string, error) 
 
 type awsVersion struct {
 	Key       string
-	VersionId string
+	VersionID string `json:"VersionId"`
 }
 
 // awsVersions lists every object version under prefix, as the aws CLI sees them.
@@ -65,12 +65,12 @@ func TestHoldS3(t *testing.T) {
 		t.Fatalf("versions in the bucket: %+v, want 7 (manifest, signature, 4 tracks, hold.json)", vs)
 	}
 	for _, v := range vs {
-		lh := awsCLI(t, srv, "s3api", "get-object-legal-hold", "--bucket", srv.LockedBucket, "--key", v.Key, "--version-id", v.VersionId)
+		lh := awsCLI(t, srv, "s3api", "get-object-legal-hold", "--bucket", srv.LockedBucket, "--key", v.Key, "--version-id", v.VersionID)
 		if !strings.Contains(lh, "ON") {
 			t.Errorf("%s: legal hold %s", v.Key, lh)
 		}
-		if out, err := awsTry(t, srv, "s3api", "delete-object", "--bucket", srv.LockedBucket, "--key", v.Key, "--version-id", v.VersionId); err == nil {
-			t.Errorf("the store deleted %s version %s under a legal hold:\n%s", v.Key, v.VersionId, out)
+		if out, err := awsTry(t, srv, "s3api", "delete-object", "--bucket", srv.LockedBucket, "--key", v.Key, "--version-id", v.VersionID); err == nil {
+			t.Errorf("the store deleted %s version %s under a legal hold:\n%s", v.Key, v.VersionID, out)
 		}
 	}
 	// Prune sees the marker and the legal holds, and keeps the session.
@@ -95,7 +95,7 @@ func TestHoldS3(t *testing.T) {
 		t.Fatalf("versions after release: %+v, want the session's 6 (hold.json gone, every version of it)", vs)
 	}
 	for _, v := range vs {
-		awsCLI(t, srv, "s3api", "delete-object", "--bucket", srv.LockedBucket, "--key", v.Key, "--version-id", v.VersionId)
+		awsCLI(t, srv, "s3api", "delete-object", "--bucket", srv.LockedBucket, "--key", v.Key, "--version-id", v.VersionID)
 	}
 
 	// The plain bucket: the marker only, honoured by prune.
