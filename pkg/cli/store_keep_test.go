@@ -192,7 +192,8 @@ func maxVolume(t *testing.T, file string, from, dur float64) float64 {
 
 // TestRedactS3: a stretch of a speaker redacted in the Object Lock bucket: the aws CLI's copy of
 // the session verifies with the signer's key, the stretch decodes (ffmpeg) to silence where the
-// original had speech, and no version of the unredacted track is left.
+// original had speech, and no version of the unredacted track is left. A second redaction's
+// --json names the file's next name.
 func TestRedactS3(t *testing.T) {
 	srv := s3server.Start(t)
 	srv.Setenv(t)
@@ -220,6 +221,23 @@ func TestRedactS3(t *testing.T) {
 		if v.Key == "shows/town-hall/tracks/ada-1.opus" {
 			t.Fatalf("a version of the unredacted track is left: %+v", v)
 		}
+	}
+
+	// Again, with --json: the result as on disk, and what was stored where.
+	out = mustRun(t, "redact", url, "--speaker", "ada", "--from", "4", "--to", "5", "--json")
+	var res struct {
+		Session  string            `json:"session"`
+		Identity string            `json:"identity"`
+		From     float64           `json:"from_seconds"`
+		Renamed  map[string]string `json:"renamed"`
+		Uploaded int               `json:"uploaded"`
+		Deleted  int               `json:"deleted"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("redact --json: %v\n%s", err, out)
+	}
+	if res.Session != url || res.Identity != "ada" || res.From != 4 || res.Renamed["tracks/ada-1.r1.opus"] != "tracks/ada-1.r2.opus" || res.Uploaded != 1 || res.Deleted != 2 {
+		t.Fatalf("redact --json: %s", out)
 	}
 }
 
