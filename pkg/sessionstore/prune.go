@@ -85,7 +85,7 @@ type folder struct {
 // (PruneReport.Finished), deleting only the objects listed (by version, in a versioned bucket,
 // where every version of the session is deleted; by ETag otherwise), so that a new session
 // stored there since is not touched.
-func Prune(ctx context.Context, st Keeper, root objstore.URL, opts PruneOptions) (*session.PruneReport, error) {
+func Prune(ctx context.Context, st Keeper, root objstore.URL, opts PruneOptions) (rep *session.PruneReport, err error) {
 	fail := func(rep *session.PruneReport, err error) (*session.PruneReport, error) {
 		return rep, &OpError{Op: "prune", URL: root.String(), Err: err}
 	}
@@ -107,18 +107,20 @@ func Prune(ctx context.Context, st Keeper, root objstore.URL, opts PruneOptions)
 			base.Prefix = ""
 		}
 	}
-	rep := &session.PruneReport{Root: root.String(), DryRun: opts.DryRun, Deleted: []session.PruneEntry{}, Kept: []session.PruneEntry{}}
+	rep = &session.PruneReport{Root: root.String(), DryRun: opts.DryRun, Deleted: []session.PruneEntry{}, Kept: []session.PruneEntry{}}
 	p := &pruner{st: st, opts: opts.PruneOptions, now: now}
 	if p.kind, err = bucketKind(ctx, st, root.Bucket); err != nil {
 		return fail(nil, err)
 	}
 	if !opts.DryRun {
-		l, err := acquireLease(ctx, st, p.kind, base.Bucket, base.Key(PruneLockName), opts.LockWait, opts.LeaseTTL)
-		if err != nil {
-			return fail(nil, err)
+		l, lerr := acquireLease(ctx, st, p.kind, base.Bucket, base.Key(PruneLockName), opts.LockWait, opts.LeaseTTL)
+		if lerr != nil {
+			return fail(nil, lerr)
 		}
 		p.lease = l
 		defer func() {
+			// The lock goes even when the prune failed; a failure to remove it is reported
+			// when nothing else was.
 			if rerr := l.release(context.WithoutCancel(ctx)); rerr != nil && err == nil {
 				rep, err = fail(rep, rerr)
 			}
