@@ -279,7 +279,7 @@ var errorTable = []errorRow{
 			}
 			return ""
 		}},
-	{match: is(sessionstore.ErrIncomplete), only: []string{"hold", "release", "redact"}, code: ExitBadInput,
+	{match: is(sessionstore.ErrIncomplete), only: []string{"hold", "redact"}, code: ExitBadInput,
 		hint: text("a push or a recording that did not finish: push the session again, or 'spacecast recover' the recording")},
 	{match: is(sessionstore.ErrLegalHold), only: []string{"redact"}, code: ExitBadInput,
 		hint: func(_ string, err error) string {

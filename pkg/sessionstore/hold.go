@@ -79,10 +79,11 @@ func Hold(ctx context.Context, st Keeper, u objstore.URL, reason string, now tim
 // Release lifts the hold of the session stored under u: the legal holds on its object versions
 // (where the bucket has Object Lock; whoever placed them), then hold.json, every version of it.
 // Releasing a session that is not held changes nothing. A release stopped half-way leaves the
-// marker, so the session stays held until a release completes.
+// marker, so the session stays held until a release completes. A session without its manifest
+// (hidden by a delete marker, say) is released too: only a place with nothing stored is refused.
 func Release(ctx context.Context, st Keeper, u objstore.URL) (*HoldReport, error) {
 	fail := func(err error) (*HoldReport, error) { return nil, &OpError{Op: "release", URL: u.String(), Err: err} }
-	if _, err := readManifest(ctx, st, u); err != nil {
+	if _, err := readManifest(ctx, st, u); err != nil && !errors.Is(err, ErrIncomplete) {
 		return fail(err)
 	}
 	rep := &HoldReport{URL: u.String()}

@@ -120,3 +120,21 @@ func getHold(ctx context.Context, c *objstore.Client, u objstore.URL) (*session.
 	}
 	return session.ParseHold(b)
 }
+
+// TestReleaseWithoutManifest: a held session whose manifest someone hid behind a delete marker
+// (aws s3 rm) is still released: its legal holds lifted, hold.json gone.
+func TestReleaseWithoutManifest(t *testing.T) {
+	srv, c, dir := setup(t)
+	ctx := context.Background()
+	u := pushed(t, c, dir, srv.LockedBucket, "town-hall")
+	if _, err := sessionstore.Hold(ctx, c, u, "court order", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Delete(ctx, u.Bucket, u.Key(session.ManifestName)); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := sessionstore.Release(ctx, c, u)
+	if err != nil || rep.LegalHolds != 6 || rep.Hold == nil {
+		t.Fatalf("Release = %+v, %v; want 6 legal holds lifted and the hold", rep, err)
+	}
+}
