@@ -58,13 +58,16 @@ type errorRow struct {
 // errorTable is consulted from top to bottom.
 var errorTable = []errorRow{
 	// An interrupted push cannot take back what it uploaded; without the manifest it is no session.
-	{match: is(context.Canceled), only: []string{"push", "pull"}, code: ExitInterrupted,
-		message: func(command string, _ error) string {
-			if command == "push" {
+	{match: is(context.Canceled), only: storeInterruptible, code: ExitInterrupted,
+		message: func(command string, err error) string {
+			switch command {
+			case "push":
 				return "push: interrupted; the files uploaded so far are in the bucket without a manifest, so nothing takes them " +
 					"for a session: push again to complete it"
+			case "pull":
+				return "pull: interrupted; nothing was written"
 			}
-			return "pull: interrupted; nothing was written"
+			return storeInterrupted(command, err)
 		}},
 	// Interrupted: every command removes what it had begun to write.
 	{match: is(context.Canceled), code: ExitInterrupted,
@@ -266,6 +269,11 @@ var errorTable = []errorRow{
 			e := find[*sessionstore.Error](err)
 			return command + ": " + strings.TrimPrefix(e.Error(), "sessionstore: "+e.Op+" ")
 		}},
+	{match: as[*sessionstore.OpError], only: storeOnly,
+		message: func(command string, err error) string {
+			e := find[*sessionstore.OpError](err)
+			return command + ": " + strings.TrimPrefix(e.Error(), "sessionstore: "+e.Op+" ")
+		}},
 	{match: is(objstore.ErrConfig, objstore.ErrNoCredentials, objstore.ErrAuth), only: storeOnly, code: ExitStore,
 		hint: text("check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or the profile (--profile, AWS_PROFILE) in ~/.aws/config and ~/.aws/credentials")},
 	{match: is(objstore.ErrUnreachable), only: storeOnly, code: ExitStore,
@@ -273,7 +281,9 @@ var errorTable = []errorRow{
 	{match: is(objstore.ErrNoBucket), only: storeOnly, code: ExitStore,
 		hint: text("check the bucket's name, and that --endpoint-url (or AWS_ENDPOINT_URL) and AWS_REGION point where it lives")},
 	{match: is(objstore.ErrDenied), only: storeOnly, code: ExitStore,
-		hint: text("the credentials may not do this: push needs s3:PutObject, s3:GetObject and s3:ListBucket on the bucket; pull s3:GetObject and s3:ListBucket")},
+		hint: func(command string, _ error) string {
+			return "the credentials may not do this: " + storePermissions[command] + " (docs/storage.md)"
+		}},
 	{match: is(objstore.ErrChecksum), only: storeOnly,
 		hint: text("the bytes changed on the way, or the file changed while it was read: push again")},
 	{match: func(err error) bool { return as[*objstore.Error](err) && find[*objstore.Error](err).Kind == nil }, only: storeOnly, code: ExitStore},
@@ -291,7 +301,29 @@ var errorTable = []errorRow{
 		}},
 	{match: is(sessionstore.ErrIncomplete), only: []string{"pull"}, code: ExitBadInput,
 		hint: text("push the session again from where it was recorded to complete it")},
-	{match: is(sessionstore.ErrBadKey), only: []string{"pull"}, code: ExitBadInput},
+	{match: is(sessionstore.ErrBadKey), only: []string{"pull", "redact"}, code: ExitBadInput},
+	{match: is(sessionstore.ErrBadJournal), only: storeOnly, code: ExitBadInput,
+		hint: text("an object spacecast writes while it changes a session was altered by hand; look at it with 'aws s3 cp', and delete it if the session is whole")},
+	{match: is(sessionstore.ErrNoSession), only: []string{"hold", "release", "redact"}, code: ExitBadInput,
+		hint: func(_ string, err error) string {
+			if e := find[*sessionstore.OpError](err); e != nil {
+				return "check the URL: 'aws s3 ls " + e.URL + "/' lists what is stored there"
+			}
+			return ""
+		}},
+	{match: is(sessionstore.ErrIncomplete), only: []string{"hold", "redact"}, code: ExitBadInput,
+		hint: text("a push or a recording that did not finish: push the session again, or 'spacecast recover' the recording")},
+	{match: is(sessionstore.ErrLegalHold), only: []string{"redact"}, code: ExitBadInput,
+		hint: func(_ string, err error) string {
+			if e := find[*sessionstore.OpError](err); e != nil {
+				return "the store keeps every held version, the unredacted audio with it; if the hold may go, 'spacecast release " + e.URL + "' first; nothing was changed"
+			}
+			return ""
+		}},
+	{match: is(sessionstore.ErrNoConditional), only: []string{"prune"}, code: ExitStore,
+		hint: text("nothing was deleted: without conditional writes two prunes could delete at once; use a store that has them (AWS S3, MinIO, Ceph RGW, versitygw)")},
+	{match: is(sessionstore.ErrLockLost), only: []string{"prune"}, code: ExitFailure,
+		hint: text("the prune stopped; run it again: it finishes a session it had begun to delete")},
 	{match: is(session.ErrNotFinalized), only: []string{"push"}, code: ExitBadInput,
 		hint: func(_ string, err error) string {
 			if e := find[*sessionstore.Error](err); e != nil {
@@ -391,7 +423,40 @@ var errorTable = []errorRow{
 var recordOnly = []string{"record"}
 
 // storeOnly limits a row to the commands that reach an object store.
-var storeOnly = []string{"push", "pull", "record", "recover"}
+var storeOnly = []string{"push", "pull", "record", "recover", "hold", "release", "prune", "redact"}
+
+// storeInterruptible are the store commands whose interruption leaves something in the bucket to
+// explain; record and recover say what they left themselves.
+var storeInterruptible = []string{"push", "pull", "hold", "release", "prune", "redact"}
+
+// storePermissions says what each command needs of a bucket.
+var storePermissions = map[string]string{
+	"push":    "push needs s3:PutObject, s3:GetObject and s3:ListBucket on the bucket",
+	"pull":    "pull needs s3:GetObject and s3:ListBucket",
+	"hold":    "hold needs s3:PutObject, s3:GetObject, s3:ListBucket, s3:GetBucketVersioning, s3:GetBucketObjectLockConfiguration, and with Object Lock s3:ListBucketVersions, s3:GetObjectLegalHold and s3:PutObjectLegalHold",
+	"release": "release needs what hold does, and s3:DeleteObject and s3:DeleteObjectVersion",
+	"prune":   "prune needs s3:ListBucket, s3:ListBucketVersions, s3:GetObject, s3:PutObject, s3:DeleteObject, s3:DeleteObjectVersion, s3:GetBucketVersioning, s3:GetBucketObjectLockConfiguration and s3:GetObjectLegalHold",
+	"redact":  "redact needs what prune does",
+	"record":  "record into a bucket needs s3:PutObject, s3:GetObject, s3:ListBucket and s3:DeleteObject (its pieces are deleted once the session is whole)",
+	"recover": "recover of a bucket's session needs what record does",
+}
+
+// storeInterrupted is what an interrupted hold, release, prune or redact of a bucket left.
+func storeInterrupted(command string, _ error) string {
+	switch command {
+	case "hold":
+		return "hold: interrupted; hold.json may be in place with only some legal holds: hold again to complete it"
+	case "release":
+		return "release: interrupted; the session may still be held: release again to complete it"
+	case "prune":
+		return "prune: interrupted; the sessions reported deleted are gone, and a session it had begun to delete " +
+			"(its manifest gone first) is finished by the next prune"
+	case "redact":
+		return "redact: interrupted; the bucket holds the old session or the redacted one, whole; the next redact of it " +
+			"completes or undoes this one"
+	}
+	return command + ": interrupted"
+}
 
 // find returns the T in err's chain; the zero T (nil) when there is none.
 func find[T error](err error) T {

@@ -36,6 +36,8 @@ var (
 	ErrNoObjectLock = errors.New("the bucket has no Object Lock")
 	// ErrTooLarge: an object larger than one upload takes (MaxPutBytes).
 	ErrTooLarge = errors.New("object too large for one upload")
+	// ErrPrecondition: a conditional write or delete (PutIf, DeleteIf) found the key changed.
+	ErrPrecondition = errors.New("the object changed (precondition failed)")
 )
 
 // URLError is text that is not a valid s3:// URL; it matches ErrBadURL (and ErrURLCredentials

@@ -98,24 +98,41 @@ func ReadHold(dir string) (*HoldInfo, error) {
 // Hold places a moderation hold on the session in dir (replacing an earlier one) and returns it.
 // By is the user running it.
 func Hold(dir, reason string) (*HoldInfo, error) {
-	if strings.TrimSpace(reason) == "" {
-		return nil, fmt.Errorf("session: hold %s: %w: no reason", dir, ErrBadHold)
+	h, err := NewHold(reason, time.Now())
+	if err != nil {
+		return nil, fmt.Errorf("session: hold %s: %w", dir, err)
 	}
 	if _, err := Open(dir); err != nil {
 		return nil, err
 	}
-	h := &HoldInfo{Reason: reason, Since: time.Now().UTC().Truncate(time.Second)}
-	if u, err := user.Current(); err == nil {
-		h.By = u.Username
-	}
-	b, err := json.MarshalIndent(h, "", "  ")
-	if err != nil {
-		return nil, fmt.Errorf("session: %w", err)
-	}
-	if err := WriteFileAtomic(filepath.Join(dir, HoldName), append(b, '\n'), 0o644); err != nil {
+	if err := WriteFileAtomic(filepath.Join(dir, HoldName), h.Marshal(), 0o644); err != nil {
 		return nil, err
 	}
 	return h, nil
+}
+
+// NewHold is the hold placed at now, for reason, by the user running it (when the system names
+// one). A blank reason is ErrBadHold.
+func NewHold(reason string, now time.Time) (*HoldInfo, error) {
+	if strings.TrimSpace(reason) == "" {
+		return nil, fmt.Errorf("%w: no reason", ErrBadHold)
+	}
+	h := &HoldInfo{Reason: reason, Since: now.UTC().Truncate(time.Second)}
+	if u, err := user.Current(); err == nil {
+		h.By = u.Username
+	}
+	return h, nil
+}
+
+// String says who placed the hold, when and why.
+func (h *HoldInfo) String() string {
+	return fmt.Sprintf("held since %s by %s: %s", h.Since.Format(time.RFC3339), h.By, h.Reason)
+}
+
+// Marshal is hold.json's content.
+func (h *HoldInfo) Marshal() []byte {
+	b, _ := json.MarshalIndent(h, "", "  ") // strings and a time always marshal
+	return append(b, '\n')
 }
 
 // Release removes the session's hold and returns the hold it removed (nil: it had none).
@@ -295,6 +312,12 @@ func readManifestLoose(dir string) (*Manifest, error) {
 	if err != nil {
 		return nil, err
 	}
+	return ParseLoose(b)
+}
+
+// ParseLoose decodes a manifest without validating it: enough to judge a session too broken to
+// open (its format, dates, finalized flag) by.
+func ParseLoose(b []byte) (*Manifest, error) {
 	var m Manifest
 	if err := json.Unmarshal(b, &m); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
@@ -337,8 +360,7 @@ func findSessions(root string) ([]string, error) {
 }
 
 // judge decides whether the session in dir is due. An error means it is kept for that reason.
-func judge(dir string, now time.Time, opts PruneOptions) (PruneEntry, bool, error) {
-	var e PruneEntry
+func judge(dir string, now time.Time, opts PruneOptions) (e PruneEntry, due bool, err error) {
 	m, err := readManifestLoose(dir)
 	if err != nil {
 		return e, false, fmt.Errorf("unreadable manifest: %w", err)
@@ -348,7 +370,7 @@ func judge(dir string, now time.Time, opts PruneOptions) (PruneEntry, bool, erro
 	if h, err := ReadHold(dir); err != nil {
 		return e, false, fmt.Errorf("held (hold.json unreadable: %w)", err)
 	} else if h != nil {
-		e.Reason = fmt.Sprintf("kept: held since %s by %s: %s", h.Since.Format(time.RFC3339), h.By, h.Reason)
+		e.Reason = "kept: " + h.String()
 		return e, false, nil
 	}
 	if !m.Finalized {
@@ -357,23 +379,28 @@ func judge(dir string, now time.Time, opts PruneOptions) (PruneEntry, bool, erro
 			return e, false, nil
 		}
 	}
+	e.Reason, due, e.Undated = Due(m, now, opts)
+	return e, due, nil
+}
+
+// Due judges a session by its dates alone (not its hold or its recorder): whether it is due for
+// deletion at now under opts, why (a reason starting "kept: " when it is not), and whether it is
+// kept only for having no delete-after date (so that only PruneOptions.OlderThan can make it
+// due).
+func Due(m *Manifest, now time.Time, opts PruneOptions) (reason string, due, undated bool) {
 	switch {
 	case opts.OlderThan > 0 && m.StartedAt.IsZero():
-		e.Reason = "kept: no started_at"
+		return "kept: no started_at", false, false
 	case opts.OlderThan > 0 && now.Sub(m.StartedAt) > opts.OlderThan:
-		e.Reason = fmt.Sprintf("started %s, more than %s ago", m.StartedAt.Format(time.RFC3339), opts.OlderThan)
-		return e, true, nil
+		return fmt.Sprintf("started %s, more than %s ago", m.StartedAt.Format(time.RFC3339), opts.OlderThan), true, false
 	case opts.OlderThan > 0:
-		e.Reason = fmt.Sprintf("kept: started %s, less than %s ago", m.StartedAt.Format(time.RFC3339), opts.OlderThan)
+		return fmt.Sprintf("kept: started %s, less than %s ago", m.StartedAt.Format(time.RFC3339), opts.OlderThan), false, false
 	case m.DeleteAfter.IsZero():
-		e.Reason, e.Undated = "kept: no delete_after date", true
+		return "kept: no delete_after date", false, true
 	case m.Expired(now):
-		e.Reason = "past its delete_after date " + m.DeleteAfter.Format(time.RFC3339)
-		return e, true, nil
-	default:
-		e.Reason = "kept: delete_after is " + m.DeleteAfter.Format(time.RFC3339)
+		return "past its delete_after date " + m.DeleteAfter.Format(time.RFC3339), true, false
 	}
-	return e, false, nil
+	return "kept: delete_after is " + m.DeleteAfter.Format(time.RFC3339), false, false
 }
 
 // liveRecorder says why the recorder of an unfinalized session may still be running, or "".

@@ -62,3 +62,32 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+var (
+	// ErrTooBig: an object read whole (a manifest, a hold, a lock, a journal) is larger than any
+	// spacecast writes.
+	ErrTooBig = errors.New("too large for what it is named")
+	// ErrLegalHold: a session whose objects are under an Object Lock legal hold, which a redaction
+	// cannot change (the store keeps every held version, the unredacted audio included).
+	ErrLegalHold = errors.New("under an Object Lock legal hold")
+	// ErrLockLost: a prune's lock in the bucket was not renewed in time, or another prune took it
+	// over; the prune stops before deleting anything more.
+	ErrLockLost = errors.New("the prune lock in the bucket was lost")
+	// ErrBadJournal: a prune's or a redaction's journal in the bucket that does not parse, or
+	// names objects outside its session.
+	ErrBadJournal = errors.New("a journal that does not parse or names objects outside its session")
+	// ErrNoConditional: the store ignored a conditional write (If-None-Match), so a lock in it
+	// would keep no other prune out.
+	ErrNoConditional = errors.New("the store does not honour conditional writes (If-None-Match), which the prune lock needs")
+)
+
+// OpError says which operation on a session or a prefix in a bucket failed.
+type OpError struct {
+	Op  string // "hold", "release", "prune", "redact"
+	URL string // s3://BUCKET/PREFIX[/NAME]
+	Err error
+}
+
+func (e *OpError) Error() string { return fmt.Sprintf("sessionstore: %s %s: %v", e.Op, e.URL, e.Err) }
+
+func (e *OpError) Unwrap() error { return e.Err }

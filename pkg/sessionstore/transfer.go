@@ -203,6 +203,7 @@ func Pull(ctx context.Context, st Store, src objstore.URL, dir string, opt Optio
 	}
 	var objs []objstore.Object
 	var manifest *objstore.Object
+	redacting := false
 	for o, err := range st.List(ctx, src.Bucket, src.Dir()) {
 		if err != nil {
 			return fail(err)
@@ -214,6 +215,7 @@ func Pull(ctx context.Context, st Store, src objstore.URL, dir string, opt Optio
 		if isLive(rel) {
 			continue // the pieces of a recording not finished yet, or not cleaned up yet
 		}
+		redacting = redacting || rel == RedactJournalName
 		if rel == session.ControlName || session.Unhashed(rel) && rel != session.ManifestName && rel != session.SignatureName && rel != session.HoldName {
 			continue // the recorder's control file, a temporary file: never part of a session
 		}
@@ -222,6 +224,14 @@ func Pull(ctx context.Context, st Store, src objstore.URL, dir string, opt Optio
 			continue
 		}
 		objs = append(objs, o)
+	}
+	if redacting {
+		// A redaction stopped half-way: leave out what is not part of the session now.
+		superseded, err := Superseded(ctx, st, src)
+		if err != nil {
+			return fail(err)
+		}
+		objs = slices.DeleteFunc(objs, func(o objstore.Object) bool { return superseded[o.Key] })
 	}
 	switch {
 	case manifest == nil && len(objs) == 0:
