@@ -155,13 +155,16 @@ type PutOptions struct {
 // with its own SHA-256 (multipart.go). It returns the uploaded object's size and SHA-256.
 func (c *Client) Put(ctx context.Context, bucket, key string, body io.ReadSeeker, opt PutOptions) (Object, error) {
 	const op = "put"
+	if size, err := bodySize(body); err == nil && size > c.partSize {
+		return c.putMultipart(ctx, bucket, key, body, size, opt)
+	}
 	h := sha256.New()
 	size, err := io.Copy(h, body)
 	if err != nil {
 		return Object{}, c.wrap(op, bucket, key, nil, fmt.Errorf("read the data: %w", err))
 	}
-	if size > c.partSize {
-		return c.putMultipart(ctx, bucket, key, body, size, h.Sum(nil), opt)
+	if size > MaxPutBytes {
+		return Object{}, &Error{Op: op, Bucket: bucket, Key: key, Kind: ErrTooLarge, Detail: fmt.Sprintf("%d bytes, at most %d", size, int64(MaxPutBytes))}
 	}
 	if _, err := body.Seek(0, io.SeekStart); err != nil {
 		return Object{}, c.wrap(op, bucket, key, nil, fmt.Errorf("rewind the data: %w", err))

@@ -1,7 +1,6 @@
 package objstore
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -9,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"sync"
 	"time"
 
@@ -78,21 +78,46 @@ func partSizeFor(size, base int64) int64 {
 	return (per + mib - 1) / mib * mib
 }
 
-// putMultipart uploads body (size bytes, SHA-256 sum) as bucket/key in parts: CreateMultipartUpload
-// with the SHA-256 in the object's metadata, then the parts, each with its own SHA-256 that the
-// store checks, partsInFlight at a time, then CompleteMultipartUpload, which makes the object
-// appear whole. Parts are read from body where they lie (io.ReaderAt, or Seek and Read one at a
-// time), hashed, then read again as they are sent: no part is held in memory. The parts are
-// hashed in order beside the whole, so a body that changed since Put hashed it is caught
-// (ErrChecksum) before the object is completed. On any failure, an interruption included, the
-// upload is aborted so that no part stays stored (and billed).
-func (c *Client) putMultipart(ctx context.Context, bucket, key string, body io.ReadSeeker, size int64, sum []byte, opt PutOptions) (Object, error) {
+// bodySize is the size of body without reading it: its Size method (a bytes.Reader), its Stat
+// (a regular file), or a Seek to its end and back to its start.
+func bodySize(body io.ReadSeeker) (int64, error) {
+	switch b := body.(type) {
+	case interface{ Size() int64 }:
+		return b.Size(), nil
+	case interface{ Stat() (fs.FileInfo, error) }:
+		fi, err := b.Stat()
+		if err == nil && fi.Mode().IsRegular() {
+			return fi.Size(), nil
+		}
+	}
+	size, err := body.Seek(0, io.SeekEnd)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := body.Seek(0, io.SeekStart); err != nil {
+		return 0, err
+	}
+	return size, nil
+}
+
+// putMultipart uploads the size bytes of body as bucket/key in parts. It reads body once to hash
+// every part and the whole (which goes into the object's metadata), then starts the upload
+// (CreateMultipartUpload), sends the parts partsInFlight at a time, each with its SHA-256, which
+// the store checks (so a body that changed since it was hashed is refused, ErrChecksum), and
+// completes the upload (CompleteMultipartUpload), which makes the object appear whole. Parts are
+// read where they lie in body (io.ReaderAt, or a Seek and a Read under a lock), twice, and never
+// held in memory. On any failure, an interruption included, the upload is aborted so that no part
+// stays stored (and billed).
+func (c *Client) putMultipart(ctx context.Context, bucket, key string, body io.ReadSeeker, size int64, opt PutOptions) (Object, error) {
 	const op = "put"
 	if size > MaxObjectBytes {
 		return Object{}, &Error{Op: op, Bucket: bucket, Key: key, Kind: ErrTooLarge, Detail: fmt.Sprintf("%d bytes, at most %d", size, int64(MaxObjectBytes))}
 	}
-	partSize := partSizeFor(size, c.partSize)
-	n := int((size + partSize - 1) / partSize)
+	ra := readerAt(body)
+	parts, sum, err := hashParts(ctx, ra, size, partSizeFor(size, c.partSize))
+	if err != nil {
+		return Object{}, c.wrap(op, bucket, key, nil, err)
+	}
 	in := &s3.CreateMultipartUploadInput{
 		Bucket:            aws.String(bucket),
 		Key:               aws.String(key),
@@ -109,18 +134,50 @@ func (c *Client) putMultipart(ctx context.Context, bucket, key string, body io.R
 	if err != nil {
 		return Object{}, c.wrap(op, bucket, key, nil, fmt.Errorf("start the upload: %w", err))
 	}
-	u := &upload{c: c, bucket: bucket, key: key, id: created.UploadId, n: n}
-	parts, err := u.sendParts(ctx, readerAt(body), size, partSize, sum)
+	u := &upload{c: c, bucket: bucket, key: key, id: created.UploadId, n: len(parts)}
+	done, err := u.sendParts(ctx, ra, parts)
 	if err == nil {
 		var out *s3.CompleteMultipartUploadOutput
 		out, err = c.s3.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String(key),
-			UploadId: u.id, MultipartUpload: &types.CompletedMultipartUpload{Parts: parts}})
+			UploadId: u.id, MultipartUpload: &types.CompletedMultipartUpload{Parts: done}})
 		if err == nil {
 			return Object{Key: key, Size: size, ETag: aws.ToString(out.ETag), SHA256: hex.EncodeToString(sum)}, nil
 		}
 		err = c.wrap(op, bucket, key, nil, fmt.Errorf("complete the upload: %w", err))
 	}
 	return Object{}, u.abort(ctx, err)
+}
+
+// part is one part to send: its number (from 1), where it lies in the body, its SHA-256.
+type part struct {
+	num          int32
+	off, size    int64
+	sha256Base64 string
+}
+
+// hashParts reads body's size bytes once, in parts of partSize, and returns the parts with their
+// SHA-256 and the SHA-256 of the whole.
+func hashParts(ctx context.Context, body io.ReaderAt, size, partSize int64) ([]part, []byte, error) {
+	parts := make([]part, 0, (size+partSize-1)/partSize)
+	whole := sha256.New()
+	buf := make([]byte, 256<<10)
+	for off := int64(0); off < size; off += partSize {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, err
+		}
+		p := part{num: int32(len(parts) + 1), off: off, size: min(partSize, size-off)}
+		h := sha256.New()
+		n, err := io.CopyBuffer(io.MultiWriter(whole, h), io.NewSectionReader(body, p.off, p.size), buf)
+		if err != nil {
+			return nil, nil, fmt.Errorf("read the data: %w", err)
+		}
+		if n != p.size {
+			return nil, nil, fmt.Errorf("read the data: it ends at byte %d of the %d it had (it changed while it was read)", off+n, size)
+		}
+		p.sha256Base64 = base64.StdEncoding.EncodeToString(h.Sum(nil))
+		parts = append(parts, p)
+	}
+	return parts, whole.Sum(nil), nil
 }
 
 // upload is one multipart upload under way.
@@ -131,74 +188,48 @@ type upload struct {
 	n           int // parts
 }
 
-// part is one part to send: its number (from 1), where it lies in the body, its SHA-256.
-type part struct {
-	num          int32
-	off, size    int64
-	sha256Base64 string
-}
-
-// sendParts hashes the parts in order (and the whole beside them, which must come out as sum) and
-// hands each to one of partsInFlight senders. It returns the completed parts in order, or the
-// first failure.
-func (u *upload) sendParts(ctx context.Context, body io.ReaderAt, size, partSize int64, sum []byte) ([]types.CompletedPart, error) {
+// sendParts sends the parts, partsInFlight at a time, and returns them completed, in order; or the
+// first failure, after which no other part is sent.
+func (u *upload) sendParts(ctx context.Context, body io.ReaderAt, parts []part) ([]types.CompletedPart, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
 		mu    sync.Mutex
 		first error
+		next  int
 	)
-	fail := func(err error) {
-		mu.Lock()
-		if first == nil {
-			first = err
-		}
-		mu.Unlock()
-		cancel()
-	}
-	done := make([]types.CompletedPart, u.n)
-	todo := make(chan part)
+	done := make([]types.CompletedPart, len(parts))
 	var wg sync.WaitGroup
-	for range min(partsInFlight, u.n) {
+	for range min(partsInFlight, len(parts)) {
 		wg.Go(func() {
-			for p := range todo {
-				cp, err := u.sendPart(ctx, body, p)
-				if err != nil {
-					fail(err)
+			for {
+				mu.Lock()
+				i := next
+				next++
+				mu.Unlock()
+				if i >= len(parts) || ctx.Err() != nil {
 					return
 				}
-				done[p.num-1] = cp
+				cp, err := u.sendPart(ctx, body, parts[i])
+				if err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+					cancel()
+					return
+				}
+				done[i] = cp
 			}
 		})
 	}
-	whole := sha256.New()
-	buf := make([]byte, 256<<10)
-hash:
-	for i := range u.n {
-		p := part{num: int32(i + 1), off: int64(i) * partSize}
-		p.size = min(partSize, size-p.off)
-		h := sha256.New()
-		if _, err := io.CopyBuffer(io.MultiWriter(whole, h), io.NewSectionReader(body, p.off, p.size), buf); err != nil {
-			fail(u.c.wrap("put", u.bucket, u.key, nil, fmt.Errorf("read the data: %w", err)))
-			break
-		}
-		p.sha256Base64 = base64.StdEncoding.EncodeToString(h.Sum(nil))
-		select {
-		case todo <- p:
-		case <-ctx.Done():
-			break hash
-		}
-	}
-	close(todo)
 	wg.Wait()
-	if first == nil && ctx.Err() != nil {
-		first = u.c.wrap("put", u.bucket, u.key, nil, ctx.Err())
-	}
 	if first != nil {
 		return nil, first
 	}
-	if !bytes.Equal(whole.Sum(nil), sum) {
-		return nil, &Error{Op: "put", Bucket: u.bucket, Key: u.key, Kind: ErrChecksum, Detail: "the data changed while it was being uploaded"}
+	if err := ctx.Err(); err != nil {
+		return nil, u.c.wrap("put", u.bucket, u.key, nil, err)
 	}
 	return done, nil
 }

@@ -15,7 +15,9 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -319,6 +321,48 @@ func TestMultipartDamagedPart(t *testing.T) {
 	}
 }
 
+// TestMultipartFileChanged: a file changed after Put hashed its parts (here when the upload
+// starts) is refused by the store part by part (ErrChecksum naming the changed part): no object
+// whose metadata SHA-256 is not its content's, and no part left behind.
+func TestMultipartFileChanged(t *testing.T) {
+	srv := s3server.Start(t)
+	srv.Setenv(t)
+	ctx := context.Background()
+	file := filepath.Join(t.TempDir(), "mix.wav")
+	if err := os.WriteFile(file, randomBytes(t, 12*mib), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	count := &counter{hook: func(r *http.Request, kind string, n int) (*http.Response, error) {
+		if kind == "create" {
+			w, err := os.OpenFile(file, os.O_WRONLY, 0)
+			if err != nil {
+				return nil, err
+			}
+			defer w.Close()
+			if _, err := w.WriteAt([]byte("changed"), 7*mib); err != nil { // in part 2
+				return nil, err
+			}
+		}
+		return nil, nil
+	}}
+	c := partClient(t, srv, 5*mib, count)
+	_, err = c.Put(ctx, srv.Bucket, "changed", f, objstore.PutOptions{})
+	if !errors.Is(err, objstore.ErrChecksum) || !strings.Contains(err.Error(), "part 2 of 3") {
+		t.Fatalf("Put of a file changed during the upload: %v, want ErrChecksum naming part 2", err)
+	}
+	if _, err := c.Head(ctx, srv.Bucket, "changed"); !errors.Is(err, objstore.ErrNotFound) {
+		t.Errorf("Head after a refused upload: %v, want ErrNotFound", err)
+	}
+	if left := leftUploads(t, srv); len(left) != 0 {
+		t.Errorf("incomplete uploads left: %q", left)
+	}
+}
+
 // TestMultipartCancel: an upload interrupted half-way (its context cancelled while the upload is
 // listed as under way) returns context.Canceled and aborts the upload: nothing left in the bucket,
 // as the aws CLI lists it.
@@ -417,4 +461,54 @@ func TestPartSizeFor(t *testing.T) {
 			}
 		})
 	}
+}
+
+// BenchmarkPut256MiB: uploading a 256 MiB body to a local versitygw (loopback, local disk: our
+// overhead and the server's, not a network's) in one PUT and in parts. client-cpu-ms/op is the
+// CPU time of this process alone (hashing, the SDK, HTTP), without the server's.
+func BenchmarkPut256MiB(b *testing.B) {
+	srv := s3server.Start(b)
+	// As srv.Setenv does for a test: the server's AWS_ variables, no other.
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "AWS_") {
+			b.Setenv(k, "")
+			os.Unsetenv(k)
+		}
+	}
+	for _, kv := range srv.Env(b.TempDir()) {
+		if k, v, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "AWS_") {
+			b.Setenv(k, v)
+		}
+	}
+	data := randomBytes(b, 256*mib)
+	for _, bc := range []struct {
+		name     string
+		partSize int64
+	}{
+		{"one PUT", objstore.MaxPartSize},
+		{"parts of 64 MiB", objstore.DefaultPartSize},
+		{"parts of 16 MiB", 16 * mib},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			c := partClient(b, srv, bc.partSize, &counter{})
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			cpu0 := cpuTime(b)
+			for b.Loop() {
+				if _, err := c.Put(context.Background(), srv.Bucket, "bench", bytes.NewReader(data), objstore.PutOptions{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64((cpuTime(b)-cpu0).Milliseconds())/float64(b.N), "client-cpu-ms/op")
+		})
+	}
+}
+
+// cpuTime is the CPU time (user and system) this process has used so far.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
