@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -465,7 +466,8 @@ func TestPartSizeFor(t *testing.T) {
 
 // BenchmarkPut256MiB: uploading a 256 MiB body to a local versitygw (loopback, local disk: our
 // overhead and the server's, not a network's) in one PUT and in parts. client-cpu-ms/op is the
-// CPU time of this process alone (hashing, the SDK, HTTP), without the server's.
+// CPU time of this process alone (hashing, the SDK, HTTP), without the server's; complete-ms/op
+// the time the server takes to answer CompleteMultipartUpload.
 func BenchmarkPut256MiB(b *testing.B) {
 	srv := s3server.Start(b)
 	// As srv.Setenv does for a test: the server's AWS_ variables, no other.
@@ -490,7 +492,15 @@ func BenchmarkPut256MiB(b *testing.B) {
 		{"parts of 16 MiB", 16 * mib},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			c := partClient(b, srv, bc.partSize, &counter{})
+			var complete atomic.Int64 // ns spent in CompleteMultipartUpload requests
+			c := partClient(b, srv, bc.partSize, &counter{hook: func(r *http.Request, kind string, _ int) (*http.Response, error) {
+				if kind != "complete" {
+					return nil, nil
+				}
+				t0 := time.Now()
+				defer func() { complete.Add(int64(time.Since(t0))) }()
+				return http.DefaultTransport.RoundTrip(r)
+			}})
 			b.SetBytes(int64(len(data)))
 			b.ReportAllocs()
 			cpu0 := cpuTime(b)
@@ -500,6 +510,7 @@ func BenchmarkPut256MiB(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64((cpuTime(b)-cpu0).Milliseconds())/float64(b.N), "client-cpu-ms/op")
+			b.ReportMetric(float64(time.Duration(complete.Load()).Milliseconds())/float64(b.N), "complete-ms/op")
 		})
 	}
 }
