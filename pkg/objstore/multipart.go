@@ -286,7 +286,7 @@ func (u *upload) abort(ctx context.Context, err error) error {
 	var e *Error
 	if aerr != nil && errors.As(err, &e) {
 		ae := u.c.wrap("abort", u.bucket, u.key, nil, aerr).(*Error)
-		e.Detail += fmt.Sprintf("; the incomplete upload %s was not aborted (%s): the bucket's lifecycle rule for incomplete multipart uploads removes it",
+		e.Detail += fmt.Sprintf("; its parts stay stored, as the incomplete upload %s, which could not be aborted (%s), until a lifecycle rule of the bucket that aborts incomplete multipart uploads removes them",
 			aws.ToString(u.id), ae.Detail)
 	}
 	return err

@@ -152,6 +152,36 @@ func leftUploads(t *testing.T, srv *s3server.Server) []string {
 	return keys
 }
 
+// nothingLeft checks that a failed upload of key was aborted once and left neither the object nor
+// an incomplete upload (as the aws CLI lists them).
+func nothingLeft(t *testing.T, srv *s3server.Server, c *objstore.Client, count *counter, key string) {
+	t.Helper()
+	if n := count.count("abort"); n != 1 {
+		t.Errorf("%d abort requests, want 1", n)
+	}
+	if _, err := c.Head(context.Background(), srv.Bucket, key); !errors.Is(err, objstore.ErrNotFound) {
+		t.Errorf("Head after a failed upload: %v, want ErrNotFound", err)
+	}
+	if left := leftUploads(t, srv); len(left) != 0 {
+		t.Errorf("incomplete uploads left: %q", left)
+	}
+}
+
+// getAll reads the whole of bucket/key.
+func getAll(t *testing.T, c *objstore.Client, bucket, key string) []byte {
+	t.Helper()
+	r, _, err := c.Get(context.Background(), bucket, key, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	b, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 // TestMultipartPut: a body larger than the part size goes up in parts (counted on the way to the
 // server), reads back byte for byte, and Head reports its SHA-256, which the store itself keeps
 // only as a checksum of the parts' checksums (as the aws CLI sees it); a body of exactly one part
@@ -212,14 +242,8 @@ func TestMultipartPut(t *testing.T) {
 				}
 			}
 
-			r, _, err := c.Get(ctx, srv.Bucket, key, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := io.ReadAll(r)
-			r.Close()
-			if err != nil || !bytes.Equal(got, want) {
-				t.Fatalf("Get: %d bytes, %v; want the %d bytes put", len(got), err, len(want))
+			if got := getAll(t, c, srv.Bucket, key); !bytes.Equal(got, want) {
+				t.Fatalf("Get: %d bytes, not the %d put", len(got), len(want))
 			}
 			h, err := c.Head(ctx, srv.Bucket, key)
 			if err != nil || h.Size != int64(tc.size) || h.SHA256 != hex.EncodeToString(sum[:]) {
@@ -270,13 +294,7 @@ func TestMultipartPartRetried(t *testing.T) {
 	if n := count.count("part"); n != 4 {
 		t.Errorf("%d part requests, want 4 (three parts, one sent twice)", n)
 	}
-	r, _, err := c.Get(ctx, srv.Bucket, "retried", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, _ := io.ReadAll(r)
-	r.Close()
-	if !bytes.Equal(got, data) {
+	if got := getAll(t, c, srv.Bucket, "retried"); !bytes.Equal(got, data) {
 		t.Fatalf("Get: %d bytes, not the %d put", len(got), len(data))
 	}
 }
@@ -311,15 +329,7 @@ func TestMultipartDamagedPart(t *testing.T) {
 	if attempts != 3 {
 		t.Errorf("part %s sent %d times, want 3", damagedPart, attempts)
 	}
-	if n := count.count("abort"); n != 1 {
-		t.Errorf("%d abort requests, want 1", n)
-	}
-	if _, err := c.Head(ctx, srv.Bucket, "damaged"); !errors.Is(err, objstore.ErrNotFound) {
-		t.Errorf("Head after a refused upload: %v, want ErrNotFound", err)
-	}
-	if left := leftUploads(t, srv); len(left) != 0 {
-		t.Errorf("incomplete uploads left: %q", left)
-	}
+	nothingLeft(t, srv, c, count, "damaged")
 }
 
 // TestMultipartFileChanged: a file changed after Put hashed its parts (here when the upload
@@ -356,12 +366,7 @@ func TestMultipartFileChanged(t *testing.T) {
 	if !errors.Is(err, objstore.ErrChecksum) || !strings.Contains(err.Error(), "part 2 of 3") {
 		t.Fatalf("Put of a file changed during the upload: %v, want ErrChecksum naming part 2", err)
 	}
-	if _, err := c.Head(ctx, srv.Bucket, "changed"); !errors.Is(err, objstore.ErrNotFound) {
-		t.Errorf("Head after a refused upload: %v, want ErrNotFound", err)
-	}
-	if left := leftUploads(t, srv); len(left) != 0 {
-		t.Errorf("incomplete uploads left: %q", left)
-	}
+	nothingLeft(t, srv, c, count, "changed")
 }
 
 // TestMultipartCancel: an upload interrupted half-way (its context cancelled while the upload is
@@ -394,15 +399,7 @@ func TestMultipartCancel(t *testing.T) {
 	if during != 1 {
 		t.Fatalf("%d uploads listed during the upload, want 1 (else the check below proves nothing)", during)
 	}
-	if n := count.count("abort"); n != 1 {
-		t.Errorf("%d abort requests, want 1", n)
-	}
-	if left := leftUploads(t, srv); len(left) != 0 {
-		t.Errorf("incomplete uploads left: %q", left)
-	}
-	if _, err := c.Head(context.Background(), srv.Bucket, "cancelled"); !errors.Is(err, objstore.ErrNotFound) {
-		t.Errorf("Head after an interrupted upload: %v, want ErrNotFound", err)
-	}
+	nothingLeft(t, srv, c, count, "cancelled")
 }
 
 // TestPartSize: a part size outside S3's limits is refused by New with ErrPartSize, naming the
@@ -522,4 +519,33 @@ func cpuTime(b *testing.B) time.Duration {
 		b.Fatal(err)
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// TestMultipartAbortFails: when the abort after a failure fails too, the error says the parts
+// stay stored and names the upload, and the aws CLI does list it (so the checks that nothing is
+// left, above, can see what is).
+func TestMultipartAbortFails(t *testing.T) {
+	srv := s3server.Start(t)
+	srv.Setenv(t)
+	data := randomBytes(t, 12*mib)
+	count := &counter{hook: func(r *http.Request, kind string, n int) (*http.Response, error) {
+		switch kind {
+		case "part":
+			return damage(r)
+		case "abort":
+			return &http.Response{StatusCode: http.StatusServiceUnavailable, Status: "503 Service Unavailable",
+				Header: http.Header{}, Body: io.NopCloser(strings.NewReader("")), Request: r}, nil
+		}
+		return nil, nil
+	}}
+	c := partClient(t, srv, 5*mib, count)
+	_, err := c.Put(context.Background(), srv.Bucket, "stuck", bytes.NewReader(data), objstore.PutOptions{})
+	if !errors.Is(err, objstore.ErrChecksum) || !strings.Contains(err.Error(), "could not be aborted") {
+		t.Fatalf("Put whose abort fails: %v, want ErrChecksum saying the upload could not be aborted", err)
+	}
+	t.Log(err)
+	left := leftUploads(t, srv)
+	if len(left) != 1 || !strings.HasPrefix(left[0], "stuck ") || !strings.Contains(err.Error(), strings.TrimPrefix(left[0], "stuck ")) {
+		t.Fatalf("incomplete uploads left: %q; want the one the error names", left)
+	}
 }
