@@ -277,12 +277,22 @@ func partRetryable(err error) bool {
 	return errors.As(err, &api) && kindOf(api.ErrorCode(), api.ErrorMessage(), 0, true) == ErrChecksum
 }
 
+// abortAttempts is how many times abort asks the store to abort an upload that it lists again
+// after an abort: a part whose request was cancelled after the store had received it all may
+// still be stored after the abort and bring the upload back (Amazon S3 API Reference,
+// AbortMultipartUpload: "it might be necessary to abort a given multipart upload multiple times";
+// versitygw does it too). abortSettle is the wait before the first look, doubled before each next.
+const (
+	abortAttempts = 3
+	abortSettle   = 200 * time.Millisecond
+)
+
 // abort aborts the upload after the failure err (with a context of its own: ctx may be the
-// reason) and returns err, saying so when the abort failed too.
+// reason), until the store no longer knows it, and returns err, saying so when the abort failed.
 func (u *upload) abort(ctx context.Context, err error) error {
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	_, aerr := u.c.s3.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{Bucket: aws.String(u.bucket), Key: aws.String(u.key), UploadId: u.id})
+	aerr := u.abortOnce(actx)
 	var e *Error
 	if aerr != nil && errors.As(err, &e) {
 		ae := u.c.wrap("abort", u.bucket, u.key, nil, aerr).(*Error)
@@ -290,6 +300,37 @@ func (u *upload) abort(ctx context.Context, err error) error {
 			aws.ToString(u.id), ae.Detail)
 	}
 	return err
+}
+
+func (u *upload) abortOnce(ctx context.Context) error {
+	wait := abortSettle
+	for attempt := 1; ; attempt++ {
+		_, err := u.c.s3.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: aws.String(u.bucket), Key: aws.String(u.key), UploadId: u.id})
+		if err != nil && !(attempt > 1 && noSuchUpload(err)) {
+			return err
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		wait *= 2
+		_, err = u.c.s3.ListParts(ctx, &s3.ListPartsInput{Bucket: aws.String(u.bucket), Key: aws.String(u.key), UploadId: u.id, MaxParts: aws.Int32(1)})
+		switch {
+		case noSuchUpload(err):
+			return nil
+		case err != nil:
+			return nil // aborted; whether a late part brought the upload back cannot be seen
+		case attempt == abortAttempts:
+			return fmt.Errorf("the store still lists the upload after %d aborts", attempt)
+		}
+	}
+}
+
+// noSuchUpload tells the store's answer for an upload it does not know (any more).
+func noSuchUpload(err error) bool {
+	var api smithy.APIError
+	return errors.As(err, &api) && api.ErrorCode() == "NoSuchUpload"
 }
 
 // readerAt reads body at any offset: directly when it is an io.ReaderAt (a file, a bytes.Reader),

@@ -152,12 +152,15 @@ func leftUploads(t *testing.T, srv *s3server.Server) []string {
 	return keys
 }
 
-// nothingLeft checks that a failed upload of key was aborted once and left neither the object nor
-// an incomplete upload (as the aws CLI lists them).
+// nothingLeft checks that a failed upload of key was aborted (more than once when a part came in
+// after the abort) and left neither the object nor an incomplete upload (as the aws CLI lists
+// them).
 func nothingLeft(t *testing.T, srv *s3server.Server, c *objstore.Client, count *counter, key string) {
 	t.Helper()
-	if n := count.count("abort"); n != 1 {
-		t.Errorf("%d abort requests, want 1", n)
+	if n := count.count("abort"); n < 1 || n > 3 {
+		t.Errorf("%d abort requests, want 1 to 3", n)
+	} else if n > 1 {
+		t.Logf("%d abort requests", n)
 	}
 	if _, err := c.Head(context.Background(), srv.Bucket, key); !errors.Is(err, objstore.ErrNotFound) {
 		t.Errorf("Head after a failed upload: %v, want ErrNotFound", err)
