@@ -151,8 +151,9 @@ type PutOptions struct {
 // Put uploads body as the object bucket/key, streaming it: it reads body once to learn its size
 // and SHA-256, rewinds, and sends it with that checksum, which the store verifies before storing
 // the object (ErrChecksum when the bytes changed on the way, or in the file meanwhile). The
-// object appears whole or not at all. A body larger than the part size goes up in parts, each
-// with its own SHA-256 (multipart.go). It returns the uploaded object's size and SHA-256.
+// object appears whole or not at all. A body larger than the part size (its size known from its
+// Size or Stat method, or a Seek to its end) goes up in parts instead, each with its own SHA-256
+// (multipart.go). It returns the uploaded object's size and SHA-256.
 func (c *Client) Put(ctx context.Context, bucket, key string, body io.ReadSeeker, opt PutOptions) (Object, error) {
 	const op = "put"
 	if size, err := bodySize(body); err == nil && size > c.partSize {
