@@ -22,7 +22,8 @@ import (
 	"github.com/aws/smithy-go/logging"
 )
 
-// MaxPutBytes is the largest object one Put sends (S3's limit for a single PUT).
+// MaxPutBytes is the largest object one PUT request sends (S3's limit); Put sends a larger body in
+// parts (Config.PartSize).
 const MaxPutBytes = 5 << 30
 
 // DefaultRegion is used when no region is configured anywhere: S3-compatible servers accept any,
@@ -57,6 +58,9 @@ type Config struct {
 	// HTTPClient replaces the SDK's (a transport that trusts a private server's CA, or one that
 	// counts or logs requests); nil keeps it.
 	HTTPClient *http.Client
+	// PartSize is the size of the parts Put uploads a larger body in (MinPartSize to MaxPartSize);
+	// 0 is DefaultPartSize.
+	PartSize int64
 }
 
 // Client runs operations against one store (an endpoint with one set of credentials).
@@ -65,6 +69,7 @@ type Client struct {
 	endpoint string   // "" for AWS
 	secrets  []string // what is redacted from every error text
 	pageSize int32    // keys List asks for per page; 0 takes the store's (1000). Tests lower it.
+	partSize int64    // Put sends a larger body in parts of this size (multipart.go)
 }
 
 // New loads the configuration and the credentials (so that a missing or unusable configuration
@@ -93,6 +98,10 @@ func New(ctx context.Context, c Config) (*Client, error) {
 		opts = append(opts, config.WithHTTPClient(c.HTTPClient))
 	}
 	cl := &Client{secrets: envSecrets()}
+	var err error
+	if cl.partSize, err = partSizeOf(c.PartSize); err != nil {
+		return nil, err
+	}
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return nil, cl.wrap("config", "", "", ErrConfig, err)
@@ -128,7 +137,8 @@ type Object struct {
 	ETag         string
 	LastModified time.Time
 	// SHA256 is the object's SHA-256 in lowercase hex when the store keeps one (an object Put
-	// uploaded, asked for with its checksum); "" otherwise.
+	// uploaded, asked for with its checksum), or, for an object Put uploaded in parts, the one it
+	// kept in the object's metadata (x-amz-meta-sha256); "" otherwise.
 	SHA256 string
 }
 
@@ -141,9 +151,14 @@ type PutOptions struct {
 // Put uploads body as the object bucket/key, streaming it: it reads body once to learn its size
 // and SHA-256, rewinds, and sends it with that checksum, which the store verifies before storing
 // the object (ErrChecksum when the bytes changed on the way, or in the file meanwhile). The
-// object appears whole or not at all. It returns the uploaded object's size and SHA-256.
+// object appears whole or not at all. A body larger than the part size (its size known from its
+// Size or Stat method, or a Seek to its end) goes up in parts instead, each with its own SHA-256
+// (multipart.go). It returns the uploaded object's size and SHA-256.
 func (c *Client) Put(ctx context.Context, bucket, key string, body io.ReadSeeker, opt PutOptions) (Object, error) {
 	const op = "put"
+	if size, err := bodySize(body); err == nil && size > c.partSize {
+		return c.putMultipart(ctx, bucket, key, body, size, opt)
+	}
 	h := sha256.New()
 	size, err := io.Copy(h, body)
 	if err != nil {
@@ -203,7 +218,7 @@ func (c *Client) Get(ctx context.Context, bucket, key string, r *Range) (io.Read
 		return nil, Object{}, c.wrap("get", bucket, key, nil, err)
 	}
 	o := Object{Key: key, Size: aws.ToInt64(out.ContentLength), ETag: aws.ToString(out.ETag),
-		LastModified: aws.ToTime(out.LastModified), SHA256: hexSum(out.ChecksumSHA256, out.ChecksumType)}
+		LastModified: aws.ToTime(out.LastModified), SHA256: objectSHA256(out.ChecksumSHA256, out.ChecksumType, out.Metadata)}
 	if cr := aws.ToString(out.ContentRange); cr != "" {
 		// "bytes 0-9/1234": the whole object's size is after the slash.
 		if _, total, ok := strings.Cut(cr, "/"); ok {
@@ -238,7 +253,7 @@ func (c *Client) Head(ctx context.Context, bucket, key string) (Object, error) {
 		return Object{}, c.wrap("head", bucket, key, nil, err)
 	}
 	return Object{Key: key, Size: aws.ToInt64(out.ContentLength), ETag: aws.ToString(out.ETag),
-		LastModified: aws.ToTime(out.LastModified), SHA256: hexSum(out.ChecksumSHA256, out.ChecksumType)}, nil
+		LastModified: aws.ToTime(out.LastModified), SHA256: objectSHA256(out.ChecksumSHA256, out.ChecksumType, out.Metadata)}, nil
 }
 
 // List yields every object whose key begins with prefix, in key order, a page of up to 1000 at a

@@ -17,7 +17,9 @@
 // that reaches an error message is replaced by [redacted].
 //
 // Every upload carries its SHA-256 (x-amz-checksum-sha256), which the server checks against the
-// bytes it received before it stores the object (ErrChecksum otherwise).
+// bytes it received before it stores the object (ErrChecksum otherwise). A body larger than the
+// part size (Config.PartSize, DefaultPartSize) goes up as a multipart upload, each part with its
+// own SHA-256 and the whole object's in its metadata (multipart.go).
 //
 // Why aws-sdk-go-v2 and not minio-go (measured 2026-12-07, spacecast built with go 1.26, the same
 // calls through each): aws-sdk-go-v2 (service/s3 v1.115.0, config v1.33.21) adds 12.0 MB to the

@@ -34,8 +34,10 @@ var (
 	ErrChecksum = errors.New("the store received different bytes than were sent (checksum mismatch)")
 	// ErrNoObjectLock: a legal hold was asked of a bucket created without Object Lock.
 	ErrNoObjectLock = errors.New("the bucket has no Object Lock")
-	// ErrTooLarge: an object larger than one upload takes (MaxPutBytes).
-	ErrTooLarge = errors.New("object too large for one upload")
+	// ErrTooLarge: an object larger than S3 stores (MaxObjectBytes).
+	ErrTooLarge = errors.New("object larger than S3 stores")
+	// ErrPartSize: a Config.PartSize outside S3's limits (MinPartSize to MaxPartSize).
+	ErrPartSize = errors.New("part size outside S3's limits")
 	// ErrPrecondition: a conditional write or delete (PutIf, DeleteIf) found the key changed.
 	ErrPrecondition = errors.New("the object changed (precondition failed)")
 )
