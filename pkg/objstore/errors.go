@@ -36,6 +36,11 @@ var (
 	ErrNoObjectLock = errors.New("the bucket has no Object Lock")
 	// ErrTooLarge: an object larger than one upload takes (MaxPutBytes).
 	ErrTooLarge = errors.New("object too large for one upload")
+	// ErrPrecondition: a conditional write or delete found the object not as required (an
+	// object where none was to be, or another ETag than the one given).
+	ErrPrecondition = errors.New("the object is not as the request required (a precondition failed)")
+	// ErrUnsupported: the store does not implement the request (NotImplemented, HTTP 501).
+	ErrUnsupported = errors.New("the store does not implement this request")
 )
 
 // URLError is text that is not a valid s3:// URL; it matches ErrBadURL (and ErrURLCredentials
