@@ -14,7 +14,9 @@ import (
 	"github.com/spacecast/spacecast/internal/safetext"
 	"github.com/spacecast/spacecast/pkg/edit"
 	"github.com/spacecast/spacecast/pkg/feed"
+	"github.com/spacecast/spacecast/pkg/objstore"
 	"github.com/spacecast/spacecast/pkg/site"
+	"github.com/spacecast/spacecast/pkg/sitestore"
 	"github.com/spacecast/spacecast/pkg/studio"
 )
 
@@ -35,6 +37,9 @@ type publishOptions struct {
 	slug        string
 	explicit    bool
 	lockTimeout time.Duration
+	push        string
+	noPush      bool
+	s3          s3Options
 }
 
 func newPublishCommand(g *globalOptions) *cobra.Command {
@@ -76,15 +81,24 @@ it was.
 Times: seconds (754.5), MM:SS(.mmm), HH:MM:SS(.mmm) or 1h2m3s. A soundbite is START+DURATION or
 START-END with an optional :TITLE (15 to 120 s is what apps expect).
 
+--push s3://BUCKET[/PREFIX] (or a push: line in podcast.yaml) uploads the site after a successful
+publish, as 'spacecast site push' does: audio first, feed.xml and index.html last, unchanged files
+skipped. The store is checked before anything is published; a push that fails afterwards leaves
+the episode published in SITE, and 'spacecast site push' completes the upload. --no-push skips
+podcast.yaml's target once.
+
 Exit status 3 for bad input (not a site, a podcast.yaml mistake, audio that is not an MP3, a
 soundbite past the end, a slug in use), 2 for a malformed flag, 1 when the site's lock is not free
-within --lock-timeout.`,
+within --lock-timeout, 5 when --push's store cannot be used.
+
+` + s3Help + ``,
 		Example: `  spacecast publish site/ episode.mp3 --title "Keeping live rooms" --notes notes.md
   spacecast publish site/ town-hall/ --title "Town hall, May" --season 1 --episode 4 \
       --soundbite 12:30+45s:"The best answer" --person "Ada Lovelace:host" --transcript ep4.vtt
   spacecast publish site/ trailer.mp3 --title "Coming soon" --type trailer --date 2025-05-01T09:00:00Z
   spacecast publish --update site/ keeping-live-rooms --description "Fixed a typo" --json
-  spacecast publish --update site/ keeping-live-rooms --audio episode-v2.mp3`,
+  spacecast publish --update site/ keeping-live-rooms --audio episode-v2.mp3
+  spacecast publish site/ episode.mp3 --title "Episode 5" --push s3://podcast.example.com`,
 		Args: exactArgs("publish", 2, "SITE and AUDIO (or, with --update, SITE and SLUG)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runPublish(cmd, o, g, args[0], args[1])
@@ -107,6 +121,9 @@ within --lock-timeout.`,
 	fl.StringVar(&o.slug, "slug", "", "the episode's slug (default: made from the title)")
 	fl.BoolVar(&o.explicit, "explicit", false, "mark the episode explicit (default: the show's setting)")
 	fl.DurationVar(&o.lockTimeout, "lock-timeout", site.DefaultLockTimeout, "how long to wait for another run's lock on SITE")
+	fl.StringVar(&o.push, "push", "", "after publishing, upload the site to s3://BUCKET[/PREFIX] (default: podcast.yaml's push)")
+	fl.BoolVar(&o.noPush, "no-push", false, "do not upload the site to podcast.yaml's push target this time")
+	o.s3.addFlags(cmd)
 	cmd.MarkFlagFilename("notes", "md", "markdown", "txt")
 	cmd.MarkFlagFilename("chapters", "json")
 	cmd.MarkFlagFilename("transcript", "vtt", "srt", "json", "html", "txt")
@@ -125,6 +142,17 @@ func runPublish(cmd *cobra.Command, o *publishOptions, g *globalOptions, dir, se
 	if err := checkOutput(name, "SITE", dir, audio, o.notes, o.chapters, o.transcript); err != nil {
 		return err
 	}
+	target, pushing, err := o.pushTarget(cmd, dir)
+	if err != nil {
+		return err
+	}
+	var store *objstore.Client
+	if pushing {
+		// The store is checked first: wrong credentials are told before anything is published.
+		if store, err = o.s3.client(cmd.Context(), target.Bucket); err != nil {
+			return fmt.Errorf("publish: %w", err)
+		}
+	}
 	opts := siteOptions(g, "publish", o.lockTimeout)
 	prog := newProgress(g, "publish")
 	opts.Progress = prog
@@ -142,7 +170,35 @@ func runPublish(cmd *cobra.Command, o *publishOptions, g *globalOptions, dir, se
 	if err != nil {
 		return siteErr("publish", err)
 	}
-	return printEpisodeResult(g, res)
+	if !pushing {
+		return printEpisodeResult(g, res)
+	}
+	rep, err := pushSite(cmd.Context(), g, "publish", store, dir, target, false, sitestore.DefaultLockTimeout)
+	if perr := printPublished(g, res, rep); perr != nil {
+		return perr
+	}
+	return err
+}
+
+// pushTarget is where publish uploads the site: --push, else podcast.yaml's push unless
+// --no-push. A site that cannot be read has none here: publish reports what is wrong with it.
+func (o *publishOptions) pushTarget(cmd *cobra.Command, dir string) (objstore.URL, bool, error) {
+	if cmd.Flags().Changed("push") {
+		if o.noPush {
+			return objstore.URL{}, false, usageErr("publish: give --push or --no-push, not both")
+		}
+		u, err := parseSiteURL("publish: --push", o.push)
+		return u, err == nil, err
+	}
+	if o.noPush {
+		return objstore.URL{}, false, nil
+	}
+	show, err := site.LoadShow(dir)
+	if err != nil || show.Push == "" {
+		return objstore.URL{}, false, nil
+	}
+	u, err := objstore.ParseURL(show.Push)
+	return u, err == nil, nil // podcast.yaml's push was checked when it was read
 }
 
 // input turns the flags into a site.EpisodeInput, checking each value.
@@ -391,6 +447,8 @@ type episodeReport struct {
 	Removed         []string               `json:"removed,omitempty"`
 	Cleaned         []string               `json:"cleaned_stale_staging,omitempty"`
 	Warnings        []string               `json:"warnings,omitempty"`
+	// Push is what publish --push uploaded.
+	Push *sitestore.Report `json:"push,omitempty"`
 }
 
 type episodeURLs struct {
@@ -438,10 +496,19 @@ func newEpisodeReport(res *site.Result) episodeReport {
 }
 
 func printEpisodeResult(g *globalOptions, res *site.Result) error {
+	return printPublished(g, res, nil)
+}
+
+// printPublished prints the episode's result and, when the site was pushed, what the push did.
+func printPublished(g *globalOptions, res *site.Result, push *sitestore.Report) error {
 	r := newEpisodeReport(res)
+	r.Push = push
 	printWarnings(g, res)
 	if g.json {
 		return writeJSON(g.stdout, r)
+	}
+	if push != nil {
+		defer printSitePush(g, push)
 	}
 	w := g.stdout
 	ep := res.Episode

@@ -25,6 +25,7 @@ import (
 	"github.com/spacecast/spacecast/pkg/session"
 	"github.com/spacecast/spacecast/pkg/sessionstore"
 	"github.com/spacecast/spacecast/pkg/site"
+	"github.com/spacecast/spacecast/pkg/sitestore"
 	"github.com/spacecast/spacecast/pkg/studio"
 )
 
@@ -58,13 +59,26 @@ type errorRow struct {
 // errorTable is consulted from top to bottom.
 var errorTable = []errorRow{
 	// An interrupted push cannot take back what it uploaded; without the manifest it is no session.
-	{match: is(context.Canceled), only: storeOnly, code: ExitInterrupted,
+	{match: func(err error) bool { return errors.Is(err, context.Canceled) && as[*sitestore.Error](err) }, only: []string{"site push", "publish"}, code: ExitInterrupted,
+		message: func(command string, err error) string {
+			e := find[*sitestore.Error](err)
+			msg := command + ": interrupted; the bucket serves the old site or the new one (feed.xml and index.html go last, " +
+				"deletions after them), never a feed naming audio not there: "
+			if command == "publish" {
+				return msg + fmt.Sprintf("the episode is published in %s; 'spacecast site push %s %s' completes the upload", e.Dir, e.Dir, e.URL)
+			}
+			return msg + "push again to complete it"
+		}},
+	{match: is(context.Canceled), only: []string{"push", "pull", "site push"}, code: ExitInterrupted,
 		message: func(command string, _ error) string {
-			if command == "push" {
+			switch command {
+			case "push":
 				return "push: interrupted; the files uploaded so far are in the bucket without a manifest, so nothing takes them " +
 					"for a session: push again to complete it"
+			case "pull":
+				return "pull: interrupted; nothing was written"
 			}
-			return "pull: interrupted; nothing was written"
+			return command + ": interrupted; nothing was written"
 		}},
 	// Interrupted: every command removes what it had begun to write.
 	{match: is(context.Canceled), code: ExitInterrupted,
@@ -234,6 +248,28 @@ var errorTable = []errorRow{
 			e := find[*sessionstore.Error](err)
 			return command + ": " + strings.TrimPrefix(e.Error(), "sessionstore: "+e.Op+" ")
 		}},
+	// Sites in object storage (site push, publish --push). A failed push of publish comes after
+	// the episode was published in the folder: the hint says how to finish.
+	{match: as[*sitestore.Error], only: []string{"publish"},
+		hint: func(_ string, err error) string {
+			e := find[*sitestore.Error](err)
+			return fmt.Sprintf("the episode is published in %s; 'spacecast site push %s %s' uploads it once this is put right", e.Dir, e.Dir, e.URL)
+		}},
+	{match: func(err error) bool { return as[*sitestore.Error](err) && !as[*objstore.Error](err) }, only: []string{"site push", "publish"},
+		message: func(command string, err error) string {
+			e := find[*sitestore.Error](err)
+			what := "push " + e.Dir
+			if command == "site push" {
+				what = e.Dir
+			}
+			return fmt.Sprintf("%s: %s to %s: %v", command, what, e.URL, unprefixed(e.Err))
+		}},
+	{match: is(sitestore.ErrLocked), only: []string{"site push", "publish"}, code: ExitFailure,
+		hint: text("wait for the other push to finish, or raise --lock-timeout; a lock not renewed for a minute is taken over")},
+	{match: is(sitestore.ErrLockLost), only: []string{"site push", "publish"}, code: ExitStore,
+		hint: text("nothing more was written; push again to complete the upload")},
+	{match: is(sitestore.ErrChanged), only: []string{"site push", "publish"}, code: ExitFailure,
+		hint: text("another run changed the site while it was uploaded: push again")},
 	{match: is(objstore.ErrConfig, objstore.ErrNoCredentials, objstore.ErrAuth), only: storeOnly, code: ExitStore,
 		hint: text("check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or the profile (--profile, AWS_PROFILE) in ~/.aws/config and ~/.aws/credentials")},
 	{match: is(objstore.ErrUnreachable), only: storeOnly, code: ExitStore,
@@ -241,7 +277,12 @@ var errorTable = []errorRow{
 	{match: is(objstore.ErrNoBucket), only: storeOnly, code: ExitStore,
 		hint: text("check the bucket's name, and that --endpoint-url (or AWS_ENDPOINT_URL) and AWS_REGION point where it lives")},
 	{match: is(objstore.ErrDenied), only: storeOnly, code: ExitStore,
-		hint: text("the credentials may not do this: push needs s3:PutObject, s3:GetObject and s3:ListBucket on the bucket; pull s3:GetObject and s3:ListBucket")},
+		hint: func(command string, _ error) string {
+			if command == "site push" || command == "publish" {
+				return "the credentials may not do this: site push needs s3:PutObject, s3:GetObject, s3:ListBucket and s3:DeleteObject on the bucket"
+			}
+			return "the credentials may not do this: push needs s3:PutObject, s3:GetObject and s3:ListBucket on the bucket; pull s3:GetObject and s3:ListBucket"
+		}},
 	{match: is(objstore.ErrChecksum), only: storeOnly,
 		hint: text("the bytes changed on the way, or the file changed while it was read: push again")},
 	{match: func(err error) bool { return as[*objstore.Error](err) && find[*objstore.Error](err).Kind == nil }, only: storeOnly, code: ExitStore},
@@ -359,7 +400,7 @@ var errorTable = []errorRow{
 var recordOnly = []string{"record"}
 
 // storeOnly limits a row to the commands that reach an object store.
-var storeOnly = []string{"push", "pull"}
+var storeOnly = []string{"push", "pull", "site push", "publish"}
 
 // find returns the T in err's chain; the zero T (nil) when there is none.
 func find[T error](err error) T {
