@@ -3,6 +3,8 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -14,8 +16,11 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 
+	"github.com/spacecast/spacecast/internal/testutil"
 	"github.com/spacecast/spacecast/internal/testutil/s3server"
 )
 
@@ -53,6 +58,8 @@ func newS3Proxy(t *testing.T, srv *s3server.Server) *s3Proxy {
 		hold, drop := p.hold, p.drop
 		p.mu.Unlock()
 		if hold != nil && hold(r.Method, key) {
+			// The body is read first: only then does the server notice the client going away.
+			io.Copy(io.Discard, r.Body)
 			p.held <- what
 			<-r.Context().Done()
 			return
@@ -308,4 +315,280 @@ func sha256File(t *testing.T, p string) string {
 		t.Fatalf("sha256sum %s failed", p)
 	}
 	return f[0]
+}
+
+// v2 makes the second version of the fixture's site: a third episode published, the first one
+// unpublished.
+func toV2(t *testing.T, dir string, third func()) {
+	t.Helper()
+	third()
+	mustRun(t, "unpublish", dir, "one")
+}
+
+// TestSitePushDryRun: --dry-run lists what a push would upload and delete, and writes nothing:
+// no request that changes the bucket reaches the server, and the bucket is as it was.
+func TestSitePushDryRun(t *testing.T) {
+	srv := s3server.Start(t)
+	srv.Setenv(t)
+	proxy := newS3Proxy(t, srv)
+	dir, third := pushSiteFixture(t)
+	url := "s3://" + srv.Bucket + "/show"
+	out := mustRun(t, "site", "push", dir, url, "--dry-run", "--endpoint-url", proxy.URL)
+	if !strings.Contains(out, "would upload show/episodes/one.mp3 (new,") || !strings.Contains(out, "would push "+dir+" to "+url+": 10 files uploaded") {
+		t.Fatalf("dry run printed:\n%s", out)
+	}
+	if keys := bucketKeys(t, srv, "show"); len(keys) != 0 || len(proxy.writes()) != 0 {
+		t.Fatalf("a dry run wrote to the bucket: %v", keys)
+	}
+	mustRun(t, "site", "push", dir, url)
+	before := awsCLI(t, srv, "s3api", "list-objects-v2", "--bucket", srv.Bucket, "--output", "json")
+	toV2(t, dir, third)
+	proxy.writes()
+	out = mustRun(t, "site", "push", dir, url, "--dry-run", "--endpoint-url", proxy.URL)
+	for _, w := range []string{"would upload show/episodes/three.mp3 (new,", "would upload show/feed.xml (changed,", "would delete show/episodes/one.mp3"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("dry run does not say %q:\n%s", w, out)
+		}
+	}
+	if w := proxy.writes(); len(w) != 0 {
+		t.Errorf("a dry run sent %v", w)
+	}
+	if after := awsCLI(t, srv, "s3api", "list-objects-v2", "--bucket", srv.Bucket, "--output", "json"); after != before {
+		t.Errorf("a dry run changed the bucket:\n%s\nthen\n%s", before, after)
+	}
+}
+
+// startPush runs `spacecast site push` as a process through the proxy.
+func startPush(t *testing.T, srv *s3server.Server, endpoint string, args ...string) (*exec.Cmd, *bytes.Buffer) {
+	t.Helper()
+	cmd := exec.Command(spacecastBinary(t), append([]string{"site", "push"}, append(args, "--endpoint-url", endpoint)...)...)
+	cmd.Env = srv.Env(t.TempDir())
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return cmd, &out
+}
+
+// TestSitePushInterrupted: a push of a new version of the site stopped half-way — killed (kill
+// -9) while feed.xml goes up, cut off from the server (the connection dropped), or interrupted
+// with Ctrl-C — leaves the bucket serving a site whose feed and page name only objects that are
+// there; the next push completes it (taking over the dead push's lock at once) and leaves the
+// bucket holding exactly the new site.
+func TestSitePushInterrupted(t *testing.T) {
+	srv := s3server.Start(t)
+	srv.Setenv(t)
+	proxy := newS3Proxy(t, srv)
+	holdFeed := func(method, key string) bool { return method == "PUT" && strings.HasSuffix(key, "/feed.xml") }
+	cases := []struct {
+		name string
+		stop func(t *testing.T, cmd *exec.Cmd, out *bytes.Buffer)
+	}{
+		{"kill -9 while the feed goes up", func(t *testing.T, cmd *exec.Cmd, _ *bytes.Buffer) {
+			proxy.set(holdFeed, nil)
+			<-proxy.held
+			cmd.Process.Kill()
+			cmd.Wait()
+		}},
+		{"the connection dropped before the feed", func(t *testing.T, cmd *exec.Cmd, out *bytes.Buffer) {
+			proxy.set(nil, func(method, key string) bool {
+				return method == "PUT" && strings.HasSuffix(key, "/feed.xml") || strings.Contains(key, ".spacecast-push.lock") && method == "DELETE"
+			})
+			err := cmd.Wait()
+			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != ExitStore {
+				t.Fatalf("a push cut off from the store: %v, want exit %d\n%s", err, ExitStore, out)
+			}
+		}},
+		{"Ctrl-C while the feed goes up", func(t *testing.T, cmd *exec.Cmd, out *bytes.Buffer) {
+			proxy.set(holdFeed, nil)
+			<-proxy.held
+			proxy.set(nil, nil)
+			cmd.Process.Signal(syscall.SIGINT)
+			err := cmd.Wait()
+			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != ExitInterrupted || !strings.Contains(out.String(), "the bucket serves the old site or the new one") {
+				t.Fatalf("an interrupted push: %v, want exit %d\n%s", err, ExitInterrupted, out)
+			}
+		}},
+	}
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir, third := pushSiteFixture(t)
+			prefix := fmt.Sprintf("show-%d", i)
+			url := "s3://" + srv.Bucket + "/" + prefix
+			mustRun(t, "site", "push", dir, url)
+			v1 := bucketFile(t, srv, prefix, "feed.xml")
+			toV2(t, dir, third)
+			cmd, out := startPush(t, srv, proxy.URL, dir, url)
+			c.stop(t, cmd, out)
+			proxy.set(nil, nil)
+			if !bytes.Equal(bucketFile(t, srv, prefix, "feed.xml"), v1) {
+				t.Errorf("the feed changed although its upload never reached the store")
+			}
+			checkConsistent(t, srv, prefix)
+			keys := bucketKeys(t, srv, prefix)
+			if !slices.Contains(keys, "episodes/one.mp3") || !slices.Contains(keys, "episodes/three.mp3") {
+				t.Errorf("half-way, the bucket should hold the old episode (the live feed names it) and the new audio: %v", keys)
+			}
+
+			start := time.Now()
+			out2 := mustRun(t, "site", "push", dir, url, "--lock-timeout", "5s")
+			if time.Since(start) > 4*time.Second {
+				t.Errorf("the next push waited %s for a dead push's lock", time.Since(start))
+			}
+			want := append(siteFiles(t, dir), ".spacecast-push.json")
+			slices.Sort(want)
+			if got := bucketKeys(t, srv, prefix); !slices.Equal(got, want) {
+				t.Fatalf("after the next push the bucket holds %v\nwant %v\n%s", got, want, out2)
+			}
+			local, _ := os.ReadFile(filepath.Join(dir, "feed.xml"))
+			if !bytes.Equal(bucketFile(t, srv, prefix, "feed.xml"), local) {
+				t.Errorf("the next push did not put the new feed up")
+			}
+			checkConsistent(t, srv, prefix)
+		})
+	}
+}
+
+// TestSitePushConcurrent: two pushes of different versions of a site to one place at once, in
+// rounds, every request slowed so that they overlap: each succeeds, one waits for the other's
+// lock, and after each round the bucket's feed and page name only objects that are there.
+func TestSitePushConcurrent(t *testing.T) {
+	srv := s3server.Start(t)
+	srv.Setenv(t)
+	proxy := newS3Proxy(t, srv)
+	v1, _ := pushSiteFixture(t)
+	v2, third := pushSiteFixture(t)
+	toV2(t, v2, third)
+	url := "s3://" + srv.Bucket + "/show"
+	proxy.set(func(method, key string) bool {
+		time.Sleep(20 * time.Millisecond)
+		return false
+	}, nil)
+	waited := 0
+	for round := 0; round < 3; round++ {
+		a, outA := startPush(t, srv, proxy.URL, v1, url)
+		b, outB := startPush(t, srv, proxy.URL, v2, url)
+		errA, errB := a.Wait(), b.Wait()
+		if errA != nil || errB != nil {
+			t.Fatalf("round %d: %v, %v\n%s\n%s", round, errA, errB, outA, outB)
+		}
+		for _, o := range []*bytes.Buffer{outA, outB} {
+			if strings.Contains(o.String(), "waiting for s3://"+srv.Bucket+"/show/.spacecast-push.lock") {
+				waited++
+			}
+		}
+		checkConsistent(t, srv, "show")
+	}
+	if waited == 0 {
+		t.Errorf("no push ever waited for the other's lock: the pushes did not overlap, or the lock let both in")
+	}
+}
+
+// TestSitePushRefusals: each problem is refused with its exit status and a message naming it,
+// without a secret; a publish --push whose store cannot be used publishes nothing.
+func TestSitePushRefusals(t *testing.T) {
+	srv := s3server.Start(t)
+	srv.Setenv(t)
+	dir, _ := pushSiteFixture(t)
+	const secret = "spacecast-wrong-secret-7Yp3"
+	b := "s3://" + srv.Bucket
+	mp3 := filepath.Join(t.TempDir(), "four.mp3")
+	toneMP3(t, mp3, 1, 330)
+	cases := []struct {
+		name string
+		env  []string
+		args []string
+		code int
+		want []string
+	}{
+		{"a URL that is no s3 URL is a usage error", nil, []string{"site", "push", dir, "https://example.com/x"}, ExitUsage, []string{`"https://example.com/x" is not an s3://BUCKET/PREFIX URL`}},
+		{"a folder that is no site says how to make one", nil, []string{"site", "push", t.TempDir(), b + "/x"}, ExitBadInput, []string{"not a site folder", "feed init"}},
+		{"a wrong secret key is refused and not shown", []string{"AWS_SECRET_ACCESS_KEY=" + secret}, []string{"site", "push", dir, b + "/x"}, ExitStore,
+			[]string{"site push: check bucket " + b + ": the store refused the credentials", "check AWS_ACCESS_KEY_ID"}},
+		{"a missing bucket is named", nil, []string{"site", "push", dir, "s3://no-such-bucket"}, ExitStore, []string{"no such bucket"}},
+		{"publish --push with refused credentials publishes nothing", []string{"AWS_SECRET_ACCESS_KEY=" + secret},
+			[]string{"publish", dir, mp3, "--title", "Four", "--push", b + "/x"}, ExitStore, []string{"publish: check bucket " + b + ": the store refused the credentials"}},
+		{"publish --push with a bad URL is a usage error", nil, []string{"publish", dir, mp3, "--title", "Four", "--push", "s3://x"}, ExitUsage, []string{"a bucket name is 3 to 63 characters"}},
+	}
+	before := siteTree(t, dir, true)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			for _, kv := range c.env {
+				k, v, _ := strings.Cut(kv, "=")
+				t.Setenv(k, v)
+			}
+			out, errOut, code := run(t, c.args...)
+			if code != c.code {
+				t.Fatalf("spacecast %s: exit %d, want %d\n%s%s", strings.Join(c.args, " "), code, c.code, out, errOut)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(errOut, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, errOut)
+				}
+			}
+			if strings.Contains(out+errOut, secret) || strings.Contains(out+errOut, s3server.SecretKey) {
+				t.Errorf("a secret key is in the output:\n%s%s", out, errOut)
+			}
+		})
+	}
+	testutil.SameTree(t, "the site after refused pushes", before, siteTree(t, dir, true))
+}
+
+// TestPublishPush: publish --push, and podcast.yaml's push:, upload the site after publishing;
+// the bucket then holds the site with the new episode, and --json carries what the push did.
+func TestPublishPush(t *testing.T) {
+	srv := s3server.Start(t)
+	srv.Setenv(t)
+	dir, _ := pushSiteFixture(t)
+	url := "s3://" + srv.Bucket + "/pod"
+	tmp := t.TempDir()
+	mp3 := filepath.Join(tmp, "four.mp3")
+	toneMP3(t, mp3, 1, 330)
+	out := mustRun(t, "publish", dir, mp3, "--title", "Four", "--push", url)
+	if !strings.Contains(out, `published "Four" as four`) || !strings.Contains(out, "pushed "+dir+" to "+url) {
+		t.Fatalf("publish --push printed:\n%s", out)
+	}
+	want := append(siteFiles(t, dir), ".spacecast-push.json")
+	slices.Sort(want)
+	if got := bucketKeys(t, srv, "pod"); !slices.Equal(got, want) {
+		t.Fatalf("after publish --push the bucket holds %v\nwant %v", got, want)
+	}
+	checkConsistent(t, srv, "pod")
+
+	// podcast.yaml's push: the target of every publish; --no-push skips it once.
+	yml := filepath.Join(dir, "podcast.yaml")
+	b, _ := os.ReadFile(yml)
+	os.WriteFile(yml, append(b, []byte("push: "+url+"\n")...), 0o644)
+	mp3b := filepath.Join(tmp, "five.mp3")
+	toneMP3(t, mp3b, 1, 220)
+	mustRun(t, "publish", dir, mp3b, "--title", "Five", "--no-push")
+	if slices.Contains(bucketKeys(t, srv, "pod"), "episodes/five.mp3") {
+		t.Fatalf("--no-push pushed")
+	}
+	var rep struct {
+		Slug string `json:"slug"`
+		Push struct {
+			Uploaded []struct {
+				Path string `json:"path"`
+			} `json:"uploaded"`
+		} `json:"push"`
+	}
+	out = mustRun(t, "publish", "--update", dir, "five", "--description", "Now pushed.", "--json")
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("publish --json: %v\n%s", err, out)
+	}
+	var paths []string
+	for _, u := range rep.Push.Uploaded {
+		paths = append(paths, u.Path)
+	}
+	if !slices.Contains(paths, "episodes/five.mp3") || !slices.Contains(paths, "feed.xml") {
+		t.Errorf("podcast.yaml's push uploaded %v", paths)
+	}
+	want = append(siteFiles(t, dir), ".spacecast-push.json")
+	slices.Sort(want)
+	if got := bucketKeys(t, srv, "pod"); !slices.Equal(got, want) {
+		t.Fatalf("after podcast.yaml's push the bucket holds %v\nwant %v", got, want)
+	}
 }
