@@ -266,7 +266,12 @@ func (p *showParser) parse(data []byte) *Show {
 	}
 	if s.Push != "" {
 		if _, err := objstore.ParseURL(s.Push); err != nil {
-			p.errf(line("push"), "push", "%s (want s3://BUCKET or s3://BUCKET/PREFIX, the place base_url serves; \"\" when the site is uploaded another way)", strings.TrimPrefix(err.Error(), "objstore: "))
+			reason := err.Error()
+			var ue *objstore.URLError
+			if errors.As(err, &ue) {
+				reason = ue.Reason // the value is not repeated: it may hold credentials
+			}
+			p.errf(line("push"), "push", "is not an s3://BUCKET/PREFIX URL: %s (give the place base_url serves, or leave push out when the site is uploaded another way)", reason)
 		}
 	}
 	for _, field := range []struct{ key, value string }{{"title", s.Title}, {"description", s.Description}, {"author", s.Author}, {"copyright", s.Copyright}} {

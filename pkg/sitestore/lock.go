@@ -257,9 +257,10 @@ func (l *lease) start() {
 			case errors.Is(err, objstore.ErrPrecondition), errors.Is(err, objstore.ErrNotFound):
 				l.lost = fmt.Errorf("%w: another push took it over", ErrLockLost)
 			}
+			lost := l.lost != nil
 			l.mu.Unlock()
 			cancel()
-			if l.lost != nil {
+			if lost {
 				return
 			}
 		}
@@ -269,6 +270,9 @@ func (l *lease) start() {
 // check says whether the lease still holds: renewed within most of its length, and not taken
 // over. Every write of the push asks first.
 func (l *lease) check() error {
+	if l == nil {
+		return nil // a dry run writes nothing
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.lost != nil {

@@ -167,6 +167,7 @@ type pusher struct {
 	rep   *Report
 	lease *lease
 
+	mu     sync.Mutex                 // guards remote and next while requests run at once
 	old    *state                     // what the state object said
 	remote map[string]objstore.Object // the listing, by path below the prefix
 	next   *state                     // what it will say
@@ -230,7 +231,6 @@ func (p *pusher) run(ctx context.Context, files []site.PublicFile) error {
 		}
 	}
 	prog := Progress{Total: len(uploads) + len(gone), Of: p.rep.UploadedBytes}
-	var progMu sync.Mutex
 	for t := 0; t < tiers; t++ {
 		var round []*item
 		for _, it := range uploads {
@@ -243,7 +243,7 @@ func (p *pusher) run(ctx context.Context, files []site.PublicFile) error {
 			if err != nil {
 				return err
 			}
-			progMu.Lock()
+			p.mu.Lock()
 			p.next.Objects[it.f.Rel] = it.entry(o.ETag)
 			prog.Done++
 			prog.Bytes += it.f.Bytes
@@ -251,7 +251,7 @@ func (p *pusher) run(ctx context.Context, files []site.PublicFile) error {
 			if p.opt.OnProgress != nil {
 				p.opt.OnProgress(prog)
 			}
-			progMu.Unlock()
+			p.mu.Unlock()
 			return nil
 		})
 		if err != nil {
@@ -383,21 +383,15 @@ func (p *pusher) plan(ctx context.Context, files []site.PublicFile) ([]*item, er
 		}
 		it.reason = compare(h.Metadata[metaSHA256], h.ContentType, h.CacheControl, it)
 		if it.reason == "" {
+			p.mu.Lock()
 			o := p.remote[it.f.Rel]
 			o.ETag = h.ETag
-			p.remoteSet(it.f.Rel, o)
+			p.remote[it.f.Rel] = o
+			p.mu.Unlock()
 		}
 		return nil
 	})
 	return items, err
-}
-
-var remoteMu sync.Mutex
-
-func (p *pusher) remoteSet(rel string, o objstore.Object) {
-	remoteMu.Lock()
-	p.remote[rel] = o
-	remoteMu.Unlock()
 }
 
 // compare says why the object described needs uploading again, or "".
