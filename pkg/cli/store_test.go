@@ -58,6 +58,40 @@ func TestPushPull(t *testing.T) {
 	mustRun(t, "verify", copyDir, "--key", key+".pub")
 }
 
+// storeRefusal is a command line a command that reaches a store refuses.
+type storeRefusal struct {
+	name string
+	env  []string // KEY=VALUE set for the case
+	args []string
+	code int
+	want []string // on stderr
+}
+
+// check runs the command line in-process: it must exit with the case's status, say what the
+// case wants on stderr and nothing more than the error there, and never show a secret key.
+func (c storeRefusal) check(t *testing.T, secret string) {
+	t.Helper()
+	for _, kv := range c.env {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	out, errOut, code := run(t, c.args...)
+	if code != c.code {
+		t.Fatalf("spacecast %s: exit %d, want %d\n%s%s", strings.Join(c.args, " "), code, c.code, out, errOut)
+	}
+	for _, w := range c.want {
+		if !strings.Contains(errOut, w) {
+			t.Errorf("stderr lacks %q:\n%s", w, errOut)
+		}
+	}
+	if strings.Count(errOut, "\n") != 1 {
+		t.Errorf("stderr holds more than the error (a library printed?):\n%s", errOut)
+	}
+	if strings.Contains(out+errOut, secret) || strings.Contains(out+errOut, s3server.SecretKey) {
+		t.Errorf("a secret key is in the output:\n%s%s", out, errOut)
+	}
+}
+
 // TestPushPullRefusals: each command line or store problem is refused with its exit status and
 // a message naming what is wrong and what to do, and no secret in it.
 func TestPushPullRefusals(t *testing.T) {
@@ -80,13 +114,7 @@ func TestPushPullRefusals(t *testing.T) {
 	mustRun(t, "push", dir, b+"/taken")
 	existing := t.TempDir()
 	const secret = "spacecast-wrong-secret-9Xq2"
-	cases := []struct {
-		name string
-		env  []string // KEY=VALUE set for the case
-		args []string
-		code int
-		want []string
-	}{
+	cases := []storeRefusal{
 		{"a URL of another scheme is a usage error", nil, []string{"pull", "https://example.com/x", "d"}, ExitUsage, []string{`"https://example.com/x" is not an s3://BUCKET/PREFIX URL`}},
 		{"a bucket name S3 refuses is a usage error naming the rule", nil, []string{"push", dir, "s3://My_Bucket/x"}, ExitUsage, []string{"lowercase letters, digits, dots and hyphens"}},
 		{"a whole bucket is not a session's place", nil, []string{"push", dir, b}, ExitUsage, []string{"names a whole bucket", b + "/PREFIX/NAME"}},
@@ -110,27 +138,7 @@ func TestPushPullRefusals(t *testing.T) {
 		{"a profile that does not exist is named", nil, []string{"push", "--profile", "nobody", dir, b + "/x"}, ExitStore, []string{"nobody", "--profile"}},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			for _, kv := range c.env {
-				k, v, _ := strings.Cut(kv, "=")
-				t.Setenv(k, v)
-			}
-			out, errOut, code := run(t, c.args...)
-			if code != c.code {
-				t.Fatalf("spacecast %s: exit %d, want %d\n%s%s", strings.Join(c.args, " "), code, c.code, out, errOut)
-			}
-			for _, w := range c.want {
-				if !strings.Contains(errOut, w) {
-					t.Errorf("stderr lacks %q:\n%s", w, errOut)
-				}
-			}
-			if strings.Count(errOut, "\n") != 1 {
-				t.Errorf("stderr holds more than the error (a library printed?):\n%s", errOut)
-			}
-			if strings.Contains(out+errOut, secret) || strings.Contains(out+errOut, s3server.SecretKey) {
-				t.Errorf("a secret key is in the output:\n%s%s", out, errOut)
-			}
-		})
+		t.Run(c.name, func(t *testing.T) { c.check(t, secret) })
 	}
 	if ents, _ := os.ReadDir(existing); len(ents) != 0 {
 		t.Errorf("the pull into an existing folder wrote into it")

@@ -55,11 +55,7 @@ func PublicFiles(ctx context.Context, dir string, opts Options) ([]PublicFile, e
 	if _, err := LoadShow(dir); err != nil {
 		return nil, err
 	}
-	timeout := opts.LockTimeout
-	if timeout <= 0 {
-		timeout = DefaultLockTimeout
-	}
-	l, err := lockSite(ctx, dir, timeout, opts.OnWait)
+	l, err := opts.lock(ctx, dir)
 	if err != nil {
 		return nil, err
 	}
