@@ -70,6 +70,9 @@ func PublicFiles(ctx context.Context, dir string, opts Options) ([]PublicFile, e
 	}
 	var out []PublicFile
 	read := func(rel string, kind Kind, typ string) error {
+		if !servable(rel) {
+			return errorf("%s: %q is not a file a site serves", dir, rel)
+		}
 		p := filepath.Join(dir, filepath.FromSlash(rel))
 		b, err := os.ReadFile(p)
 		if errors.Is(err, fs.ErrNotExist) {
@@ -132,21 +135,24 @@ func PublicFiles(ctx context.Context, dir string, opts Options) ([]PublicFile, e
 	if err := read(PageName, KindPage, ""); err != nil {
 		return nil, err
 	}
-	for _, f := range out {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		if strings.HasPrefix(f.Rel, ".") || strings.Contains(f.Rel, "/.") || !fs.ValidPath(f.Rel) {
-			return nil, errorf("%s: %q is not a file a site serves", dir, f.Rel)
-		}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	slices.SortStableFunc(out, func(a, b PublicFile) int { return strings.Compare(a.Rel, b.Rel) })
 	return out, nil
 }
 
+// servable reports whether rel is a clean path inside the site that is no dot file.
+func servable(rel string) bool {
+	return fs.ValidPath(rel) && rel != "." && !strings.HasPrefix(rel, ".") && !strings.Contains(rel, "/.")
+}
+
 // audioFile describes an episode's audio from the record, checking the file's size against it.
 func audioFile(dir, name string, bytes int64, sum, typ string) (PublicFile, error) {
 	rel := EpisodesDir + "/" + name
+	if !servable(rel) {
+		return PublicFile{}, errorf("%s: %q is not a file a site serves", dir, rel)
+	}
 	p := filepath.Join(dir, EpisodesDir, filepath.FromSlash(name))
 	st, err := os.Stat(p)
 	if errors.Is(err, fs.ErrNotExist) {
