@@ -14,7 +14,6 @@ import (
 	"github.com/spacecast/spacecast/internal/safetext"
 	"github.com/spacecast/spacecast/pkg/edit"
 	"github.com/spacecast/spacecast/pkg/feed"
-	"github.com/spacecast/spacecast/pkg/objstore"
 	"github.com/spacecast/spacecast/pkg/site"
 	"github.com/spacecast/spacecast/pkg/sitestore"
 	"github.com/spacecast/spacecast/pkg/studio"
@@ -37,9 +36,7 @@ type publishOptions struct {
 	slug        string
 	explicit    bool
 	lockTimeout time.Duration
-	push        string
-	noPush      bool
-	s3          s3Options
+	push        sitePushFlags
 }
 
 func newPublishCommand(g *globalOptions) *cobra.Command {
@@ -121,9 +118,7 @@ within --lock-timeout, 5 when --push's store cannot be used.
 	fl.StringVar(&o.slug, "slug", "", "the episode's slug (default: made from the title)")
 	fl.BoolVar(&o.explicit, "explicit", false, "mark the episode explicit (default: the show's setting)")
 	fl.DurationVar(&o.lockTimeout, "lock-timeout", site.DefaultLockTimeout, "how long to wait for another run's lock on SITE")
-	fl.StringVar(&o.push, "push", "", "after publishing, upload the site to s3://BUCKET[/PREFIX] (default: podcast.yaml's push)")
-	fl.BoolVar(&o.noPush, "no-push", false, "do not upload the site to podcast.yaml's push target this time")
-	o.s3.addFlags(cmd)
+	o.push.addFlags(cmd, "publishing")
 	cmd.MarkFlagFilename("notes", "md", "markdown", "txt")
 	cmd.MarkFlagFilename("chapters", "json")
 	cmd.MarkFlagFilename("transcript", "vtt", "srt", "json", "html", "txt")
@@ -142,16 +137,9 @@ func runPublish(cmd *cobra.Command, o *publishOptions, g *globalOptions, dir, se
 	if err := checkOutput(name, "SITE", dir, audio, o.notes, o.chapters, o.transcript); err != nil {
 		return err
 	}
-	target, pushing, err := o.pushTarget(cmd, dir)
+	pusher, err := o.push.open(cmd, "publish", dir)
 	if err != nil {
 		return err
-	}
-	var store *objstore.Client
-	if pushing {
-		// The store is checked first: wrong credentials are told before anything is published.
-		if store, err = o.s3.client(cmd.Context(), target.Bucket); err != nil {
-			return fmt.Errorf("publish: %w", err)
-		}
 	}
 	opts := siteOptions(g, "publish", o.lockTimeout)
 	prog := newProgress(g, "publish")
@@ -170,35 +158,7 @@ func runPublish(cmd *cobra.Command, o *publishOptions, g *globalOptions, dir, se
 	if err != nil {
 		return siteErr("publish", err)
 	}
-	if !pushing {
-		return printEpisodeResult(g, res)
-	}
-	rep, err := pushSite(cmd.Context(), g, "publish", store, dir, target, false, sitestore.DefaultLockTimeout)
-	if perr := printPublished(g, res, rep); perr != nil {
-		return perr
-	}
-	return err
-}
-
-// pushTarget is where publish uploads the site: --push, else podcast.yaml's push unless
-// --no-push. A site that cannot be read has none here: publish reports what is wrong with it.
-func (o *publishOptions) pushTarget(cmd *cobra.Command, dir string) (objstore.URL, bool, error) {
-	if cmd.Flags().Changed("push") {
-		if o.noPush {
-			return objstore.URL{}, false, usageErr("publish: give --push or --no-push, not both")
-		}
-		u, err := parseSiteURL("publish: --push", o.push)
-		return u, err == nil, err
-	}
-	if o.noPush {
-		return objstore.URL{}, false, nil
-	}
-	show, err := site.LoadShow(dir)
-	if err != nil || show.Push == "" {
-		return objstore.URL{}, false, nil
-	}
-	u, err := objstore.ParseURL(show.Push)
-	return u, err == nil, nil // podcast.yaml's push was checked when it was read
+	return pusher.finish(g, res)
 }
 
 // input turns the flags into a site.EpisodeInput, checking each value.

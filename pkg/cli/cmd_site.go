@@ -164,3 +164,72 @@ func megabytes(n int64) string {
 	}
 	return fmt.Sprintf("%.1f MB", float64(n)/1e6)
 }
+
+// sitePushFlags are the flags of the commands that change a site and can push it after
+// (publish, unpublish): --push, --no-push and the store's.
+type sitePushFlags struct {
+	url    string
+	noPush bool
+	s3     s3Options
+}
+
+func (f *sitePushFlags) addFlags(cmd *cobra.Command, after string) {
+	cmd.Flags().StringVar(&f.url, "push", "", "after "+after+", upload the site to s3://BUCKET[/PREFIX] as site push does (default: podcast.yaml's push)")
+	cmd.Flags().BoolVar(&f.noPush, "no-push", false, "do not upload the site to podcast.yaml's push target this time")
+	f.s3.addFlags(cmd)
+}
+
+// sitePusher pushes a site after a command changed it; a nil one pushes nothing.
+type sitePusher struct {
+	command string
+	dir     string
+	target  objstore.URL
+	store   *objstore.Client
+	ctx     context.Context
+}
+
+// open finds where the site at dir goes — --push, else podcast.yaml's push unless --no-push —
+// and checks that store before anything changes, so wrong credentials are told first. A site
+// that cannot be read has no target here: the command reports what is wrong with it.
+func (f *sitePushFlags) open(cmd *cobra.Command, command, dir string) (*sitePusher, error) {
+	var target objstore.URL
+	switch {
+	case cmd.Flags().Changed("push"):
+		if f.noPush {
+			return nil, usageErr("%s: give --push or --no-push, not both", command)
+		}
+		u, err := parseSiteURL(command+": --push", f.url)
+		if err != nil {
+			return nil, err
+		}
+		target = u
+	case f.noPush:
+		return nil, nil
+	default:
+		show, err := site.LoadShow(dir)
+		if err != nil || show.Push == "" {
+			return nil, nil
+		}
+		if target, err = objstore.ParseURL(show.Push); err != nil {
+			return nil, nil // podcast.yaml's push was checked when it was read
+		}
+	}
+	store, err := f.s3.client(cmd.Context(), target.Bucket)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", command, err)
+	}
+	return &sitePusher{command: command, dir: dir, target: target, store: store, ctx: cmd.Context()}, nil
+}
+
+// finish pushes the site the command changed (if it goes anywhere) and prints the command's
+// result with what the push did.
+func (p *sitePusher) finish(g *globalOptions, res *site.Result) error {
+	if p == nil {
+		return printEpisodeResult(g, res)
+	}
+	rep, err := pushSite(p.ctx, g, p.command, p.store, p.dir, p.target, false, sitestore.DefaultLockTimeout)
+	if perr := printPublished(g, res, rep); perr != nil {
+		return perr
+	}
+	return err
+}

@@ -59,13 +59,13 @@ type errorRow struct {
 // errorTable is consulted from top to bottom.
 var errorTable = []errorRow{
 	// An interrupted push cannot take back what it uploaded; without the manifest it is no session.
-	{match: func(err error) bool { return errors.Is(err, context.Canceled) && as[*sitestore.Error](err) }, only: []string{"site push", "publish"}, code: ExitInterrupted,
+	{match: func(err error) bool { return errors.Is(err, context.Canceled) && as[*sitestore.Error](err) }, only: siteStoreOnly, code: ExitInterrupted,
 		message: func(command string, err error) string {
 			e := find[*sitestore.Error](err)
 			msg := command + ": interrupted; the bucket serves the old site or the new one (feed.xml and index.html go last, " +
 				"deletions after them), never a feed naming audio not there: "
-			if command == "publish" {
-				return msg + fmt.Sprintf("the episode is published in %s; 'spacecast site push %s %s' completes the upload", e.Dir, e.Dir, e.URL)
+			if command != "site push" {
+				return msg + fmt.Sprintf("the episode is %sed in %s; 'spacecast site push %s %s' completes the upload", command, e.Dir, e.Dir, e.URL)
 			}
 			return msg + "push again to complete it"
 		}},
@@ -250,12 +250,12 @@ var errorTable = []errorRow{
 		}},
 	// Sites in object storage (site push, publish --push). A failed push of publish comes after
 	// the episode was published in the folder: the hint says how to finish.
-	{match: as[*sitestore.Error], only: []string{"publish"},
-		hint: func(_ string, err error) string {
+	{match: as[*sitestore.Error], only: []string{"publish", "unpublish"},
+		hint: func(command string, err error) string {
 			e := find[*sitestore.Error](err)
-			return fmt.Sprintf("the episode is published in %s; 'spacecast site push %s %s' uploads it once this is put right", e.Dir, e.Dir, e.URL)
+			return fmt.Sprintf("the episode is %sed in %s; 'spacecast site push %s %s' uploads it once this is put right", command, e.Dir, e.Dir, e.URL)
 		}},
-	{match: func(err error) bool { return as[*sitestore.Error](err) && !as[*objstore.Error](err) }, only: []string{"site push", "publish"},
+	{match: func(err error) bool { return as[*sitestore.Error](err) && !as[*objstore.Error](err) }, only: siteStoreOnly,
 		message: func(command string, err error) string {
 			e := find[*sitestore.Error](err)
 			what := "push " + e.Dir
@@ -264,11 +264,11 @@ var errorTable = []errorRow{
 			}
 			return fmt.Sprintf("%s: %s to %s: %v", command, what, e.URL, unprefixed(e.Err))
 		}},
-	{match: is(sitestore.ErrLocked), only: []string{"site push", "publish"}, code: ExitFailure,
+	{match: is(sitestore.ErrLocked), only: siteStoreOnly, code: ExitFailure,
 		hint: text("wait for the other push to finish, or raise --lock-timeout; a lock not renewed for a minute is taken over")},
-	{match: is(sitestore.ErrLockLost), only: []string{"site push", "publish"}, code: ExitStore,
+	{match: is(sitestore.ErrLockLost), only: siteStoreOnly, code: ExitStore,
 		hint: text("nothing more was written; push again to complete the upload")},
-	{match: is(sitestore.ErrChanged), only: []string{"site push", "publish"}, code: ExitFailure,
+	{match: is(sitestore.ErrChanged), only: siteStoreOnly, code: ExitFailure,
 		hint: text("another run changed the site while it was uploaded: push again")},
 	{match: is(objstore.ErrConfig, objstore.ErrNoCredentials, objstore.ErrAuth), only: storeOnly, code: ExitStore,
 		hint: text("check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or the profile (--profile, AWS_PROFILE) in ~/.aws/config and ~/.aws/credentials")},
@@ -278,7 +278,7 @@ var errorTable = []errorRow{
 		hint: text("check the bucket's name, and that --endpoint-url (or AWS_ENDPOINT_URL) and AWS_REGION point where it lives")},
 	{match: is(objstore.ErrDenied), only: storeOnly, code: ExitStore,
 		hint: func(command string, _ error) string {
-			if command == "site push" || command == "publish" {
+			if slices.Contains(siteStoreOnly, command) {
 				return "the credentials may not do this: site push needs s3:PutObject, s3:GetObject, s3:ListBucket and s3:DeleteObject on the bucket"
 			}
 			return "the credentials may not do this: push needs s3:PutObject, s3:GetObject and s3:ListBucket on the bucket; pull s3:GetObject and s3:ListBucket"
@@ -400,7 +400,10 @@ var errorTable = []errorRow{
 var recordOnly = []string{"record"}
 
 // storeOnly limits a row to the commands that reach an object store.
-var storeOnly = []string{"push", "pull", "site push", "publish"}
+var storeOnly = []string{"push", "pull", "site push", "publish", "unpublish"}
+
+// siteStoreOnly limits a row to the commands that push a site.
+var siteStoreOnly = []string{"site push", "publish", "unpublish"}
 
 // find returns the T in err's chain; the zero T (nil) when there is none.
 func find[T error](err error) T {

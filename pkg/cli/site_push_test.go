@@ -528,8 +528,9 @@ func TestSitePushRefusals(t *testing.T) {
 	testutil.SameTree(t, "the site after refused pushes", before, siteTree(t, dir, true))
 }
 
-// TestPublishPush: publish --push, and podcast.yaml's push:, upload the site after publishing;
-// the bucket then holds the site with the new episode, and --json carries what the push did.
+// TestPublishPush: publish --push, and podcast.yaml's push:, upload the site after publishing
+// (and unpublishing); the bucket then holds the site with the new episode (or without the
+// unpublished one), and --json carries what the push did.
 func TestPublishPush(t *testing.T) {
 	srv := s3server.Start(t)
 	srv.Setenv(t)
@@ -583,4 +584,14 @@ func TestPublishPush(t *testing.T) {
 	if got := bucketKeys(t, srv, "pod"); !slices.Equal(got, want) {
 		t.Fatalf("after podcast.yaml's push the bucket holds %v\nwant %v", got, want)
 	}
+
+	// unpublish pushes too: the episode's objects leave the bucket after the new feed.
+	out = mustRun(t, "unpublish", dir, "four")
+	if !strings.Contains(out, "deleted pod/episodes/four.mp3") {
+		t.Errorf("unpublish with podcast.yaml's push printed:\n%s", out)
+	}
+	if keys := bucketKeys(t, srv, "pod"); slices.Contains(keys, "episodes/four.mp3") {
+		t.Errorf("the unpublished episode is still in the bucket: %v", keys)
+	}
+	checkConsistent(t, srv, "pod")
 }
