@@ -15,6 +15,7 @@ import (
 	"github.com/spacecast/spacecast/pkg/edit"
 	"github.com/spacecast/spacecast/pkg/feed"
 	"github.com/spacecast/spacecast/pkg/site"
+	"github.com/spacecast/spacecast/pkg/sitestore"
 	"github.com/spacecast/spacecast/pkg/studio"
 )
 
@@ -35,6 +36,7 @@ type publishOptions struct {
 	slug        string
 	explicit    bool
 	lockTimeout time.Duration
+	push        sitePushFlags
 }
 
 func newPublishCommand(g *globalOptions) *cobra.Command {
@@ -76,15 +78,24 @@ it was.
 Times: seconds (754.5), MM:SS(.mmm), HH:MM:SS(.mmm) or 1h2m3s. A soundbite is START+DURATION or
 START-END with an optional :TITLE (15 to 120 s is what apps expect).
 
+--push s3://BUCKET[/PREFIX] (or a push: line in podcast.yaml) uploads the site after a successful
+publish, as 'spacecast site push' does: audio first, feed.xml and index.html last, unchanged files
+skipped. The store is checked before anything is published; a push that fails afterwards leaves
+the episode published in SITE, and 'spacecast site push' completes the upload. --no-push skips
+podcast.yaml's target once.
+
 Exit status 3 for bad input (not a site, a podcast.yaml mistake, audio that is not an MP3, a
 soundbite past the end, a slug in use), 2 for a malformed flag, 1 when the site's lock is not free
-within --lock-timeout.`,
+within --lock-timeout, 5 when --push's store cannot be used.
+
+` + s3Help + ``,
 		Example: `  spacecast publish site/ episode.mp3 --title "Keeping live rooms" --notes notes.md
   spacecast publish site/ town-hall/ --title "Town hall, May" --season 1 --episode 4 \
       --soundbite 12:30+45s:"The best answer" --person "Ada Lovelace:host" --transcript ep4.vtt
   spacecast publish site/ trailer.mp3 --title "Coming soon" --type trailer --date 2025-05-01T09:00:00Z
   spacecast publish --update site/ keeping-live-rooms --description "Fixed a typo" --json
-  spacecast publish --update site/ keeping-live-rooms --audio episode-v2.mp3`,
+  spacecast publish --update site/ keeping-live-rooms --audio episode-v2.mp3
+  spacecast publish site/ episode.mp3 --title "Episode 5" --push s3://podcast.example.com`,
 		Args: exactArgs("publish", 2, "SITE and AUDIO (or, with --update, SITE and SLUG)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runPublish(cmd, o, g, args[0], args[1])
@@ -107,6 +118,7 @@ within --lock-timeout.`,
 	fl.StringVar(&o.slug, "slug", "", "the episode's slug (default: made from the title)")
 	fl.BoolVar(&o.explicit, "explicit", false, "mark the episode explicit (default: the show's setting)")
 	fl.DurationVar(&o.lockTimeout, "lock-timeout", site.DefaultLockTimeout, "how long to wait for another run's lock on SITE")
+	o.push.addFlags(cmd, "publishing")
 	cmd.MarkFlagFilename("notes", "md", "markdown", "txt")
 	cmd.MarkFlagFilename("chapters", "json")
 	cmd.MarkFlagFilename("transcript", "vtt", "srt", "json", "html", "txt")
@@ -123,6 +135,10 @@ func runPublish(cmd *cobra.Command, o *publishOptions, g *globalOptions, dir, se
 		audio, name = o.audio, "publish --update"
 	}
 	if err := checkOutput(name, "SITE", dir, audio, o.notes, o.chapters, o.transcript); err != nil {
+		return err
+	}
+	pusher, err := o.push.open(cmd, "publish", dir)
+	if err != nil {
 		return err
 	}
 	opts := siteOptions(g, "publish", o.lockTimeout)
@@ -142,7 +158,7 @@ func runPublish(cmd *cobra.Command, o *publishOptions, g *globalOptions, dir, se
 	if err != nil {
 		return siteErr("publish", err)
 	}
-	return printEpisodeResult(g, res)
+	return pusher.finish(g, res)
 }
 
 // input turns the flags into a site.EpisodeInput, checking each value.
@@ -391,6 +407,8 @@ type episodeReport struct {
 	Removed         []string               `json:"removed,omitempty"`
 	Cleaned         []string               `json:"cleaned_stale_staging,omitempty"`
 	Warnings        []string               `json:"warnings,omitempty"`
+	// Push is what publish --push uploaded.
+	Push *sitestore.Report `json:"push,omitempty"`
 }
 
 type episodeURLs struct {
@@ -438,10 +456,19 @@ func newEpisodeReport(res *site.Result) episodeReport {
 }
 
 func printEpisodeResult(g *globalOptions, res *site.Result) error {
+	return printPublished(g, res, nil)
+}
+
+// printPublished prints the episode's result and, when the site was pushed, what the push did.
+func printPublished(g *globalOptions, res *site.Result, push *sitestore.Report) error {
 	r := newEpisodeReport(res)
+	r.Push = push
 	printWarnings(g, res)
 	if g.json {
 		return writeJSON(g.stdout, r)
+	}
+	if push != nil {
+		defer printSitePush(g, push)
 	}
 	w := g.stdout
 	ep := res.Episode

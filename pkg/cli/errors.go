@@ -25,6 +25,7 @@ import (
 	"github.com/spacecast/spacecast/pkg/session"
 	"github.com/spacecast/spacecast/pkg/sessionstore"
 	"github.com/spacecast/spacecast/pkg/site"
+	"github.com/spacecast/spacecast/pkg/sitestore"
 	"github.com/spacecast/spacecast/pkg/studio"
 )
 
@@ -58,6 +59,16 @@ type errorRow struct {
 // errorTable is consulted from top to bottom.
 var errorTable = []errorRow{
 	// An interrupted push cannot take back what it uploaded; without the manifest it is no session.
+	{match: func(err error) bool { return errors.Is(err, context.Canceled) && as[*sitestore.Error](err) }, only: siteStoreOnly, code: ExitInterrupted,
+		message: func(command string, err error) string {
+			e := find[*sitestore.Error](err)
+			msg := command + ": interrupted; the bucket serves the old site or the new one (feed.xml and index.html go last, " +
+				"deletions after them), never a feed naming audio not there: "
+			if command != "site push" {
+				return msg + fmt.Sprintf("the episode is %sed in %s; 'spacecast site push %s %s' completes the upload", command, e.Dir, e.Dir, e.URL)
+			}
+			return msg + "push again to complete it"
+		}},
 	{match: is(context.Canceled), only: storeInterruptible, code: ExitInterrupted,
 		message: func(command string, err error) string {
 			switch command {
@@ -274,6 +285,28 @@ var errorTable = []errorRow{
 			e := find[*sessionstore.OpError](err)
 			return command + ": " + strings.TrimPrefix(e.Error(), "sessionstore: "+e.Op+" ")
 		}},
+	// Sites in object storage (site push, publish --push). A failed push of publish comes after
+	// the episode was published in the folder: the hint says how to finish.
+	{match: as[*sitestore.Error], only: []string{"publish", "unpublish"},
+		hint: func(command string, err error) string {
+			e := find[*sitestore.Error](err)
+			return fmt.Sprintf("the episode is %sed in %s; 'spacecast site push %s %s' uploads it once this is put right", command, e.Dir, e.Dir, e.URL)
+		}},
+	{match: func(err error) bool { return as[*sitestore.Error](err) && !as[*objstore.Error](err) }, only: siteStoreOnly,
+		message: func(command string, err error) string {
+			e := find[*sitestore.Error](err)
+			what := "push " + e.Dir
+			if command == "site push" {
+				what = e.Dir
+			}
+			return fmt.Sprintf("%s: %s to %s: %v", command, what, e.URL, unprefixed(e.Err))
+		}},
+	{match: is(sitestore.ErrLocked), only: siteStoreOnly, code: ExitFailure,
+		hint: text("wait for the other push to finish, or raise --lock-timeout; a lock not renewed for a minute is taken over")},
+	{match: is(sitestore.ErrLockLost), only: siteStoreOnly, code: ExitStore,
+		hint: text("nothing more was written; push again to complete the upload")},
+	{match: is(sitestore.ErrChanged), only: siteStoreOnly, code: ExitFailure,
+		hint: text("another run changed the site while it was uploaded: push again")},
 	{match: is(objstore.ErrConfig, objstore.ErrNoCredentials, objstore.ErrAuth), only: storeOnly, code: ExitStore,
 		hint: text("check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or the profile (--profile, AWS_PROFILE) in ~/.aws/config and ~/.aws/credentials")},
 	{match: is(objstore.ErrUnreachable), only: storeOnly, code: ExitStore,
@@ -423,22 +456,25 @@ var errorTable = []errorRow{
 var recordOnly = []string{"record"}
 
 // storeOnly limits a row to the commands that reach an object store.
-var storeOnly = []string{"push", "pull", "record", "recover", "hold", "release", "prune", "redact"}
+var storeOnly = []string{"push", "pull", "record", "recover", "hold", "release", "prune", "redact", "site push", "publish", "unpublish"}
 
 // storeInterruptible are the store commands whose interruption leaves something in the bucket to
 // explain; record and recover say what they left themselves.
-var storeInterruptible = []string{"push", "pull", "hold", "release", "prune", "redact"}
+var storeInterruptible = []string{"push", "pull", "hold", "release", "prune", "redact", "site push"}
 
 // storePermissions says what each command needs of a bucket.
 var storePermissions = map[string]string{
-	"push":    "push needs s3:PutObject, s3:GetObject and s3:ListBucket on the bucket",
-	"pull":    "pull needs s3:GetObject and s3:ListBucket",
-	"hold":    "hold needs s3:PutObject, s3:GetObject, s3:ListBucket, s3:GetBucketVersioning, s3:GetBucketObjectLockConfiguration, and with Object Lock s3:ListBucketVersions, s3:GetObjectLegalHold and s3:PutObjectLegalHold",
-	"release": "release needs what hold does, and s3:DeleteObject and s3:DeleteObjectVersion",
-	"prune":   "prune needs s3:ListBucket, s3:ListBucketVersions, s3:GetObject, s3:PutObject, s3:DeleteObject, s3:DeleteObjectVersion, s3:GetBucketVersioning, s3:GetBucketObjectLockConfiguration and s3:GetObjectLegalHold",
-	"redact":  "redact needs what prune does",
-	"record":  "record into a bucket needs s3:PutObject, s3:GetObject, s3:ListBucket and s3:DeleteObject (its pieces are deleted once the session is whole)",
-	"recover": "recover of a bucket's session needs what record does",
+	"push":      "push needs s3:PutObject, s3:GetObject and s3:ListBucket on the bucket",
+	"pull":      "pull needs s3:GetObject and s3:ListBucket",
+	"hold":      "hold needs s3:PutObject, s3:GetObject, s3:ListBucket, s3:GetBucketVersioning, s3:GetBucketObjectLockConfiguration, and with Object Lock s3:ListBucketVersions, s3:GetObjectLegalHold and s3:PutObjectLegalHold",
+	"release":   "release needs what hold does, and s3:DeleteObject and s3:DeleteObjectVersion",
+	"prune":     "prune needs s3:ListBucket, s3:ListBucketVersions, s3:GetObject, s3:PutObject, s3:DeleteObject, s3:DeleteObjectVersion, s3:GetBucketVersioning, s3:GetBucketObjectLockConfiguration and s3:GetObjectLegalHold",
+	"redact":    "redact needs what prune does",
+	"record":    "record into a bucket needs s3:PutObject, s3:GetObject, s3:ListBucket and s3:DeleteObject (its pieces are deleted once the session is whole)",
+	"recover":   "recover of a bucket's session needs what record does",
+	"site push": "site push needs s3:PutObject, s3:GetObject, s3:ListBucket and s3:DeleteObject on the bucket",
+	"publish":   "site push needs s3:PutObject, s3:GetObject, s3:ListBucket and s3:DeleteObject on the bucket",
+	"unpublish": "site push needs s3:PutObject, s3:GetObject, s3:ListBucket and s3:DeleteObject on the bucket",
 }
 
 // storeInterrupted is what an interrupted hold, release, prune or redact of a bucket left.
@@ -454,9 +490,14 @@ func storeInterrupted(command string, _ error) string {
 	case "redact":
 		return "redact: interrupted; the bucket holds the old session or the redacted one, whole; the next redact of it " +
 			"completes or undoes this one"
+	case "site push":
+		return "site push: interrupted; nothing was written"
 	}
 	return command + ": interrupted"
 }
+
+// siteStoreOnly limits a row to the commands that push a site.
+var siteStoreOnly = []string{"site push", "publish", "unpublish"}
 
 // find returns the T in err's chain; the zero T (nil) when there is none.
 func find[T error](err error) T {

@@ -25,6 +25,7 @@ import (
 	"github.com/spacecast/spacecast/pkg/session"
 	"github.com/spacecast/spacecast/pkg/sessionstore"
 	"github.com/spacecast/spacecast/pkg/site"
+	"github.com/spacecast/spacecast/pkg/sitestore"
 	"github.com/spacecast/spacecast/pkg/studio"
 )
 
@@ -323,6 +324,36 @@ func TestErrorTable(t *testing.T) {
 		{"a folder that is no session, pushed, says to give one", "push",
 			fmt.Errorf("push: %w", &sessionstore.Error{Op: "push", Dir: "d", URL: "s3://b/x", Err: &session.NotSessionError{Dir: "d"}}),
 			ExitBadInput, []string{"push: d is not a spacecast session (no manifest.json): give the session folder"}, ""},
+		// Sites in object storage.
+		{"an interrupted site push says the bucket serves a whole site", "site push",
+			fmt.Errorf("site push: %w", &sitestore.Error{Dir: "site", URL: "s3://b/p", Err: context.Canceled}),
+			ExitInterrupted, []string{"site push: interrupted; the bucket serves the old site or the new one", "push again"}, "nothing was written"},
+		{"a publish whose push was interrupted says the episode is published and how to finish", "publish",
+			fmt.Errorf("publish: %w", &sitestore.Error{Dir: "site", URL: "s3://b/p", Err: context.Canceled}),
+			ExitInterrupted, []string{"publish: interrupted;", "the episode is published in site; 'spacecast site push site s3://b/p'"}, ""},
+		{"a site push interrupted before the bucket was reached wrote nothing", "site push", fmt.Errorf("site push: %w", context.Canceled),
+			ExitInterrupted, []string{"site push: interrupted; nothing was written"}, ""},
+		{"a publish whose push failed says how to complete it", "publish",
+			fmt.Errorf("publish: %w", &sitestore.Error{Dir: "site", URL: "s3://b/p", Err: &objstore.Error{Op: "put", Bucket: "b", Key: "p/feed.xml", Kind: objstore.ErrUnreachable, Detail: "refused"}}),
+			ExitStore, []string{"publish: put s3://b/p/feed.xml: the store does not answer", "the episode is published in site; 'spacecast site push site s3://b/p' uploads it"}, ""},
+		{"an unpublish whose push failed says the episode is unpublished in the folder", "unpublish",
+			fmt.Errorf("unpublish: %w", &sitestore.Error{Dir: "site", URL: "s3://b/p", Err: &objstore.Error{Op: "delete", Bucket: "b", Key: "p/episodes/a.mp3", Kind: objstore.ErrDenied, Detail: "AccessDenied"}}),
+			ExitStore, []string{"unpublish: delete s3://b/p/episodes/a.mp3: access denied", "the episode is unpublished in site; 'spacecast site push site s3://b/p'"}, ""},
+		{"a site push names the site and the place", "site push",
+			fmt.Errorf("site push: %w", &sitestore.Error{Dir: "site", URL: "s3://b/p", Err: errors.New("boom")}),
+			ExitFailure, []string{"site push: site to s3://b/p: boom"}, "sitestore:"},
+		{"a lock held too long says who holds it and what to do", "site push",
+			fmt.Errorf("site push: %w", &sitestore.Error{Dir: "site", URL: "s3://b/p", Err: &sitestore.LockedError{Lock: "s3://b/p/.spacecast-push.lock", Waited: time.Minute}}),
+			ExitFailure, []string{"another push holds the lock: s3://b/p/.spacecast-push.lock", "raise --lock-timeout"}, ""},
+		{"a lost lock says to push again", "site push",
+			fmt.Errorf("site push: %w", &sitestore.Error{Dir: "site", URL: "s3://b/p", Err: sitestore.ErrLockLost}),
+			ExitStore, []string{"the push lost its lock", "push again"}, ""},
+		{"a site changed during the push says to push again", "site push",
+			fmt.Errorf("site push: %w", &sitestore.Error{Dir: "site", URL: "s3://b/p", Err: fmt.Errorf("episodes/a.mp3: %w", sitestore.ErrChanged)}),
+			ExitFailure, []string{"the site changed while it was pushed", "push again"}, ""},
+		{"access denied to a site push names delete too", "site push",
+			fmt.Errorf("site push: %w", &sitestore.Error{Dir: "site", URL: "s3://b/p", Err: &objstore.Error{Op: "delete", Bucket: "b", Key: "p/x", Kind: objstore.ErrDenied, Detail: "AccessDenied"}}),
+			ExitStore, []string{"site push: delete s3://b/p/x: access denied", "s3:DeleteObject"}, ""},
 		{"an error no row knows is a failure, as it is", "export", errors.New("export: boom"), ExitFailure, []string{"export: boom"}, "("},
 	}
 	matched := make([]bool, len(errorTable))

@@ -397,6 +397,8 @@ var jsonCoverage = map[string][]string{
 	"spacecast unpublish":             {"unpublish"},
 	"spacecast push":                  {"push"}, // TestJSONGoldenStore
 	"spacecast pull":                  {"pull"}, // TestJSONGoldenStore
+	"spacecast site":                  {"none: it only groups its subcommands"},
+	"spacecast site push":             {"site_push", "site_push_dry_run", "site_push_unchanged"}, // TestJSONGoldenStore
 	"spacecast demo":                  {"demo.shape"},
 	"spacecast record":                {"record_event.shape", "record_summary.shape"},
 }

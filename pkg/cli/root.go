@@ -68,6 +68,7 @@ Publishing makes a folder that is uploaded to static hosting as it is:
   feed      create a podcast site (feed init), check a feed against Apple and PSP-1 (feed check)
   publish   add an episode (an MP3 or a session folder) to the feed and page, or --update one
   unpublish take an episode out of the feed (its GUID is never reused)
+  site      upload the site to an S3-compatible bucket (site push): audio first, feed last
 
 Times are typed as seconds (754.5), MM:SS(.mmm), HH:MM:SS(.mmm) or 1h2m3s.
 spacecast does all of its audio work itself; it needs no ffmpeg.`,
@@ -103,7 +104,7 @@ spacecast does all of its audio work itself; it needs no ffmpeg.`,
 		newRedactCommand(g),
 		newVerifyCommand(g), newKeygenCommand(g), newExportCommand(g), newPruneCommand(g), newHoldCommand(g), newReleaseCommand(g),
 		newPushCommand(g), newPullCommand(g),
-		newFeedCommand(g), newPublishCommand(g), newUnpublishCommand(g),
+		newFeedCommand(g), newPublishCommand(g), newUnpublishCommand(g), newSiteCommand(g),
 	)
 	root.InitDefaultCompletionCmd()
 	for _, c := range root.Commands() {

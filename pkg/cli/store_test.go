@@ -127,4 +127,15 @@ func TestJSONGoldenStore(t *testing.T) {
 	url := "s3://" + srv.Bucket + "/shows/town-hall"
 	jsonGolden(t, tmp, "push", 0, "push", sess, url)
 	jsonGolden(t, tmp, "pull", 0, "pull", url, filepath.Join(tmp, "copy"))
+
+	// A site with an episode mixed from the session by spacecast (the same bytes every run).
+	site := filepath.Join(tmp, "site")
+	art := filepath.Join(tmp, "cover.png")
+	testArtwork(t, art, 1400, 1400)
+	mustRun(t, initArgs(site, art)...)
+	mustRun(t, "publish", site, sess, "--title", "Town hall, May", "--date", "2025-05-01T09:00:00Z")
+	place := "s3://" + srv.Bucket + "/town-hall"
+	jsonGolden(t, tmp, "site_push_dry_run", 0, "site", "push", site, place, "--dry-run")
+	jsonGolden(t, tmp, "site_push", 0, "site", "push", site, place)
+	jsonGolden(t, tmp, "site_push_unchanged", 0, "site", "push", site, place)
 }

@@ -19,6 +19,9 @@ func FuzzParseShow(f *testing.F) {
 	f.Add([]byte("title: [unclosed\n"))
 	f.Add([]byte("a: &x {b: *x}\n"))
 	f.Add([]byte("persons:\n  - name: X\n    role: guest\n    bogus: 1\n"))
+	pushed := sampleShow()
+	pushed.Push = "s3://podcast.example.com/show"
+	f.Add(ShowTemplate(pushed))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := ParseShow("podcast.yaml", data)
 		if err != nil {

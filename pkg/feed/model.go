@@ -28,6 +28,9 @@ type Show struct {
 	// Locked is podcast:locked: other platforms may not import the feed without the owner's email.
 	Locked  bool     `yaml:"locked"`
 	Persons []Person `yaml:"persons,omitempty"` // the show's people (hosts)
+	// Push is where publish uploads the site after each change: s3://BUCKET[/PREFIX], the
+	// place base_url serves; "" when the site is uploaded some other way.
+	Push string `yaml:"push,omitempty"`
 }
 
 // Owner is itunes:owner.

@@ -19,6 +19,8 @@ import (
 	"github.com/google/uuid"
 	"gopkg.in/yaml.v3"
 
+	"github.com/spacecast/spacecast/pkg/objstore"
+
 	"github.com/spacecast/spacecast/internal/textutil"
 )
 
@@ -92,7 +94,7 @@ func ParseShow(name string, data []byte) (*Show, error) {
 
 // showKeys are podcast.yaml's keys, in the order ShowTemplate writes them.
 var showKeys = []string{"title", "description", "base_url", "link", "author", "language", "categories",
-	"explicit", "image", "owner", "copyright", "type", "guid", "locked", "persons"}
+	"explicit", "image", "owner", "copyright", "type", "guid", "locked", "persons", "push"}
 
 var (
 	ownerKeys  = []string{"name", "email"}
@@ -172,6 +174,8 @@ func (p *showParser) parse(data []byte) *Show {
 			s.Locked = p.boolean(v, key)
 		case "persons":
 			s.Persons = p.persons(v)
+		case "push":
+			s.Push = p.str(v, key)
 		}
 	}
 	line := func(key string) int {
@@ -259,6 +263,16 @@ func (p *showParser) parse(data []byte) *Show {
 	}
 	if s.GUID != "" && !uuidRE.MatchString(s.GUID) {
 		p.errf(line("guid"), "guid", "%q is not a UUID (podcast:guid; delete the line and `spacecast feed init` rules apply: the UUIDv5 of the feed URL)", s.GUID)
+	}
+	if s.Push != "" {
+		if _, err := objstore.ParseURL(s.Push); err != nil {
+			reason := err.Error()
+			var ue *objstore.URLError
+			if errors.As(err, &ue) {
+				reason = ue.Reason // the value is not repeated: it may hold credentials
+			}
+			p.errf(line("push"), "push", "is not an s3://BUCKET/PREFIX URL: %s (give the place base_url serves, or leave push out when the site is uploaded another way)", reason)
+		}
 	}
 	for _, field := range []struct{ key, value string }{{"title", s.Title}, {"description", s.Description}, {"author", s.Author}, {"copyright", s.Copyright}} {
 		if r, ok := badControl(field.value); ok {

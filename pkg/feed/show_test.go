@@ -65,6 +65,7 @@ func TestParseShowTemplateRoundTrip(t *testing.T) {
 	tricky.Link = "https://example.com/show?x=1&y=2"
 	tricky.Owner.Name = "123"
 	tricky.Persons = []Person{{Name: "Zoë 'Z' Ünïcode: 🎙", Role: "Cover Art Designer", Group: "visuals"}}
+	tricky.Push = "s3://podcast.example.com/show"
 	for name, s := range map[string]*Show{"every setting": sampleShow(), "only the required ones": minimal, "values YAML would misread": tricky} {
 		t.Run(name, func(t *testing.T) {
 			text := ShowTemplate(s)
@@ -115,6 +116,8 @@ func TestParseShowErrors(t *testing.T) {
 		msg      string
 	}{
 		{"a misspelt key is named with its line and the key it resembles", "language: en-GB", "langauge: en-GB", "langauge", "langauge: en-GB", "did you mean language?"},
+		{"a push target that is not an s3 URL", "locked: true", "locked: true\npush: https://bucket.example.com", "push", "push:", "is not an s3://BUCKET/PREFIX URL"},
+		{"a push target with credentials is refused", "locked: true", "locked: true\npush: s3://KEY:SECRET@bucket/x", "push", "push:", "holds credentials"},
 		{"an unknown key is an error, not ignored", "locked: true", "locked: true\nfunding: https://x", "funding", "funding:", "is not a known setting"},
 		{"a key given twice names both lines", "author: Ada Lovelace", "author: Ada Lovelace\nauthor: Someone", "author", "author: Someone", "is set twice"},
 		{"a language that is not a BCP 47 tag", "language: en-GB", "language: english", "language", "language: english", "is not a language tag"},

@@ -39,6 +39,8 @@ var templateComments = map[string]string{
 		"    group: cast           # taxonomy group; cast when empty\n" +
 		"    img: https://example.com/ada.jpg\n" +
 		"    href: https://example.com/ada",
+	"push": "Where publish uploads the site after each change (spacecast site push): s3://BUCKET[/PREFIX],\n" +
+		"the place base_url serves. Leave it out when the site is uploaded another way.",
 }
 
 // ShowTemplate is the hand-editable podcast.yaml that `spacecast feed init` writes: every key,
@@ -94,6 +96,9 @@ func ShowTemplate(s *Show) []byte {
 		persons.Style = yaml.FlowStyle
 	}
 	add("persons", persons)
+	if s.Push != "" {
+		add("push", str(s.Push))
+	}
 
 	doc := &yaml.Node{Kind: yaml.DocumentNode, HeadComment: comment(templateHeader), Content: []*yaml.Node{root}}
 	var b bytes.Buffer

@@ -140,12 +140,26 @@ type Object struct {
 	// uploaded, asked for with its checksum), or, for an object Put uploaded in parts, the one it
 	// kept in the object's metadata (x-amz-meta-sha256); "" otherwise.
 	SHA256 string
+	// ContentType, CacheControl and Metadata (the x-amz-meta-* headers, names in lowercase) are
+	// what the store serves the object with; Head and Get fill them, List does not.
+	ContentType  string
+	CacheControl string
+	Metadata     map[string]string
 }
 
 // PutOptions are the optional headers of an upload.
 type PutOptions struct {
 	ContentType  string
 	CacheControl string
+	// Metadata is stored with the object as x-amz-meta-NAME headers (names in lowercase ASCII).
+	Metadata map[string]string
+	// IfNoneMatch stores the object only if no object has the key (If-None-Match: *); otherwise
+	// the store refuses with ErrPrecondition. A store that does not implement conditional writes
+	// may ignore it.
+	IfNoneMatch bool
+	// IfMatch, when set, stores the object only if the key's current object has this ETag
+	// (If-Match); otherwise ErrPrecondition (ErrNotFound on some stores when there is none).
+	IfMatch string
 }
 
 // Put uploads body as the object bucket/key, streaming it: it reads body once to learn its size
@@ -184,6 +198,15 @@ func (c *Client) Put(ctx context.Context, bucket, key string, body io.ReadSeeker
 	if opt.CacheControl != "" {
 		in.CacheControl = aws.String(opt.CacheControl)
 	}
+	if len(opt.Metadata) > 0 {
+		in.Metadata = opt.Metadata
+	}
+	if opt.IfNoneMatch {
+		in.IfNoneMatch = aws.String("*")
+	}
+	if opt.IfMatch != "" {
+		in.IfMatch = aws.String(opt.IfMatch)
+	}
 	// Sent as an unsigned payload instead of read a second time to sign it: the checksum, a
 	// signed header, covers the bytes. The body stays seekable, so the SDK's retries rewind it.
 	out, err := c.s3.PutObject(ctx, in, s3.WithAPIOptions(unsignedPayload...))
@@ -218,7 +241,8 @@ func (c *Client) Get(ctx context.Context, bucket, key string, r *Range) (io.Read
 		return nil, Object{}, c.wrap("get", bucket, key, nil, err)
 	}
 	o := Object{Key: key, Size: aws.ToInt64(out.ContentLength), ETag: aws.ToString(out.ETag),
-		LastModified: aws.ToTime(out.LastModified), SHA256: objectSHA256(out.ChecksumSHA256, out.ChecksumType, out.Metadata)}
+		LastModified: aws.ToTime(out.LastModified), SHA256: objectSHA256(out.ChecksumSHA256, out.ChecksumType, out.Metadata),
+		ContentType: aws.ToString(out.ContentType), CacheControl: aws.ToString(out.CacheControl), Metadata: out.Metadata}
 	if cr := aws.ToString(out.ContentRange); cr != "" {
 		// "bytes 0-9/1234": the whole object's size is after the slash.
 		if _, total, ok := strings.Cut(cr, "/"); ok {
@@ -253,7 +277,8 @@ func (c *Client) Head(ctx context.Context, bucket, key string) (Object, error) {
 		return Object{}, c.wrap("head", bucket, key, nil, err)
 	}
 	return Object{Key: key, Size: aws.ToInt64(out.ContentLength), ETag: aws.ToString(out.ETag),
-		LastModified: aws.ToTime(out.LastModified), SHA256: objectSHA256(out.ChecksumSHA256, out.ChecksumType, out.Metadata)}, nil
+		LastModified: aws.ToTime(out.LastModified), SHA256: objectSHA256(out.ChecksumSHA256, out.ChecksumType, out.Metadata),
+		ContentType: aws.ToString(out.ContentType), CacheControl: aws.ToString(out.CacheControl), Metadata: out.Metadata}, nil
 }
 
 // List yields every object whose key begins with prefix, in key order, a page of up to 1000 at a
@@ -284,6 +309,17 @@ func (c *Client) List(ctx context.Context, bucket, prefix string) iter.Seq2[Obje
 // with versioning (every bucket with Object Lock) it adds a delete marker and keeps the data.
 func (c *Client) Delete(ctx context.Context, bucket, key string) error {
 	_, err := c.s3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	if err != nil {
+		return c.wrap("delete", bucket, key, nil, err)
+	}
+	return nil
+}
+
+// DeleteIfMatch removes bucket/key only if its current object has the ETag etag; otherwise
+// ErrPrecondition. A store that does not implement conditional deletes may ignore the condition
+// or refuse the request (ErrUnsupported).
+func (c *Client) DeleteIfMatch(ctx context.Context, bucket, key, etag string) error {
+	_, err := c.s3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), IfMatch: aws.String(etag)})
 	if err != nil {
 		return c.wrap("delete", bucket, key, nil, err)
 	}
@@ -429,6 +465,10 @@ func kindOf(code, msg string, status int, object bool) error {
 		}
 	case "EntityTooLarge":
 		return ErrTooLarge
+	case "PreconditionFailed", "ConditionalRequestConflict":
+		return ErrPrecondition
+	case "NotImplemented":
+		return ErrUnsupported
 	}
 	if code == "" || code == "NotFound" || code == "Forbidden" {
 		// A HEAD answer has no body: only its status says what went wrong.
@@ -440,6 +480,10 @@ func kindOf(code, msg string, status int, object bool) error {
 			return ErrNoBucket
 		case http.StatusForbidden:
 			return ErrDenied
+		case http.StatusPreconditionFailed:
+			return ErrPrecondition
+		case http.StatusNotImplemented:
+			return ErrUnsupported
 		}
 	}
 	return nil

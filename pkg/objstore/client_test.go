@@ -348,3 +348,56 @@ func TestProfile(t *testing.T) {
 		}
 	}
 }
+
+// TestConditionalWrites: a create-only Put (If-None-Match: *) succeeds once and is refused with
+// ErrPrecondition while the key holds an object; a Put or DeleteIfMatch with another object's
+// ETag is refused and changes nothing; with the current ETag it goes through. The headers and
+// metadata an upload set come back from Head and Get.
+func TestConditionalWrites(t *testing.T) {
+	srv := s3server.Start(t)
+	c := newClient(t, srv)
+	ctx := context.Background()
+	put := func(body string, opt objstore.PutOptions) (objstore.Object, error) {
+		return c.Put(ctx, srv.Bucket, "site/.lock", strings.NewReader(body), opt)
+	}
+	first, err := put("one", objstore.PutOptions{IfNoneMatch: true, ContentType: "application/json",
+		CacheControl: "no-store", Metadata: map[string]string{"sha256": "abc"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := put("two", objstore.PutOptions{IfNoneMatch: true}); !errors.Is(err, objstore.ErrPrecondition) {
+		t.Fatalf("a second create-only Put: %v, want ErrPrecondition", err)
+	}
+	if _, err := put("two", objstore.PutOptions{IfMatch: `"0123456789abcdef0123456789abcdef"`}); !errors.Is(err, objstore.ErrPrecondition) {
+		t.Fatalf("a Put with another ETag: %v, want ErrPrecondition", err)
+	}
+	if err := c.DeleteIfMatch(ctx, srv.Bucket, "site/.lock", `"0123456789abcdef0123456789abcdef"`); !errors.Is(err, objstore.ErrPrecondition) {
+		t.Fatalf("DeleteIfMatch with another ETag: %v, want ErrPrecondition", err)
+	}
+	h, err := c.Head(ctx, srv.Bucket, "site/.lock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.ETag != first.ETag || h.ContentType != "application/json" || h.CacheControl != "no-store" || h.Metadata["sha256"] != "abc" {
+		t.Fatalf("Head after refused writes = %+v, want the first object with its headers", h)
+	}
+	second, err := put("two", objstore.PutOptions{IfMatch: first.ETag})
+	if err != nil {
+		t.Fatalf("a Put with the current ETag: %v", err)
+	}
+	r, g, err := c.Get(ctx, srv.Bucket, "site/.lock", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(r)
+	r.Close()
+	if string(b) != "two" || g.ETag != second.ETag || len(g.Metadata) != 0 {
+		t.Fatalf("Get = %q %+v, want the second object without the first's metadata", b, g)
+	}
+	if err := c.DeleteIfMatch(ctx, srv.Bucket, "site/.lock", second.ETag); err != nil {
+		t.Fatalf("DeleteIfMatch with the current ETag: %v", err)
+	}
+	if _, err := c.Head(ctx, srv.Bucket, "site/.lock"); !errors.Is(err, objstore.ErrNotFound) {
+		t.Fatalf("Head after DeleteIfMatch: %v, want ErrNotFound", err)
+	}
+}

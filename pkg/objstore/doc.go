@@ -1,7 +1,7 @@
 // Package objstore is spacecast's S3 client: the few object-storage operations the session and
-// site commands need (put, get, head, list, delete, legal hold), against AWS S3 or any
-// S3-compatible server (Cloudflare R2, Google Cloud Storage's XML API, MinIO, Ceph RGW,
-// versitygw), addressed by s3://BUCKET/PREFIX URLs (ParseURL).
+// site commands need (put, conditional put, get, head, list, delete, conditional delete, legal
+// hold), against AWS S3 or any S3-compatible server (Cloudflare R2, Google Cloud Storage's XML
+// API, MinIO, Ceph RGW, versitygw), addressed by s3://BUCKET/PREFIX URLs (ParseURL).
 //
 // Credentials, region and endpoint come the way every S3 tool takes them, through the AWS SDK's
 // default chain: the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,

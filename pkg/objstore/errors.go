@@ -38,8 +38,11 @@ var (
 	ErrTooLarge = errors.New("object larger than S3 stores")
 	// ErrPartSize: a Config.PartSize outside S3's limits (MinPartSize to MaxPartSize).
 	ErrPartSize = errors.New("part size outside S3's limits")
-	// ErrPrecondition: a conditional write or delete (PutIf, DeleteIf) found the key changed.
-	ErrPrecondition = errors.New("the object changed (precondition failed)")
+	// ErrPrecondition: a conditional write or delete found the object not as required (an
+	// object where none was to be, or another ETag than the one given).
+	ErrPrecondition = errors.New("the object is not as the request required (a precondition failed)")
+	// ErrUnsupported: the store does not implement the request (NotImplemented, HTTP 501).
+	ErrUnsupported = errors.New("the store does not implement this request")
 )
 
 // URLError is text that is not a valid s3:// URL; it matches ErrBadURL (and ErrURLCredentials

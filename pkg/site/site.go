@@ -39,6 +39,15 @@ type Options struct {
 	IntoExisting bool
 }
 
+// lock takes the site's lock as the options say: waiting up to LockTimeout, OnWait told.
+func (o *Options) lock(ctx context.Context, dir string) (*fileLock, error) {
+	timeout := o.LockTimeout
+	if timeout <= 0 {
+		timeout = DefaultLockTimeout
+	}
+	return lockSite(ctx, dir, timeout, o.OnWait)
+}
+
 func (o *Options) now() time.Time {
 	if o.Now != nil {
 		return o.Now()
@@ -150,11 +159,7 @@ func (t *tx) writeStaged(rel string, data []byte) error {
 
 // lockAndLoad takes the site lock and reads the show and the record as they are now.
 func (t *tx) lockAndLoad(ctx context.Context) error {
-	timeout := t.opts.LockTimeout
-	if timeout <= 0 {
-		timeout = DefaultLockTimeout
-	}
-	l, err := lockSite(ctx, t.dir, timeout, t.opts.OnWait)
+	l, err := t.opts.lock(ctx, t.dir)
 	if err != nil {
 		return err
 	}
