@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -13,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spacecast/spacecast/internal/testutil"
 	"github.com/spacecast/spacecast/internal/testutil/s3server"
 	"github.com/spacecast/spacecast/pkg/bucketlock"
 	"github.com/spacecast/spacecast/pkg/objstore"
@@ -265,21 +265,12 @@ func TestStaleTakenOver(t *testing.T) {
 	l.Release(ctx)
 }
 
-// deadPID is the process ID of a process that has exited.
-func deadPID(t *testing.T) int {
-	cmd := exec.Command("true")
-	if err := cmd.Run(); err != nil {
-		t.Fatal(err)
-	}
-	return cmd.Process.Pid
-}
-
 // TestDeadLocalHolder: with DeadLocal, the lock of a process of this machine that no longer runs
 // is taken over at once, whatever lease it declares; without, it is waited for.
 func TestDeadLocalHolder(t *testing.T) {
 	srv, c := newClient(t)
 	ctx := context.Background()
-	dead := `{"format":"` + format + `","owner":"x","host_id":"` + bucketlock.HostID() + `","pid":` + strconv.Itoa(deadPID(t)) + `,"lease_seconds":3600}`
+	dead := `{"format":"` + format + `","owner":"x","host_id":"` + bucketlock.HostID() + `","pid":` + strconv.Itoa(testutil.DeadPID(t)) + `,"lease_seconds":3600}`
 	put(t, c, srv.Bucket, "p/.lock", dead)
 	if _, err := bucketlock.Acquire(ctx, c, srv.Bucket, "p/.lock", opts(time.Hour, 200*time.Millisecond)); !errors.Is(err, bucketlock.ErrLocked) || !strings.Contains(err.Error(), "on this machine") {
 		t.Fatalf("without DeadLocal: %v, want ErrLocked", err)

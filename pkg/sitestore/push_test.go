@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -225,15 +224,6 @@ func TestPushChangedAudio(t *testing.T) {
 	}
 }
 
-// deadPID is the process ID of a process that has exited.
-func deadPID(t *testing.T) int {
-	cmd := exec.Command("true")
-	if err := cmd.Run(); err != nil {
-		t.Fatal(err)
-	}
-	return cmd.Process.Pid
-}
-
 // TestPushLock: a push takes the lock over at once from a dead process of this machine, whatever
 // lease it declares; waits for a live push's lock, says once who holds it, and gives up after its
 // timeout with a LockedError naming this process; and leaves no lock behind.
@@ -241,7 +231,7 @@ func TestPushLock(t *testing.T) {
 	ctx := context.Background()
 	dir := testSite(t)
 	st := newFakeStore()
-	dead := `{"format":"spacecast-site-push-lock","owner":"x","host_id":"` + hostID(t, st) + `","pid":` + strconv.Itoa(deadPID(t)) + `,"lease_seconds":3600}`
+	dead := `{"format":"spacecast-site-push-lock","owner":"x","host_id":"` + hostID(t, st) + `","pid":` + strconv.Itoa(testutil.DeadPID(t)) + `,"lease_seconds":3600}`
 	st.set("pod/"+LockName, []byte(dead))
 	start := time.Now()
 	if _, err := Push(ctx, st, dir, place, Options{LockTimeout: time.Second}); err != nil || time.Since(start) > 500*time.Millisecond {
