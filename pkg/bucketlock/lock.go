@@ -198,10 +198,12 @@ func (l *Lock) take(ctx context.Context) error {
 		holder, etag, err = l.read(ctx)
 		switch {
 		case errors.Is(err, objstore.ErrNotFound):
-			// Released meanwhile, or hidden by a delete marker, which some servers take for
-			// an object with If-None-Match: clear the markers and try again, once at once.
-			if l.opt.Versioned {
-				if err := l.clearMarkers(ctx); err != nil {
+			// Released meanwhile, or hidden by a delete marker, which some servers (versitygw)
+			// take for an object with If-None-Match: clear the released versions and try
+			// again, once at once. A store that may not be versioned is asked, and may not
+			// know how: then there is nothing to clear.
+			if vst, ok := l.st.(VersionStore); ok {
+				if err := l.clearReleased(ctx, vst); err != nil && l.opt.Versioned {
 					return err
 				}
 			}
@@ -409,17 +411,27 @@ func (l *Lock) purge(ctx context.Context) error {
 	return nil
 }
 
-// clearMarkers deletes the delete markers of the lock object.
-func (l *Lock) clearMarkers(ctx context.Context) error {
-	vst := l.st.(VersionStore)
+// clearReleased deletes the versions of a lock object that has none current (each a lock
+// released) and then its delete markers. The current version is never touched, so a lock
+// taken meanwhile stays, and the older versions go before the markers, so none comes back as the
+// current one.
+func (l *Lock) clearReleased(ctx context.Context, vst VersionStore) error {
+	var old, markers []objstore.Version
 	for v, err := range vst.ListVersions(ctx, l.bucket, l.key) {
 		if err != nil {
 			return err
 		}
-		if v.Key == l.key && v.DeleteMarker {
-			if err := vst.DeleteVersion(ctx, l.bucket, l.key, v.VersionID); err != nil {
-				return err
-			}
+		switch {
+		case v.Key != l.key:
+		case v.DeleteMarker:
+			markers = append(markers, v)
+		case !v.Latest:
+			old = append(old, v)
+		}
+	}
+	for _, v := range slices.Concat(old, markers) {
+		if err := vst.DeleteVersion(ctx, l.bucket, l.key, v.VersionID); err != nil {
+			return err
 		}
 	}
 	return nil

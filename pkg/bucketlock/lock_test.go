@@ -343,33 +343,32 @@ func TestUnconditional(t *testing.T) {
 	}
 }
 
-// TestDeleteMarker: in the versioned bucket, a lock key left with only a delete marker (which
-// versitygw takes for an object with If-None-Match) is taken at once.
+// TestDeleteMarker: in the versioned bucket, a lock key whose current version is a delete
+// marker (which versitygw takes for an object with If-None-Match) over a released lock is taken
+// at once, the released lock not brought back; a lock released without Versioned (a delete
+// marker left) is taken again at once too.
 func TestDeleteMarker(t *testing.T) {
 	srv, c := newClient(t)
 	ctx := context.Background()
-	put(t, c, srv.LockedBucket, "p/.lock", "old")
-	if err := c.Delete(ctx, srv.LockedBucket, "p/.lock"); err != nil {
-		t.Fatal(err)
-	}
-	for v, err := range c.ListVersions(ctx, srv.LockedBucket, "p/.lock") {
-		if err != nil {
+	for _, versioned := range []bool{true, false} {
+		put(t, c, srv.LockedBucket, "p/.lock", `{"owner":"released"}`)
+		if err := c.Delete(ctx, srv.LockedBucket, "p/.lock"); err != nil {
 			t.Fatal(err)
 		}
-		if !v.DeleteMarker {
-			if err := c.DeleteVersion(ctx, srv.LockedBucket, v.Key, v.VersionID); err != nil {
+		o := opts(time.Hour, 2*time.Second)
+		o.Versioned = versioned
+		for i := range 2 {
+			start := time.Now()
+			l, err := bucketlock.Acquire(ctx, c, srv.LockedBucket, "p/.lock", o)
+			if err != nil || time.Since(start) > time.Second {
+				t.Fatalf("versioned %v, take %d: a lock behind a delete marker: %v after %s", versioned, i, err, time.Since(start))
+			}
+			if err := l.Release(ctx); err != nil {
 				t.Fatal(err)
 			}
 		}
-	}
-	o := opts(time.Hour, 2*time.Second)
-	o.Versioned = true
-	start := time.Now()
-	l, err := bucketlock.Acquire(ctx, c, srv.LockedBucket, "p/.lock", o)
-	if err != nil || time.Since(start) > time.Second {
-		t.Fatalf("a lock behind a delete marker: %v after %s", err, time.Since(start))
-	}
-	if err := l.Release(ctx); err != nil {
-		t.Fatal(err)
+		if n := versionsOf(t, c, srv.LockedBucket, "p/.lock"); versioned && n != 0 || !versioned && n != 2 {
+			t.Fatalf("versioned %v: %d versions left, want none with Versioned, else the last lock and its marker", versioned, n)
+		}
 	}
 }
