@@ -145,6 +145,9 @@ type Object struct {
 	ContentType  string
 	CacheControl string
 	Metadata     map[string]string
+	// VersionID is the version a Put stored, in a versioned bucket ("" otherwise, and from
+	// Head, Get and List).
+	VersionID string
 }
 
 // PutOptions are the optional headers of an upload.
@@ -154,8 +157,9 @@ type PutOptions struct {
 	// Metadata is stored with the object as x-amz-meta-NAME headers (names in lowercase ASCII).
 	Metadata map[string]string
 	// IfNoneMatch stores the object only if no object has the key (If-None-Match: *); otherwise
-	// the store refuses with ErrPrecondition. A store that does not implement conditional writes
-	// may ignore it.
+	// the store refuses with ErrPrecondition. The store decides atomically: of writers racing to
+	// create a key, one wins. A store that does not implement conditional writes may ignore it
+	// or refuse the request (ErrUnsupported).
 	IfNoneMatch bool
 	// IfMatch, when set, stores the object only if the key's current object has this ETag
 	// (If-Match); otherwise ErrPrecondition (ErrNotFound on some stores when there is none).
@@ -167,7 +171,9 @@ type PutOptions struct {
 // the object (ErrChecksum when the bytes changed on the way, or in the file meanwhile). The
 // object appears whole or not at all. A body larger than the part size (its size known from its
 // Size or Stat method, or a Seek to its end) goes up in parts instead, each with its own SHA-256
-// (multipart.go). It returns the uploaded object's size and SHA-256.
+// (multipart.go); its conditions (IfNoneMatch, IfMatch) then go with the request that completes
+// the upload, so the object still appears only if they hold. It returns the uploaded object's
+// size, SHA-256, ETag and version ID.
 func (c *Client) Put(ctx context.Context, bucket, key string, body io.ReadSeeker, opt PutOptions) (Object, error) {
 	const op = "put"
 	if size, err := bodySize(body); err == nil && size > c.partSize {
@@ -213,7 +219,7 @@ func (c *Client) Put(ctx context.Context, bucket, key string, body io.ReadSeeker
 	if err != nil {
 		return Object{}, c.wrap(op, bucket, key, nil, err)
 	}
-	return Object{Key: key, Size: size, ETag: aws.ToString(out.ETag), SHA256: hex.EncodeToString(sum)}, nil
+	return Object{Key: key, Size: size, ETag: aws.ToString(out.ETag), SHA256: hex.EncodeToString(sum), VersionID: aws.ToString(out.VersionId)}, nil
 }
 
 // Range is a stretch of an object: Length bytes from Offset; Length 0 reads to the end.
@@ -316,12 +322,16 @@ func (c *Client) Delete(ctx context.Context, bucket, key string) error {
 }
 
 // DeleteIfMatch removes bucket/key only if its current object has the ETag etag; otherwise
-// ErrPrecondition. A store that does not implement conditional deletes may ignore the condition
-// or refuse the request (ErrUnsupported).
+// ErrPrecondition. A key without an object is no error, as with Delete. A store that does not
+// implement conditional deletes may ignore the condition or refuse the request (ErrUnsupported).
 func (c *Client) DeleteIfMatch(ctx context.Context, bucket, key, etag string) error {
 	_, err := c.s3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), IfMatch: aws.String(etag)})
 	if err != nil {
-		return c.wrap("delete", bucket, key, nil, err)
+		e := c.wrap("delete", bucket, key, nil, err)
+		if isKind(e, ErrNotFound) {
+			return nil
+		}
+		return e
 	}
 	return nil
 }

@@ -124,6 +124,11 @@ func (c *Client) putMultipart(ctx context.Context, bucket, key string, body io.R
 		ChecksumAlgorithm: types.ChecksumAlgorithmSha256,
 		Metadata:          map[string]string{metaSHA256: hex.EncodeToString(sum)},
 	}
+	for k, v := range opt.Metadata {
+		if k != metaSHA256 {
+			in.Metadata[k] = v
+		}
+	}
 	if opt.ContentType != "" {
 		in.ContentType = aws.String(opt.ContentType)
 	}
@@ -137,11 +142,20 @@ func (c *Client) putMultipart(ctx context.Context, bucket, key string, body io.R
 	u := &upload{c: c, bucket: bucket, key: key, id: created.UploadId, n: len(parts)}
 	done, err := u.sendParts(ctx, ra, parts)
 	if err == nil {
+		// The conditions go with the completion, which is when the object appears (S3 checks
+		// them there, and answers ConditionalRequestConflict to a racing completion).
+		cin := &s3.CompleteMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String(key),
+			UploadId: u.id, MultipartUpload: &types.CompletedMultipartUpload{Parts: done}}
+		if opt.IfNoneMatch {
+			cin.IfNoneMatch = aws.String("*")
+		}
+		if opt.IfMatch != "" {
+			cin.IfMatch = aws.String(opt.IfMatch)
+		}
 		var out *s3.CompleteMultipartUploadOutput
-		out, err = c.s3.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String(key),
-			UploadId: u.id, MultipartUpload: &types.CompletedMultipartUpload{Parts: done}})
+		out, err = c.s3.CompleteMultipartUpload(ctx, cin)
 		if err == nil {
-			return Object{Key: key, Size: size, ETag: aws.ToString(out.ETag), SHA256: hex.EncodeToString(sum)}, nil
+			return Object{Key: key, Size: size, ETag: aws.ToString(out.ETag), SHA256: hex.EncodeToString(sum), VersionID: aws.ToString(out.VersionId)}, nil
 		}
 		err = c.wrap(op, bucket, key, nil, fmt.Errorf("complete the upload: %w", err))
 	}

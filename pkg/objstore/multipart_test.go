@@ -552,3 +552,46 @@ func TestMultipartAbortFails(t *testing.T) {
 		t.Fatalf("incomplete uploads left: %q; want the one the error names", left)
 	}
 }
+
+// TestMultipartConditional: an upload in parts carries its conditions to the request that
+// completes it: a create-only Put (If-None-Match: *) of a key that holds an object is refused
+// with ErrPrecondition, its parts aborted and the object unchanged; an If-Match with the current
+// ETag replaces it, and with a stale one is refused. In the versioned bucket the version stored
+// comes back in the result.
+func TestMultipartConditional(t *testing.T) {
+	srv := s3server.Start(t)
+	srv.Setenv(t)
+	ctx := context.Background()
+	data := randomBytes(t, 6*mib)
+	count := &counter{}
+	c := partClient(t, srv, 5*mib, count)
+	for _, b := range []string{srv.Bucket, srv.LockedBucket} {
+		first, err := c.Put(ctx, b, "big", bytes.NewReader(data), objstore.PutOptions{IfNoneMatch: true})
+		if err != nil {
+			t.Fatalf("%s: create-only Put of a new key: %v", b, err)
+		}
+		if (b == srv.LockedBucket) != (first.VersionID != "" && first.VersionID != "null") {
+			t.Errorf("%s: Put's VersionID %q", b, first.VersionID)
+		}
+		aborts := count.count("abort")
+		if _, err := c.Put(ctx, b, "big", bytes.NewReader(data[1:]), objstore.PutOptions{IfNoneMatch: true}); !errors.Is(err, objstore.ErrPrecondition) {
+			t.Fatalf("%s: create-only Put in parts over an object: %v, want ErrPrecondition", b, err)
+		}
+		if count.count("abort") == aborts {
+			t.Errorf("%s: the refused upload was not aborted", b)
+		}
+		if h, err := c.Head(ctx, b, "big"); err != nil || h.ETag != first.ETag {
+			t.Fatalf("%s: after the refused create: %+v, %v; want the first object", b, h, err)
+		}
+		second, err := c.Put(ctx, b, "big", bytes.NewReader(data[2:]), objstore.PutOptions{IfMatch: first.ETag})
+		if err != nil {
+			t.Fatalf("%s: Put in parts with the current ETag: %v", b, err)
+		}
+		if _, err := c.Put(ctx, b, "big", bytes.NewReader(data[3:]), objstore.PutOptions{IfMatch: first.ETag}); !errors.Is(err, objstore.ErrPrecondition) {
+			t.Fatalf("%s: Put in parts with a stale ETag: %v, want ErrPrecondition", b, err)
+		}
+		if h, err := c.Head(ctx, b, "big"); err != nil || h.ETag != second.ETag || h.Size != int64(len(data)-2) {
+			t.Fatalf("%s: after the refused replace: %+v, %v; want the second object", b, h, err)
+		}
+	}
+}

@@ -1,10 +1,7 @@
 package objstore
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
 	"iter"
 	"net/url"
 	"slices"
@@ -29,14 +26,6 @@ type Version struct {
 	// DeleteMarker: the version is a delete marker (a DELETE without a version ID in a
 	// versioned bucket), not data.
 	DeleteMarker bool
-}
-
-// Written is an object a conditional write stored: its ETag, and its version ID in a versioned
-// bucket ("" otherwise).
-type Written struct {
-	Key       string
-	ETag      string
-	VersionID string
 }
 
 // Versioning reports whether bucket keeps versions (versioning enabled, or suspended after it
@@ -154,53 +143,6 @@ func (c *Client) SetVersionLegalHold(ctx context.Context, bucket, key, versionID
 		return c.wrap("set legal hold", bucket, key, nil, err)
 	}
 	return nil
-}
-
-// PutIf uploads body as bucket/key only when the key's current object is the one named by
-// ifMatch (its ETag), or, with ifMatch "", when the key has no object (If-None-Match: *). The
-// store decides atomically: of two writers racing, one gets ErrPrecondition. It is meant for
-// small objects (a lock, a journal) and sends body's SHA-256 with it, as Put does.
-func (c *Client) PutIf(ctx context.Context, bucket, key string, body []byte, ifMatch string, opt PutOptions) (Written, error) {
-	sum := sha256.Sum256(body)
-	in := &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(body),
-		ContentLength: aws.Int64(int64(len(body))), ChecksumSHA256: aws.String(base64.StdEncoding.EncodeToString(sum[:]))}
-	if ifMatch == "" {
-		in.IfNoneMatch = aws.String("*")
-	} else {
-		in.IfMatch = aws.String(ifMatch)
-	}
-	if opt.ContentType != "" {
-		in.ContentType = aws.String(opt.ContentType)
-	}
-	out, err := c.s3.PutObject(ctx, in, s3.WithAPIOptions(unsignedPayload...))
-	if err != nil {
-		return Written{}, c.preconditioned("put", bucket, key, err)
-	}
-	return Written{Key: key, ETag: aws.ToString(out.ETag), VersionID: aws.ToString(out.VersionId)}, nil
-}
-
-// DeleteIf deletes bucket/key only while its current object has the ETag etag: ErrPrecondition
-// when it has changed. A key without an object is no error.
-func (c *Client) DeleteIf(ctx context.Context, bucket, key, etag string) error {
-	_, err := c.s3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), IfMatch: aws.String(etag)})
-	if err != nil {
-		e := c.preconditioned("delete", bucket, key, err)
-		if isKind(e, ErrNotFound) {
-			return nil
-		}
-		return e
-	}
-	return nil
-}
-
-// preconditioned wraps err, of kind ErrPrecondition when the store refused a condition
-// (PreconditionFailed; ConditionalRequestConflict when another conditional write raced it).
-func (c *Client) preconditioned(op, bucket, key string, err error) error {
-	e := c.wrap(op, bucket, key, nil, err)
-	if oe, ok := e.(*Error); ok && (oe.Code == "PreconditionFailed" || oe.Code == "ConditionalRequestConflict" || oe.Kind == nil && oe.Detail == "HTTP 412") {
-		oe.Kind = ErrPrecondition
-	}
-	return e
 }
 
 func errCode(err error) string {

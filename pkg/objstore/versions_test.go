@@ -1,6 +1,7 @@
 package objstore_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"strings"
@@ -80,61 +81,70 @@ func TestVersions(t *testing.T) {
 	}
 }
 
-// TestPutIf: of eight writers creating one key at once (If-None-Match: *), exactly one wins and
-// the others get ErrPrecondition; a replace names the ETag it read and fails once the object
-// changed; DeleteIf deletes only the object it names; once the key has no version it can be
-// created again. In both buckets.
-func TestPutIf(t *testing.T) {
+// TestConditionalRace: of eight writers creating one key at once (Put with IfNoneMatch), exactly
+// one wins and the others get ErrPrecondition; a replace names the ETag it read and fails once the
+// object changed; DeleteIfMatch deletes only the object it names, and a key without an object is
+// no error to it; once the key has no version it can be created again. In both buckets; in the
+// versioned one, Put says which version it stored.
+func TestConditionalRace(t *testing.T) {
 	srv := s3server.Start(t)
 	c := newClient(t, srv)
 	ctx := context.Background()
+	put := func(b string, body []byte, opt objstore.PutOptions) (objstore.Object, error) {
+		return c.Put(ctx, b, "lock", bytes.NewReader(body), opt)
+	}
 	for _, b := range []string{srv.Bucket, srv.LockedBucket} {
 		var wg sync.WaitGroup
 		var mu sync.Mutex
-		var won []objstore.Written
+		var won []objstore.Object
 		lost := 0
 		for i := range 8 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				w, err := c.PutIf(ctx, b, "lock", []byte{byte('a' + i)}, "", objstore.PutOptions{})
+			wg.Go(func() {
+				o, err := put(b, []byte{byte('a' + i)}, objstore.PutOptions{IfNoneMatch: true})
 				mu.Lock()
 				defer mu.Unlock()
 				switch {
 				case err == nil:
-					won = append(won, w)
+					won = append(won, o)
 				case errors.Is(err, objstore.ErrPrecondition):
 					lost++
 				default:
-					t.Errorf("%s: PutIf: %v", b, err)
+					t.Errorf("%s: create-only Put: %v", b, err)
 				}
-			}()
+			})
 		}
 		wg.Wait()
 		if len(won) != 1 || lost != 7 {
 			t.Fatalf("%s: 8 creates at once: %d won, %d refused; want 1 and 7", b, len(won), lost)
 		}
-		w2, err := c.PutIf(ctx, b, "lock", []byte("renewed"), won[0].ETag, objstore.PutOptions{})
+		if versioned := won[0].VersionID != "" && won[0].VersionID != "null"; versioned != (b == srv.LockedBucket) {
+			t.Errorf("%s: Put's VersionID %q", b, won[0].VersionID)
+		}
+		w2, err := put(b, []byte("renewed"), objstore.PutOptions{IfMatch: won[0].ETag})
 		if err != nil {
 			t.Fatalf("%s: replace with the right ETag: %v", b, err)
 		}
-		if _, err := c.PutIf(ctx, b, "lock", []byte("stale"), won[0].ETag, objstore.PutOptions{}); !errors.Is(err, objstore.ErrPrecondition) {
+		if _, err := put(b, []byte("stale"), objstore.PutOptions{IfMatch: won[0].ETag}); !errors.Is(err, objstore.ErrPrecondition) {
 			t.Fatalf("%s: replace with an old ETag: %v, want ErrPrecondition", b, err)
 		}
-		if err := c.DeleteIf(ctx, b, "lock", won[0].ETag); !errors.Is(err, objstore.ErrPrecondition) {
-			t.Fatalf("%s: DeleteIf with an old ETag: %v, want ErrPrecondition", b, err)
+		if err := c.DeleteIfMatch(ctx, b, "lock", won[0].ETag); !errors.Is(err, objstore.ErrPrecondition) {
+			t.Fatalf("%s: DeleteIfMatch with an old ETag: %v, want ErrPrecondition", b, err)
 		}
-		if err := c.DeleteIf(ctx, b, "lock", w2.ETag); err != nil {
-			t.Fatalf("%s: DeleteIf: %v", b, err)
+		if err := c.DeleteIfMatch(ctx, b, "lock", w2.ETag); err != nil {
+			t.Fatalf("%s: DeleteIfMatch: %v", b, err)
 		}
-		// In the versioned bucket DeleteIf left a delete marker; versitygw (unlike AWS) takes it
-		// for an object that exists for If-None-Match. Deleting every version frees the key.
+		if err := c.DeleteIfMatch(ctx, b, "never-stored", w2.ETag); err != nil {
+			t.Fatalf("%s: DeleteIfMatch of a key without an object: %v, want none", b, err)
+		}
+		// In the versioned bucket DeleteIfMatch left a delete marker; versitygw (unlike AWS)
+		// takes it for an object that exists for If-None-Match. Deleting every version frees
+		// the key.
 		for _, v := range versions(t, c, b, "lock") {
 			if err := c.DeleteVersion(ctx, b, v.Key, v.VersionID); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if _, err := c.PutIf(ctx, b, "lock", []byte("again"), "", objstore.PutOptions{}); err != nil {
+		if _, err := put(b, []byte("again"), objstore.PutOptions{IfNoneMatch: true}); err != nil {
 			t.Fatalf("%s: create after the delete: %v", b, err)
 		}
 	}

@@ -25,8 +25,7 @@ type Keeper interface {
 	DeleteVersion(ctx context.Context, bucket, key, versionID string) error
 	VersionLegalHold(ctx context.Context, bucket, key, versionID string) (bool, error)
 	SetVersionLegalHold(ctx context.Context, bucket, key, versionID string, on bool) error
-	PutIf(ctx context.Context, bucket, key string, body []byte, ifMatch string, opt objstore.PutOptions) (objstore.Written, error)
-	DeleteIf(ctx context.Context, bucket, key, etag string) error
+	DeleteIfMatch(ctx context.Context, bucket, key, etag string) error
 	Copy(ctx context.Context, bucket, src, dst string) error
 }
 

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spacecast/spacecast/pkg/bucketlock"
 	"github.com/spacecast/spacecast/pkg/objstore"
 	"github.com/spacecast/spacecast/pkg/session"
 )
@@ -121,7 +122,7 @@ func Prune(ctx context.Context, st Keeper, root objstore.URL, opts PruneOptions)
 		defer func() {
 			// The lock goes even when the prune failed; a failure to remove it is reported
 			// when nothing else was.
-			if rerr := l.release(context.WithoutCancel(ctx)); rerr != nil && err == nil {
+			if rerr := l.Release(context.WithoutCancel(ctx)); rerr != nil && err == nil {
 				rep, err = fail(rep, rerr)
 			}
 		}()
@@ -198,7 +199,7 @@ type pruner struct {
 	opts  session.PruneOptions
 	now   time.Time
 	kind  kind
-	lease *lease
+	lease *bucketlock.Lock
 }
 
 // judge decides whether the session in f is due. An error that is not the store's means it is
@@ -253,7 +254,7 @@ func (p *pruner) judge(ctx context.Context, f *folder) (e session.PruneEntry, du
 // delete deletes the session in f: journal, manifest, signature, the rest, journal. It returns
 // why it kept the session after all ("" when it deleted it), or the store's error.
 func (p *pruner) delete(ctx context.Context, f *folder, e session.PruneEntry) (string, error) {
-	if err := p.lease.check(); err != nil {
+	if err := p.lease.Check(); err != nil {
 		return "", err
 	}
 	j := pruneJournal{ID: e.ID, Reason: e.Reason, Started: p.now.UTC()}
@@ -296,14 +297,14 @@ func (p *pruner) deleteItems(ctx context.Context, items []journalItem, dir objst
 		if it.Key == dir.Key(PruneJournalName) {
 			continue
 		}
-		if err := p.lease.check(); err != nil {
+		if err := p.lease.Check(); err != nil {
 			return err
 		}
 		var err error
 		if it.VersionID != "" && it.VersionID != "null" {
 			err = p.st.DeleteVersion(ctx, dir.Bucket, it.Key, it.VersionID)
 		} else {
-			err = p.st.DeleteIf(ctx, dir.Bucket, it.Key, it.ETag)
+			err = p.st.DeleteIfMatch(ctx, dir.Bucket, it.Key, it.ETag)
 			if errors.Is(err, objstore.ErrPrecondition) {
 				err = nil // stored anew since: not this session's any more
 			}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"slices"
 	"strings"
 	"sync"
@@ -182,11 +183,11 @@ func (f *failing) DeleteVersion(ctx context.Context, bucket, key, id string) err
 	return f.Client.DeleteVersion(ctx, bucket, key, id)
 }
 
-func (f *failing) DeleteIf(ctx context.Context, bucket, key, etag string) error {
+func (f *failing) DeleteIfMatch(ctx context.Context, bucket, key, etag string) error {
 	if err := f.cut(); err != nil {
 		return err
 	}
-	return f.Client.DeleteIf(ctx, bucket, key, etag)
+	return f.Client.DeleteIfMatch(ctx, bucket, key, etag)
 }
 
 // TestPruneInterrupted: a prune whose connection fails after two deletions leaves the session
@@ -237,7 +238,7 @@ type slowDeletes struct {
 	overlap *bool
 }
 
-func (s *slowDeletes) DeleteIf(ctx context.Context, bucket, key, etag string) error {
+func (s *slowDeletes) DeleteIfMatch(ctx context.Context, bucket, key, etag string) error {
 	s.mu.Lock()
 	*s.active++
 	if *s.active > 1 {
@@ -245,7 +246,7 @@ func (s *slowDeletes) DeleteIf(ctx context.Context, bucket, key, etag string) er
 	}
 	s.mu.Unlock()
 	time.Sleep(30 * time.Millisecond)
-	err := s.Client.DeleteIf(ctx, bucket, key, etag)
+	err := s.Client.DeleteIfMatch(ctx, bucket, key, etag)
 	s.mu.Lock()
 	*s.active--
 	s.mu.Unlock()
@@ -333,12 +334,11 @@ func (r *r2Like) ObjectLock(context.Context, string) (bool, error) {
 	return false, &objstore.Error{Op: "get object lock configuration", Code: "NotImplemented", Detail: "NotImplemented (HTTP 501)"}
 }
 
-func (r *r2Like) PutIf(ctx context.Context, bucket, key string, body []byte, ifMatch string, opt objstore.PutOptions) (objstore.Written, error) {
-	if !r.ignoresIf {
-		return r.Client.PutIf(ctx, bucket, key, body, ifMatch, opt)
+func (r *r2Like) Put(ctx context.Context, bucket, key string, body io.ReadSeeker, opt objstore.PutOptions) (objstore.Object, error) {
+	if r.ignoresIf {
+		opt.IfNoneMatch, opt.IfMatch = false, ""
 	}
-	o, err := r.Client.Put(ctx, bucket, key, bytes.NewReader(body), opt)
-	return objstore.Written{Key: key, ETag: o.ETag}, err
+	return r.Client.Put(ctx, bucket, key, body, opt)
 }
 
 // TestPruneStoreWithoutVersioningAPI: a store that does not implement the versioning and Object

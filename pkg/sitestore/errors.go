@@ -14,7 +14,7 @@ var (
 	ErrLockLost = errors.New("the push lost its lock")
 	// ErrChanged: a file of the site changed while it was being pushed.
 	ErrChanged = errors.New("the site changed while it was pushed")
-	// ErrBadState: the state or lock object in the bucket is not what a push writes.
+	// ErrBadState: the state object in the bucket is not what a push writes.
 	ErrBadState = errors.New("not a spacecast push record")
 )
 

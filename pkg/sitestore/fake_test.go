@@ -129,7 +129,10 @@ func (s *fakeStore) DeleteIfMatch(ctx context.Context, bucket, key, etag string)
 	s.mu.Lock()
 	o, ok := s.objs[key]
 	s.mu.Unlock()
-	if !s.ignoreConditions && (!ok || o.etag != etag) {
+	if !ok {
+		return nil // as in S3: no object, nothing to delete
+	}
+	if !s.ignoreConditions && o.etag != etag {
 		return &objstore.Error{Op: "delete", Bucket: bucket, Key: key, Kind: objstore.ErrPrecondition}
 	}
 	return s.Delete(ctx, bucket, key)

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/spacecast/spacecast/pkg/bucketlock"
 	"github.com/spacecast/spacecast/pkg/objstore"
 	"github.com/spacecast/spacecast/pkg/site"
 )
@@ -138,19 +139,18 @@ func Push(ctx context.Context, st Store, dir string, dst objstore.URL, opt Optio
 	p := &pusher{st: st, dst: dst, opt: opt, rep: &Report{Site: dir, URL: dst.String(), DryRun: opt.DryRun,
 		Uploaded: []Object{}, Skipped: []Object{}, Deleted: []Object{}}}
 	if !opt.DryRun {
-		lt := &lockTarget{st: st, bucket: dst.Bucket, key: dst.Key(LockName), url: objstore.URL{Bucket: dst.Bucket, Prefix: dst.Key(LockName)}.String(),
-			length: opt.Lease, timeout: opt.LockTimeout, onWait: opt.OnWait, poll: min(time.Second, opt.Lease/10)}
-		if p.lease, err = lt.acquire(ctx); err != nil {
+		if p.lease, err = acquireLock(ctx, st, dst, opt); err != nil {
 			return fail(err)
 		}
 		defer func() {
-			rerr := p.lease.release(context.WithoutCancel(ctx))
+			rerr := p.lease.Release(context.WithoutCancel(ctx))
 			if err == nil && rerr != nil {
 				rep, err = fail(rerr)
 			}
 		}()
-		p.rep.ConditionalWrites = &p.lease.conditional
-		if !p.lease.conditional {
+		conditional := p.lease.Conditional()
+		p.rep.ConditionalWrites = &conditional
+		if !conditional {
 			p.rep.Warnings = append(p.rep.Warnings, "the store does not honour conditional writes (If-None-Match): the lock cannot keep a concurrent push out; deletions were checked against the feed and page in the bucket")
 		}
 	}
@@ -165,7 +165,7 @@ type pusher struct {
 	dst   objstore.URL
 	opt   Options
 	rep   *Report
-	lease *lease
+	lease *bucketlock.Lock
 
 	mu     sync.Mutex                 // guards remote and next while requests run at once
 	old    *state                     // what the state object said
@@ -278,7 +278,7 @@ func (p *pusher) run(ctx context.Context, files []site.PublicFile) error {
 				p.rep.Kept = append(p.rep.Kept, o)
 				continue
 			}
-			if err := p.lease.check(); err != nil {
+			if err := p.lease.Check(); err != nil {
 				return err
 			}
 			if err := p.st.Delete(ctx, p.dst.Bucket, p.dst.Key(rel)); err != nil {
@@ -408,7 +408,7 @@ func compare(sum, ctype, cache string, it *item) string {
 // upload puts one file, with its digest as metadata; audio is read from disk and must hash to
 // the digest the site's record holds.
 func (p *pusher) upload(ctx context.Context, it *item) (objstore.Object, error) {
-	if err := p.lease.check(); err != nil {
+	if err := p.lease.Check(); err != nil {
 		return objstore.Object{}, err
 	}
 	var body io.ReadSeeker
@@ -435,7 +435,7 @@ func (p *pusher) upload(ctx context.Context, it *item) (objstore.Object, error) 
 
 // writeState puts the state object.
 func (p *pusher) writeState(ctx context.Context) error {
-	if err := p.lease.check(); err != nil {
+	if err := p.lease.Check(); err != nil {
 		return err
 	}
 	_, err := p.st.Put(ctx, p.dst.Bucket, p.dst.Key(StateName), bytes.NewReader(p.next.encode()),

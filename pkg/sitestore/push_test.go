@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/spacecast/spacecast/internal/testutil"
+	"github.com/spacecast/spacecast/pkg/bucketlock"
 	"github.com/spacecast/spacecast/pkg/feed"
 	"github.com/spacecast/spacecast/pkg/objstore"
 	"github.com/spacecast/spacecast/pkg/site"
@@ -117,8 +117,8 @@ func TestPushPlan(t *testing.T) {
 	delete(st.objs, "pod/"+StateName)
 	st.heads = 0
 	rep = push(t, st, dir, Options{})
-	if w := st.writes(); len(w) != 0 || st.heads != 7 {
-		t.Fatalf("without the state: wrote %v with %d HEAD requests; want nothing, 7", w, st.heads)
+	if w := st.writes(); len(w) != 0 || st.heads != 7 || len(rep.Uploaded) != 0 {
+		t.Fatalf("without the state: wrote %v (uploaded %v) with %d HEAD requests; want nothing, 7", w, paths(rep.Uploaded), st.heads)
 	}
 	if _, ok := st.objs["pod/"+StateName]; !ok {
 		t.Fatalf("the state was not written again")
@@ -224,83 +224,48 @@ func TestPushChangedAudio(t *testing.T) {
 	}
 }
 
-// deadPID is the process ID of a process that has exited.
-func deadPID(t *testing.T) int {
-	cmd := exec.Command("true")
-	if err := cmd.Run(); err != nil {
-		t.Fatal(err)
-	}
-	return cmd.Process.Pid
-}
-
-// TestLock: the lock is taken over at once from a dead process of this machine, after a lease
-// unchanged from an unknown holder elsewhere, never from a live push that renews it (LockedError
-// after the timeout, naming the holder), and once that push releases it, it is free.
-func TestLock(t *testing.T) {
+// TestPushLock: a push takes the lock over at once from a dead process of this machine, whatever
+// lease it declares; waits for a live push's lock, says once who holds it, and gives up after its
+// timeout with a LockedError naming this process; and leaves no lock behind.
+func TestPushLock(t *testing.T) {
 	ctx := context.Background()
+	dir := testSite(t)
 	st := newFakeStore()
-	target := func(lease, timeout time.Duration) *lockTarget {
-		return &lockTarget{st: st, bucket: "b", key: "pod/" + LockName, url: "s3://b/pod/" + LockName, length: lease, timeout: timeout, poll: 20 * time.Millisecond}
-	}
-	dead := `{"format":"spacecast-site-push-lock","owner":"x","host_id":"` + hostID() + `","pid":` + strconv.Itoa(deadPID(t)) + `,"lease_seconds":3600}`
+	dead := `{"format":"spacecast-site-push-lock","owner":"x","host_id":"` + hostID(t, st) + `","pid":` + strconv.Itoa(testutil.DeadPID(t)) + `,"lease_seconds":3600}`
 	st.set("pod/"+LockName, []byte(dead))
 	start := time.Now()
-	l, err := target(time.Second, time.Second).acquire(ctx)
-	if err != nil || time.Since(start) > 500*time.Millisecond {
+	if _, err := Push(ctx, st, dir, place, Options{LockTimeout: time.Second}); err != nil || time.Since(start) > 500*time.Millisecond {
 		t.Fatalf("a dead process's lock: %v after %s", err, time.Since(start))
 	}
-	if err := l.release(ctx); err != nil {
-		t.Fatal(err)
+	if _, ok := st.objs["pod/"+LockName]; ok {
+		t.Fatalf("the push left its lock")
 	}
 
-	st.set("pod/"+LockName, []byte(`{"format":"spacecast-site-push-lock","owner":"y","host_id":"elsewhere","pid":1,"lease_seconds":0}`))
-	start = time.Now()
-	l, err = target(300*time.Millisecond, 5*time.Second).acquire(ctx)
-	if err != nil || time.Since(start) < 300*time.Millisecond {
-		t.Fatalf("a lock unchanged for a lease: %v after %s (want taken after the lease)", err, time.Since(start))
-	}
-	// l renews; another push waits, then gives up.
-	var waitedFor Holder
-	other := target(300*time.Millisecond, 800*time.Millisecond)
-	other.onWait = func(h Holder) { waitedFor = h }
-	_, err = other.acquire(ctx)
+	live := `{"format":"spacecast-site-push-lock","owner":"y","host_id":"` + hostID(t, st) + `","pid":` + strconv.Itoa(os.Getpid()) + `,"lease_seconds":3600}`
+	st.set("pod/"+LockName, []byte(live))
+	var waits []Holder
+	_, err := Push(ctx, st, dir, place, Options{LockTimeout: 300 * time.Millisecond, OnWait: func(h Holder) { waits = append(waits, h) }})
 	var le *LockedError
-	if !errors.As(err, &le) || !errors.Is(err, ErrLocked) || waitedFor.PID != os.Getpid() || !strings.Contains(err.Error(), "on this machine") {
-		t.Fatalf("a renewed lock: %v (waited for %+v), want LockedError naming this process", err, waitedFor)
+	if !errors.As(err, &le) || !errors.Is(err, ErrLocked) || len(waits) != 1 || waits[0].PID != os.Getpid() || !strings.Contains(err.Error(), "on this machine") {
+		t.Fatalf("a live push's lock: %v (told of %+v), want LockedError naming this process", err, waits)
 	}
-	if err := l.check(); err != nil {
-		t.Fatalf("the holder's lease lapsed while it renewed: %v", err)
+	if string(st.objs["pod/"+LockName].data) != live {
+		t.Fatalf("the waiting push touched the live push's lock")
 	}
-	if err := l.release(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := st.objs["pod/"+LockName]; ok {
-		t.Fatalf("release left the lock")
-	}
-	l2, err := other.acquire(ctx)
-	if err != nil {
-		t.Fatalf("a released lock: %v", err)
-	}
-	l2.release(ctx)
 }
 
-// TestLockLost: a holder whose lock another push took over learns it at its next renewal and
-// refuses to write.
-func TestLockLost(t *testing.T) {
+// hostID is the host digest a lock of this machine carries, read from one taken in st.
+func hostID(t *testing.T, st *fakeStore) string {
+	t.Helper()
 	ctx := context.Background()
-	st := newFakeStore()
-	lt := &lockTarget{st: st, bucket: "b", key: "k", url: "s3://b/k", length: 150 * time.Millisecond, timeout: time.Second, poll: 10 * time.Millisecond}
-	l, err := lt.acquire(ctx)
+	l, err := bucketlock.Acquire(ctx, st, "b", "probe", bucketlock.Options{Format: lockFormat, TTL: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
-	st.set("k", []byte("taken by another"))
-	time.Sleep(200 * time.Millisecond)
-	if err := l.check(); !errors.Is(err, ErrLockLost) {
-		t.Fatalf("check after a takeover: %v, want ErrLockLost", err)
+	defer l.Release(ctx)
+	h, err := bucketlock.Parse(st.objs["probe"].data, lockFormat)
+	if err != nil || !h.SameHost() {
+		t.Fatalf("the lock taken: %+v, %v", h, err)
 	}
-	l.release(ctx)
-	if string(st.objs["k"].data) != "taken by another" {
-		t.Fatalf("release deleted another push's lock")
-	}
+	return h.HostID
 }

@@ -21,8 +21,6 @@ const (
 	// maxStateBytes bounds what is read of a state object: a site of 100,000 episodes' files
 	// takes about 60 MB.
 	maxStateBytes = 64 << 20
-	// maxLockBytes bounds what is read of a lock object.
-	maxLockBytes = 4 << 10
 )
 
 // entry is what the state says of one object a push uploaded.
