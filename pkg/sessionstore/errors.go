@@ -18,15 +18,19 @@ var (
 	ErrBadKey = errors.New("a key that is not a session file's path")
 )
 
-// Error says which transfer failed: the session folder, the URL and the direction.
+// Error says which transfer failed: the session folder, the URL and the direction; or, without a
+// folder, which session in a bucket could not be read (Op "read", see Open).
 type Error struct {
-	Op  string // "push" or "pull"
-	Dir string // the session folder
+	Op  string // "push", "pull" or "read"
+	Dir string // the session folder; "" when there is none
 	URL string // s3://BUCKET/PREFIX/NAME
 	Err error
 }
 
 func (e *Error) Error() string {
+	if e.Dir == "" {
+		return fmt.Sprintf("sessionstore: %s %s: %v", e.Op, e.URL, e.Err)
+	}
 	if e.Op == "push" {
 		return fmt.Sprintf("sessionstore: push %s to %s: %v", e.Dir, e.URL, e.Err)
 	}
