@@ -268,7 +268,7 @@ func Pull(ctx context.Context, st Store, src objstore.URL, dir string, opt Optio
 // file of the session (not the recorder's control file or temporary files) in key order. Keys are
 // checked (checkRel): a bucket is outside input. Nothing there is ErrNoSession; files without a
 // manifest (a push that did not finish) ErrIncomplete.
-func listSession(ctx context.Context, st Store, src objstore.URL) (*objstore.Object, []objstore.Object, error) {
+func listSession(ctx context.Context, st Reader, src objstore.URL) (*objstore.Object, []objstore.Object, error) {
 	var objs []objstore.Object
 	var manifest *objstore.Object
 	for o, err := range st.List(ctx, src.Bucket, src.Dir()) {
