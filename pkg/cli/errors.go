@@ -58,7 +58,7 @@ type errorRow struct {
 // errorTable is consulted from top to bottom.
 var errorTable = []errorRow{
 	// An interrupted push cannot take back what it uploaded; without the manifest it is no session.
-	{match: is(context.Canceled), only: storeOnly, code: ExitInterrupted,
+	{match: is(context.Canceled), only: []string{"push", "pull"}, code: ExitInterrupted,
 		message: func(command string, _ error) string {
 			if command == "push" {
 				return "push: interrupted; the files uploaded so far are in the bucket without a manifest, so nothing takes them " +
@@ -241,7 +241,7 @@ var errorTable = []errorRow{
 	{match: is(objstore.ErrNoBucket), only: storeOnly, code: ExitStore,
 		hint: text("check the bucket's name, and that --endpoint-url (or AWS_ENDPOINT_URL) and AWS_REGION point where it lives")},
 	{match: is(objstore.ErrDenied), only: storeOnly, code: ExitStore,
-		hint: text("the credentials may not do this: push needs s3:PutObject, s3:GetObject and s3:ListBucket on the bucket; pull s3:GetObject and s3:ListBucket")},
+		hint: text("the credentials may not do this: push needs s3:PutObject, s3:GetObject and s3:ListBucket on the bucket; pull, and the commands that read a session in a bucket (inspect, mix, clip, trim, verify, export), s3:GetObject and s3:ListBucket")},
 	{match: is(objstore.ErrChecksum), only: storeOnly,
 		hint: text("the bytes changed on the way, or the file changed while it was read: push again")},
 	{match: func(err error) bool { return as[*objstore.Error](err) && find[*objstore.Error](err).Kind == nil }, only: storeOnly, code: ExitStore},
@@ -249,7 +249,7 @@ var errorTable = []errorRow{
 		hint: text("choose another name in the bucket; push never replaces a session")},
 	{match: is(sessionstore.ErrExists), only: []string{"pull"}, code: ExitBadInput,
 		hint: text("choose a folder that does not exist yet")},
-	{match: is(sessionstore.ErrNoSession), only: []string{"pull"}, code: ExitBadInput,
+	{match: is(sessionstore.ErrNoSession), only: pullOrRead, code: ExitBadInput,
 		hint: func(_ string, err error) string {
 			e := find[*sessionstore.Error](err)
 			if e == nil {
@@ -257,9 +257,9 @@ var errorTable = []errorRow{
 			}
 			return "check the URL: 'aws s3 ls " + e.URL + "/' lists what is stored there"
 		}},
-	{match: is(sessionstore.ErrIncomplete), only: []string{"pull"}, code: ExitBadInput,
+	{match: is(sessionstore.ErrIncomplete), only: pullOrRead, code: ExitBadInput,
 		hint: text("push the session again from where it was recorded to complete it")},
-	{match: is(sessionstore.ErrBadKey), only: []string{"pull"}, code: ExitBadInput},
+	{match: is(sessionstore.ErrBadKey), only: pullOrRead, code: ExitBadInput},
 	{match: is(session.ErrNotFinalized), only: []string{"push"}, code: ExitBadInput,
 		hint: func(_ string, err error) string {
 			if e := find[*sessionstore.Error](err); e != nil {
@@ -267,7 +267,7 @@ var errorTable = []errorRow{
 			}
 			return ""
 		}},
-	{match: is(session.ErrNotFinalized), only: []string{"pull"}, code: ExitBadInput},
+	{match: is(session.ErrNotFinalized), only: pullOrRead, code: ExitBadInput},
 	{match: is(session.ErrSealMismatch), only: []string{"push"}, code: ExitBadInput,
 		hint: func(_ string, err error) string {
 			if e := find[*session.SealMismatchError](err); e != nil {
@@ -359,7 +359,10 @@ var errorTable = []errorRow{
 var recordOnly = []string{"record"}
 
 // storeOnly limits a row to the commands that reach an object store.
-var storeOnly = []string{"push", "pull"}
+var storeOnly = append([]string{"push", "pull"}, bucketReaders...)
+
+// pullOrRead limits a row to the commands that read a session in a bucket.
+var pullOrRead = append([]string{"pull"}, bucketReaders...)
 
 // find returns the T in err's chain; the zero T (nil) when there is none.
 func find[T error](err error) T {
