@@ -215,3 +215,28 @@ func TestBucketSessionRefusals(t *testing.T) {
 		})
 	}
 }
+
+// TestBucketSessionClipLast: clip --last of a session in a bucket clips its live mix, as of the
+// local copy: byte for byte the same clip.
+func TestBucketSessionClipLast(t *testing.T) {
+	srv := s3server.Start(t)
+	srv.Setenv(t)
+	dir := filepath.Join(t.TempDir(), "v1-consent")
+	if err := os.CopyFS(dir, os.DirFS("../../testdata/sessions/v1-consent")); err != nil {
+		t.Fatal(err)
+	}
+	url := "s3://" + srv.Bucket + "/consent/v1"
+	mustRun(t, "push", dir, url)
+	out := t.TempDir()
+	lj := mustRun(t, "clip", dir, "--last", "1.5s", "-o", filepath.Join(out, "local.wav"), "--json")
+	bj := mustRun(t, "clip", url, "--last", "1.5s", "-o", filepath.Join(out, "bucket.wav"), "--json")
+	sameFile(t, "clip --last", filepath.Join(out, "local.wav"), filepath.Join(out, "bucket.wav"))
+	sameJSON(t, "clip --last --json", withoutKey(t, lj, "output"), withoutKey(t, bj, "output"))
+	if ents, _ := os.ReadDir(os.TempDir()); len(ents) > 0 {
+		for _, e := range ents {
+			if strings.HasPrefix(e.Name(), "spacecast-mix.opus.") {
+				t.Errorf("clip --last left its temporary copy of the live mix: %s", e.Name())
+			}
+		}
+	}
+}
