@@ -11,7 +11,6 @@ import (
 
 	"github.com/spacecast/spacecast/internal/testutil"
 	"github.com/spacecast/spacecast/internal/testutil/s3server"
-	"github.com/spacecast/spacecast/pkg/session"
 )
 
 // withoutKey is a command's --json output as a map, without key (which names the input).
@@ -143,18 +142,7 @@ func TestBucketSessionRefusals(t *testing.T) {
 	// A push that stopped: tracks without a manifest.
 	awsCLI(t, srv, "s3", "cp", filepath.Join(dir, "tracks", "ada-1.opus"), b+"/half/tracks/ada-1.opus")
 	// A session still being recorded, copied by another client.
-	live := filepath.Join(t.TempDir(), "live")
-	if err := os.CopyFS(live, os.DirFS(dir)); err != nil {
-		t.Fatal(err)
-	}
-	s, err := session.Open(live)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Manifest.Finalized = false
-	if err := s.Save(); err != nil {
-		t.Fatal(err)
-	}
+	live := unfinalizedCopy(t, dir)
 	awsCLI(t, srv, "s3", "cp", "--recursive", live, b+"/live/")
 
 	const secret = "spacecast-wrong-secret-7Kd1"
@@ -190,25 +178,7 @@ func TestBucketSessionRefusals(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			for _, kv := range c.env {
-				k, v, _ := strings.Cut(kv, "=")
-				t.Setenv(k, v)
-			}
-			out, errOut, code := run(t, c.args...)
-			if code != c.code {
-				t.Fatalf("spacecast %s: exit %d, want %d\n%s%s", strings.Join(c.args, " "), code, c.code, out, errOut)
-			}
-			for _, w := range c.want {
-				if !strings.Contains(errOut, w) {
-					t.Errorf("stderr lacks %q:\n%s", w, errOut)
-				}
-			}
-			if strings.Count(errOut, "\n") != 1 {
-				t.Errorf("stderr holds more than the error:\n%s", errOut)
-			}
-			if strings.Contains(out+errOut, secret) || strings.Contains(out+errOut, s3server.SecretKey) {
-				t.Errorf("a secret key is in the output:\n%s%s", out, errOut)
-			}
+			refused(t, c.env, c.args, c.code, c.want, secret)
 			if ents, _ := os.ReadDir(outDir); len(ents) != 0 {
 				t.Errorf("a refused command left %s in the output folder", ents[0].Name())
 			}

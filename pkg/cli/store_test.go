@@ -64,18 +64,7 @@ func TestPushPullRefusals(t *testing.T) {
 	srv := s3server.Start(t)
 	srv.Setenv(t)
 	dir, _ := sealedDemo(t)
-	unfinalized := filepath.Join(t.TempDir(), "live")
-	if err := os.CopyFS(unfinalized, os.DirFS(dir)); err != nil {
-		t.Fatal(err)
-	}
-	s, err := session.Open(unfinalized)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Manifest.Finalized = false
-	if err := s.Save(); err != nil {
-		t.Fatal(err)
-	}
+	unfinalized := unfinalizedCopy(t, dir)
 	b := "s3://" + srv.Bucket
 	mustRun(t, "push", dir, b+"/taken")
 	existing := t.TempDir()
@@ -110,30 +99,55 @@ func TestPushPullRefusals(t *testing.T) {
 		{"a profile that does not exist is named", nil, []string{"push", "--profile", "nobody", dir, b + "/x"}, ExitStore, []string{"nobody", "--profile"}},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			for _, kv := range c.env {
-				k, v, _ := strings.Cut(kv, "=")
-				t.Setenv(k, v)
-			}
-			out, errOut, code := run(t, c.args...)
-			if code != c.code {
-				t.Fatalf("spacecast %s: exit %d, want %d\n%s%s", strings.Join(c.args, " "), code, c.code, out, errOut)
-			}
-			for _, w := range c.want {
-				if !strings.Contains(errOut, w) {
-					t.Errorf("stderr lacks %q:\n%s", w, errOut)
-				}
-			}
-			if strings.Count(errOut, "\n") != 1 {
-				t.Errorf("stderr holds more than the error (a library printed?):\n%s", errOut)
-			}
-			if strings.Contains(out+errOut, secret) || strings.Contains(out+errOut, s3server.SecretKey) {
-				t.Errorf("a secret key is in the output:\n%s%s", out, errOut)
-			}
-		})
+		t.Run(c.name, func(t *testing.T) { refused(t, c.env, c.args, c.code, c.want, secret) })
 	}
 	if ents, _ := os.ReadDir(existing); len(ents) != 0 {
 		t.Errorf("the pull into an existing folder wrote into it")
+	}
+}
+
+// unfinalizedCopy copies the session dir into a new folder and marks the copy not finalized (a
+// recording still running, or whose recorder died).
+func unfinalizedCopy(t *testing.T, dir string) string {
+	t.Helper()
+	live := filepath.Join(t.TempDir(), "live")
+	if err := os.CopyFS(live, os.DirFS(dir)); err != nil {
+		t.Fatal(err)
+	}
+	s, err := session.Open(live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Manifest.Finalized = false
+	if err := s.Save(); err != nil {
+		t.Fatal(err)
+	}
+	return live
+}
+
+// refused runs a command of the store that must fail with the exit status code, with each of
+// want in its one line on stderr, and neither secret nor the server's secret key anywhere. env
+// holds KEY=VALUE set for the run.
+func refused(t *testing.T, env, args []string, code int, want []string, secret string) {
+	t.Helper()
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	out, errOut, got := run(t, args...)
+	if got != code {
+		t.Fatalf("spacecast %s: exit %d, want %d\n%s%s", strings.Join(args, " "), got, code, out, errOut)
+	}
+	for _, w := range want {
+		if !strings.Contains(errOut, w) {
+			t.Errorf("stderr lacks %q:\n%s", w, errOut)
+		}
+	}
+	if strings.Count(errOut, "\n") != 1 {
+		t.Errorf("stderr holds more than the error (a library printed?):\n%s", errOut)
+	}
+	if strings.Contains(out+errOut, secret) || strings.Contains(out+errOut, s3server.SecretKey) {
+		t.Errorf("a secret key is in the output:\n%s%s", out, errOut)
 	}
 }
 
