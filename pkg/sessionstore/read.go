@@ -141,7 +141,7 @@ func (f *File) Read(p []byte) (int, error) {
 		return 0, nil
 	}
 	if f.pos >= f.size {
-		return 0, io.EOF
+		return 0, f.end()
 	}
 	var last error
 	for try := 0; try <= maxRetries; try++ {
@@ -173,9 +173,27 @@ func (f *File) Read(p []byte) (int, error) {
 		if n > 0 {
 			return n, nil // the next Read opens the stream again from here
 		}
+		if f.pos >= f.size {
+			return 0, err // it failed after its last byte (a checksum of the whole object): nothing to read again
+		}
 		last = err
 	}
 	return 0, last
+}
+
+// end closes a stream read to the object's size, and returns io.EOF, or the error its end gave
+// (the check of the whole object's checksum, when the store sent one).
+func (f *File) end() error {
+	if f.body == nil {
+		return io.EOF
+	}
+	var one [1]byte
+	n, err := f.body.Read(one[:])
+	f.drop()
+	if n == 0 && err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	return io.EOF
 }
 
 // stream makes sure body reads from pos: it keeps the open stream, reads through a short stretch

@@ -217,6 +217,7 @@ func TestFileRetries(t *testing.T) {
 	}{
 		{"a stream broken three times after some bytes still gives every byte", 3, 100000, nil, false, nil, 4},
 		{"a stream that breaks before any byte is tried 1+maxRetries times, then fails", 100, 0, nil, false, errBroken, 1 + maxRetries},
+		{"a stream that fails after its last byte (the whole object's checksum) fails at once", 1, int64(len(data)), nil, false, errBroken, 1},
 		{"a window broken twice is fetched again", 2, 1000, nil, true, nil, 3},
 		{"a window that keeps breaking fails after 1+maxRetries GETs", 100, 10, nil, true, errBroken, 1 + maxRetries},
 		{"a missing object is not asked for again", 0, 0, &objstore.Error{Op: "get", Kind: objstore.ErrNotFound}, false, objstore.ErrNotFound, 1},
