@@ -10,17 +10,19 @@
 # Inputs are made from the demo session's speech in a work folder that is reused between runs.
 # Each timing is the median of --runs runs; peak RSS comes from GNU time.
 #
-# Usage: bash scripts/bench.sh [--fresh] [--runs N] [--session-hours H] [--work DIR]
+# Usage: bash scripts/bench.sh [--fresh] [--runs N] [--session-hours H] [--work DIR] [--session-only]
 set -euo pipefail
 
 usage() {
 	cat <<EOF
-usage: bash scripts/bench.sh [--fresh] [--runs N] [--session-hours H] [--work DIR]
+usage: bash scripts/bench.sh [--fresh] [--runs N] [--session-hours H] [--work DIR] [--session-only]
 
   --fresh     delete the work folder's inputs and make them again
   --runs N    runs per timing, the median is reported (default 3)
   --session-hours H  length of the session for the memory test (default 3; 0 skips it)
   --work DIR  work folder (default \${TMPDIR:-/tmp}/spacecast-bench)
+  --session-only  make only the session of --session-hours, print its folder and stop (for
+                  pkg/studio's BenchmarkMixBucket, see docs/benchmarks.md)
 
 Needs: go, ffmpeg and ffprobe (with libmp3lame and libopus), GNU time at /usr/bin/time.
 Writes ~450 MB of inputs to the work folder (made once, reused).
@@ -31,9 +33,11 @@ WORK="${TMPDIR:-/tmp}/spacecast-bench"
 RUNS=3
 HOURS=3
 FRESH=0
+SESSION_ONLY=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--fresh) FRESH=1 ;;
+	--session-only) SESSION_ONLY=1 ;;
 	--runs)
 		RUNS="${2:?--runs needs a number}"
 		shift
@@ -126,19 +130,21 @@ make_input() {
 	mv "$part" "$out"
 }
 
-# 1. A 2-hour 128 kbps stereo MP3 of speech: the demo's host looped, encoded by LAME once.
-MP3_2H="$WORK/in/episode-2h.mp3"
-make_input "$MP3_2H" "${FF[@]}" -stream_loop -1 -i "$DEMO/ada-1.opus" -t 7200 \
-	-ac 2 -ar 44100 -c:a libmp3lame -b:a 128k
-
-# 2. Four 10-minute speakers as 48 kHz mono 16-bit WAV, each looped from a different demo track.
 SPEAKERS=(ada-1 brook-1 cyd-1 brook-2)
-WAVS=()
-for s in "${SPEAKERS[@]}"; do
-	w="$WORK/in/$s-10min.wav"
-	make_input "$w" "${FF[@]}" -stream_loop -1 -i "$DEMO/$s.opus" -t 600 -ac 1 -ar 48000 -c:a pcm_s16le
-	WAVS+=("$w")
-done
+if [ "$SESSION_ONLY" = 0 ]; then
+	# 1. A 2-hour 128 kbps stereo MP3 of speech: the demo's host looped, encoded by LAME once.
+	MP3_2H="$WORK/in/episode-2h.mp3"
+	make_input "$MP3_2H" "${FF[@]}" -stream_loop -1 -i "$DEMO/ada-1.opus" -t 7200 \
+		-ac 2 -ar 44100 -c:a libmp3lame -b:a 128k
+
+	# 2. Four 10-minute speakers as 48 kHz mono 16-bit WAV, each looped from a different demo track.
+	WAVS=()
+	for s in "${SPEAKERS[@]}"; do
+		w="$WORK/in/$s-10min.wav"
+		make_input "$w" "${FF[@]}" -stream_loop -1 -i "$DEMO/$s.opus" -t 600 -ac 1 -ar 48000 -c:a pcm_s16le
+		WAVS+=("$w")
+	done
+fi
 
 # 3. A 3-hour session (--session-hours): the demo tracks looped. The packets are copied (-c copy), so the
 # tracks hold the demo's libopus packets as a recorder would, without an hour of re-encoding.
@@ -185,6 +191,11 @@ if [ "$HOURS" -gt 0 ]; then
 			-t "$SESSION_SECONDS" -c copy
 	done
 	write_manifest
+fi
+if [ "$SESSION_ONLY" = 1 ]; then
+	[ "$HOURS" -gt 0 ] || die "--session-only needs --session-hours of 1 or more"
+	echo "$SESSION"
+	exit 0
 fi
 
 # --- measuring -------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import (
 )
 
 type clipOptions struct {
+	s3       s3Options
 	output   string
 	start    string
 	end      string
@@ -46,11 +47,17 @@ An MP3 clip carries spacecast's metadata (ID3 TXXX "spacecast") on from its inpu
 the speakers mixed into it, the chapters and soundbites that fall inside the clip (moved to the
 clip's time) and the map from the session clock to the clip's time.
 
-Times: seconds (754.5), MM:SS(.mmm), HH:MM:SS(.mmm) or 1h2m3s.`,
+Times: seconds (754.5), MM:SS(.mmm), HH:MM:SS(.mmm) or 1h2m3s.
+
+` + s3ReadHelp + `From a bucket, --last streams the session's live mix into a temporary file (the one file it
+clips), and a clip by --start/--end mixes the tracks as they stream.
+
+` + s3Help,
 		Example: `  spacecast clip episode.mp3 --start 12:30 --duration 30s -o clip.mp3
   spacecast clip town-hall/ --last 30s -o that.mp3
   spacecast clip episode.mp3 --start 754.5 --end 784.5 --copy -o clip.mp3
-  spacecast clip session/ --start 1:00 --end 1:30 -o clip.wav`,
+  spacecast clip session/ --start 1:00 --end 1:30 -o clip.wav
+  spacecast clip s3://recordings/2026/town-hall --last 30s -o that.mp3`,
 		Args: exactArgs("clip", 1, "INPUT"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runClip(cmd, o, g, args[0])
@@ -66,6 +73,7 @@ Times: seconds (754.5), MM:SS(.mmm), HH:MM:SS(.mmm) or 1h2m3s.`,
 	fl.IntVar(&o.bitrate, "bitrate", 0, "bitrate in kbps of the re-encoded clip (default: the source's)")
 	fl.StringVar(&o.last, "last", "", "clip the last D of a session, even one being recorded (instead of --start/--end)")
 	cmd.MarkFlagFilename("output", "mp3", "wav", "opus")
+	o.s3.addFlags(cmd)
 	return cmd
 }
 
@@ -122,6 +130,9 @@ func runClip(cmd *cobra.Command, o *clipOptions, g *globalOptions, input string)
 	}
 	if err := checkOutputDir(o.output); err != nil {
 		return inputErr(fmt.Errorf("clip: %w", err))
+	}
+	if opts.Session, _, err = o.s3.openBucketSession(cmd.Context(), "clip", input); err != nil {
+		return err
 	}
 	warnUnfinalized(g, input)
 	prog := newProgress(g, "clip")

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 
 	"github.com/spf13/cobra"
 
@@ -13,6 +14,7 @@ import (
 
 type exportOptions struct {
 	output string
+	s3     s3Options
 }
 
 func newExportCommand(g *globalOptions) *cobra.Command {
@@ -25,19 +27,26 @@ hold.json) as a plain tar archive under one top folder named like SESSION, for a
 request or an archive. Entries are in a fixed order without owner names, so two exports of the
 same session are identical. Unpack it with any tar and run 'spacecast verify' on the copy.
 
-The archive is written to a temporary file beside FILE.tar and renamed into place when complete.`,
+The archive is written to a temporary file beside FILE.tar and renamed into place when complete.
+
+` + s3ReadHelp + `From a bucket, each object is streamed into the archive (one GET each) under a top folder named
+like the session's last URL segment; files get mode 0644 and the objects' times.
+
+` + s3Help,
 		Example: `  spacecast export town-hall -o town-hall.tar
-  tar -xf town-hall.tar -C /tmp && spacecast verify /tmp/town-hall`,
+  tar -xf town-hall.tar -C /tmp && spacecast verify /tmp/town-hall
+  spacecast export s3://recordings/2026/town-hall -o town-hall.tar`,
 		Args: exactArgs("export", 1, "SESSION"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runExport(o, g, args[0])
+			return runExport(cmd, o, g, args[0])
 		},
 	}
 	cmd.Flags().StringVarP(&o.output, "output", "o", "", "tar file to write (required)")
+	o.s3.addFlags(cmd)
 	return cmd
 }
 
-func runExport(o *exportOptions, g *globalOptions, dir string) (err error) {
+func runExport(cmd *cobra.Command, o *exportOptions, g *globalOptions, dir string) (err error) {
 	if o.output == "" {
 		return usageErr("export: give the archive with -o FILE.tar")
 	}
@@ -47,18 +56,28 @@ func runExport(o *exportOptions, g *globalOptions, dir string) (err error) {
 	if err := checkNotInSite("export", "-o", o.output, "a raw recording's archive"); err != nil {
 		return err
 	}
-	s, err := session.Open(dir)
+	s, u, err := o.s3.openBucketSession(cmd.Context(), "export", dir)
 	if err != nil {
-		return inputErr(fmt.Errorf("export: %w", err))
+		return err
 	}
-	warnUnfinalized(g, dir)
+	export := func(w io.Writer) error { return session.ExportFiles(s, path.Base(u.Prefix), w) }
+	if s == nil {
+		if s, err = session.Open(dir); err != nil {
+			return inputErr(fmt.Errorf("export: %w", err))
+		}
+		warnUnfinalized(g, dir)
+		export = func(w io.Writer) error { return session.Export(dir, w) }
+	}
 	started, exportErr := false, error(nil)
 	err = fsutil.WriteAtomic(o.output, 0o644, func(w io.Writer) error {
 		started = true
-		exportErr = session.Export(dir, w)
+		exportErr = export(w)
 		return exportErr
 	})
 	switch {
+	case err != nil && exportErr != nil && u.Bucket != "":
+		// The bucket failed while it was read: its error decides (the store's status 5).
+		return fmt.Errorf("export: %w", err)
 	case err != nil && (!started || exportErr != nil):
 		// No file can be made beside the output, or the session could not be read.
 		return inputErr(fmt.Errorf("export: %w", err))

@@ -12,7 +12,8 @@ import (
 )
 
 func newInspectCommand(g *globalOptions) *cobra.Command {
-	return &cobra.Command{
+	var s3 s3Options
+	cmd := &cobra.Command{
 		Use:   "inspect INPUT",
 		Short: "Show duration, format, loudness and true peak of a file, or the speakers of a session",
 		Long: `Inspect decodes INPUT and reports its exact duration (from the LAME tag where present), format,
@@ -21,20 +22,34 @@ bitrate, encoder delay and padding, integrated loudness (LUFS), loudness range (
 the file carries: session, speakers, soundbites and the map from the session clock. For a session folder it lists the speakers, their
 offsets and talk time, and whether the recording was finalized.
 
---json prints one object with stable keys, documented in docs/inspect.md.`,
+--json prints one object with stable keys, documented in docs/inspect.md.
+
+` + s3ReadHelp + s3Help,
 		Example: `  spacecast inspect episode.mp3
   spacecast inspect testdata/demo/session
+  spacecast inspect s3://recordings/2026/town-hall
   spacecast inspect episode.mp3 --json | jq .loudness_lufs`,
 		Args: exactArgs("inspect", 1, "INPUT"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runInspect(cmd, g, args[0])
+			return runInspect(cmd, &s3, g, args[0])
 		},
 	}
+	s3.addFlags(cmd)
+	return cmd
 }
 
-func runInspect(cmd *cobra.Command, g *globalOptions, input string) error {
+func runInspect(cmd *cobra.Command, s3 *s3Options, g *globalOptions, input string) error {
+	sess, _, err := s3.openBucketSession(cmd.Context(), "inspect", input)
+	if err != nil {
+		return err
+	}
 	prog := newProgress(g, "inspect")
-	r, err := studio.Inspect(cmd.Context(), input, prog)
+	var r *studio.Report
+	if sess != nil {
+		r, err = studio.InspectSession(cmd.Context(), sess, prog)
+	} else {
+		r, err = studio.Inspect(cmd.Context(), input, prog)
+	}
 	prog.Finish()
 	if err != nil {
 		return fmt.Errorf("inspect: %w", err)

@@ -11,10 +11,12 @@ import (
 
 	"github.com/spacecast/spacecast/pkg/codec/id3"
 	"github.com/spacecast/spacecast/pkg/edit"
+	"github.com/spacecast/spacecast/pkg/objstore"
 	"github.com/spacecast/spacecast/pkg/studio"
 )
 
 type mixOptions struct {
+	s3          s3Options
 	output      string
 	loudness    float64
 	truePeak    float64
@@ -56,11 +58,14 @@ speaker), .wav (16-bit PCM) or .opus (Ogg Opus).
 An MP3 also carries spacecast's own metadata as JSON in an ID3 TXXX frame named "spacecast": the
 session it came from, the speakers heard in it (not those --exclude left out), its chapters, the
 session's soundbites and a map from the session clock to the file's time (--max-silence cuts).
-clip and trim carry it on; 'spacecast inspect' shows it (docs/session-format.md).`,
+clip and trim carry it on; 'spacecast inspect' shows it (docs/session-format.md).
+
+` + s3ReadHelp + s3Help,
 		Example: `  spacecast mix testdata/demo/session -o episode.mp3
   spacecast mix host.wav guest.mp3@2.5 -o episode.mp3 --title "Episode 1" --artist "Ada"
   spacecast mix session/ -o episode.opus --exclude brook --max-silence 2s
-  spacecast mix session/ -o raw.wav --no-normalize --no-level`,
+  spacecast mix session/ -o raw.wav --no-normalize --no-level
+  spacecast mix s3://recordings/2026/town-hall -o episode.mp3`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usageErr("mix: give at least one INPUT (a session folder or audio files)")
@@ -90,6 +95,7 @@ clip and trim carry it on; 'spacecast inspect' shows it (docs/session-format.md)
 	fl.StringVar(&o.artwork, "artwork", "", "cover image, JPEG or PNG (MP3)")
 	cmd.MarkFlagFilename("output", "mp3", "wav", "opus")
 	cmd.MarkFlagFilename("artwork", "jpg", "jpeg", "png")
+	o.s3.addFlags(cmd)
 	return cmd
 }
 
@@ -145,6 +151,18 @@ func runMix(cmd *cobra.Command, o *mixOptions, g *globalOptions, args []string) 
 	}
 	if err := checkOutputDir(o.output); err != nil {
 		return inputErr(fmt.Errorf("mix: %w", err))
+	}
+	for _, a := range args {
+		if objstore.IsURL(a) && len(args) > 1 {
+			return usageErr("mix: %s is a session in a bucket: a session must be the only input", a)
+		}
+	}
+	sess, _, err := o.s3.openBucketSession(cmd.Context(), "mix", args[0])
+	if err != nil {
+		return err
+	}
+	if sess != nil {
+		opts.Inputs, opts.Session = nil, sess
 	}
 	warnUnfinalized(g, args...)
 	prog := newProgress(g, "mix")

@@ -10,6 +10,7 @@ import (
 )
 
 type trimOptions struct {
+	s3        s3Options
 	output    string
 	cuts      []string
 	exact     bool
@@ -38,10 +39,15 @@ An MP3 output carries spacecast's metadata (ID3 TXXX "spacecast": session, speak
 soundbites, and the map from the session clock to the file's time, composed with any earlier
 edit), so a trim of a trimmed file still knows where each second was recorded.
 
-Ranges are START-END or START+DURATION, times as seconds, MM:SS(.mmm), HH:MM:SS(.mmm) or 1h2m3s.`,
+Ranges are START-END or START+DURATION, times as seconds, MM:SS(.mmm), HH:MM:SS(.mmm) or 1h2m3s.
+
+` + s3ReadHelp + `A session in a bucket is never changed: trim writes its output locally, like every other input.
+
+` + s3Help,
 		Example: `  spacecast trim episode.mp3 --cut 0-45 -o episode-trimmed.mp3
   spacecast trim episode.mp3 --cut 0-45 --cut 31:10-33:05 --exact -o out.mp3
-  spacecast trim episode.mp3 --cut 10:00+90s -o out.mp3 --json`,
+  spacecast trim episode.mp3 --cut 10:00+90s -o out.mp3 --json
+  spacecast trim s3://recordings/2026/town-hall --cut 0-45 -o episode.mp3`,
 		Args: exactArgs("trim", 1, "INPUT"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runTrim(cmd, o, g, args[0])
@@ -54,6 +60,7 @@ Ranges are START-END or START+DURATION, times as seconds, MM:SS(.mmm), HH:MM:SS(
 	fl.StringVar(&o.crossfade, "crossfade", "10ms", "crossfade at each join when exact")
 	fl.IntVar(&o.bitrate, "bitrate", 0, "bitrate in kbps when re-encoding (default: the source's)")
 	cmd.MarkFlagFilename("output", "mp3", "wav", "opus")
+	o.s3.addFlags(cmd)
 	return cmd
 }
 
@@ -84,6 +91,9 @@ func runTrim(cmd *cobra.Command, o *trimOptions, g *globalOptions, input string)
 	}
 	if err := checkOutputDir(o.output); err != nil {
 		return inputErr(fmt.Errorf("trim: %w", err))
+	}
+	if opts.Session, _, err = o.s3.openBucketSession(cmd.Context(), "trim", input); err != nil {
+		return err
 	}
 	warnUnfinalized(g, input)
 	prog := newProgress(g, "trim")

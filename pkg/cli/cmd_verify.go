@@ -11,6 +11,7 @@ import (
 
 type verifyOptions struct {
 	key string
+	s3  s3Options
 }
 
 func newVerifyCommand(g *globalOptions) *cobra.Command {
@@ -30,20 +31,27 @@ can change a file can change the manifest too. A signature (see 'spacecast keyge
 session without one fails. Without --key any valid signature is accepted and its key is printed.
 hold.json, the recorder's control file and manifest.json.sig itself are not hashed.
 
-A session exported with 'spacecast export' verifies the same once unpacked.`,
+A session exported with 'spacecast export' verifies the same once unpacked.
+
+` + s3ReadHelp + `In a bucket, every object of the session is hashed as it streams by (one GET each, nothing
+written to disk), so verify proves the copy in the bucket, not a local one.
+
+` + s3Help,
 		Example: `  spacecast verify town-hall
   spacecast verify town-hall --key spacecast.key.pub
-  tar -xf town-hall.tar && spacecast verify town-hall --json`,
+  tar -xf town-hall.tar && spacecast verify town-hall --json
+  spacecast verify s3://recordings/2026/town-hall --key spacecast.key.pub`,
 		Args: exactArgs("verify", 1, "SESSION"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runVerify(o, g, args[0])
+			return runVerify(cmd, o, g, args[0])
 		},
 	}
 	cmd.Flags().StringVar(&o.key, "key", "", "public key file (KEYFILE.pub from keygen, or the base64 key) the signature must be made with")
+	o.s3.addFlags(cmd)
 	return cmd
 }
 
-func runVerify(o *verifyOptions, g *globalOptions, dir string) error {
+func runVerify(cmd *cobra.Command, o *verifyOptions, g *globalOptions, dir string) error {
 	var trusted ed25519.PublicKey
 	if o.key != "" {
 		k, err := session.LoadPublicKey(o.key)
@@ -52,7 +60,16 @@ func runVerify(o *verifyOptions, g *globalOptions, dir string) error {
 		}
 		trusted = k
 	}
-	rep, err := session.Verify(dir, trusted)
+	sess, _, err := o.s3.openBucketSession(cmd.Context(), "verify", dir)
+	if err != nil {
+		return err
+	}
+	var rep *session.Report
+	if sess != nil {
+		rep, err = session.VerifyFiles(sess.Files(), sess.Location(), trusted)
+	} else {
+		rep, err = session.Verify(dir, trusted)
+	}
 	if err != nil {
 		return inputErr(fmt.Errorf("verify: %w", err))
 	}

@@ -315,7 +315,11 @@ var errorTable = []errorRow{
 		hint: text("check the bucket's name, and that --endpoint-url (or AWS_ENDPOINT_URL) and AWS_REGION point where it lives")},
 	{match: is(objstore.ErrDenied), only: storeOnly, code: ExitStore,
 		hint: func(command string, _ error) string {
-			return "the credentials may not do this: " + storePermissions[command] + " (docs/storage.md)"
+			need, ok := storePermissions[command]
+			if !ok {
+				need = command + " needs s3:GetObject and s3:ListBucket to read a session in a bucket"
+			}
+			return "the credentials may not do this: " + need + " (docs/storage.md)"
 		}},
 	{match: is(objstore.ErrChecksum), only: storeOnly,
 		hint: text("the bytes changed on the way, or the file changed while it was read: push again")},
@@ -324,7 +328,7 @@ var errorTable = []errorRow{
 		hint: text("choose another name in the bucket; push never replaces a session")},
 	{match: is(sessionstore.ErrExists), only: []string{"pull"}, code: ExitBadInput,
 		hint: text("choose a folder that does not exist yet")},
-	{match: is(sessionstore.ErrNoSession), only: []string{"pull"}, code: ExitBadInput,
+	{match: is(sessionstore.ErrNoSession), only: pullOrRead, code: ExitBadInput,
 		hint: func(_ string, err error) string {
 			e := find[*sessionstore.Error](err)
 			if e == nil {
@@ -332,9 +336,9 @@ var errorTable = []errorRow{
 			}
 			return "check the URL: 'aws s3 ls " + e.URL + "/' lists what is stored there"
 		}},
-	{match: is(sessionstore.ErrIncomplete), only: []string{"pull"}, code: ExitBadInput,
+	{match: is(sessionstore.ErrIncomplete), only: pullOrRead, code: ExitBadInput,
 		hint: text("push the session again from where it was recorded to complete it")},
-	{match: is(sessionstore.ErrBadKey), only: []string{"pull", "redact"}, code: ExitBadInput},
+	{match: is(sessionstore.ErrBadKey), only: append([]string{"redact"}, pullOrRead...), code: ExitBadInput},
 	{match: is(sessionstore.ErrBadJournal), only: storeOnly, code: ExitBadInput,
 		hint: text("an object spacecast writes while it changes a session was altered by hand; look at it with 'aws s3 cp', and delete it if the session is whole")},
 	{match: is(sessionstore.ErrNoSession), only: []string{"hold", "release", "redact"}, code: ExitBadInput,
@@ -364,7 +368,7 @@ var errorTable = []errorRow{
 			}
 			return ""
 		}},
-	{match: is(session.ErrNotFinalized), only: []string{"pull"}, code: ExitBadInput},
+	{match: is(session.ErrNotFinalized), only: pullOrRead, code: ExitBadInput},
 	{match: is(session.ErrSealMismatch), only: []string{"push"}, code: ExitBadInput,
 		hint: func(_ string, err error) string {
 			if e := find[*session.SealMismatchError](err); e != nil {
@@ -456,7 +460,11 @@ var errorTable = []errorRow{
 var recordOnly = []string{"record"}
 
 // storeOnly limits a row to the commands that reach an object store.
-var storeOnly = []string{"push", "pull", "record", "recover", "hold", "release", "prune", "redact", "site push", "publish", "unpublish"}
+var storeOnly = append([]string{"push", "pull", "record", "recover", "hold", "release", "prune", "redact", "site push", "publish", "unpublish"},
+	bucketReaders...)
+
+// pullOrRead limits a row to the commands that read a session in a bucket.
+var pullOrRead = append([]string{"pull"}, bucketReaders...)
 
 // storeInterruptible are the store commands whose interruption leaves something in the bucket to
 // explain; record and recover say what they left themselves.

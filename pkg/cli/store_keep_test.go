@@ -275,31 +275,35 @@ type storeCase struct {
 	want []string
 }
 
-// runStoreCases runs each case as a subtest: its exit status, every wanted text on stderr, one
-// line of stderr only (no library prints), and neither secret (nor the server's) in the output.
+// runStoreCases runs each case as a subtest (storeCase.check).
 func runStoreCases(t *testing.T, secret string, cases []storeCase) {
 	t.Helper()
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			for _, kv := range c.env {
-				k, v, _ := strings.Cut(kv, "=")
-				t.Setenv(k, v)
-			}
-			out, errOut, code := run(t, c.args...)
-			if code != c.code {
-				t.Fatalf("spacecast %s: exit %d, want %d\n%s%s", strings.Join(c.args, " "), code, c.code, out, errOut)
-			}
-			for _, w := range c.want {
-				if !strings.Contains(errOut, w) {
-					t.Errorf("stderr lacks %q:\n%s", w, errOut)
-				}
-			}
-			if strings.Count(errOut, "\n") != 1 {
-				t.Errorf("stderr holds more than the error (a library printed?):\n%s", errOut)
-			}
-			if strings.Contains(out+errOut, secret) || strings.Contains(out+errOut, s3server.SecretKey) {
-				t.Errorf("a secret key is in the output:\n%s%s", out, errOut)
-			}
-		})
+		t.Run(c.name, func(t *testing.T) { c.check(t, secret) })
+	}
+}
+
+// check runs the case's command line: its exit status, every wanted text on stderr, one line of
+// stderr only (no library prints), and neither secret (nor the server's) in the output.
+func (c storeCase) check(t *testing.T, secret string) {
+	t.Helper()
+	for _, kv := range c.env {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	out, errOut, code := run(t, c.args...)
+	if code != c.code {
+		t.Fatalf("spacecast %s: exit %d, want %d\n%s%s", strings.Join(c.args, " "), code, c.code, out, errOut)
+	}
+	for _, w := range c.want {
+		if !strings.Contains(errOut, w) {
+			t.Errorf("stderr lacks %q:\n%s", w, errOut)
+		}
+	}
+	if strings.Count(errOut, "\n") != 1 {
+		t.Errorf("stderr holds more than the error (a library printed?):\n%s", errOut)
+	}
+	if strings.Contains(out+errOut, secret) || strings.Contains(out+errOut, s3server.SecretKey) {
+		t.Errorf("a secret key is in the output:\n%s%s", out, errOut)
 	}
 }

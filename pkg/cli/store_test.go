@@ -64,18 +64,7 @@ func TestPushPullRefusals(t *testing.T) {
 	srv := s3server.Start(t)
 	srv.Setenv(t)
 	dir, _ := sealedDemo(t)
-	unfinalized := filepath.Join(t.TempDir(), "live")
-	if err := os.CopyFS(unfinalized, os.DirFS(dir)); err != nil {
-		t.Fatal(err)
-	}
-	s, err := session.Open(unfinalized)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Manifest.Finalized = false
-	if err := s.Save(); err != nil {
-		t.Fatal(err)
-	}
+	unfinalized := unfinalizedCopy(t, dir)
 	b := "s3://" + srv.Bucket
 	mustRun(t, "push", dir, b+"/taken")
 	existing := t.TempDir()
@@ -106,6 +95,25 @@ func TestPushPullRefusals(t *testing.T) {
 	if ents, _ := os.ReadDir(existing); len(ents) != 0 {
 		t.Errorf("the pull into an existing folder wrote into it")
 	}
+}
+
+// unfinalizedCopy copies the session dir into a new folder and marks the copy not finalized (a
+// recording still running, or whose recorder died).
+func unfinalizedCopy(t *testing.T, dir string) string {
+	t.Helper()
+	live := filepath.Join(t.TempDir(), "live")
+	if err := os.CopyFS(live, os.DirFS(dir)); err != nil {
+		t.Fatal(err)
+	}
+	s, err := session.Open(live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Manifest.Finalized = false
+	if err := s.Save(); err != nil {
+		t.Fatal(err)
+	}
+	return live
 }
 
 // TestJSONGoldenStore: push's and pull's --json (needs the S3 server, so apart from

@@ -35,6 +35,8 @@ var (
 	ErrBusy = errors.New("another spacecast command is changing this session (redact or recover)")
 	// ErrLocked is returned by Prune when another prune holds the lock for too long.
 	ErrLocked = errors.New("another prune is running")
+	// ErrReadOnly is returned by Save for a session read where it is stored (OpenFiles).
+	ErrReadOnly = errors.New("the session is read where it is stored, not from a folder: it cannot be changed here")
 	// ErrBadAge is returned by ParseAge for text that is not an age.
 	ErrBadAge = errors.New("not a duration (use 30d, 2w, 720h or 90m)")
 )

@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path"
 	"path/filepath"
 	"slices"
+	"strings"
 )
 
 // Export writes the session in dir to w as a tar archive under one top folder named like dir:
@@ -25,72 +25,70 @@ func Export(dir string, w io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("session: %w", err)
 	}
-	top := filepath.Base(abs)
-	type entry struct {
-		rel string
-		fi  fs.FileInfo
-	}
-	var ents []entry
-	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return fmt.Errorf("session: export: %w", err)
-		}
-		r, err := filepath.Rel(dir, p)
-		if err != nil {
-			return fmt.Errorf("session: %w", err)
-		}
-		rel := filepath.ToSlash(r)
-		if rel == ControlName || isTempName(d.Name()) {
-			return nil
-		}
-		if !d.IsDir() && !d.Type().IsRegular() {
-			return fmt.Errorf("session: export %s: %w", p, ErrIrregular)
-		}
-		fi, err := d.Info()
-		if err != nil {
-			return fmt.Errorf("session: export: %w", err)
-		}
-		ents = append(ents, entry{rel, fi})
-		return nil
-	})
+	return ExportFiles(s, filepath.Base(abs), w)
+}
+
+// ExportFiles is Export of a session opened anywhere (Open, OpenFiles), under the top folder top.
+// Every file is streamed into the archive. A store without folders (a bucket) gets its folders
+// from its files' paths (the top one too), with the time of the first file in each; its files get
+// mode 0644.
+func ExportFiles(s *Session, top string, w io.Writer) error {
+	src := s.Files()
+	files, err := src.List()
 	if err != nil {
-		return err
+		return fmt.Errorf("session: export: %w", err)
 	}
-	slices.SortFunc(ents, func(a, b entry) int {
-		if a.rel < b.rel {
-			return -1
+	var ents []FileInfo
+	have := map[string]bool{}
+	for _, fi := range files {
+		if fi.Path == ControlName || isTempName(path.Base(fi.Path)) {
+			continue
 		}
-		if a.rel > b.rel {
-			return 1
+		if !fi.Type.IsDir() && !fi.Type.IsRegular() {
+			return fmt.Errorf("session: export %s: %w", src.Name(fi.Path), ErrIrregular)
 		}
-		return 0
-	})
+		if fi.Type.IsRegular() && fi.Perm == 0 {
+			fi.Perm = 0o644
+		}
+		ents = append(ents, fi)
+		have[fi.Path] = true
+	}
+	for _, fi := range ents {
+		for d := fi.Path; d != "."; {
+			d = path.Dir(d)
+			if !have[d] {
+				have[d] = true
+				ents = append(ents, FileInfo{Path: d, Type: fs.ModeDir, ModTime: fi.ModTime})
+			}
+		}
+	}
+	slices.SortFunc(ents, func(a, b FileInfo) int { return strings.Compare(a.Path, b.Path) })
 	tw := tar.NewWriter(w)
 	for _, e := range ents {
-		name := path.Join(top, e.rel)
-		h := &tar.Header{Name: name, ModTime: e.fi.ModTime().UTC().Truncate(1e9), Format: tar.FormatPAX}
-		if e.fi.IsDir() {
+		name := path.Join(top, e.Path)
+		h := &tar.Header{Name: name, ModTime: e.ModTime.UTC().Truncate(1e9), Format: tar.FormatPAX}
+		if e.Type.IsDir() {
 			h.Typeflag, h.Name, h.Mode = tar.TypeDir, name+"/", 0o755
 		} else {
-			h.Typeflag, h.Size, h.Mode = tar.TypeReg, e.fi.Size(), int64(e.fi.Mode().Perm())
+			h.Typeflag, h.Size, h.Mode = tar.TypeReg, e.Size, int64(e.Perm)
 		}
 		if err := tw.WriteHeader(h); err != nil {
 			return fmt.Errorf("session: export: %w", err)
 		}
-		if e.fi.IsDir() {
+		if e.Type.IsDir() {
 			continue
 		}
-		f, err := os.Open(filepath.Join(dir, filepath.FromSlash(e.rel)))
+		f, err := src.Open(e.Path)
 		if err != nil {
 			return fmt.Errorf("session: export: %w", err)
 		}
 		n, err := io.Copy(tw, f)
 		f.Close()
 		if err != nil {
-			return fmt.Errorf("session: export %s: %w", e.rel, err)
+			return fmt.Errorf("session: export %s: %w", e.Path, err)
 		}
-		if n != e.fi.Size() {
-			return fmt.Errorf("session: export %s: it changed size while being read (is it still recording?)", e.rel)
+		if n != e.Size {
+			return fmt.Errorf("session: export %s: it changed size while being read (is it still recording?)", e.Path)
 		}
 	}
 	if err := tw.Close(); err != nil {

@@ -13,10 +13,14 @@ import (
 	"github.com/spacecast/spacecast/internal/fsutil"
 )
 
-// Session is a session folder and its manifest.
+// Session is a session folder and its manifest, or a session read where it is stored (OpenFiles).
 type Session struct {
+	// Dir is the session folder; "" for a session OpenFiles read from elsewhere.
 	Dir      string
 	Manifest *Manifest
+
+	files Files  // nil: the folder Dir
+	name  string // what messages call a session read through files
 }
 
 // IsSession reports whether dir holds a manifest.
@@ -95,6 +99,9 @@ func (s *Session) Path(rel string) string {
 // Save writes the manifest atomically: to a temporary file in the folder, synced, then renamed
 // over manifest.json, so a crash leaves either the old or the new manifest, never half of one.
 func (s *Session) Save() error {
+	if s.files != nil {
+		return fmt.Errorf("session: save %s: %w", s.name, ErrReadOnly)
+	}
 	if err := s.Manifest.Validate(); err != nil {
 		return fmt.Errorf("session: %w", err)
 	}

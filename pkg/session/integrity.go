@@ -13,8 +13,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-
-	"github.com/spacecast/spacecast/internal/fsutil"
 )
 
 // Names of the files of a session folder that hold mutable state and are therefore outside the
@@ -47,63 +45,38 @@ func isTempName(base string) bool {
 // file that is not a regular file or a folder (a symlink, a socket) is an error: a session holds
 // only plain files, and a link would let a digest vouch for something outside the folder.
 func HashFiles(dir string) ([]FileHash, error) {
+	src := Dir(dir)
 	var out []FileHash
-	err := walkFiles(dir, func(rel string, d fs.DirEntry) error {
-		if !d.Type().IsRegular() {
-			return fmt.Errorf("session: %s: %w", filepath.Join(dir, filepath.FromSlash(rel)), ErrIrregular)
+	err := walkFiles(src, func(fi FileInfo) error {
+		if !fi.Type.IsRegular() {
+			return fmt.Errorf("session: %s: %w", src.Name(fi.Path), ErrIrregular)
 		}
-		h, err := hashFile(filepath.Join(dir, filepath.FromSlash(rel)))
+		h, err := hashIn(src, fi.Path)
 		if err != nil {
 			return err
 		}
-		h.Path = rel
+		h.Path = fi.Path
 		out = append(out, h)
 		return nil
 	})
 	return out, err
 }
 
-// walkFiles calls fn for every non-folder entry below dir that is hashed, in slash-path order.
-func walkFiles(dir string, fn func(rel string, d fs.DirEntry) error) error {
-	var rels []string
-	ents := map[string]fs.DirEntry{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return fmt.Errorf("session: %w", err)
-		}
-		if d.IsDir() {
-			return nil
-		}
-		r, err := filepath.Rel(dir, p)
-		if err != nil {
-			return fmt.Errorf("session: %w", err)
-		}
-		rel := filepath.ToSlash(r)
-		if Unhashed(rel) {
-			return nil
-		}
-		rels = append(rels, rel)
-		ents[rel] = d
-		return nil
-	})
+// walkFiles calls fn for every entry of src but folders that is hashed, in slash-path order.
+func walkFiles(src Files, fn func(fi FileInfo) error) error {
+	files, err := src.List()
 	if err != nil {
-		return err
+		return fmt.Errorf("session: %w", err)
 	}
-	slices.Sort(rels)
-	for _, rel := range rels {
-		if err := fn(rel, ents[rel]); err != nil {
+	for _, fi := range files {
+		if fi.Type.IsDir() || Unhashed(fi.Path) {
+			continue
+		}
+		if err := fn(fi); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-func hashFile(p string) (FileHash, error) {
-	sum, n, err := fsutil.SHA256File(p)
-	if err != nil {
-		return FileHash{}, fmt.Errorf("session: %w", err)
-	}
-	return FileHash{Bytes: n, SHA256: sum}, nil
 }
 
 // Seal hashes every file of the finalized session in dir into Manifest.Files and rewrites the
@@ -267,27 +240,51 @@ func Verify(dir string, trusted ed25519.PublicKey) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("session: %w", err)
 	}
+	return verify(Dir(dir), dir, raw, trusted)
+}
+
+// VerifyFiles is Verify of the session whose files src holds (see OpenFiles): every file is read
+// as a stream and hashed. name is how the report and errors call the session (an s3:// URL).
+func VerifyFiles(src Files, name string, trusted ed25519.PublicKey) (*Report, error) {
+	if trusted != nil && len(trusted) != ed25519.PublicKeySize {
+		return nil, fmt.Errorf("session: verify %s: %w", name, ErrBadKey)
+	}
+	raw, err := readAll(src, ManifestName, maxManifestProbe)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, &NotSessionError{Dir: name}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("session: %w", err)
+	}
+	return verify(src, name, raw, trusted)
+}
+
+// verify checks the files of src against the manifest raw and its signature.
+func verify(src Files, name string, raw []byte, trusted ed25519.PublicKey) (*Report, error) {
 	m, err := Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("session: %s: %w", filepath.Join(dir, ManifestName), err)
+		return nil, fmt.Errorf("session: %s: %w", src.Name(ManifestName), err)
 	}
 	sum := sha256.Sum256(raw)
-	rep := &Report{Dir: dir, ID: m.ID, ManifestSHA256: hex.EncodeToString(sum[:]), Files: len(m.Files),
+	rep := &Report{Dir: name, ID: m.ID, ManifestSHA256: hex.EncodeToString(sum[:]), Files: len(m.Files),
 		Sealed: len(m.Files) > 0, Changed: []FileProblem{}, Missing: []string{}, Added: []string{}}
-	if h, err := ReadHold(dir); err == nil && h != nil {
-		rep.Held = true
+	if b, err := readAll(src, HoldName, maxManifestProbe); err == nil {
+		if h, err := ParseHold(b); err == nil && h != nil {
+			rep.Held = true
+		}
 	}
 
 	if rep.Sealed {
 		want := map[string]FileHash{}
 		for _, f := range m.Files {
 			if err := checkRelPath(f.Path); err != nil || Unhashed(f.Path) {
-				return nil, fmt.Errorf("session: %s: %w: files: %q is not a file a manifest can list", filepath.Join(dir, ManifestName), ErrInvalid, f.Path)
+				return nil, fmt.Errorf("session: %s: %w: files: %q is not a file a manifest can list", src.Name(ManifestName), ErrInvalid, f.Path)
 			}
 			want[f.Path] = f
 		}
 		seen := map[string]bool{}
-		err := walkFiles(dir, func(rel string, d fs.DirEntry) error {
+		err := walkFiles(src, func(fi FileInfo) error {
+			rel := fi.Path
 			seen[rel] = true
 			w, ok := want[rel]
 			if !ok {
@@ -295,12 +292,12 @@ func Verify(dir string, trusted ed25519.PublicKey) (*Report, error) {
 				return nil
 			}
 			p := FileProblem{Path: rel, WantBytes: w.Bytes, WantSHA256: w.SHA256, GotBytes: -1}
-			if !d.Type().IsRegular() {
-				p.Detail = "not a regular file (" + d.Type().String() + ")"
+			if !fi.Type.IsRegular() {
+				p.Detail = "not a regular file (" + fi.Type.String() + ")"
 				rep.Changed = append(rep.Changed, p)
 				return nil
 			}
-			got, err := hashFile(filepath.Join(dir, filepath.FromSlash(rel)))
+			got, err := hashIn(src, rel)
 			if err != nil {
 				p.Detail = err.Error()
 				rep.Changed = append(rep.Changed, p)
@@ -324,7 +321,7 @@ func Verify(dir string, trusted ed25519.PublicKey) (*Report, error) {
 	}
 
 	rep.Signature = SigAbsent
-	sb, err := os.ReadFile(filepath.Join(dir, SignatureName))
+	sb, err := readAll(src, SignatureName, maxManifestProbe)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		if trusted != nil {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/spacecast/spacecast/pkg/audio"
 	"github.com/spacecast/spacecast/pkg/codec/opus"
@@ -16,7 +15,8 @@ import (
 // session tick Timeline[0].SessionTicks + k. Close it when done.
 type TrackStream struct {
 	track *Track
-	file  *os.File
+	file  File
+	name  string // the file as errors name it
 	dec   audio.Stream
 	f     audio.Format
 	media int64 // next media sample the decoder yields
@@ -33,15 +33,16 @@ var _ audio.Stream = (*TrackStream)(nil)
 
 // OpenTrack opens a track's file for reading on the session clock.
 func (s *Session) OpenTrack(t *Track) (*TrackStream, error) {
-	f, err := os.Open(s.Path(t.File))
+	src := s.Files()
+	f, err := src.Open(t.File)
 	if err != nil {
 		return nil, fmt.Errorf("session: track %q: %w", t.ID, err)
 	}
 	dec, err := opus.NewOggStream(f)
 	if err != nil {
-		return nil, errors.Join(fmt.Errorf("session: track %q: %s: %w", t.ID, s.Path(t.File), err), f.Close())
+		return nil, errors.Join(fmt.Errorf("session: track %q: %s: %w", t.ID, src.Name(t.File), err), f.Close())
 	}
-	ts := &TrackStream{track: t, file: f, dec: dec, f: dec.Format(), tick: t.Timeline[0].SessionTicks, next: 1, end: -1, samples: -1}
+	ts := &TrackStream{track: t, file: f, name: src.Name(t.File), dec: dec, f: dec.Format(), tick: t.Timeline[0].SessionTicks, next: 1, end: -1, samples: -1}
 	if n, ok := audio.Length(dec); ok {
 		ts.end, ts.samples = t.SessionTicks(n-1)+1, n
 	}
@@ -111,7 +112,7 @@ func (ts *TrackStream) fileErr(err error) error {
 	if err == nil || errors.Is(err, io.EOF) {
 		return err
 	}
-	return fmt.Errorf("session: track %q: %s: %w", ts.track.ID, ts.file.Name(), err)
+	return fmt.Errorf("session: track %q: %s: %w", ts.track.ID, ts.name, err)
 }
 
 func untilOr(until, other int64) int64 {

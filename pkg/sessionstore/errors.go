@@ -20,8 +20,6 @@ var (
 	ErrBadPiece = errors.New("a key that is not a piece (FILE/START-END)")
 	// ErrMissingPiece is matched by a *MissingPieceError: a hole between a growing file's pieces.
 	ErrMissingPiece = errors.New("a piece is missing")
-	// ErrLive: the place holds a session being recorded (or whose recorder died): pieces under
-	// .live/ and no finished manifest.
 	// ErrNoLiveManifest: pieces under .live/ but no live manifest (the recorder died before it
 	// sent one, in its first seconds): they cannot be made a session.
 	ErrNoLiveManifest = errors.New("pieces of a recording but no live manifest (its recorder died in its first seconds)")
@@ -29,7 +27,9 @@ var (
 	ErrRecording = errors.New("the session may still be being recorded")
 	// ErrNotAppendOnly: a file of a spool being mirrored got shorter; pieces only add bytes.
 	ErrNotAppendOnly = errors.New("a growing file was rewritten")
-	ErrLive          = errors.New("holds a session being recorded, or whose recorder died")
+	// ErrLive: the place holds a session being recorded (or whose recorder died): pieces under
+	// .live/ and no finished manifest.
+	ErrLive = errors.New("holds a session being recorded, or whose recorder died")
 )
 
 // MissingPieceError says which bytes of a growing file no piece holds.
@@ -45,8 +45,8 @@ func (e *MissingPieceError) Unwrap() error { return ErrMissingPiece }
 
 // Error says which transfer failed: the session folder, the URL and the direction.
 type Error struct {
-	Op  string // "push", "pull", "record" or "recover"
-	Dir string // the session folder
+	Op  string // "push", "pull", "record", "recover" or "read" (see Open)
+	Dir string // the session folder; "" when there is none
 	URL string // s3://BUCKET/PREFIX/NAME
 	Err error
 }

@@ -191,7 +191,7 @@ func readManifest(ctx context.Context, st Store, u objstore.URL) (*session.Manif
 const maxSmall = 16 << 20
 
 // getSmall reads a whole small object.
-func getSmall(ctx context.Context, st Store, bucket, key string) ([]byte, error) {
+func getSmall(ctx context.Context, st Reader, bucket, key string) ([]byte, error) {
 	r, _, err := st.Get(ctx, bucket, key, nil)
 	if err != nil {
 		return nil, err

@@ -334,12 +334,14 @@ func PushRetry(ctx context.Context, st Store, dir string, dst objstore.URL, opt 
 }
 
 // retryable: the store may take it later (it did not answer, or failed without saying why);
-// refused credentials, a missing bucket or a denial do not go away by waiting.
-func retryable(e *objstore.Error) bool {
-	switch {
-	case errors.Is(e, objstore.ErrAuth), errors.Is(e, objstore.ErrDenied), errors.Is(e, objstore.ErrNoBucket),
-		errors.Is(e, objstore.ErrTooLarge), errors.Is(e, context.Canceled):
-		return false
+// refused credentials, a missing bucket or object, a denial, an object too large or a cancelled
+// request do not go away by waiting.
+func retryable(err error) bool {
+	for _, final := range []error{objstore.ErrAuth, objstore.ErrDenied, objstore.ErrNoBucket, objstore.ErrNotFound,
+		objstore.ErrTooLarge, context.Canceled} {
+		if errors.Is(err, final) {
+			return false
+		}
 	}
 	return true
 }

@@ -372,7 +372,7 @@ func repairRedact(ctx context.Context, st Keeper, k kind, u objstore.URL) (strin
 // stands, the objects it replaced once the new one does. A reader of a session in a bucket that
 // lists its objects (Pull; verify) leaves them out; nil when no redaction is pending. The journal
 // is outside input: only keys under u are returned.
-func Superseded(ctx context.Context, st Store, u objstore.URL) (map[string]bool, error) {
+func Superseded(ctx context.Context, st Reader, u objstore.URL) (map[string]bool, error) {
 	b, err := getSmall(ctx, st, u.Bucket, u.Key(RedactJournalName))
 	if errors.Is(err, objstore.ErrNotFound) {
 		return nil, nil

@@ -201,43 +201,9 @@ func Pull(ctx context.Context, st Store, src objstore.URL, dir string, opt Optio
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return fail(err)
 	}
-	var objs []objstore.Object
-	var manifest *objstore.Object
-	redacting := false
-	for o, err := range st.List(ctx, src.Bucket, src.Dir()) {
-		if err != nil {
-			return fail(err)
-		}
-		rel := strings.TrimPrefix(o.Key, src.Dir())
-		if err := checkRel(rel); err != nil {
-			return fail(fmt.Errorf("%q: %w", o.Key, err))
-		}
-		if isLive(rel) {
-			continue // the pieces of a recording not finished yet, or not cleaned up yet
-		}
-		redacting = redacting || rel == RedactJournalName
-		if rel == session.ControlName || session.Unhashed(rel) && rel != session.ManifestName && rel != session.SignatureName && rel != session.HoldName {
-			continue // the recorder's control file, a temporary file: never part of a session
-		}
-		if rel == session.ManifestName {
-			manifest = &o
-			continue
-		}
-		objs = append(objs, o)
-	}
-	if redacting {
-		// A redaction stopped half-way: leave out what is not part of the session now.
-		superseded, err := Superseded(ctx, st, src)
-		if err != nil {
-			return fail(err)
-		}
-		objs = slices.DeleteFunc(objs, func(o objstore.Object) bool { return superseded[o.Key] })
-	}
-	switch {
-	case manifest == nil && len(objs) == 0:
-		return fail(ErrNoSession)
-	case manifest == nil:
-		return fail(ErrIncomplete)
+	manifest, objs, err := listSession(ctx, st, src)
+	if err != nil {
+		return fail(err)
 	}
 	objs = append([]objstore.Object{*manifest}, objs...)
 
@@ -296,6 +262,52 @@ func Pull(ctx context.Context, st Store, src objstore.URL, dir string, opt Optio
 		return fail(err)
 	}
 	return rep, nil
+}
+
+// listSession lists the objects of the session stored under src: its manifest, and every other
+// file of the session (not the recorder's control file or temporary files) in key order. Keys are
+// checked (checkRel): a bucket is outside input. Nothing there is ErrNoSession; files without a
+// manifest (a push that did not finish) ErrIncomplete.
+func listSession(ctx context.Context, st Reader, src objstore.URL) (*objstore.Object, []objstore.Object, error) {
+	var objs []objstore.Object
+	var manifest *objstore.Object
+	redacting := false
+	for o, err := range st.List(ctx, src.Bucket, src.Dir()) {
+		if err != nil {
+			return nil, nil, err
+		}
+		rel := strings.TrimPrefix(o.Key, src.Dir())
+		if err := checkRel(rel); err != nil {
+			return nil, nil, fmt.Errorf("%q: %w", o.Key, err)
+		}
+		if isLive(rel) {
+			continue // the pieces of a recording not finished yet, or not cleaned up yet
+		}
+		redacting = redacting || rel == RedactJournalName
+		if rel == session.ControlName || session.Unhashed(rel) && rel != session.ManifestName && rel != session.SignatureName && rel != session.HoldName {
+			continue // the recorder's control file, a temporary file: never part of a session
+		}
+		if rel == session.ManifestName {
+			manifest = &o
+			continue
+		}
+		objs = append(objs, o)
+	}
+	if redacting {
+		// A redaction stopped half-way: leave out what is not part of the session now.
+		superseded, err := Superseded(ctx, st, src)
+		if err != nil {
+			return nil, nil, err
+		}
+		objs = slices.DeleteFunc(objs, func(o objstore.Object) bool { return superseded[o.Key] })
+	}
+	switch {
+	case manifest == nil && len(objs) == 0:
+		return nil, nil, ErrNoSession
+	case manifest == nil:
+		return nil, nil, ErrIncomplete
+	}
+	return manifest, objs, nil
 }
 
 // checkRel refuses a key's path below the prefix that is not a clean relative slash path: an

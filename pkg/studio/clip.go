@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"time"
 
@@ -22,6 +23,9 @@ import (
 // ClipOptions are the inputs of Clip.
 type ClipOptions struct {
 	Input, Output string
+	// Session, when set, is the input: a session opened where it is stored (a bucket, see
+	// sessionstore.Open). Input then only names it in messages.
+	Session *session.Session
 	// Start and End bound the clip; with End zero, Duration gives its length.
 	Start, End, Duration time.Duration
 	// Fade is the length of the fade in and out of an exact clip (0: none).
@@ -57,15 +61,17 @@ func Clip(ctx context.Context, opts ClipOptions, prog Progress) (*ClipResult, er
 	var base *Meta
 	if opts.Last > 0 {
 		var err error
-		if opts, base, err = lastRange(opts); err != nil {
+		var done func()
+		if opts, base, done, err = lastRange(opts); err != nil {
 			return nil, err
 		}
+		defer done()
 	}
 	r, err := clipRange(opts)
 	if err != nil {
 		return nil, err
 	}
-	kind, input, mixed, cleanup, err := prepare(ctx, opts.Input, opts.Output, prog)
+	kind, input, mixed, cleanup, err := prepare(ctx, opts.Input, opts.Session, opts.Output, prog)
 	if err != nil {
 		return nil, err
 	}
@@ -136,24 +142,36 @@ func Clip(ctx context.Context, opts ClipOptions, prog Progress) (*ClipResult, er
 
 // lastRange turns --last into a range over a session's live mix (or its full mix when it has none).
 // Clipping the live mix, it also returns the mix's metadata: the session, everyone with a track
-// (the live mix holds them all), the session's chapters and soundbites.
-func lastRange(opts ClipOptions) (ClipOptions, *Meta, error) {
-	s, err := session.Open(opts.Input)
-	if err != nil {
-		if errors.Is(err, session.ErrNotSession) {
-			return opts, nil, fmt.Errorf("%w: %s: %w", ErrBadInput, opts.Input, ErrNoLast)
+// (the live mix holds them all), the session's chapters and soundbites. The live mix of a session
+// read where it is stored (opts.Session) is streamed into a temporary file first, the one file
+// the clip reads; done removes it.
+func lastRange(opts ClipOptions) (_ ClipOptions, _ *Meta, done func(), _ error) {
+	done = func() {}
+	s := opts.Session
+	if s == nil {
+		var err error
+		if s, err = session.Open(opts.Input); err != nil {
+			if errors.Is(err, session.ErrNotSession) {
+				return opts, nil, done, fmt.Errorf("%w: %s: %w", ErrBadInput, opts.Input, ErrNoLast)
+			}
+			return opts, nil, done, fmt.Errorf("%w: %w", ErrBadInput, err)
 		}
-		return opts, nil, fmt.Errorf("%w: %w", ErrBadInput, err)
 	}
 	end := session.Duration(s.Manifest.DurationTicks)
 	var base *Meta
 	if s.Manifest.Mix != nil {
-		mix := s.Path(s.Manifest.Mix.File)
-		if n, err := liveLength(mix); err == nil && n > 0 {
-			opts.Input, end = mix, session.Duration(n)
+		if n, err := liveLength(s.Files(), s.Manifest.Mix.File); err == nil && n > 0 {
+			mix := s.Path(s.Manifest.Mix.File)
+			if opts.Session != nil {
+				if mix, done, err = copyOut(s.Files(), s.Manifest.Mix.File); err != nil {
+					return opts, nil, func() {}, err
+				}
+			}
+			opts.Input, opts.Session, end = mix, nil, session.Duration(n)
 			speakers, err := sessionSpeakers(s, nil)
 			if err != nil {
-				return opts, nil, err
+				done()
+				return opts, nil, func() {}, err
 			}
 			var who []MetaSpeaker
 			for _, sp := range speakers {
@@ -164,16 +182,17 @@ func lastRange(opts ClipOptions) (ClipOptions, *Meta, error) {
 		}
 	}
 	if end <= 0 {
-		return opts, nil, fmt.Errorf("%w: %s holds no audio yet", ErrBadInput, opts.Input)
+		done()
+		return opts, nil, func() {}, fmt.Errorf("%w: %s holds no audio yet", ErrBadInput, opts.Input)
 	}
 	opts.Start = max(0, end-opts.Last)
 	opts.End, opts.Duration = end, 0
-	return opts, base, nil
+	return opts, base, done, nil
 }
 
-// liveLength is how many samples of an Ogg Opus file are on whole pages now.
-func liveLength(path string) (int64, error) {
-	f, err := os.Open(path)
+// liveLength is how many samples of the Ogg Opus file rel of src are on whole pages now.
+func liveLength(src session.Files, rel string) (int64, error) {
+	f, err := src.Open(rel)
 	if err != nil {
 		return 0, err
 	}
@@ -186,16 +205,37 @@ func liveLength(path string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	st, err := f.Stat()
+	size, err := f.Seek(0, io.SeekEnd)
 	if err != nil {
 		return 0, err
 	}
 	// The recorder's mix starts at granule position 0; its last page may claim no more than the
 	// file can hold.
-	if err := ogg.CheckSpan(0, 0, g, st.Size()); err != nil {
-		return 0, fmt.Errorf("%s: %w", path, err)
+	if err := ogg.CheckSpan(0, 0, g, size); err != nil {
+		return 0, fmt.Errorf("%s: %w", src.Name(rel), err)
 	}
 	return g - int64(r.Head().PreSkip), nil
+}
+
+// copyOut streams the file rel of src into a new temporary file, and returns its path and a
+// function that removes it.
+func copyOut(src session.Files, rel string) (string, func(), error) {
+	in, err := src.Open(rel)
+	if err != nil {
+		return "", nil, fmt.Errorf("%w: %w", ErrBadInput, err)
+	}
+	defer in.Close()
+	out, err := os.CreateTemp("", "spacecast-"+path.Base(rel)+".*")
+	if err != nil {
+		return "", nil, err
+	}
+	remove := func() { os.Remove(out.Name()) }
+	_, err = io.Copy(out, in)
+	if err = errors.Join(err, out.Close()); err != nil {
+		remove()
+		return "", nil, err
+	}
+	return out.Name(), remove, nil
 }
 
 func clipRange(opts ClipOptions) (edit.Range, error) {
@@ -379,15 +419,17 @@ func metaOf(base *Meta, name, path string, kind codec.Kind, length time.Duration
 // prepare checks an edit's output name against its input and flattens a session input to one
 // file (see flatten). It returns the output's kind, the file to edit and, for a session, the
 // metadata of its mix.
-func prepare(ctx context.Context, input, output string, prog Progress) (codec.Kind, string, *Meta, func(), error) {
-	if err := checkNotSame(input, output); err != nil {
-		return "", "", nil, nil, err
+func prepare(ctx context.Context, input string, sess *session.Session, output string, prog Progress) (codec.Kind, string, *Meta, func(), error) {
+	if sess == nil {
+		if err := checkNotSame(input, output); err != nil {
+			return "", "", nil, nil, err
+		}
 	}
 	kind, err := codec.KindOfPath(output)
 	if err != nil {
 		return "", "", nil, nil, err
 	}
-	file, meta, cleanup, err := flatten(ctx, input, prog)
+	file, meta, cleanup, err := flatten(ctx, input, sess, prog)
 	if err != nil {
 		return "", "", nil, nil, err
 	}
@@ -396,9 +438,9 @@ func prepare(ctx context.Context, input, output string, prog Progress) (codec.Ki
 
 // flatten turns a session input into one audio file (the mix with default settings, in a
 // temporary folder) so clip and trim can work on it, and returns the mix's metadata. Files pass
-// through unchanged.
-func flatten(ctx context.Context, input string, prog Progress) (string, *Meta, func(), error) {
-	if !session.IsSession(input) {
+// through unchanged. sess, when set, is the session to flatten (one read where it is stored).
+func flatten(ctx context.Context, input string, sess *session.Session, prog Progress) (string, *Meta, func(), error) {
+	if sess == nil && !session.IsSession(input) {
 		if st, err := os.Stat(input); err != nil {
 			return "", nil, nil, fmt.Errorf("%w: %w", ErrBadInput, err)
 		} else if st.IsDir() {
@@ -412,7 +454,7 @@ func flatten(ctx context.Context, input string, prog Progress) (string, *Meta, f
 	}
 	cleanup := func() { os.RemoveAll(dir) }
 	opts := DefaultMixOptions()
-	opts.Inputs = []string{input}
+	opts.Inputs, opts.Session = []string{input}, sess
 	opts.Output = filepath.Join(dir, "mix.wav")
 	res, err := Mix(ctx, opts, prog)
 	if err != nil {

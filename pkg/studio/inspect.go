@@ -164,6 +164,15 @@ func inspectSession(ctx context.Context, path string, prog Progress) (*Report, e
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadInput, err)
 	}
+	return InspectSession(ctx, s, prog)
+}
+
+// InspectSession describes a session opened anywhere: a folder (session.Open) or where it is
+// stored (a bucket, see sessionstore.Open). The report's Path is the session's Location.
+func InspectSession(ctx context.Context, s *session.Session, prog Progress) (*Report, error) {
+	if prog == nil {
+		prog = NoProgress{}
+	}
 	m := s.Manifest
 	speakers, err := sessionSpeakers(s, nil)
 	if err != nil {
@@ -174,7 +183,7 @@ func inspectSession(ctx context.Context, path string, prog Progress) (*Report, e
 	if err != nil {
 		return nil, err
 	}
-	r := &Report{Path: path, Type: "session", Format: "session", SampleRate: session.ClockRate, Channels: 1,
+	r := &Report{Path: s.Location(), Type: "session", Format: "session", SampleRate: session.ClockRate, Channels: 1,
 		Duration: f.Duration(m.DurationTicks), DurationExact: m.Finalized}
 	sr := &SessionReport{ID: m.ID, Room: m.Room.Name, Protocol: m.Room.Protocol, StartedAt: m.StartedAt,
 		Finalized: m.Finalized, Tracks: len(m.Tracks), Gaps: len(m.Gaps)}

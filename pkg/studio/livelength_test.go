@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/spacecast/spacecast/pkg/ogg"
+	"github.com/spacecast/spacecast/pkg/session"
 )
 
 // TestLiveLengthRefusesForgedGranule reads the length of a live mix (clip --last) whose one audio
@@ -47,7 +48,7 @@ func TestLiveLengthRefusesForgedGranule(t *testing.T) {
 	if err := os.WriteFile(path, out, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := liveLength(path); !errors.Is(err, ogg.ErrGranule) {
+	if n, err := liveLength(session.Dir(filepath.Dir(path)), filepath.Base(path)); !errors.Is(err, ogg.ErrGranule) {
 		t.Fatalf("liveLength = %d, %v; want ErrGranule", n, err)
 	}
 }

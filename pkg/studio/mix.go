@@ -26,6 +26,9 @@ type MixOptions struct {
 	// Inputs is one session folder, or audio files (WAV, MP3, Ogg Opus), each one speaker,
 	// optionally placed on the timeline as FILE@OFFSET.
 	Inputs []string
+	// Session, when set, is the input instead of Inputs: a session opened where it is stored (a
+	// bucket, see sessionstore.Open), whose files are read through session.Session.Files.
+	Session *session.Session
 	// Output's extension picks the format: .mp3, .wav or .opus.
 	Output string
 	// LoudnessLUFS is the integrated loudness target; TruePeakDBTP the true-peak ceiling.
@@ -348,6 +351,10 @@ func resolveInputs(opts MixOptions) ([]*speaker, *session.Session, error) {
 		if err := checkNotSame(in, opts.Output); err != nil {
 			return nil, nil, err
 		}
+	}
+	if opts.Session != nil {
+		sp, err := sessionSpeakers(opts.Session, opts.Exclude)
+		return sp, opts.Session, err
 	}
 	if len(opts.Inputs) == 1 && session.IsSession(opts.Inputs[0]) {
 		s, err := session.Open(opts.Inputs[0])

@@ -10,11 +10,15 @@ import (
 	"github.com/spacecast/spacecast/pkg/codec"
 	"github.com/spacecast/spacecast/pkg/codec/id3"
 	"github.com/spacecast/spacecast/pkg/edit"
+	"github.com/spacecast/spacecast/pkg/session"
 )
 
 // TrimOptions are the inputs of Trim.
 type TrimOptions struct {
 	Input, Output string
+	// Session, when set, is the input: a session opened where it is stored (a bucket, see
+	// sessionstore.Open). Input then only names it in messages.
+	Session *session.Session
 	// Cuts are the stretches to remove.
 	Cuts []edit.Range
 	// Exact re-encodes for sample-accurate joins with short crossfades. MP3 input is cut
@@ -66,7 +70,7 @@ func Trim(ctx context.Context, opts TrimOptions, prog Progress) (*TrimResult, er
 	if err != nil {
 		return nil, err
 	}
-	kind, input, base, cleanup, err := prepare(ctx, opts.Input, opts.Output, prog)
+	kind, input, base, cleanup, err := prepare(ctx, opts.Input, opts.Session, opts.Output, prog)
 	if err != nil {
 		return nil, err
 	}

@@ -206,10 +206,7 @@ func (p *Text) Summary(s RecordSummary) {
 	for _, n := range s.NeverSeen {
 		fmt.Fprintf(p.stdout, "  note: %s %s never appeared in the room (check the spelling of the identity)\n", n.Flag, safetext.Term(n.Identity))
 	}
-	switch {
-	case s.Finalized && strings.HasPrefix(s.Session, "s3://"):
-		fmt.Fprintf(p.stdout, "next: spacecast pull %s DIR, then spacecast mix DIR -o episode.mp3\n", s.Session)
-	case s.Finalized:
+	if s.Finalized { // a session in a bucket too: mix reads it where it lies
 		fmt.Fprintf(p.stdout, "next: spacecast mix %s -o episode.mp3\n", s.Session)
 	}
 }
