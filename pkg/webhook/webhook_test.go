@@ -31,18 +31,25 @@ type recorder struct {
 	started  []Room
 	finished []Room
 	fail     error
-	calls    chan Room // when not nil, every successful call is sent here too
+	calls    chan call // when not nil, every successful call is sent here too
+}
+
+// call is one successful call of the recorder, and when it came.
+type call struct {
+	kind string // EventRoomStarted or EventRoomFinished
+	room Room
+	at   time.Time
 }
 
 func (r *recorder) RoomStarted(_ context.Context, room Room) error {
-	return r.add(&r.started, room)
+	return r.add(&r.started, EventRoomStarted, room)
 }
 
 func (r *recorder) RoomFinished(_ context.Context, room Room) error {
-	return r.add(&r.finished, room)
+	return r.add(&r.finished, EventRoomFinished, room)
 }
 
-func (r *recorder) add(to *[]Room, room Room) error {
+func (r *recorder) add(to *[]Room, kind string, room Room) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.fail != nil {
@@ -50,7 +57,7 @@ func (r *recorder) add(to *[]Room, room Room) error {
 	}
 	*to = append(*to, room)
 	if r.calls != nil {
-		r.calls <- room
+		r.calls <- call{kind: kind, room: room, at: time.Now()}
 	}
 	return nil
 }
