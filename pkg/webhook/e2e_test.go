@@ -16,8 +16,9 @@ import (
 
 // TestLiveKit: a real livekit-server sends its webhooks to the Handler on 127.0.0.1. Rooms whose
 // name matches the rule, or whose metadata asks, are started once each when a speaker joins (or
-// the room is created); a room no rule selects is not; every deleted room finishes once. It logs
-// LiveKit's delay from the speaker's join (and from DeleteRoom) to the Enqueuer's call.
+// the room is created); a room no rule selects is not; an Enqueuer failing once gets LiveKit's
+// retry and still starts its room once; every deleted room finishes once. It logs LiveKit's delay
+// from the speaker's join (and from DeleteRoom) to the Enqueuer's call.
 func TestLiveKit(t *testing.T) {
 	rec := &recorder{calls: make(chan call, 64)}
 	h, err := New(Config{
@@ -81,6 +82,14 @@ func TestLiveKit(t *testing.T) {
 		startDelays = append(startDelays, await(EventRoomStarted, room).Sub(t0))
 	}
 	join("lobby") // no rule selects it
+
+	// The Enqueuer fails once: the handler answers 503, LiveKit retries, the room starts once.
+	rec.mu.Lock()
+	rec.failNext = 1
+	rec.mu.Unlock()
+	t0 := time.Now()
+	join("standup-retried")
+	retried := await(EventRoomStarted, "standup-retried").Sub(t0)
 	// A room its creator asks to record, with no speaker yet.
 	if err := srv.RoomService(ctx, "CreateRoom", map[string]any{"name": "asked", "metadata": `{"spacecast":{"record":true}}`}, nil); err != nil {
 		t.Fatal(err)
@@ -96,7 +105,7 @@ func TestLiveKit(t *testing.T) {
 		}
 		finishDelays = append(finishDelays, await(EventRoomFinished, room).Sub(t0))
 	}
-	for _, room := range []string{"lobby", "asked"} {
+	for _, room := range []string{"lobby", "asked", "standup-retried"} {
 		if err := srv.RoomService(ctx, "DeleteRoom", map[string]any{"room": room}, nil); err != nil {
 			t.Fatal(err)
 		}
@@ -126,10 +135,11 @@ func TestLiveKit(t *testing.T) {
 	if len(pending) > 0 {
 		t.Errorf("calls beyond one start and one finish per room: %+v", pending)
 	}
-	if s, f := rec.counts(); s != n+1 || f != n+2 {
-		t.Errorf("%d RoomStarted, %d RoomFinished; want %d, %d", s, f, n+1, n+2)
+	if s, f := rec.counts(); s != n+2 || f != n+3 {
+		t.Errorf("%d RoomStarted, %d RoomFinished; want %d, %d", s, f, n+2, n+3)
 	}
 	t.Logf("speaker join → RoomStarted: median %s, max %s (%v)", median(startDelays), slices.Max(startDelays), startDelays)
+	t.Logf("speaker join → RoomStarted after one 503 and LiveKit's retry: %s", retried)
 	t.Logf("DeleteRoom → RoomFinished: median %s, max %s (%v)", median(finishDelays), slices.Max(finishDelays), finishDelays)
 }
 

@@ -31,6 +31,7 @@ type recorder struct {
 	started  []Room
 	finished []Room
 	fail     error
+	failNext int       // the next failNext calls fail with errBusy
 	calls    chan call // when not nil, every successful call is sent here too
 }
 
@@ -55,6 +56,10 @@ func (r *recorder) add(to *[]Room, kind string, room Room) error {
 	if r.fail != nil {
 		return r.fail
 	}
+	if r.failNext > 0 {
+		r.failNext--
+		return errBusy
+	}
 	*to = append(*to, room)
 	if r.calls != nil {
 		r.calls <- call{kind: kind, room: room, at: time.Now()}
@@ -69,6 +74,8 @@ func (r *recorder) counts() (started, finished int) {
 }
 
 var _ Enqueuer = (*recorder)(nil)
+
+var errBusy = errors.New("queue: busy (a test's failure)")
 
 // eventBody is a webhook body as LiveKit makes it: protojson of its own WebhookEvent.
 func eventBody(t testing.TB, event, id, room, metadata string) []byte {
