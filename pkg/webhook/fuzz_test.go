@@ -18,9 +18,10 @@ func FuzzVerify(f *testing.F) {
 	f.Add(craft(map[string]any{"alg": "none"}, map[string]any{"iss": testKey}, ""), body)
 	f.Add(craft(map[string]any{"alg": "HS256"}, map[string]any{"iss": testKey, "exp": 1e300, "sha256": bodySHA(body)}, testSecret), body)
 	f.Add(craft(map[string]any{"alg": "HS256"}, map[string]any{"iss": testKey, "exp": "12.5e2", "nbf": -1, "sha256": bodySHA(body)}, testSecret), body)
+	f.Add(craft(map[string]any{"alg": "HS256"}, map[string]any{"iss": "APIempty", "exp": now.Unix() + 60, "sha256": bodySHA(body)}, ""), body)
 	f.Add("a.b.c", []byte{})
 	f.Add("....", []byte("{}"))
-	v := NewVerifier(map[string]string{testKey: testSecret}, DefaultLeeway)
+	v := NewVerifier(map[string]string{testKey: testSecret, "APIempty": ""}, DefaultLeeway)
 	f.Fuzz(func(t *testing.T, token string, body []byte) {
 		c, err := v.Verify(token, body, now)
 		if err != nil {

@@ -110,15 +110,20 @@ func New(c Config) (*Handler, error) {
 	v := NewVerifier(c.Keys, c.Leeway)
 	// A delivery is remembered for as long as its token can pass Verify: valid for at most
 	// maxValid from now, plus the leeway after exp.
-	return &Handler{c: c, verify: v, seen: newSeen(v.maxValid+c.Leeway, c.Remember)}, nil
+	// (Two keys per delivery: its event id and its token's signature.)
+	return &Handler{c: c, verify: v, seen: newSeen(v.maxValid+c.Leeway, 2*c.Remember)}, nil
 }
 
 // NewVerifier makes a Verifier for the API keys (key → secret) with the clock leeway, refusing
-// tokens valid for longer than LiveKit signs for (5 minutes) plus the leeway.
+// tokens valid for longer than LiveKit signs for (5 minutes) plus the leeway. A key with an empty
+// secret is left out: it would accept tokens anyone can sign.
 func NewVerifier(keys map[string]string, leeway time.Duration) *Verifier {
+	leeway = max(leeway, 0)
 	v := &Verifier{keys: make(map[string][]byte, len(keys)), leeway: leeway, maxValid: livekitValidFor + leeway}
 	for k, s := range keys {
-		v.keys[k] = []byte(s)
+		if k != "" && s != "" {
+			v.keys[k] = []byte(s)
+		}
 	}
 	return v
 }
