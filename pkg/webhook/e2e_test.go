@@ -16,7 +16,8 @@ import (
 
 // TestLiveKit: a real livekit-server sends its webhooks to the Handler on 127.0.0.1. Rooms whose
 // name matches the rule, or whose metadata asks, are started once each when a speaker joins (or
-// the room is created); a room no rule selects is not; an Enqueuer failing once gets LiveKit's
+// the room is created), with LiveKit's room sid; a room no rule selects is not, nor one whose
+// metadata refuses; an Enqueuer failing once gets LiveKit's
 // retry and still starts its room once; every deleted room finishes once. It logs LiveKit's delay
 // from the speaker's join (and from DeleteRoom) to the Enqueuer's call.
 func TestLiveKit(t *testing.T) {
@@ -42,14 +43,14 @@ func TestLiveKit(t *testing.T) {
 	defer cancel()
 
 	var pending []call
-	await := func(kind, room string) time.Time {
+	await := func(kind, room string) call {
 		t.Helper()
 		deadline := time.After(10 * time.Second)
 		for {
 			if i := slices.IndexFunc(pending, func(c call) bool { return c.kind == kind && c.room.Name == room }); i >= 0 {
 				c := pending[i]
 				pending = slices.Delete(pending, i, i+1)
-				return c.at
+				return c
 			}
 			select {
 			case c := <-rec.calls:
@@ -75,11 +76,17 @@ func TestLiveKit(t *testing.T) {
 	// A speaker opens each room: LiveKit creates it and sends room_started.
 	const n = 5
 	var startDelays, finishDelays []time.Duration
+	sids := map[string]string{}
 	for i := range n {
 		room := "standup-" + string(rune('a'+i))
 		t0 := time.Now()
 		join(room)
-		startDelays = append(startDelays, await(EventRoomStarted, room).Sub(t0))
+		c := await(EventRoomStarted, room)
+		startDelays = append(startDelays, c.at.Sub(t0))
+		if !strings.HasPrefix(c.room.SID, "RM_") {
+			t.Errorf("room %s started with sid %q", room, c.room.SID)
+		}
+		sids[room] = c.room.SID
 	}
 	join("lobby") // no rule selects it
 
@@ -89,12 +96,16 @@ func TestLiveKit(t *testing.T) {
 	rec.mu.Unlock()
 	t0 := time.Now()
 	join("standup-retried")
-	retried := await(EventRoomStarted, "standup-retried").Sub(t0)
+	retried := await(EventRoomStarted, "standup-retried").at.Sub(t0)
 	// A room its creator asks to record, with no speaker yet.
 	if err := srv.RoomService(ctx, "CreateRoom", map[string]any{"name": "asked", "metadata": `{"spacecast":{"record":true}}`}, nil); err != nil {
 		t.Fatal(err)
 	}
 	await(EventRoomStarted, "asked")
+	// A room whose name matches but whose creator refuses recording.
+	if err := srv.RoomService(ctx, "CreateRoom", map[string]any{"name": "standup-private", "metadata": `{"spacecast":{"record":false}}`}, nil); err != nil {
+		t.Fatal(err)
+	}
 
 	// Deleting a room (its admin closing it) sends room_finished, for recorded rooms and others.
 	for i := range n {
@@ -103,9 +114,13 @@ func TestLiveKit(t *testing.T) {
 		if err := srv.RoomService(ctx, "DeleteRoom", map[string]any{"room": room}, nil); err != nil {
 			t.Fatal(err)
 		}
-		finishDelays = append(finishDelays, await(EventRoomFinished, room).Sub(t0))
+		c := await(EventRoomFinished, room)
+		finishDelays = append(finishDelays, c.at.Sub(t0))
+		if c.room.SID != sids[room] {
+			t.Errorf("room %s finished with sid %q, started with %q", room, c.room.SID, sids[room])
+		}
 	}
-	for _, room := range []string{"lobby", "asked", "standup-retried"} {
+	for _, room := range []string{"lobby", "asked", "standup-retried", "standup-private"} {
 		if err := srv.RoomService(ctx, "DeleteRoom", map[string]any{"room": room}, nil); err != nil {
 			t.Fatal(err)
 		}
@@ -135,8 +150,8 @@ func TestLiveKit(t *testing.T) {
 	if len(pending) > 0 {
 		t.Errorf("calls beyond one start and one finish per room: %+v", pending)
 	}
-	if s, f := rec.counts(); s != n+2 || f != n+3 {
-		t.Errorf("%d RoomStarted, %d RoomFinished; want %d, %d", s, f, n+2, n+3)
+	if s, f := rec.counts(); s != n+2 || f != n+4 {
+		t.Errorf("%d RoomStarted, %d RoomFinished; want %d, %d", s, f, n+2, n+4)
 	}
 	t.Logf("speaker join → RoomStarted: median %s, max %s (%v)", median(startDelays), slices.Max(startDelays), startDelays)
 	t.Logf("speaker join → RoomStarted after one 503 and LiveKit's retry: %s", retried)
