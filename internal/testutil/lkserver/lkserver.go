@@ -7,6 +7,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -20,6 +21,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/livekit/protocol/auth"
 
 	"github.com/spacecast/spacecast/internal/testutil"
 	"github.com/spacecast/spacecast/internal/testutil/netns"
@@ -53,6 +56,16 @@ type Config struct {
 	UDPPort, Port int
 	// LogLevel is livekit-server's (debug, info, warn, error). Default info.
 	LogLevel string
+	// Webhook, when not nil, makes the server POST its webhooks (signed with APIKey's secret) to
+	// these URLs: livekit.yaml's webhook block.
+	Webhook *Webhook
+}
+
+// Webhook is livekit.yaml's webhook block: where the server sends its events, and the key it signs
+// them with (it must be one of the server's keys; empty means APIKey).
+type Webhook struct {
+	APIKey string
+	URLs   []string
 }
 
 // Server is a running (or stopped) livekit-server.
@@ -160,6 +173,17 @@ turn:
   enabled: false
 `, c.Port, c.BindIP, APIKey, APISecret, c.LogLevel, c.UDPPort, c.NodeIP,
 		net.ParseIP(c.BindIP).IsLoopback(), strings.Join(c.Interfaces, ", "))
+	if w := c.Webhook; w != nil {
+		key := w.APIKey
+		if key == "" {
+			key = APIKey
+		}
+		urls := make([]string, len(w.URLs))
+		for i, u := range w.URLs {
+			urls[i] = strconv.Quote(u) // a YAML double-quoted scalar reads Go's escapes alike
+		}
+		yaml += fmt.Sprintf("webhook:\n  api_key: %s\n  urls: [%s]\n", strconv.Quote(key), strings.Join(urls, ", "))
+	}
 	if err := os.WriteFile(conf, []byte(yaml), 0o644); err != nil {
 		return fmt.Errorf("lkserver: %w", err)
 	}
@@ -205,6 +229,44 @@ turn:
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// RoomService calls one method of LiveKit's RoomService (twirp JSON: CreateRoom, DeleteRoom,
+// ListRooms, …) as the server's admin, decoding the answer into resp when it is not nil.
+func (s *Server) RoomService(ctx context.Context, method string, req, resp any) error {
+	g := &auth.VideoGrant{RoomCreate: true, RoomList: true}
+	tok, err := auth.NewAccessToken(s.APIKey, s.APISecret).SetVideoGrant(g).SetValidFor(time.Minute).ToJWT()
+	if err != nil {
+		return fmt.Errorf("lkserver: RoomService.%s: token: %w", method, err)
+	}
+	body, err := json.Marshal(req)
+	if err != nil {
+		return fmt.Errorf("lkserver: RoomService.%s: %w", method, err)
+	}
+	r, err := http.NewRequestWithContext(ctx, http.MethodPost, s.HTTPURL+"/twirp/livekit.RoomService/"+method, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("lkserver: RoomService.%s: %w", method, err)
+	}
+	r.Header.Set("Content-Type", "application/json")
+	r.Header.Set("Authorization", "Bearer "+tok)
+	res, err := httpClient(10 * time.Second).Do(r)
+	if err != nil {
+		return fmt.Errorf("lkserver: RoomService.%s: %w", method, err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
+	if err != nil {
+		return fmt.Errorf("lkserver: RoomService.%s: %w", method, err)
+	}
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("lkserver: RoomService.%s answered %s: %s", method, res.Status, bytes.TrimSpace(b))
+	}
+	if resp != nil {
+		if err := json.Unmarshal(b, resp); err != nil {
+			return fmt.Errorf("lkserver: RoomService.%s: answer: %w", method, err)
+		}
+	}
+	return nil
 }
 
 // ready checks that GET / answers 200 "OK".

@@ -253,3 +253,72 @@ func (f *fatalT) Fatalf(format string, args ...any) {
 	f.msg = fmt.Sprintf(format, args...)
 	panic(f.msg)
 }
+
+// TestWebhook: with Config.Webhook the server POSTs its events, signed, to the URL; RoomService
+// creates and deletes rooms as their admin.
+func TestWebhook(t *testing.T) {
+	type delivery struct {
+		ctype, auth string
+		event       struct {
+			Event string `json:"event"`
+			Room  struct {
+				Name string `json:"name"`
+			} `json:"room"`
+		}
+	}
+	got := make(chan delivery, 16)
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var d delivery
+		d.ctype, d.auth = r.Header.Get("Content-Type"), r.Header.Get("Authorization")
+		b, _ := io.ReadAll(r.Body)
+		if err := json.Unmarshal(b, &d.event); err != nil {
+			t.Errorf("webhook body %q: %v", b, err)
+		}
+		got <- d
+	})}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+
+	s := Start(t, Config{Webhook: &Webhook{URLs: []string{"http://" + l.Addr().String() + "/livekit"}}})
+	ctx := context.Background()
+	if err := s.RoomService(ctx, "CreateRoom", map[string]any{"name": "hooked"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	want := func(event string) {
+		t.Helper()
+		for {
+			select {
+			case d := <-got:
+				if d.event.Event != event {
+					continue // participant or track events do not concern this test
+				}
+				if d.event.Room.Name != "hooked" || d.ctype != "application/webhook+json" || strings.Count(d.auth, ".") != 2 {
+					t.Fatalf("%s: room %q, content type %q, Authorization %q", event, d.event.Room.Name, d.ctype, d.auth)
+				}
+				return
+			case <-time.After(10 * time.Second):
+				t.Fatalf("no %s webhook in 10 s", event)
+			}
+		}
+	}
+	want("room_started")
+	var rooms struct {
+		Rooms []struct {
+			Name string `json:"name"`
+		} `json:"rooms"`
+	}
+	if err := s.RoomService(ctx, "ListRooms", map[string]any{}, &rooms); err != nil || len(rooms.Rooms) != 1 || rooms.Rooms[0].Name != "hooked" {
+		t.Fatalf("ListRooms: %+v, %v", rooms, err)
+	}
+	if err := s.RoomService(ctx, "DeleteRoom", map[string]any{"room": "hooked"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	want("room_finished")
+	if err := s.RoomService(ctx, "NoSuchMethod", map[string]any{}, nil); err == nil {
+		t.Error("RoomService.NoSuchMethod succeeded")
+	}
+}
