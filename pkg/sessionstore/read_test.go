@@ -148,7 +148,7 @@ func TestFileReads(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			return append(head, rest...)
+			return slices.Concat(head, rest)
 		}, append(slices.Clone(data[:10]), data[10+skipBytes:]...), 1},
 		{"small reads at offsets in order cost one GET per window", func(t *testing.T, f *File) []byte {
 			var out []byte
