@@ -144,6 +144,8 @@ func TestBucketSessionRefusals(t *testing.T) {
 	// A session still being recorded, copied by another client.
 	live := unfinalizedCopy(t, dir)
 	awsCLI(t, srv, "s3", "cp", "--recursive", live, b+"/live/")
+	// A session pushed without a seal.
+	mustRun(t, "push", demoSession, b+"/unsealed")
 
 	const secret = "spacecast-wrong-secret-7Kd1"
 	outDir := t.TempDir()
@@ -152,6 +154,8 @@ func TestBucketSessionRefusals(t *testing.T) {
 		{"a half-pushed session is refused as incomplete by mix", nil, []string{"mix", b + "/half", "-o", o}, ExitBadInput,
 			[]string{"mix: " + b + "/half: the session is incomplete", "push the session again"}},
 		{"a half-pushed session is refused by verify", nil, []string{"verify", b + "/half"}, ExitBadInput, []string{"incomplete"}},
+		{"verify of a session pushed unsealed says where sealing happens", nil, []string{"verify", b + "/unsealed"}, ExitFailure,
+			[]string{"verify: " + b + "/unsealed: it was never sealed: a session is sealed in its folder before it is pushed"}},
 		{"a session not finalized is refused by clip", nil, []string{"clip", b + "/live", "--start", "1", "--end", "2", "-o", o}, ExitBadInput,
 			[]string{"clip: " + b + "/live: session is not finalized"}},
 		{"nothing at the URL says how to look", nil, []string{"inspect", b + "/nothing"}, ExitBadInput,

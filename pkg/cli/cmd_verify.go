@@ -3,6 +3,7 @@ package cli
 import (
 	"crypto/ed25519"
 	"fmt"
+	"github.com/spacecast/spacecast/pkg/objstore"
 
 	"github.com/spf13/cobra"
 
@@ -126,6 +127,9 @@ func runVerify(cmd *cobra.Command, o *verifyOptions, g *globalOptions, dir strin
 	}
 	var why string
 	switch {
+	case !rep.Sealed && objstore.IsURL(dir):
+		why = "it was never sealed: a session is sealed in its folder before it is pushed ('spacecast recover DIR' " +
+			"seals a finalized one); 'spacecast record -o s3://…' seals what it records"
 	case !rep.Sealed:
 		why = "it was never sealed ('spacecast recover " + dir + "' seals a finalized session)"
 	case problems > 0:
