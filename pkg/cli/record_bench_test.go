@@ -1,12 +1,15 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"syscall"
 	"testing"
@@ -68,11 +71,16 @@ func BenchmarkRecordCPUPerSpeakerS3(b *testing.B) {
 }
 
 // benchRecord runs the recorder on 16 speakers for 15 s; out gives its output arguments, its
-// environment (nil: the test's) and how to open the session it made.
+// environment (nil: the test's) and how to open the session it made. The recorder is this
+// checkout's spacecast, or the binary SPACECAST_BENCH_BINARY names (another commit's build,
+// measured by the same harness).
 func benchRecord(b *testing.B, out func(dir string) (args, env []string, open func() *session.Session)) {
 	const speakers = 16
 	const length = 15 * time.Second
-	bin := spacecastBinary(b)
+	bin := os.Getenv("SPACECAST_BENCH_BINARY")
+	if bin == "" {
+		bin = spacecastBinary(b)
+	}
 	for b.Loop() {
 		var tracks []webrtc.TrackLocal
 		var rtpTracks []*webrtc.TrackLocalStaticRTP
@@ -108,12 +116,19 @@ func benchRecord(b *testing.B, out func(dir string) (args, env []string, open fu
 		outArgs, env, open := out(dir)
 		cmd := exec.Command(bin, append([]string{"record", url, "--consent", "assume", "--loopback", "--duration", length.String(), "--quiet"}, outArgs...)...)
 		cmd.Env = env
-		output, err := cmd.CombinedOutput()
+		var output bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &output, &output
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		peaks := sampleRSS(cmd.Process.Pid)
+		err = cmd.Wait()
+		anon, file := peaks()
 		cancel()
 		wg.Wait()
 		hs.Close()
 		if err != nil {
-			b.Fatalf("record: %v\n%s", err, output)
+			b.Fatalf("record: %v\n%s", err, output.Bytes())
 		}
 		s := open()
 		if len(s.Manifest.Tracks) != speakers {
@@ -130,5 +145,60 @@ func benchRecord(b *testing.B, out func(dir string) (args, env []string, open fu
 		b.ReportMetric(perSpeaker*100, "cpu%/speaker")
 		b.ReportMetric(1/perSpeaker, "speakers/core")
 		b.ReportMetric(float64(ru.Maxrss)/1024, "recorder-peak-RSS-MiB")
+		if anon < 0 || file < 0 {
+			b.Fatalf("no RssAnon or RssFile read from /proc/%d/status while the recorder ran", cmd.Process.Pid)
+		}
+		b.ReportMetric(anon, "recorder-peak-anon-MiB")
+		b.ReportMetric(file, "recorder-peak-file-MiB")
+	}
+}
+
+// sampleRSS reads the RssAnon and RssFile lines of /proc/PID/status (proc(5)) every 100 ms until
+// the returned function is called, which gives the highest of each in MiB (-1 when none was
+// read). The kernel's peak (rusage's maxrss, VmHWM) counts both: anonymous memory (heap, stacks,
+// the runtime's) and the pages of the binary and libraries mapped from the page cache, which
+// grow with the binary's size and are clean, shared and reclaimable (docs/benchmarks.md).
+func sampleRSS(pid int) (peaks func() (anon, file float64)) {
+	anon, file := -1.0, -1.0
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+			status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+			if err != nil {
+				continue
+			}
+			for line := range bytes.Lines(status) {
+				name, kb, ok := bytes.Cut(line, []byte(":"))
+				if !ok {
+					continue
+				}
+				var peak *float64
+				switch string(name) {
+				case "RssAnon":
+					peak = &anon
+				case "RssFile":
+					peak = &file
+				default:
+					continue
+				}
+				v, err := strconv.ParseFloat(string(bytes.TrimSpace(bytes.TrimSuffix(bytes.TrimSpace(kb), []byte("kB")))), 64)
+				if err == nil {
+					*peak = max(*peak, v/1024)
+				}
+			}
+		}
+	}()
+	return func() (float64, float64) {
+		close(stop)
+		<-done
+		return anon, file
 	}
 }
