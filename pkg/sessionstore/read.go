@@ -100,8 +100,8 @@ const (
 	maxRetries = 3
 )
 
-// retryWait is the pause before the first retry; it doubles each time. Tests shorten it.
-var retryWait = 200 * time.Millisecond
+// retryWait is the pause before the first retry; it doubles each time.
+const retryWait = 200 * time.Millisecond
 
 // File is an object of a bucket read like a file: Read streams it with one GET from the current
 // position (opened at the first Read, again after a Seek elsewhere or a broken stream); ReadAt

@@ -16,7 +16,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
+	"testing/synctest"
 
 	"github.com/spacecast/spacecast/pkg/objstore"
 	"github.com/spacecast/spacecast/pkg/session"
@@ -86,8 +86,6 @@ func (b *fakeBucket) List(ctx context.Context, bucket, prefix string) iter.Seq2[
 type errReader struct{ err error }
 
 func (e errReader) Read([]byte) (int, error) { return 0, e.err }
-
-func init() { retryWait = time.Millisecond }
 
 func randomBytes(n int) []byte {
 	r := rand.New(rand.NewPCG(1, 2))
@@ -224,36 +222,39 @@ func TestFileRetries(t *testing.T) {
 		{"refused credentials are not tried again", 0, 0, &objstore.Error{Op: "get", Kind: objstore.ErrAuth}, true, objstore.ErrAuth, 1},
 	}
 	for _, c := range cases {
+		// In a bubble of fake time (testing/synctest): the pauses between retries pass at once.
 		t.Run(c.name, func(t *testing.T) {
-			fb := &fakeBucket{objs: map[string][]byte{"k": data}, breaks: c.breaks, breakAfter: c.breakAfter, getErr: c.getErr}
-			f := NewFile(context.Background(), fb, "b", "k", int64(len(data)))
-			defer f.Close()
-			var got []byte
-			var err error
-			if c.readAt {
-				got = make([]byte, 5000)
-				var n int
-				n, err = f.ReadAt(got, 1)
-				got = got[:n]
-			} else {
-				got, err = io.ReadAll(f)
-			}
-			if c.wantErr != nil {
-				if !errors.Is(err, c.wantErr) {
-					t.Fatalf("error %v, want %v", err, c.wantErr)
-				}
-			} else {
-				want := data
+			synctest.Test(t, func(t *testing.T) {
+				fb := &fakeBucket{objs: map[string][]byte{"k": data}, breaks: c.breaks, breakAfter: c.breakAfter, getErr: c.getErr}
+				f := NewFile(t.Context(), fb, "b", "k", int64(len(data)))
+				defer f.Close()
+				var got []byte
+				var err error
 				if c.readAt {
-					want = data[1:5001]
+					got = make([]byte, 5000)
+					var n int
+					n, err = f.ReadAt(got, 1)
+					got = got[:n]
+				} else {
+					got, err = io.ReadAll(f)
 				}
-				if err != nil || !bytes.Equal(got, want) {
-					t.Fatalf("read %d bytes, %v; want the object's %d", len(got), err, len(want))
+				if c.wantErr != nil {
+					if !errors.Is(err, c.wantErr) {
+						t.Fatalf("error %v, want %v", err, c.wantErr)
+					}
+				} else {
+					want := data
+					if c.readAt {
+						want = data[1:5001]
+					}
+					if err != nil || !bytes.Equal(got, want) {
+						t.Fatalf("read %d bytes, %v; want the object's %d", len(got), err, len(want))
+					}
 				}
-			}
-			if fb.gets != c.wantGets {
-				t.Errorf("%d GETs, want %d", fb.gets, c.wantGets)
-			}
+				if fb.gets != c.wantGets {
+					t.Errorf("%d GETs, want %d", fb.gets, c.wantGets)
+				}
+			})
 		})
 	}
 }
