@@ -266,6 +266,9 @@ func (r *RecordJob) check() error {
 			}
 		}
 	}
+	if proto == protocols.WHEP && r.Consent != capture.PolicyAssume {
+		return &JobError{Field: "record.consent", Reason: "must be assume for a WHEP room: it has no participant list, so the room cannot see the recorder"}
+	}
 	if len(r.Allow) > 0 && r.Consent != capture.PolicyOptIn {
 		return &JobError{Field: "record.allow", Reason: "only goes with consent opt-in"}
 	}
