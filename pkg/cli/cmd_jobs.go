@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -73,16 +74,7 @@ history keeps them (its last 16 changes).
 ` + natsHelp,
 		Example: `  spacecast jobs show 3f9a0c1d2e4b5a69-7c1e2f00 --json`,
 		Args:    exactArgs("jobs show", 1, "ID"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := fleet.ParseJobID(args[0])
-			if err != nil {
-				return fmt.Errorf("jobs show: %w", err)
-			}
-			q, ctx, done, err := o.open(cmd.Context(), "jobs show")
-			if err != nil {
-				return err
-			}
-			defer done()
+		RunE: withJob(&o, "jobs show", func(ctx context.Context, q *fleet.Queue, id fleet.JobID) error {
 			st, err := q.Get(ctx, id)
 			if err != nil {
 				return fmt.Errorf("jobs show: %w", err)
@@ -92,7 +84,7 @@ history keeps them (its last 16 changes).
 			}
 			printJob(g, st)
 			return nil
-		},
+		}),
 	}
 	o.addFlags(cmd)
 	return cmd
@@ -111,16 +103,7 @@ A job that is done, failed or cancelled already cannot be cancelled (exit status
 ` + natsHelp,
 		Example: `  spacecast jobs cancel 3f9a0c1d2e4b5a69-7c1e2f00 --reason "the talk moved"`,
 		Args:    exactArgs("jobs cancel", 1, "ID"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := fleet.ParseJobID(args[0])
-			if err != nil {
-				return fmt.Errorf("jobs cancel: %w", err)
-			}
-			q, ctx, done, err := o.open(cmd.Context(), "jobs cancel")
-			if err != nil {
-				return err
-			}
-			defer done()
+		RunE: withJob(&o, "jobs cancel", func(ctx context.Context, q *fleet.Queue, id fleet.JobID) error {
 			st, err := q.Cancel(ctx, id, reason)
 			if err != nil {
 				return fmt.Errorf("jobs cancel: %w", err)
@@ -130,11 +113,27 @@ A job that is done, failed or cancelled already cannot be cancelled (exit status
 			}
 			fmt.Fprintf(g.stdout, "cancelled %s\n", id)
 			return nil
-		},
+		}),
 	}
 	cmd.Flags().StringVar(&reason, "reason", "", "why, kept with the job")
 	o.addFlags(cmd)
 	return cmd
+}
+
+// withJob is the RunE of a command on one job: it checks the ID, opens the queue and runs f.
+func withJob(o *natsOptions, command string, f func(ctx context.Context, q *fleet.Queue, id fleet.JobID) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		id, err := fleet.ParseJobID(args[0])
+		if err != nil {
+			return fmt.Errorf("%s: %w", command, err)
+		}
+		q, ctx, done, err := o.open(cmd.Context(), command)
+		if err != nil {
+			return err
+		}
+		defer done()
+		return f(ctx, q, id)
+	}
 }
 
 // printJob prints one job's status for a person.
