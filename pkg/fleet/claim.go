@@ -102,6 +102,17 @@ func (q *Queue) claim(ctx context.Context, msg jetstream.Msg, worker string) (*C
 			_ = msg.TermWithReason("job " + string(st.State))
 			return nil, nil
 		}
+		meta, err := msg.Metadata()
+		if err != nil {
+			_ = msg.TermWithReason("no metadata: " + err.Error())
+			return nil, nil
+		}
+		if st.State == Running && st.Message != meta.Sequence.Stream {
+			// A second message for a job a worker holds: not a redelivery, so not a sign that the
+			// worker is lost.
+			_ = msg.TermWithReason("a duplicate of a running job's message")
+			return nil, nil
+		}
 		// Queued, or running under a worker whose message JetStream handed back after AckWait
 		// without progress: presumed dead; this claim supersedes its claim.
 		now := q.now().UTC()
@@ -119,7 +130,7 @@ func (q *Queue) claim(ctx context.Context, msg jetstream.Msg, worker string) (*C
 			return nil, nil
 		}
 		st.State, st.Worker, st.Since, st.Heartbeat, st.Updated = Running, worker, now, now, now
-		st.Claim, st.Session, st.Reason = 0, "", ""
+		st.Claim, st.Message, st.Session, st.Reason = 0, meta.Sequence.Stream, "", ""
 		rev, err := q.kv.Update(ctx, key, st.marshal(), prev)
 		if errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
 			continue // cancelled or claimed meanwhile: look again
@@ -175,13 +186,14 @@ func (c *Claim) Progress(ctx context.Context) error {
 }
 
 // Done records the job as done with its session's URL and acks its message: it leaves the stream.
-// A job cancelled while it ran stays cancelled, with the session's URL.
+// A job cancelled while it ran stays cancelled, with the session's URL. Once the state is written
+// the job is finished whatever becomes of the ack: a message that comes back is dropped by Take.
 func (c *Claim) Done(ctx context.Context, sessionURL string) error {
 	if c.st.State == Cancelled { // Progress said so already
 		return c.finishCancelled(ctx, sessionURL)
 	}
 	err := c.update(ctx, func(st *Status) { st.State, st.Session = Done, sessionURL },
-		func() error { return c.msg.DoubleAck(ctx) })
+		func() error { _ = c.msg.DoubleAck(ctx); return nil })
 	if errors.Is(err, ErrCancelled) {
 		return c.finishCancelled(ctx, sessionURL)
 	}
@@ -195,7 +207,7 @@ func (c *Claim) Fail(ctx context.Context, reason string) error {
 		return c.finishCancelled(ctx, "")
 	}
 	err := c.update(ctx, func(st *Status) { st.State, st.Reason = Failed, reason },
-		func() error { return c.msg.TermWithReason(reason) })
+		func() error { _ = c.msg.TermWithReason(reason); return nil })
 	if errors.Is(err, ErrCancelled) {
 		return c.finishCancelled(ctx, "")
 	}
@@ -243,5 +255,5 @@ func (c *Claim) lost(ctx context.Context) error {
 // finishCancelled ends the claim of a job cancelled while it ran: the entry keeps its state and
 // gets the session's URL, the message leaves the stream.
 func (c *Claim) finishCancelled(ctx context.Context, sessionURL string) error {
-	return c.update(ctx, func(st *Status) { st.Session = sessionURL }, func() error { return c.msg.TermWithReason("cancelled") })
+	return c.update(ctx, func(st *Status) { st.Session = sessionURL }, func() error { _ = c.msg.TermWithReason("cancelled"); return nil })
 }

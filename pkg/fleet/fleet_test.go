@@ -125,6 +125,35 @@ func TestSubmitTwiceOneJob(t *testing.T) {
 	}
 }
 
+// A second message for a running job (a submit repeated after the dedupe window) is dropped: it
+// does not take the job from the worker holding it.
+func TestDuplicateMessageKeepsClaim(t *testing.T) {
+	q, _ := open(t)
+	ctx := testCtx(t)
+	id, _, err := q.Submit(ctx, recordJob("panel"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := take(t, q, "w1", 10*time.Second)
+	st, err := q.Get(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := json.Marshal(st.Job)
+	m := &nats.Msg{Subject: SubjectRecord, Data: body, Header: nats.Header{}}
+	m.Header.Set(HeaderJob, string(id))
+	if _, err := q.js.PublishMsg(ctx, m, jetstream.WithMsgID("past-the-window")); err != nil {
+		t.Fatal(err)
+	}
+	takeNone(t, q, "w2", 2*time.Second)
+	if err := c.Progress(ctx); err != nil {
+		t.Fatalf("progress of the holder: %v", err)
+	}
+	if got := streamMsgs(t, q); got != 1 {
+		t.Errorf("stream holds %d messages, want 1 (the held job's)", got)
+	}
+}
+
 // A room whose job is running refuses a new one (the running job comes back); once it is done, a
 // submit makes a new job, and the old one is still found by its ID.
 func TestSubmitAfterDone(t *testing.T) {

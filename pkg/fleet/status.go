@@ -39,6 +39,10 @@ type Status struct {
 	Since     time.Time `json:"since,omitzero"`
 	Heartbeat time.Time `json:"heartbeat,omitzero"`
 	Claim     uint64    `json:"claim,omitempty"`
+	// Message is the stream sequence of the job's message the claim holds: a redelivery of that
+	// message means its worker was lost, another message for the job (a publish repeated after
+	// the dedupe window) is dropped.
+	Message uint64 `json:"message,omitempty"`
 	// Session is where a done job's session is (s3://…).
 	Session string `json:"session,omitempty"`
 	// Reason says why a job failed or was cancelled.
