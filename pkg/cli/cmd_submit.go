@@ -138,15 +138,12 @@ func runSubmitRecord(ctx context.Context, o *submitRecordOptions, g *globalOptio
 	if g.json {
 		return writeJSON(g.stdout, map[string]any{"id": id, "created": created, "job": st})
 	}
-	if created {
-		fmt.Fprintln(g.stdout, id)
-		if !g.quiet {
-			fmt.Fprintf(g.stderr, "submit record: queued job %s: %s into %s\n", id, printableURL(rawURL), term(st.Job.Record.Session))
-		}
-		return nil
-	}
 	fmt.Fprintln(g.stdout, id)
-	if !g.quiet {
+	switch {
+	case g.quiet:
+	case created:
+		fmt.Fprintf(g.stderr, "submit record: queued job %s: %s into %s\n", id, printableURL(rawURL), term(st.Job.Record.Session))
+	default:
 		fmt.Fprintf(g.stderr, "submit record: the room has a job already, %s (%s): nothing queued\n", id, st.State)
 	}
 	return nil

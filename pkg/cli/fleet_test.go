@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -104,6 +105,31 @@ func TestSubmitJobsE2E(t *testing.T) {
 	stdout, _, code = run(t, submit...)
 	if code != 0 || strings.TrimSpace(stdout) == string(res.ID) {
 		t.Fatalf("submit after cancel: exit %d, %q; want a new job", code, stdout)
+	}
+
+	// A worker (the library, as the worker will use it) takes the new job: jobs show names it
+	// and its claim; once done, jobs --json has the session.
+	q, err := fleet.Open(ctx, js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := q.Take(ctx, "worker-7")
+	if err != nil || string(c.ID()) != strings.TrimSpace(stdout) {
+		t.Fatalf("take: %v, want the new job %s", err, stdout)
+	}
+	out = mustRun(t, "jobs", "show", string(c.ID()))
+	for _, want := range []string{"state:       running", "worker:      worker-7", fmt.Sprintf("claim:       %d (claims: 1)", c.Number)} {
+		if !strings.Contains(out, want) {
+			t.Errorf("jobs show of a running job lacks %q:\n%s", want, out)
+		}
+	}
+	if err := c.Done(ctx, c.Job.Record.Session); err != nil {
+		t.Fatal(err)
+	}
+	out = mustRun(t, "jobs", "--json")
+	if err := json.Unmarshal([]byte(out), &list); err != nil || len(list.Jobs) != 1 || list.Jobs[0].State != fleet.Done ||
+		list.Jobs[0].Session != c.Job.Record.Session {
+		t.Fatalf("jobs --json after done: %v\n%s", err, out)
 	}
 
 	cases := []struct {

@@ -140,3 +140,44 @@ func FuzzParseJob(f *testing.F) {
 		}
 	})
 }
+
+func TestParseStatus(t *testing.T) {
+	job, _ := json.Marshal(validJob(t))
+	cases := []struct {
+		name string
+		raw  string
+		ok   bool
+	}{
+		{"a queued status reads", `{"version":1,"state":"queued","job":` + string(job) + `}`, true},
+		{"a state this version does not know is refused", `{"version":1,"state":"paused","job":` + string(job) + `}`, false},
+		{"another version is refused", `{"version":2,"state":"queued","job":` + string(job) + `}`, false},
+		{"a status whose job does not check is refused", `{"version":1,"state":"queued","job":{"version":1,"kind":"record"}}`, false},
+		{"not JSON is refused", `{"version":`, false},
+	}
+	for _, c := range cases {
+		st, err := parseStatus([]byte(c.raw), 7)
+		if (err == nil) != c.ok {
+			t.Errorf("%s: %v", c.name, err)
+		}
+		if c.ok && (st.Revision != 7 || st.Job.ID == "") {
+			t.Errorf("%s: %+v", c.name, st)
+		}
+	}
+}
+
+// FuzzParseStatus: a bucket entry (written by anyone with access to the bucket) never panics the
+// reader, and one it accepts holds a valid job.
+func FuzzParseStatus(f *testing.F) {
+	job, _ := json.Marshal(validJob(f))
+	f.Add([]byte(`{"version":1,"state":"running","claim":9,"job":` + string(job) + `}`))
+	f.Add([]byte(`{"version":1,"state":"done","job":null}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		st, err := parseStatus(b, 1)
+		if err != nil {
+			return
+		}
+		if err := st.Job.Check(); err != nil {
+			t.Fatalf("accepted a status with an invalid job: %v", err)
+		}
+	})
+}
