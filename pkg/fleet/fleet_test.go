@@ -370,6 +370,37 @@ func TestServerRestart(t *testing.T) {
 	}
 }
 
+// A worker waiting in Take while nats-server restarts gets the job submitted after the restart:
+// its pull request, lost with the server, is made again.
+func TestTakeAcrossRestart(t *testing.T) {
+	q, s := open(t)
+	ctx := testCtx(t)
+	got := make(chan *Claim, 1)
+	go func() {
+		c, err := q.Take(ctx, "waiting")
+		if err != nil {
+			t.Errorf("take: %v", err)
+		}
+		got <- c
+	}()
+	time.Sleep(500 * time.Millisecond) // the pull is waiting on the server
+	s.Restart(t)
+	id, _, err := q.Submit(ctx, recordJob("after-restart"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	submitted := time.Now()
+	select {
+	case c := <-got:
+		if c == nil || c.ID() != id {
+			t.Fatalf("took %v, want %s", c, id)
+		}
+		t.Logf("taken %s after the submit that followed the restart", time.Since(submitted).Round(time.Millisecond))
+	case <-time.After(fetchWait + 5*time.Second):
+		t.Fatal("the waiting worker did not get the job submitted after the restart")
+	}
+}
+
 // Messages that are not jobs are terminated, never taken and never fatal; a queued job named by
 // a malformed message fails with the reason.
 func TestMalformedMessage(t *testing.T) {
