@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/spacecast/spacecast/internal/testutil/golden"
 	"github.com/spacecast/spacecast/internal/testutil/natsserver"
 	"github.com/spacecast/spacecast/pkg/fleet"
 )
@@ -158,4 +160,56 @@ func TestSubmitJobsE2E(t *testing.T) {
 			t.Errorf("%s: the secret is printed:\n%s%s", c.name, stdout, stderr)
 		}
 	}
+}
+
+// jobTimes are the keys of a job's JSON that hold a time.
+var jobTimes = regexp.MustCompile(`"(submitted|updated|since|heartbeat)": "[^"]*"`)
+
+// TestJobsJSONGolden: the --json output of submit record, jobs, jobs show and jobs cancel against
+// a real nats-server, with the job's random ID and its times replaced (run go test ./pkg/cli -run
+// Golden -update, then review testdata/json/).
+func TestJobsJSONGolden(t *testing.T) {
+	s := natsserver.Start(t)
+	t.Setenv("NATS_URL", s.URL)
+	t.Setenv("NATS_CREDS", "")
+	t.Setenv("LIVEKIT_API_KEY", "devkey")
+	var id fleet.JobID // the job, whose ID is random
+	assert := func(name string, args ...string) string {
+		t.Helper()
+		out := mustRun(t, append(args, "--json")...)
+		if !json.Valid([]byte(out)) {
+			t.Fatalf("spacecast %s printed no JSON:\n%s", strings.Join(args, " "), out)
+		}
+		if id == "" { // the first submit
+			var v struct{ ID fleet.JobID }
+			if err := json.Unmarshal([]byte(out), &v); err != nil {
+				t.Fatal(err)
+			}
+			id = v.ID
+		}
+		norm := strings.ReplaceAll(out, string(id), "<job id>")
+		norm = jobTimes.ReplaceAllString(norm, `"$1": "<time>"`)
+		golden.Assert(t, []byte(norm), "json/"+name)
+		return out
+	}
+	submit := []string{"submit", "record", "ws://127.0.0.1:7880", "--room", "panel", "--store", "s3://shows/2026",
+		"--session-name", "panel-1", "--consent", "opt-in", "--allow", "host", "--stop-when-empty", "2m", "--sign-key-from", "file:/run/secrets/sign.key"}
+	assert("submit_record", submit...)
+	assert("submit_record_existing", submit...)
+	assert("jobs", "jobs")
+	js, err := jetstream.New(s.Connect(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	q, err := fleet.Open(ctx, js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.Take(ctx, "worker-1"); err != nil {
+		t.Fatal(err)
+	}
+	assert("jobs_show", "jobs", "show", string(id))
+	assert("jobs_cancel", "jobs", "cancel", string(id), "--reason", "the talk moved")
 }
