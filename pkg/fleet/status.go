@@ -47,8 +47,8 @@ type Status struct {
 	Session string `json:"session,omitempty"`
 	// Reason says why a job failed or was cancelled.
 	Reason string `json:"reason,omitempty"`
-	// Revision is the bucket revision this status was read at.
-	Revision uint64 `json:"revision"`
+	// Revision is the bucket revision this status was read at (not stored: the bucket knows it).
+	Revision uint64 `json:"revision,omitempty"`
 }
 
 // parseStatus reads a bucket value: it comes from the network too, so its job is checked.
@@ -80,8 +80,11 @@ func parseStatus(b []byte, rev uint64) (Status, error) {
 	return s, nil
 }
 
+// marshal is the status as the bucket stores it.
 func (s *Status) marshal() []byte {
 	s.Version = statusVersion
-	b, _ := json.Marshal(s) // a Status always marshals
+	stored := *s
+	stored.Revision = 0
+	b, _ := json.Marshal(stored) // a Status always marshals
 	return b
 }
