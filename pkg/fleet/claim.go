@@ -63,6 +63,9 @@ func (q *Queue) Take(ctx context.Context, worker string) (*Claim, error) {
 		}
 		c, err := q.claim(ctx, msg, worker)
 		if err != nil {
+			// The bucket could not be read or written: the job goes back to the queue at once
+			// rather than after AckWait.
+			_ = msg.Nak()
 			return nil, err
 		}
 		if c != nil {
