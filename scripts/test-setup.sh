@@ -2,7 +2,8 @@
 # Installs everything the tests use on a Debian 12 machine (run as root or with sudo available):
 # the C libraries spacecast links, the independent judges (ffmpeg, mpg123, opusdec, mp3val), the
 # real room servers (Janus from Debian, LiveKit v1.13.5 from the Go module proxy), a real
-# S3-compatible server (versitygw v1.8.0 from the Go module proxy) and the aws CLI, headless
+# S3-compatible server (versitygw v1.8.0 from the Go module proxy) and the aws CLI, NATS with
+# JetStream (nats-server v2.15.3 from the Go module proxy), headless
 # Chromium with playwright-core and livekit-client from npm, the namespace tools, and golangci-lint
 # (pinned, from the Go module proxy) for CI's lint step. Idempotent: what is installed already is
 # skipped.
@@ -48,6 +49,15 @@ versitygw_version=v1.8.0
 if ! go version -m "$gobin/versitygw" 2>/dev/null | grep -q "mod[[:space:]]*github.com/versity/versitygw[[:space:]]*$versitygw_version"; then
   echo "test-setup: go install versitygw $versitygw_version (about a minute the first time)"
   go install "github.com/versity/versitygw/cmd/versitygw@$versitygw_version"
+fi
+
+# nats-server: the NATS server with JetStream the fleet's tests run (work-queue stream, key-value
+# bucket), Apache-2.0. Debian 12's nats-server is 2.9.10; the tests pin this version
+# (internal/testutil/natsserver checks it). Skipped when that version is installed.
+nats_version=v2.15.3
+if ! go version -m "$gobin/nats-server" 2>/dev/null | grep -q "mod[[:space:]]*github.com/nats-io/nats-server/v2[[:space:]]*$nats_version"; then
+  echo "test-setup: go install nats-server $nats_version (about a minute the first time)"
+  go install "github.com/nats-io/nats-server/v2@$nats_version"
 fi
 
 # golangci-lint, pinned, for .ci/run's lint step (configuration: .golangci.yml). Skipped when

@@ -14,6 +14,7 @@ import (
 	"github.com/spacecast/spacecast/pkg/codec"
 	"github.com/spacecast/spacecast/pkg/edit"
 	"github.com/spacecast/spacecast/pkg/feed"
+	"github.com/spacecast/spacecast/pkg/fleet"
 	"github.com/spacecast/spacecast/pkg/objstore"
 	"github.com/spacecast/spacecast/pkg/ogg"
 	"github.com/spacecast/spacecast/pkg/record"
@@ -90,16 +91,16 @@ var errorTable = []errorRow{
 	// The recorder and its room (record, demo). pkg/record and pkg/room say what happened to
 	// which room, file or socket; a row adds the flag that changes it. Before the sessions' rows:
 	// a recording's error may wrap a session's, and the recording's wording comes first.
-	{match: as[*protocols.UnknownError], only: recordOnly, code: ExitUsage,
+	{match: as[*protocols.UnknownError], only: roomURLOnly, code: ExitUsage,
 		message: func(command string, err error) string {
 			return fmt.Sprintf("%s: --protocol %q: want livekit, janus or whep", command, find[*protocols.UnknownError](err).Name)
 		}},
-	{match: is(protocols.ErrBadURL), only: recordOnly, code: ExitUsage,
+	{match: is(protocols.ErrBadURL), only: roomURLOnly, code: ExitUsage,
 		message: func(command string, _ error) string {
 			// The URL is not repeated: it may carry a key, and it did not parse, so it cannot be redacted.
 			return command + ": the room URL does not parse as a URL with a host (want ws://, wss://, http:// or https://HOST/…)"
 		}},
-	{match: as[*protocols.SchemeError], only: recordOnly, code: ExitUsage,
+	{match: as[*protocols.SchemeError], only: roomURLOnly, code: ExitUsage,
 		message: func(command string, err error) string {
 			e := find[*protocols.SchemeError](err)
 			return fmt.Sprintf("%s: %q: scheme %q is not a room URL; pass --protocol if the URL is right", command, e.URL, e.Scheme)
@@ -259,10 +260,28 @@ var errorTable = []errorRow{
 	{match: as[*sessionstore.SpoolError], only: []string{"recover"}, code: ExitBadInput,
 		hint: text("give the spool of that recording with --spool, or move this one away to recover from the bucket's pieces alone")},
 
+	// The fleet's jobs on NATS JetStream (submit, jobs). pkg/fleet names the job, room or field; a
+	// row adds the flag. NATS that does not answer is a store that does not (exit 5).
+	{match: as[*fleet.UnavailableError], only: fleetOnly, code: ExitStore,
+		hint: text("is nats-server running with JetStream (-js) at --nats (or NATS_URL)? A server that wants credentials " +
+			"needs --creds (or NATS_CREDS); --nats-timeout waits longer")},
+	{match: as[*fleet.JobError], only: []string{"submit record"}, code: ExitUsage,
+		message: func(command string, err error) string {
+			e := find[*fleet.JobError](err)
+			if flag, ok := jobFlags[e.Field]; ok {
+				return fmt.Sprintf("%s: %s %s", command, flag, e.Reason)
+			}
+			return command + ": " + strings.TrimPrefix(e.Error(), "fleet: ")
+		}},
+	{match: as[*fleet.IDError], only: fleetOnly, code: ExitUsage, hint: text("'spacecast jobs' lists the jobs and their IDs")},
+	{match: is(fleet.ErrNotFound), only: fleetOnly, code: ExitBadInput,
+		hint: text("'spacecast jobs' lists each room's latest job; a room's older jobs are forgotten after 16 changes")},
+	{match: as[*fleet.FinishedError], only: fleetOnly, code: ExitBadInput, hint: text("'spacecast jobs show ID' shows how it ended")},
+
 	// Sessions in object storage (push, pull). The store's errors name the operation, bucket and
 	// key; a row adds where the setting comes from. Before the sessions' rows: a pulled session's
 	// seal mismatch names the URL, not a folder verify could read.
-	{match: as[*objstore.URLError], only: storeOnly, code: ExitUsage,
+	{match: as[*objstore.URLError], only: storeURLOnly, code: ExitUsage,
 		message: func(command string, err error) string {
 			e := find[*objstore.URLError](err)
 			if e.URL == "" {
@@ -459,9 +478,28 @@ var errorTable = []errorRow{
 // recordOnly limits a row to the command that records a room.
 var recordOnly = []string{"record"}
 
+// roomURLOnly limits a row to the commands that take a room's URL and protocol.
+var roomURLOnly = []string{"record", "submit record"}
+
+// fleetOnly limits a row to the commands of the fleet's job queue.
+var fleetOnly = []string{"submit record", "jobs", "jobs show", "jobs cancel"}
+
+// jobFlags names the flag of submit record that sets each field of a record job.
+var jobFlags = map[string]string{
+	"record.url": "the room URL", "record.protocol": "--protocol", "record.room": "--room",
+	"record.session": "--store/--session-name", "record.consent": "--consent", "record.allow": "--allow",
+	"record.exclude": "--exclude", "record.retain": "--retain", "record.duration": "--duration",
+	"record.stop_when_empty": "--stop-when-empty", "record.wait": "--wait", "record.janus_plugin": "--janus-plugin",
+	"record.api_key": "--api-key", "record.api_secret": "--api-secret-from", "record.token": "--token-from",
+	"record.janus_api_secret": "--janus-api-secret-from", "record.pin": "--pin-from", "record.sign_key": "--sign-key-from",
+}
+
 // storeOnly limits a row to the commands that reach an object store.
 var storeOnly = append([]string{"push", "pull", "record", "recover", "hold", "release", "prune", "redact", "site push", "publish", "unpublish"},
 	bucketReaders...)
+
+// storeURLOnly limits a row to the commands that take an s3:// URL.
+var storeURLOnly = append(slices.Clip(storeOnly), "submit record")
 
 // pullOrRead limits a row to the commands that read a session in a bucket.
 var pullOrRead = append([]string{"pull"}, bucketReaders...)

@@ -11,9 +11,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+
 	"github.com/spacecast/spacecast/pkg/capture"
 	"github.com/spacecast/spacecast/pkg/codec"
 	"github.com/spacecast/spacecast/pkg/feed"
+	"github.com/spacecast/spacecast/pkg/fleet"
 	"github.com/spacecast/spacecast/pkg/objstore"
 	"github.com/spacecast/spacecast/pkg/ogg"
 	"github.com/spacecast/spacecast/pkg/record"
@@ -370,6 +373,27 @@ func TestErrorTable(t *testing.T) {
 		{"a stream of a bucket session that broke for good during export is the store's status", "export",
 			fmt.Errorf("export: %w", &objstore.Error{Op: "get", Bucket: "b", Key: "x/tracks/a.opus", Detail: "connection reset"}),
 			ExitStore, []string{"export: get s3://b/x/tracks/a.opus: connection reset"}, ""},
+		{"a NATS that does not answer is the store's status, with where to look", "jobs",
+			fmt.Errorf("jobs: %w", &fleet.UnavailableError{What: "connect to nats://127.0.0.1:1", Err: nats.ErrNoServers}),
+			ExitStore, []string{"jobs: fleet: connect to nats://127.0.0.1:1: NATS is unavailable", "--nats", "--creds", "--nats-timeout"}, ""},
+		{"a secret given in clear to submit names its flag and is not repeated", "submit record",
+			fmt.Errorf("submit record: %w", &fleet.JobError{Field: "record.api_secret", Reason: "is not a reference to a secret (env:NAME or file:/PATH)"}),
+			ExitUsage, []string{"submit record: --api-secret-from is not a reference to a secret"}, "fleet"},
+		{"a job field no flag sets is named as the library names it", "submit record",
+			fmt.Errorf("submit record: %w", &fleet.JobError{Field: "id", Reason: "does not belong to the job's room"}),
+			ExitUsage, []string{"submit record: job: id does not belong"}, ""},
+		{"a malformed job ID is a usage error pointing at the list", "jobs show",
+			fmt.Errorf("jobs show: %w", &fleet.IDError{ID: "x"}), ExitUsage, []string{`"x" is not a job ID`, "'spacecast jobs' lists"}, ""},
+		{"an unknown job is bad input pointing at the list", "jobs cancel",
+			fmt.Errorf("jobs cancel: %w", fleet.ErrNotFound), ExitBadInput, []string{"no such job", "'spacecast jobs' lists"}, ""},
+		{"cancelling a finished job says how it ended and where to look", "jobs cancel",
+			fmt.Errorf("jobs cancel: %w", &fleet.FinishedError{ID: "0123456789abcdef-01234567", State: fleet.Done}),
+			ExitBadInput, []string{"job 0123456789abcdef-01234567 is done already", "jobs show"}, ""},
+		{"an unknown protocol given to submit names --protocol", "submit record",
+			fmt.Errorf("submit record: %w", &protocols.UnknownError{Name: "sip"}), ExitUsage, []string{`submit record: --protocol "sip"`}, ""},
+		{"a --store that is no s3 URL is a usage error", "submit record",
+			fmt.Errorf("submit record: --store: %w", &objstore.URLError{URL: "s3:/x", Reason: "want s3://BUCKET/PREFIX"}),
+			ExitUsage, []string{`submit record: "s3:/x" is not an s3://BUCKET/PREFIX URL`}, ""},
 		{"an error no row knows is a failure, as it is", "export", errors.New("export: boom"), ExitFailure, []string{"export: boom"}, "("},
 	}
 	matched := make([]bool, len(errorTable))

@@ -12,7 +12,7 @@ const (
 	ExitUsage       = 2   // the command line is wrong: unknown flag, bad time or range, missing argument
 	ExitBadInput    = 3   // an input file or session is missing, unreadable, not audio, or does not fit the request
 	ExitRoom        = 4   // record: the room could not be joined, or was lost past --reconnect-timeout
-	ExitStore       = 5   // push, pull: the object store could not be used (credentials, bucket, endpoint, permissions)
+	ExitStore       = 5   // push, pull: the object store could not be used (credentials, bucket, endpoint, permissions); submit, jobs: NATS
 	ExitInterrupted = 130 // stopped by SIGINT/SIGTERM; outputs were not written
 )
 
@@ -25,7 +25,8 @@ const exitStatusHelp = `EXIT STATUS
   4    record: the room could not be joined (credentials, server, room, no speaker), or was lost
        for longer than --reconnect-timeout (what was recorded until then is finalized)
   5    push, pull: the object store could not be used: no or refused credentials, no such
-       bucket, an endpoint that does not answer, access denied
+       bucket, an endpoint that does not answer, access denied; submit, jobs: NATS (JetStream)
+       could not be reached, refused the credentials or did not answer
   130  interrupted (Ctrl-C or SIGTERM); no partial output is left behind
 `
 

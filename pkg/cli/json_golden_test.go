@@ -401,6 +401,11 @@ var jsonCoverage = map[string][]string{
 	"spacecast site push":             {"site_push", "site_push_dry_run", "site_push_unchanged"}, // TestJSONGoldenStore
 	"spacecast demo":                  {"demo.shape"},
 	"spacecast record":                {"record_event.shape", "record_summary.shape"},
+	"spacecast submit":                {"none: it only groups its subcommands"},
+	"spacecast submit record":         {"submit_record", "submit_record_existing"}, // TestJobsJSONGolden
+	"spacecast jobs":                  {"jobs"},                                    // TestJobsJSONGolden
+	"spacecast jobs show":             {"jobs_show"},                               // TestJobsJSONGolden
+	"spacecast jobs cancel":           {"jobs_cancel"},                             // TestJobsJSONGolden
 }
 
 // TestJSONGoldenCoverage: every command in the tree has its --json golden files, or a reason

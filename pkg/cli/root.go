@@ -64,6 +64,10 @@ Keeping sessions in S3-compatible object storage (AWS S3, R2, GCS, MinIO, Ceph):
   push      upload a finished session to s3://BUCKET/PREFIX/NAME, manifest last
   pull      download one into a new folder, checked against its seal
 
+A fleet: many machines sharing the recording of many rooms through NATS JetStream (docs/fleet.md):
+  submit    queue a job (submit record URL --store s3://BUCKET/PREFIX) for the fleet's workers
+  jobs      list the jobs, show one, cancel one
+
 Publishing makes a folder that is uploaded to static hosting as it is:
   feed      create a podcast site (feed init), check a feed against Apple and PSP-1 (feed check)
   publish   add an episode (an MP3 or a session folder) to the feed and page, or --update one
@@ -104,6 +108,7 @@ spacecast does all of its audio work itself; it needs no ffmpeg.`,
 		newRedactCommand(g),
 		newVerifyCommand(g), newKeygenCommand(g), newExportCommand(g), newPruneCommand(g), newHoldCommand(g), newReleaseCommand(g),
 		newPushCommand(g), newPullCommand(g),
+		newSubmitCommand(g), newJobsCommand(g),
 		newFeedCommand(g), newPublishCommand(g), newUnpublishCommand(g), newSiteCommand(g),
 	)
 	root.InitDefaultCompletionCmd()

@@ -10,17 +10,13 @@ package s3server
 
 import (
 	"context"
-	"debug/buildinfo"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -31,11 +27,15 @@ import (
 	"github.com/spacecast/spacecast/internal/testutil"
 )
 
-// The server the tests run, and how to get it.
-const (
-	Version = "v1.8.0"
-	Install = "go install github.com/versity/versitygw/cmd/versitygw@" + Version
-)
+// Version is the versitygw the tests run.
+const Version = "v1.8.0"
+
+// binary finds it ($VERSITYGW, PATH, $(go env GOPATH)/bin).
+var binary = &testutil.GoBinary{Name: "versitygw", Env: "VERSITYGW", Module: "github.com/versity/versitygw",
+	Package: "github.com/versity/versitygw/cmd/versitygw", Version: Version}
+
+// Install is the command that installs it.
+var Install = binary.Install()
 
 // The root credentials of every server started here, and its region.
 const (
@@ -52,8 +52,7 @@ type Server struct {
 	Dir          string // the folder the buckets live in
 	LogPath      string
 
-	cmd  *exec.Cmd
-	done chan struct{}
+	proc *testutil.Process
 	args []string // versitygw's command line, for Restart
 }
 
@@ -76,30 +75,13 @@ func Start(t testing.TB) *Server {
 		t.Fatal(err)
 	}
 	defer log.Close()
-	var lastErr error
-	for attempt := 0; attempt < 3; attempt++ {
-		port := freePort(t)
+	testutil.StartOnFreePort(t, "versitygw", s.LogPath, func(port int) error {
 		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 		s.Endpoint = "http://" + addr
 		s.args = []string{bin, "--access", AccessKey, "--secret", SecretKey, "--region", Region,
 			"--port", addr, "--quiet", "posix", "--versioning-dir", versions, s.Dir}
-		if err := s.exec(log); err != nil {
-			t.Fatalf("s3server: start %s: %v", bin, err)
-		}
-		if lastErr = s.waitReady(10 * time.Second); lastErr == nil {
-			break
-		}
-		s.Stop()
-	}
-	t.Cleanup(func() {
-		s.Stop()
-		if t.Failed() {
-			t.Logf("versitygw log %s, last lines:\n%s", s.LogPath, testutil.TailFile(s.LogPath, 30))
-		}
-	})
-	if lastErr != nil {
-		t.Fatalf("s3server: versitygw did not start: %v\n%s", lastErr, testutil.TailFile(s.LogPath, 30))
-	}
+		return s.exec(log)
+	}, func() error { return s.waitReady(10 * time.Second) }, s.Stop)
 	c := s.Client()
 	ctx := context.Background()
 	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(s.Bucket)}); err != nil {
@@ -112,18 +94,9 @@ func Start(t testing.TB) *Server {
 }
 
 // exec starts versitygw with s.args, its output to log.
-func (s *Server) exec(log *os.File) error {
-	s.cmd = exec.Command(s.args[0], s.args[1:]...)
-	s.cmd.Stdout, s.cmd.Stderr = log, log
-	// Dies with the test binary, even when it is killed.
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	s.cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY_ID=", "ROOT_SECRET_ACCESS_KEY=")
-	if err := s.cmd.Start(); err != nil {
-		return err
-	}
-	s.done = make(chan struct{})
-	go func(cmd *exec.Cmd, done chan struct{}) { _ = cmd.Wait(); close(done) }(s.cmd, s.done)
-	return nil
+func (s *Server) exec(log *os.File) (err error) {
+	s.proc, err = testutil.StartProcess(s.args, log, append(os.Environ(), "ROOT_ACCESS_KEY_ID=", "ROOT_SECRET_ACCESS_KEY="))
+	return err
 }
 
 // Restart starts the server again after Stop, on the same port over the same folder: the store
@@ -197,30 +170,14 @@ func (s *Server) Setenv(t *testing.T) {
 }
 
 // Stop stops the server; it is safe to call twice.
-func (s *Server) Stop() {
-	if s.cmd == nil || s.cmd.Process == nil {
-		return
-	}
-	select {
-	case <-s.done:
-		return
-	default:
-	}
-	_ = s.cmd.Process.Signal(os.Interrupt)
-	select {
-	case <-s.done:
-	case <-time.After(5 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-s.done
-	}
-}
+func (s *Server) Stop() { s.proc.Stop(os.Interrupt, 5*time.Second) }
 
 func (s *Server) waitReady(timeout time.Duration) error {
 	client := &http.Client{Timeout: time.Second}
 	deadline := time.Now().Add(timeout)
 	for {
 		select {
-		case <-s.done:
+		case <-s.proc.Done():
 			return fmt.Errorf("versitygw exited")
 		default:
 		}
@@ -236,57 +193,6 @@ func (s *Server) waitReady(timeout time.Duration) error {
 	}
 }
 
-var (
-	binOnce sync.Once
-	binPath string
-	binErr  error
-)
-
-// Binary finds versitygw ($VERSITYGW, PATH, $(go env GOPATH)/bin) and checks that it is Version.
-// When it is missing the test is skipped, or fails when CI is set.
-func Binary(t testing.TB) string {
-	t.Helper()
-	binOnce.Do(func() { binPath, binErr = findBinary() })
-	if binErr != nil {
-		if os.Getenv("CI") != "" || os.Getenv("VERSITYGW") != "" {
-			t.Fatalf("%v (required when CI is set: see scripts/test-setup.sh)", binErr)
-		}
-		t.Skip(binErr)
-	}
-	return binPath
-}
-
-func findBinary() (string, error) {
-	var candidates []string
-	if p := os.Getenv("VERSITYGW"); p != "" {
-		candidates = append(candidates, p)
-	} else {
-		if p, err := exec.LookPath("versitygw"); err == nil {
-			candidates = append(candidates, p)
-		}
-		for _, bin := range testutil.GoBinDirs() {
-			candidates = append(candidates, filepath.Join(bin, "versitygw"))
-		}
-	}
-	for _, p := range candidates {
-		bi, err := buildinfo.ReadFile(p)
-		if err != nil {
-			continue
-		}
-		if bi.Main.Path != "github.com/versity/versitygw" || bi.Main.Version != Version {
-			return "", fmt.Errorf("s3server: %s is %s %s, the tests need versitygw %s: %s", p, bi.Main.Path, bi.Main.Version, Version, Install)
-		}
-		return p, nil
-	}
-	return "", fmt.Errorf("s3server: versitygw not found ($VERSITYGW, PATH, $GOPATH/bin): install it with %s", Install)
-}
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("s3server: find a free port: %v", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
+// Binary finds versitygw and checks that it is Version. When it is missing the test is skipped,
+// or fails when CI is set.
+func Binary(t testing.TB) string { return binary.Require(t) }
