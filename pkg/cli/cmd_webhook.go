@@ -119,6 +119,9 @@ func runWebhook(ctx context.Context, o *webhookOptions, g *globalOptions) error 
 	if !rules.All && len(rules.Names) == 0 && !rules.Metadata {
 		return usageErr("webhook: no room would be recorded: give --record-rooms GLOB or --record-all, or drop --no-metadata-opt-in")
 	}
+	if err := rules.Check(); err != nil {
+		return usageErr("webhook: --record-rooms: %v", err)
+	}
 	level := slog.LevelInfo
 	if g.quiet {
 		level = slog.LevelWarn

@@ -310,3 +310,32 @@ func webhookToken(t *testing.T, key, secret string, body []byte) string {
 	}
 	return tok
 }
+
+// TestWebhookStartErrors: what keeps `spacecast webhook` from starting, each with its exit status
+// and a message naming the input.
+func TestWebhookStartErrors(t *testing.T) {
+	t.Setenv("NATS_URL", "")
+	t.Setenv("NATS_CREDS", "")
+	t.Setenv("LK_TEST_SECRET", "a-secret-never-printed")
+	t.Setenv("LK_UNSET_SECRET", "")
+	base := []string{"webhook", "--listen", "127.0.0.1:0", "--api-key", "devkey", "--store", "s3://shows/auto",
+		"--nats", "nats://127.0.0.1:1", "--nats-timeout", "2s"}
+	for _, c := range []struct {
+		why  string
+		args []string
+		code int
+		want string
+	}{
+		{"without the LiveKit URL the workers dial it cannot make jobs", []string{"--api-secret-from", "env:LK_TEST_SECRET"}, ExitUsage, "--livekit-url"},
+		{"a secret reference to an unset variable is bad input", []string{"--livekit-url", "ws://127.0.0.1:7880", "--api-secret-from", "env:LK_UNSET_SECRET"}, ExitBadInput, "LK_UNSET_SECRET is unset"},
+		{"a secret given in clear is refused, not echoed", []string{"--livekit-url", "ws://127.0.0.1:7880", "--api-secret-from", "hunter2hunter2"}, ExitBadInput, "not a reference to a secret"},
+		{"rules that record nothing are a usage error", []string{"--livekit-url", "ws://127.0.0.1:7880", "--api-secret-from", "env:LK_TEST_SECRET", "--no-metadata-opt-in"}, ExitUsage, "no room would be recorded"},
+		{"a bad name pattern is a usage error", []string{"--livekit-url", "ws://127.0.0.1:7880", "--api-secret-from", "env:LK_TEST_SECRET", "--record-rooms", "standup-["}, ExitUsage, `"standup-["`},
+		{"NATS unreachable at start is the store's status", []string{"--livekit-url", "ws://127.0.0.1:7880", "--api-secret-from", "env:LK_TEST_SECRET"}, ExitStore, "NATS is unavailable"},
+	} {
+		_, stderr, code := run(t, append(slices.Clone(base), c.args...)...)
+		if code != c.code || !strings.Contains(stderr, c.want) || strings.Contains(stderr, "a-secret-never-printed") || strings.Contains(stderr, "hunter2hunter2") {
+			t.Errorf("%s: exit %d, %q; want exit %d and %q, no secret", c.why, code, stderr, c.code, c.want)
+		}
+	}
+}

@@ -11,13 +11,14 @@ const maxSecretBytes = 64 << 10
 
 // Resolve reads the secret the reference names: the environment variable (env:NAME), or the file
 // (file:/PATH) without its trailing line break. An unset or empty variable, an empty or unreadable
-// file is an error that names the reference, never the secret.
+// file is an error that names the reference, never the secret (nor text that is no reference).
 func (r SecretRef) Resolve() (string, error) {
-	if reason := r.check(); reason != "" || r == "" {
-		if r == "" {
-			reason = "is empty"
-		}
-		return "", fmt.Errorf("fleet: secret reference %q %s", string(r), reason)
+	if r == "" {
+		return "", fmt.Errorf("fleet: secret reference is empty")
+	}
+	if reason := r.check(); reason != "" {
+		// Not repeated: what was given may be the secret itself.
+		return "", fmt.Errorf("fleet: secret reference %s", reason)
 	}
 	kind, name, _ := strings.Cut(string(r), ":")
 	var v string
