@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -139,4 +140,23 @@ func outcomeStrings(o []Outcome) []string {
 		s[i] = string(v)
 	}
 	return s
+}
+
+// BenchmarkRoomStarted: the queue's part of webhook → first audio, one room_started turned into a
+// queued job (the job built, its room's entry created in the bucket, its message published) on a
+// real nats-server on 127.0.0.1. One new room per iteration.
+func BenchmarkRoomStarted(b *testing.B) {
+	q, _ := open(b)
+	ctx := testCtx(b)
+	e := &RoomEnqueuer{Queue: q, Store: "s3://shows/auto",
+		Template: RecordJob{URL: "ws://127.0.0.1:7880", Protocol: "livekit", Consent: "announced",
+			APIKey: "devkey", APISecret: "env:LIVEKIT_API_SECRET"}}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		if err := e.RoomStarted(ctx, webhook.Room{Name: "room-" + strconv.Itoa(i), SID: "RM_" + strconv.Itoa(i)}); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
