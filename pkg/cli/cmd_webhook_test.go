@@ -3,8 +3,6 @@ package cli
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
 	"fmt"
 	"io"
 	"net"
@@ -15,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/livekit/protocol/auth"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/spacecast/spacecast/internal/testutil/lkserver"
@@ -232,7 +229,7 @@ func TestWebhookE2E(t *testing.T) {
 	} {
 		req, _ := http.NewRequest(http.MethodPost, base+webhookPath, bytes.NewReader(c.body))
 		req.Header.Set("Content-Type", "application/webhook+json")
-		req.Header.Set("Authorization", webhookToken(t, lkserver.APIKey, c.secret, c.body))
+		req.Header.Set("Authorization", lkserver.WebhookToken(t, lkserver.APIKey, c.secret, c.body))
 		resp, err := client.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -297,18 +294,6 @@ func metric(t *testing.T, get func(string) (int, string), name string) string {
 		}
 	}
 	return ""
-}
-
-// webhookToken signs body as LiveKit does, with LiveKit's own auth package.
-func webhookToken(t *testing.T, key, secret string, body []byte) string {
-	t.Helper()
-	sum := sha256.Sum256(body)
-	tok, err := auth.NewAccessToken(key, secret).SetValidFor(5 * time.Minute).
-		SetSha256(base64.StdEncoding.EncodeToString(sum[:])).ToJWT()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok
 }
 
 // TestWebhookStartErrors: what keeps `spacecast webhook` from starting, each with its exit status
