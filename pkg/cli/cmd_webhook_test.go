@@ -50,7 +50,8 @@ func (l *lockedBuffer) String() string {
 //   - a room whose earlier run (same name, other SID) is still being recorded is answered 503;
 //     once that recording ends, LiveKit's retry queues the new run's job, once;
 //   - a forged POST is 401, a malformed one 400, and neither queues anything;
-//   - /healthz is 200 while NATS is up, /metrics counts deliveries by code and jobs by outcome;
+//   - /healthz is 200 while NATS is up and 503 once it is gone, /metrics counts deliveries by code,
+//     jobs by outcome and enqueue errors;
 //   - SIGTERM (the context) stops it with exit 0.
 //
 // It logs the delay from a speaker's join to the job in JetStream (LiveKit's send included).
@@ -275,6 +276,22 @@ func TestWebhookE2E(t *testing.T) {
 		name, _, _ := strings.Cut(m, " ")
 		if got := metric(t, get, name); got != m {
 			t.Errorf("metrics: %q, want %q", got, m)
+		}
+	}
+	// Every 503 was a job that could not be queued, and counted so.
+	errs, _ := strings.CutPrefix(metric(t, get, "spacecast_webhook_enqueue_errors_total"), "spacecast_webhook_enqueue_errors_total ")
+	got503, _ := strings.CutPrefix(metric(t, get, `spacecast_webhook_deliveries_total{code="503"}`), `spacecast_webhook_deliveries_total{code="503"} `)
+	if errs == "" || errs == "0" || errs != got503 {
+		t.Errorf("metrics: %s enqueue errors, %s deliveries answered 503; want the same, at least 1", errs, got503)
+	}
+	// NATS gone: /healthz says so.
+	ns.Stop()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if code, _ := get(healthPath); code == http.StatusServiceUnavailable {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("/healthz not 503 within 10 s of NATS stopping")
 		}
 	}
 	slices.Sort(delays)

@@ -37,7 +37,8 @@ var ErrEarlierRunRecording = errors.New("fleet: the room's earlier run is still 
 // STORE/ROOM-YYYYMMDD-HHMMSS-SID, the room's name made safe (SessionName).
 //
 // room_started submits Template for the room. The queue dedupes by room, so a retried webhook, or
-// the event reaching two receivers, gives one job; a job whose session carries another SID belongs
+// the event reaching two receivers, gives one job; so does a retry that arrives after the run's
+// job ended (the room finished meanwhile): a run has one job. A job whose session carries another SID belongs
 // to an earlier run of the same name: queued, it is cancelled (that run is over) and replaced;
 // running, the call fails with ErrEarlierRunRecording.
 //
@@ -164,6 +165,15 @@ func (e *RoomEnqueuer) RoomStarted(ctx context.Context, room webhook.Room) error
 		return err
 	}
 	log := e.log().With("room", room.Name, "sid", room.SID)
+	// The run has had its job (even one that ended: a retry arriving after the room finished
+	// and its queued job was cancelled must not queue it again).
+	if st, err := e.Queue.get(ctx, job.RoomKey()); err == nil && ofRun(st, room.SID) {
+		log.Info("job exists", "job", st.Job.ID, "state", st.State, "outcome", Deduped)
+		e.observe(Deduped)
+		return nil
+	} else if err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
 	outcome := Submitted
 	for range 3 {
 		id, created, err := e.Queue.Submit(ctx, job)

@@ -113,6 +113,14 @@ func TestRoomEnqueuer(t *testing.T) {
 		t.Errorf("second run's job after its finish: %s %q, want cancelled", st.State, st.Reason)
 	}
 
+	// A retry of the second run's start, late (after its finish): no new job.
+	if err := e.RoomStarted(ctx, run2); err != nil {
+		t.Fatal(err)
+	}
+	if list, _ = q.List(ctx); len(list) != 1 || list[0].Job.ID != second {
+		t.Errorf("after a late retry of a finished run's start: %+v, want its cancelled job only", list)
+	}
+
 	// A third run whose job a worker takes: its finish leaves it running, and a fourth run waits.
 	run3 := webhook.Room{Name: "town/hall", SID: "RM_third"}
 	if err := e.RoomStarted(ctx, run3); err != nil {
@@ -128,7 +136,7 @@ func TestRoomEnqueuer(t *testing.T) {
 	if err := e.RoomStarted(ctx, webhook.Room{Name: "town/hall", SID: "RM_fourth"}); !errors.Is(err, ErrEarlierRunRecording) {
 		t.Errorf("start during the earlier run's recording: %v, want ErrEarlierRunRecording", err)
 	}
-	want := []Outcome{Submitted, Deduped, NoJob, Replaced, Withdrawn, Submitted, Left}
+	want := []Outcome{Submitted, Deduped, NoJob, Replaced, Withdrawn, Deduped, Submitted, Left}
 	if strings.Join(outcomeStrings(outcomes), " ") != strings.Join(outcomeStrings(want), " ") {
 		t.Errorf("outcomes %v, want %v", outcomes, want)
 	}
