@@ -93,10 +93,24 @@ It prints the job's ID. 'spacecast jobs' lists jobs, 'spacecast jobs show ID' sh
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&o.store, "store", "", "where the session goes: s3://BUCKET/PREFIX (required)")
+	o.addTemplateFlags(cmd)
 	fl.StringVar(&o.name, "session-name", "", "the session's name under --store (default: ROOM-YYYYMMDD-HHMMSS)")
 	fl.StringVar(&o.protocol, "protocol", "", "livekit, janus or whep (default: from the URL)")
 	fl.StringVar(&o.room, "room", "", "room name (LiveKit) or room ID (Janus)")
+	fl.StringVar(&o.plugin, "janus-plugin", "", "Janus: audiobridge or videoroom (default: whichever has the room)")
+	fl.StringVar(&o.token, "token-from", "", "where the worker finds the room's token: env:NAME or file:/PATH")
+	fl.StringVar(&o.janusAPISecret, "janus-api-secret-from", "", "where the worker finds the Janus api_secret: env:NAME or file:/PATH")
+	fl.StringVar(&o.pin, "pin-from", "", "where the worker finds the Janus room's PIN: env:NAME or file:/PATH")
+	o.nats.addFlags(cmd)
+	cmd.RegisterFlagCompletionFunc("protocol", cobra.FixedCompletions([]string{"livekit", "janus", "whep"}, cobra.ShellCompDirectiveNoFileComp))
+	return cmd
+}
+
+// addTemplateFlags adds the flags of a record job that submit record and webhook share: where the
+// session goes, consent, retention, stop conditions, LiveKit's key and the secrets' references.
+func (o *submitRecordOptions) addTemplateFlags(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&o.store, "store", "", "where the session goes: s3://BUCKET/PREFIX (required)")
 	fl.StringVar(&o.consent, "consent", "announced", "announced, assume or opt-in (as for 'spacecast record')")
 	fl.StringArrayVar(&o.allow, "allow", nil, "opt-in: record this identity without a signal (repeatable)")
 	fl.StringArrayVar(&o.exclude, "exclude", nil, "never record this identity (repeatable)")
@@ -104,17 +118,10 @@ It prints the job's ID. 'spacecast jobs' lists jobs, 'spacecast jobs show ID' sh
 	fl.DurationVar(&o.duration, "duration", 0, "stop after this long (default: until the room ends)")
 	fl.DurationVar(&o.stopWhenEmpty, "stop-when-empty", 0, "stop when no speaker has been on for this long")
 	fl.DurationVar(&o.wait, "wait", 0, "wait up to this long for the room to open and a first speaker")
-	fl.StringVar(&o.plugin, "janus-plugin", "", "Janus: audiobridge or videoroom (default: whichever has the room)")
 	fl.StringVar(&o.apiKey, "api-key", os.Getenv("LIVEKIT_API_KEY"), "LiveKit API key (env LIVEKIT_API_KEY)")
 	fl.StringVar(&o.apiSecret, "api-secret-from", "", "where the worker finds the LiveKit API secret: env:NAME or file:/PATH")
-	fl.StringVar(&o.token, "token-from", "", "where the worker finds the room's token: env:NAME or file:/PATH")
-	fl.StringVar(&o.janusAPISecret, "janus-api-secret-from", "", "where the worker finds the Janus api_secret: env:NAME or file:/PATH")
-	fl.StringVar(&o.pin, "pin-from", "", "where the worker finds the Janus room's PIN: env:NAME or file:/PATH")
 	fl.StringVar(&o.signKey, "sign-key-from", "", "where the worker finds the key that signs the session: env:NAME or file:/PATH")
-	o.nats.addFlags(cmd)
-	cmd.RegisterFlagCompletionFunc("protocol", cobra.FixedCompletions([]string{"livekit", "janus", "whep"}, cobra.ShellCompDirectiveNoFileComp))
 	cmd.RegisterFlagCompletionFunc("consent", cobra.FixedCompletions([]string{"announced", "assume", "opt-in"}, cobra.ShellCompDirectiveNoFileComp))
-	return cmd
 }
 
 func runSubmitRecord(ctx context.Context, o *submitRecordOptions, g *globalOptions, rawURL string) error {
@@ -151,20 +158,9 @@ func runSubmitRecord(ctx context.Context, o *submitRecordOptions, g *globalOptio
 
 // submitRecordJob is the job the flags ask for, before the queue checks it.
 func submitRecordJob(o *submitRecordOptions, rawURL string, now time.Time) (fleet.Job, error) {
-	proto, err := protocols.Detect(rawURL, o.protocol)
+	rec, store, err := recordTemplate("submit record", o, rawURL)
 	if err != nil {
-		return fleet.Job{}, fmt.Errorf("submit record: %w", err)
-	}
-	if o.store == "" {
-		return fleet.Job{}, usageErr("submit record: where does the session go? Give --store s3://BUCKET/PREFIX")
-	}
-	store, err := objstore.ParseURL(o.store)
-	if err != nil {
-		return fleet.Job{}, fmt.Errorf("submit record: --store: %w", err)
-	}
-	retain, err := session.ParseAge(o.retain)
-	if err != nil {
-		return fleet.Job{}, usageErr("submit record: --retain %s is not a duration: use days (30d), weeks (2w) or a Go duration (720h, 90m)", o.retain)
+		return fleet.Job{}, err
 	}
 	name := o.name
 	if name == "" {
@@ -177,9 +173,30 @@ func submitRecordJob(o *submitRecordOptions, rawURL string, now time.Time) (flee
 	if strings.Contains(name, "/") {
 		return fleet.Job{}, usageErr("submit record: --session-name %q: a name, without '/'", name)
 	}
-	dest := objstore.Scheme + store.Bucket + "/" + name
+	rec.Session = objstore.Scheme + store.Bucket + "/" + name
 	if store.Prefix != "" {
-		dest = objstore.Scheme + store.Bucket + "/" + store.Prefix + "/" + name
+		rec.Session = objstore.Scheme + store.Bucket + "/" + store.Prefix + "/" + name
+	}
+	return fleet.Job{Kind: fleet.KindRecord, Record: &rec}, nil
+}
+
+// recordTemplate is the record job the flags ask for, but for its session (the store is returned
+// for the caller to name it).
+func recordTemplate(command string, o *submitRecordOptions, rawURL string) (fleet.RecordJob, objstore.URL, error) {
+	proto, err := protocols.Detect(rawURL, o.protocol)
+	if err != nil {
+		return fleet.RecordJob{}, objstore.URL{}, fmt.Errorf("%s: %w", command, err)
+	}
+	if o.store == "" {
+		return fleet.RecordJob{}, objstore.URL{}, usageErr("%s: where does the session go? Give --store s3://BUCKET/PREFIX", command)
+	}
+	store, err := objstore.ParseURL(o.store)
+	if err != nil {
+		return fleet.RecordJob{}, objstore.URL{}, fmt.Errorf("%s: --store: %w", command, err)
+	}
+	retain, err := session.ParseAge(o.retain)
+	if err != nil {
+		return fleet.RecordJob{}, objstore.URL{}, usageErr("%s: --retain %s is not a duration: use days (30d), weeks (2w) or a Go duration (720h, 90m)", command, o.retain)
 	}
 	apiSecret := o.apiSecret
 	if apiSecret == "" && proto == protocols.LiveKit && o.token == "" {
@@ -189,13 +206,13 @@ func submitRecordJob(o *submitRecordOptions, rawURL string, now time.Time) (flee
 	if consent == "" {
 		consent = capture.PolicyAnnounced
 	}
-	return fleet.Job{Kind: fleet.KindRecord, Record: &fleet.RecordJob{
-		URL: rawURL, Protocol: string(proto), Room: o.room, Session: dest,
+	return fleet.RecordJob{
+		URL: rawURL, Protocol: string(proto), Room: o.room,
 		Consent: consent, Allow: o.allow, Exclude: o.exclude,
 		Retain: fleet.Duration(retain), Duration: fleet.Duration(o.duration),
 		StopWhenEmpty: fleet.Duration(o.stopWhenEmpty), Wait: fleet.Duration(o.wait),
 		JanusPlugin: o.plugin, APIKey: o.apiKey,
 		APISecret: fleet.SecretRef(apiSecret), Token: fleet.SecretRef(o.token),
 		JanusAPISecret: fleet.SecretRef(o.janusAPISecret), PIN: fleet.SecretRef(o.pin), SignKey: fleet.SecretRef(o.signKey),
-	}}, nil
+	}, store, nil
 }

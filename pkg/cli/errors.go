@@ -265,7 +265,7 @@ var errorTable = []errorRow{
 	{match: as[*fleet.UnavailableError], only: fleetOnly, code: ExitStore,
 		hint: text("is nats-server running with JetStream (-js) at --nats (or NATS_URL)? A server that wants credentials " +
 			"needs --creds (or NATS_CREDS); --nats-timeout waits longer")},
-	{match: as[*fleet.JobError], only: []string{"submit record"}, code: ExitUsage,
+	{match: as[*fleet.JobError], only: []string{"submit record", "webhook"}, code: ExitUsage,
 		message: func(command string, err error) string {
 			e := find[*fleet.JobError](err)
 			if flag, ok := jobFlags[e.Field]; ok {
@@ -479,10 +479,10 @@ var errorTable = []errorRow{
 var recordOnly = []string{"record"}
 
 // roomURLOnly limits a row to the commands that take a room's URL and protocol.
-var roomURLOnly = []string{"record", "submit record"}
+var roomURLOnly = []string{"record", "submit record", "webhook"}
 
 // fleetOnly limits a row to the commands of the fleet's job queue.
-var fleetOnly = []string{"submit record", "jobs", "jobs show", "jobs cancel"}
+var fleetOnly = []string{"submit record", "jobs", "jobs show", "jobs cancel", "webhook"}
 
 // jobFlags names the flag of submit record that sets each field of a record job.
 var jobFlags = map[string]string{
@@ -499,7 +499,7 @@ var storeOnly = append([]string{"push", "pull", "record", "recover", "hold", "re
 	bucketReaders...)
 
 // storeURLOnly limits a row to the commands that take an s3:// URL.
-var storeURLOnly = append(slices.Clip(storeOnly), "submit record")
+var storeURLOnly = append(slices.Clip(storeOnly), "submit record", "webhook")
 
 // pullOrRead limits a row to the commands that read a session in a bucket.
 var pullOrRead = append([]string{"pull"}, bucketReaders...)

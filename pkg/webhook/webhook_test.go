@@ -15,9 +15,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/livekit/protocol/auth"
 	lkp "github.com/livekit/protocol/livekit"
 	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/spacecast/spacecast/internal/testutil/lkserver"
 )
 
 const (
@@ -90,13 +91,7 @@ func eventBody(t testing.TB, event, id, room, metadata string) []byte {
 // lkToken signs body as LiveKit's server does (livekit/protocol's AccessToken, 5 minutes).
 func lkToken(t testing.TB, key, secret string, body []byte) string {
 	t.Helper()
-	sum := sha256.Sum256(body)
-	tok, err := auth.NewAccessToken(key, secret).SetValidFor(5 * time.Minute).
-		SetSha256(base64.StdEncoding.EncodeToString(sum[:])).ToJWT()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok
+	return lkserver.WebhookToken(t, key, secret, body)
 }
 
 // craft signs any header and claims with HS256 (or leaves the signature empty for "none").
