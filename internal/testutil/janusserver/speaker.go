@@ -203,7 +203,7 @@ func (s *Speaker) send(ctx context.Context, track *webrtc.TrackLocalStaticRTP) {
 			return
 		}
 		if first {
-			onset <- time.Now()
+			onset <- start.Add(time.Duration(i) * 20 * time.Millisecond)
 		}
 		p := &rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: rtc.OpusPayloadType, SequenceNumber: seq, Timestamp: ts}, Payload: buf[:n]}
 		if err := track.WriteRTP(p); err != nil {
@@ -215,7 +215,10 @@ func (s *Speaker) send(ctx context.Context, track *webrtc.TrackLocalStaticRTP) {
 }
 
 // Say sends the tone for d (rounded down to 20 ms frames) and returns the wall-clock time its
-// first frame left.
+// first frame was due: where the media clock puts it. Frames are paced from the stream's start
+// and their RTP timestamps follow that schedule, so a sender held up by a busy machine sends the
+// late frames in a burst that a recorder still places at their due times; the time a late frame
+// actually left would put the tone later than the stream says it is.
 func (s *Speaker) Say(d time.Duration) time.Time {
 	s.t.Helper()
 	ch := make(chan time.Time, 1)
