@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -95,6 +96,23 @@ func TestWebhookE2E(t *testing.T) {
 		}
 		if strings.Contains(stderr.String(), lkserver.APISecret) {
 			t.Error("the API secret is in the log")
+		}
+		// --json: every log line is one JSON object with slog's keys.
+		lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+		for _, l := range lines {
+			var rec map[string]any
+			if err := json.Unmarshal([]byte(l), &rec); err != nil {
+				t.Errorf("--json log line is not JSON: %v: %q", err, l)
+				continue
+			}
+			for _, k := range []string{"time", "level", "msg"} {
+				if _, ok := rec[k]; !ok {
+					t.Errorf("--json log line has no %q: %q", k, l)
+				}
+			}
+		}
+		if len(lines) < 2 {
+			t.Errorf("--json: %d log lines, want its start and its stop at least", len(lines))
 		}
 	}()
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{Proxy: nil}}

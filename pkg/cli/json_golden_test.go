@@ -402,6 +402,7 @@ var jsonCoverage = map[string][]string{
 	"spacecast demo":                  {"demo.shape"},
 	"spacecast record":                {"record_event.shape", "record_summary.shape"},
 	"spacecast submit":                {"none: it only groups its subcommands"},
+	"spacecast webhook":               {"none: it prints no result; --json makes its log lines on stderr JSON (log/slog), checked by TestWebhookE2E"},
 	"spacecast submit record":         {"submit_record", "submit_record_existing"}, // TestJobsJSONGolden
 	"spacecast jobs":                  {"jobs"},                                    // TestJobsJSONGolden
 	"spacecast jobs show":             {"jobs_show"},                               // TestJobsJSONGolden
