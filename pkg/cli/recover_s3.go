@@ -109,6 +109,14 @@ func printJoin(g *globalOptions, rep *sessionstore.JoinReport) {
 		fmt.Fprintf(g.stdout, "  part %d %s: at %s, %s, %s, %s\n", i+1, p.URL, edit.FormatTime(session.Duration(p.OffsetTicks)),
 			session.Duration(p.DurationTicks).Round(time.Millisecond), count(p.Tracks, "track"), how)
 	}
+	for _, c := range rep.Cut {
+		if c.Removed {
+			fmt.Fprintf(g.stdout, "  track %s left out: it began after the next part began, at %s (that part recorded it)\n", c.Track, edit.FormatTime(session.Duration(c.AtTicks)))
+			continue
+		}
+		fmt.Fprintf(g.stdout, "  track %s cut at %s, where the next part began (%s recorded twice)\n", c.Track,
+			edit.FormatTime(session.Duration(c.AtTicks)), session.Duration(c.Samples).Round(time.Millisecond))
+	}
 	for _, gap := range rep.Gaps {
 		fmt.Fprintf(g.stdout, "  gap (cause %s) from %s to %s\n", gap.Cause, edit.FormatTime(session.Duration(gap.StartTicks)),
 			edit.FormatTime(session.Duration(gap.StartTicks+gap.DurationTicks)))

@@ -59,7 +59,8 @@ type Part struct {
 // gaps, chapters and soundbites shifted and appended; a session-level gap of cause GapFailover
 // covers the stretch between the end of one part and the start of the next, when there is one
 // (a part that starts before the previous one ended, a takeover while the first recorder still
-// ran, has none: both recordings are kept). The parts' live mixes are not carried over: the
+// ran, has none: both recordings are kept here, and sessionstore.JoinParts, which has the files,
+// cuts the earlier part's tracks where the later part begins). The parts' live mixes are not carried over: the
 // joined manifest names JoinedMixName, which the caller makes from the joined tracks (nil when
 // no part had a mix). The seal (Files) is left empty. The parts are not changed.
 func JoinManifests(parts []*Manifest) (*Manifest, error) {

@@ -55,6 +55,8 @@ type JoinReport struct {
 	// Gaps are the failover gaps between the parts, on the joined clock.
 	Gaps          []session.Gap `json:"gaps,omitempty"`
 	DurationTicks int64         `json:"duration_ticks,omitempty"`
+	// Cut are the tracks of earlier parts cut where a later part that overlaps them begins.
+	Cut []CutTrack `json:"cut,omitempty"`
 	// Uploaded and Bytes: the new files written at URL (the later parts' tracks, the joined mix,
 	// the manifest and its signature); Deleted: the objects of the parts deleted afterwards.
 	Uploaded int   `json:"uploaded"`
@@ -103,7 +105,8 @@ const (
 // opt.Finalize; a live manifest younger than opt.Quiet is a *PartRecordingError and nothing is
 // joined). The parts are downloaded (each checked against its seal), their manifests joined
 // (session.JoinManifests: later parts' clocks shifted, the outages failover gaps), their tracks
-// named with a part prefix, the live mix made again from the joined tracks (session.JoinedMixName,
+// named with a part prefix, an earlier part's tracks cut where a later part that overlaps it
+// begins (cutOverlaps), the live mix made again from the joined tracks (session.JoinedMixName,
 // the outages silent), and the whole sealed (signed with opt.Key). Then the new files are written
 // at u, the manifest last (part 1's old signature is deleted just before it, the new one written
 // right after it), u's objects the joined manifest no longer names (part 1's old mix) deleted,
@@ -301,6 +304,12 @@ func joinInto(ctx context.Context, st LiveStore, urls []objstore.URL, ms []*sess
 				return nil, err
 			}
 		}
+	}
+	if rep.Cut, err = cutOverlaps(base, joined, first); err != nil {
+		return nil, err
+	}
+	if len(joined.Tracks) == 0 {
+		joined.Mix = nil
 	}
 	// Part 1's live mix and signature leave the folder: the joined session has its own.
 	if ms[0].Mix != nil {

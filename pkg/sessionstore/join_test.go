@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/spacecast/spacecast/pkg/objstore"
+	"github.com/spacecast/spacecast/pkg/ogg"
 	"github.com/spacecast/spacecast/pkg/session"
 )
 
@@ -260,5 +261,79 @@ func TestJoinPartsInterrupted(t *testing.T) {
 	// manifest was written, only deleting is left
 	if resumed < 4 {
 		t.Errorf("only %d of %d runs found the join half done after its manifest", resumed, count.calls)
+	}
+}
+
+// TestJoinPartsOverlap: part 2 began 60 s into part 1, which ran on for 50 s more (its recorder,
+// cut off from the fleet, still recorded). Part 1's tracks are cut where part 2 begins, at a
+// packet's start: ada's and cyd's end there (renamed, part 1's own files untouched until the
+// manifest), brook's first track ended before and is unchanged, his second began after and is
+// left out. The joined session has no failover gap, pulls and verifies, and its cut tracks decode
+// to the length the manifest gives.
+func TestJoinPartsOverlap(t *testing.T) {
+	ctx := context.Background()
+	st := newMemStore()
+	putParts(t, st, []string{demoPart(t, 1, 0, true, true), demoPart(t, 2, 60, true, false)}, nil)
+	rep, err := JoinParts(ctx, st, dst, JoinOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := int64(60 * session.ClockRate)
+	got := map[string]CutTrack{}
+	for _, c := range rep.Cut {
+		got[c.Track] = c
+	}
+	if len(got) != 3 || got["ada-1"].Removed || got["cyd-1"].Removed || !got["brook-2"].Removed || got["ada-1"].AtTicks != cut {
+		t.Errorf("cuts %+v: want ada-1 and cyd-1 cut at %d, brook-2 removed, brook-1 untouched", rep.Cut, cut)
+	}
+	if len(rep.Gaps) != 0 {
+		t.Errorf("overlapping parts got failover gaps %+v", rep.Gaps)
+	}
+	out := filepath.Join(t.TempDir(), "pulled")
+	if _, err := Pull(ctx, st, dst, out, Options{}); err != nil {
+		t.Fatalf("pull the joined session: %v", err)
+	}
+	s, err := session.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]struct {
+		file    string
+		samples int64
+	}{
+		"ada-1":   {"tracks/ada-1.cut.opus", 2030021 + cut - 2738872},
+		"brook-1": {"tracks/brook-1.opus", 2223298},
+		"cyd-1":   {"tracks/cyd-1.cut.opus", cut - 1470412},
+	}
+	for _, tr := range s.Manifest.Tracks {
+		if strings.HasPrefix(tr.ID, "p2-") {
+			continue
+		}
+		w, ok := want[tr.ID]
+		if !ok {
+			t.Errorf("track %s is still there", tr.ID)
+			continue
+		}
+		if tr.File != w.file || tr.Samples < w.samples-960 || tr.Samples > w.samples+960 {
+			t.Errorf("track %s: %s, %d samples; want %s, %d (within a packet)", tr.ID, tr.File, tr.Samples, w.file, w.samples)
+		}
+		f, err := os.Open(s.Path(tr.File))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := ogg.NewOpusReader(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pre := int64(r.Head().PreSkip)
+		f.Seek(0, io.SeekStart)
+		last, _, err := ogg.LastGranule(f)
+		f.Close()
+		if err != nil || last-pre != tr.Samples {
+			t.Errorf("track %s: the file's last granule %d (less the pre-skip %d) is not its samples %d: %v", tr.ID, last, pre, tr.Samples, err)
+		}
+	}
+	if keys := keysUnder(st, dst.Dir()); slices.Contains(keys, "tracks/ada-1.opus") || slices.Contains(keys, "tracks/brook-2.opus") {
+		t.Errorf("part 1's cut or removed files are still there: %v", keys)
 	}
 }
