@@ -13,6 +13,7 @@ import (
 	"github.com/spacecast/spacecast/internal/testutil"
 	"github.com/spacecast/spacecast/internal/testutil/netns"
 	"github.com/spacecast/spacecast/internal/testutil/rtptone"
+	"github.com/spacecast/spacecast/internal/testutil/s3server"
 	"github.com/spacecast/spacecast/pkg/session"
 	"github.com/spacecast/spacecast/pkg/sessionstore"
 )
@@ -156,4 +157,58 @@ func TestRecoverJoinsParts(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestRecoverJoinsPushedParts: two sessions pushed as the parts of one (the demo, and the demo
+// again 2:30 later as NAME-part2), part 2 overlapping nothing: 'spacecast recover s3://…/NAME
+// --sign-key' says in words that it joined them, where the failover gap is, and that the parts
+// are gone; the joined session verifies with the signer's public key; a part whose place holds
+// files without a manifest (a push that stopped) is refused, naming it, and nothing changes.
+func TestRecoverJoinsPushedParts(t *testing.T) {
+	srv := s3server.Start(t)
+	srv.Setenv(t)
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	one, key := sealedDemo(t)
+	two, _ := sealedDemo(t)
+	s, err := session.Open(two)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Manifest.ID, s.Manifest.StartedAt, s.Manifest.Files = "second-part", s.Manifest.StartedAt.Add(150*time.Second), nil
+	if err := s.Save(); err != nil {
+		t.Fatal(err)
+	}
+	if err := session.Seal(two, nil); err != nil {
+		t.Fatal(err)
+	}
+	url := "s3://" + srv.Bucket + "/shows/town-hall"
+	mustRun(t, "push", one, url)
+	mustRun(t, "push", two, url+"-part2")
+
+	awsCLI(t, srv, "s3api", "put-object", "--bucket", srv.Bucket, "--key", "shows/town-hall-part3/tracks/x.opus")
+	_, errOut, code := run(t, "recover", url)
+	if code != ExitBadInput || !strings.Contains(errOut, "part 3") || !strings.Contains(errOut, "town-hall-part3") {
+		t.Errorf("recover with a half-pushed part 3: exit %d, %s", code, errOut)
+	}
+	awsCLI(t, srv, "s3", "rm", "s3://"+srv.Bucket+"/shows/town-hall-part3/tracks/x.opus")
+
+	out := mustRun(t, "recover", url, "--sign-key", key)
+	for _, want := range []string{
+		"is already finished",
+		"joined 2 parts into one session of 4:19.904:",
+		"part 1 " + url + ": from 0:00.000 for 1:49.904, 4 tracks, finished",
+		"part 2 " + url + "-part2: from 2:30.000 for 1:49.904, 4 tracks, finished",
+		"gap (cause failover) from 1:49.904 to 2:30.000",
+		"the manifest last",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("recover's output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(awsCLI(t, srv, "s3", "ls", "--recursive", "s3://"+srv.Bucket+"/shows/"), "town-hall-part") {
+		t.Error("part 2's objects are still in the bucket")
+	}
+	if v := mustRun(t, "verify", url, "--key", key+".pub"); !strings.Contains(v, "valid") {
+		t.Errorf("verify of the joined session:\n%s", v)
+	}
 }

@@ -100,14 +100,14 @@ func printJoin(g *globalOptions, rep *sessionstore.JoinReport) {
 		fmt.Fprintf(g.stdout, "its %d parts were joined already by a join that stopped: finished it (%d objects of the parts deleted)\n", len(rep.Parts), rep.Deleted)
 		return
 	}
-	fmt.Fprintf(g.stdout, "joined %d parts into one session (%s):\n", len(rep.Parts), session.Duration(rep.DurationTicks).Round(time.Millisecond))
+	fmt.Fprintf(g.stdout, "joined %d parts into one session of %s:\n", len(rep.Parts), edit.FormatTime(session.Duration(rep.DurationTicks)))
 	for i, p := range rep.Parts {
 		how := "finished"
 		if p.Recovered != nil {
 			how = "recovered from its pieces"
 		}
-		fmt.Fprintf(g.stdout, "  part %d %s: at %s, %s, %s, %s\n", i+1, p.URL, edit.FormatTime(session.Duration(p.OffsetTicks)),
-			session.Duration(p.DurationTicks).Round(time.Millisecond), count(p.Tracks, "track"), how)
+		fmt.Fprintf(g.stdout, "  part %d %s: from %s for %s, %s, %s\n", i+1, p.URL, edit.FormatTime(session.Duration(p.OffsetTicks)),
+			edit.FormatTime(session.Duration(p.DurationTicks)), count(p.Tracks, "track"), how)
 	}
 	for _, c := range rep.Cut {
 		if c.Removed {
@@ -121,5 +121,5 @@ func printJoin(g *globalOptions, rep *sessionstore.JoinReport) {
 		fmt.Fprintf(g.stdout, "  gap (cause %s) from %s to %s\n", gap.Cause, edit.FormatTime(session.Duration(gap.StartTicks)),
 			edit.FormatTime(session.Duration(gap.StartTicks+gap.DurationTicks)))
 	}
-	fmt.Fprintf(g.stdout, "uploaded: %d files, %d bytes, the manifest last; %d objects deleted (the parts', and the live mix the joined one replaces)\n", rep.Uploaded, rep.Bytes, rep.Deleted)
+	fmt.Fprintf(g.stdout, "uploaded: %d files, %d bytes, the manifest last; deleted: the parts' objects and what of part 1 the joined session replaces (%d objects)\n", rep.Uploaded, rep.Bytes, rep.Deleted)
 }
