@@ -60,6 +60,23 @@ func TestJoinManifests(t *testing.T) {
 			wantPeople: map[string]int{"ada": 2},
 		},
 		{
+			why:        "a part inside the one before it (its recorder started and stopped while the first still ran): no gap, the length is the first's",
+			parts:      []*Manifest{part("a", 0, 30, "ada"), part("b", 10*time.Second, 5, "ada")},
+			wantDur:    30 * ClockRate,
+			wantTracks: map[string]int64{"t1": ClockRate / 2, "p2-t1": 10*ClockRate + ClockRate/2},
+			wantFiles:  []string{"tracks/t1-ada.opus", "tracks/p2-t1-ada.opus"},
+			wantPeople: map[string]int{"ada": 2},
+		},
+		{
+			why:        "three parts, the third starting before the second's last piece but after the first ended: one gap, then an overlap",
+			parts:      []*Manifest{part("a", 0, 10, "ada"), part("b", 15*time.Second, 10, "ada"), part("c", 22*time.Second, 10, "ada")},
+			wantDur:    32 * ClockRate,
+			wantGaps:   []Gap{{10 * ClockRate, 5 * ClockRate, GapFailover}},
+			wantTracks: map[string]int64{"t1": ClockRate / 2, "p2-t1": 15*ClockRate + ClockRate/2, "p3-t1": 22*ClockRate + ClockRate/2},
+			wantFiles:  []string{"tracks/t1-ada.opus", "tracks/p2-t1-ada.opus", "tracks/p3-t1-ada.opus"},
+			wantPeople: map[string]int{"ada": 3},
+		},
+		{
 			why:        "a participant only in part 2 joins the participants with their shifted presence",
 			parts:      []*Manifest{part("a", 0, 10, "ada"), part("b", 12*time.Second, 10, "ada", "bob")},
 			wantDur:    22 * ClockRate,
