@@ -162,7 +162,8 @@ func TestRecoverJoinsParts(t *testing.T) {
 // TestRecoverJoinsPushedParts: two sessions pushed as the parts of one (the demo, and the demo
 // again 2:30 later as NAME-part2), part 2 overlapping nothing: 'spacecast recover s3://…/NAME
 // --sign-key' says in words that it joined them, where the failover gap is, and that the parts
-// are gone; the joined session verifies with the signer's public key; a part whose place holds
+// are gone; the joined session verifies with the signer's public key and publishes as an episode
+// of its whole length; a part whose place holds
 // files without a manifest (a push that stopped) is refused, naming it, and nothing changes.
 func TestRecoverJoinsPushedParts(t *testing.T) {
 	srv := s3server.Start(t)
@@ -210,5 +211,18 @@ func TestRecoverJoinsPushedParts(t *testing.T) {
 	}
 	if v := mustRun(t, "verify", url, "--key", key+".pub"); !strings.Contains(v, "valid") {
 		t.Errorf("verify of the joined session:\n%s", v)
+	}
+	// publish reads it as any session: one episode as long as the joined clock.
+	pulled := filepath.Join(t.TempDir(), "town-hall")
+	mustRun(t, "pull", url, pulled)
+	var ep struct {
+		DurationSeconds float64 `json:"duration_seconds"`
+	}
+	js := mustRun(t, "publish", newTestSite(t), pulled, "--title", "Town hall in two parts", "--json")
+	if err := json.Unmarshal([]byte(js), &ep); err != nil {
+		t.Fatalf("publish --json: %v\n%s", err, js)
+	}
+	if ep.DurationSeconds < 255 || ep.DurationSeconds > 261 {
+		t.Errorf("the published episode is %.2f s long; the joined session is 259.9 s", ep.DurationSeconds)
 	}
 }
