@@ -55,6 +55,15 @@ so a younger one is refused as possibly still being recorded. The session is rec
 (the manifest last), and then the pieces and the spool are deleted. A session already finished
 in the bucket is left as it is.
 
+A room taken over by another recorder (a fleet worker that died, docs/fleet.md) is recorded
+in parts: NAME, then NAME-part2, NAME-part3, ... beside it. Recover then joins them into one
+session at NAME: a part left live is recovered from its pieces first (the same 20 s rule), the
+later parts' clocks are placed by their start times, their tracks copied in with a part prefix
+(tracks/p2-...), the outage between two parts becomes a gap with cause "failover", the live
+mix is made again from all the tracks (silent in the gaps), the whole is sealed (and signed with
+--sign-key), the manifest written last, and the parts' places emptied. Interrupted, run it
+again: it finishes the job. The output (and --json: "join") lists the parts and the gaps.
+
 Exit status: 0 the session was recovered (or was already final); 1 it was recovered, but damage
 the crash did not cause was skipped (the output lists it; the session is finalized and sealed),
 or it failed while working (nothing changed); 3 refused, nothing changed: not a session, a link

@@ -257,6 +257,8 @@ var errorTable = []errorRow{
 			return fmt.Sprintf("a running recorder uploads the session itself when it stops; if it died, run recover again in %s; nothing was changed",
 				(e.Quiet - e.Age).Round(time.Second))
 		}},
+	{match: is(sessionstore.ErrIncomplete, sessionstore.ErrPartsMixed), only: []string{"recover"}, code: ExitBadInput,
+		hint: text("a session recorded in parts is joined from NAME, NAME-part2, NAME-part3, ...: 'aws s3 ls' the place named, and remove what is no part of this recording (a push that stopped: push it again); nothing was changed")},
 	{match: as[*sessionstore.SpoolError], only: []string{"recover"}, code: ExitBadInput,
 		hint: text("give the spool of that recording with --spool, or move this one away to recover from the bucket's pieces alone")},
 

@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/ed25519"
 	"fmt"
+	"time"
 
 	"github.com/spacecast/spacecast/pkg/capture"
+	"github.com/spacecast/spacecast/pkg/edit"
 	"github.com/spacecast/spacecast/pkg/session"
 	"github.com/spacecast/spacecast/pkg/sessionstore"
 )
@@ -45,13 +47,30 @@ func runRecoverS3(ctx context.Context, g *globalOptions, arg, signKey, spool str
 	if err != nil {
 		return err
 	}
+	// Then the session's parts, if a takeover recorded it in parts: each part left live is
+	// recovered as above (sealed, not signed: the joined session is), then all are joined.
+	jopt := sessionstore.JoinOptions{Key: key, OnFile: opt.OnFile, Finalize: func(dir string) error {
+		_, _, err := recoverFolder(dir, nil)
+		return err
+	}}
+	if opt.OnFile != nil {
+		jopt.OnFile = func(n, of int, rel string, bytes int64) {
+			fmt.Fprintf(g.stderr, "recover: joining parts: uploading %d/%d %s (%d bytes)\n", n, of, rel, bytes)
+		}
+	}
+	join, err := sessionstore.JoinParts(ctx, cl, u, jopt)
+	if err != nil {
+		return err
+	}
 	if g.json {
 		return writeJSON(g.stdout, struct {
 			*sessionstore.RecoverReport
-			Session *capture.RecoverReport `json:"session,omitempty"`
-			Sealed  string                 `json:"sealed,omitempty"`
-		}{rep, crep, sealed})
+			Session *capture.RecoverReport   `json:"session,omitempty"`
+			Sealed  string                   `json:"sealed,omitempty"`
+			Join    *sessionstore.JoinReport `json:"join"`
+		}{rep, crep, sealed, join})
 	}
+	defer printJoin(g, join)
 	if rep.Finished {
 		fmt.Fprintf(g.stdout, "%s is already finished; nothing to recover (leftover pieces, if any, deleted)\n", u)
 		return nil
@@ -70,4 +89,37 @@ func runRecoverS3(ctx context.Context, g *globalOptions, arg, signKey, spool str
 	}
 	fmt.Fprintf(g.stdout, "uploaded: %d files, %d bytes, the manifest last; the pieces are deleted\nseal: %s\n", rep.Push.Files, rep.Push.Bytes, sealed)
 	return nil
+}
+
+// printJoin says what joining the session's parts did, when it had parts.
+func printJoin(g *globalOptions, rep *sessionstore.JoinReport) {
+	if len(rep.Parts) < 2 {
+		return
+	}
+	if rep.Resumed {
+		fmt.Fprintf(g.stdout, "its %d parts were joined already by a join that stopped: finished it (%d objects of the parts deleted)\n", len(rep.Parts), rep.Deleted)
+		return
+	}
+	fmt.Fprintf(g.stdout, "joined %d parts into one session of %s:\n", len(rep.Parts), edit.FormatTime(session.Duration(rep.DurationTicks)))
+	for i, p := range rep.Parts {
+		how := "finished"
+		if p.Recovered != nil {
+			how = "recovered from its pieces"
+		}
+		fmt.Fprintf(g.stdout, "  part %d %s: from %s for %s, %s, %s\n", i+1, p.URL, edit.FormatTime(session.Duration(p.OffsetTicks)),
+			edit.FormatTime(session.Duration(p.DurationTicks)), count(p.Tracks, "track"), how)
+	}
+	for _, c := range rep.Cut {
+		if c.Removed {
+			fmt.Fprintf(g.stdout, "  track %s left out: it began after the next part began, at %s (that part recorded it)\n", c.Track, edit.FormatTime(session.Duration(c.AtTicks)))
+			continue
+		}
+		fmt.Fprintf(g.stdout, "  track %s cut at %s, where the next part began (%s recorded twice)\n", c.Track,
+			edit.FormatTime(session.Duration(c.AtTicks)), session.Duration(c.Samples).Round(time.Millisecond))
+	}
+	for _, gap := range rep.Gaps {
+		fmt.Fprintf(g.stdout, "  gap (cause %s) from %s to %s\n", gap.Cause, edit.FormatTime(session.Duration(gap.StartTicks)),
+			edit.FormatTime(session.Duration(gap.StartTicks+gap.DurationTicks)))
+	}
+	fmt.Fprintf(g.stdout, "uploaded: %d files, %d bytes, the manifest last; deleted: the parts' objects and what of part 1 the joined session replaces (%d objects)\n", rep.Uploaded, rep.Bytes, rep.Deleted)
 }

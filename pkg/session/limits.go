@@ -123,6 +123,11 @@ func (m *Manifest) checkLimits() error {
 			return err
 		}
 	}
+	for j, p := range m.Parts {
+		if err := checkSpan(fmt.Sprintf("part %d", j+1), p.OffsetTicks, p.DurationTicks); err != nil {
+			return err
+		}
+	}
 	if m.Consent != nil {
 		for j, e := range m.Consent.Events {
 			if err := checkSpan(fmt.Sprintf("consent event %d", j), e.AtTicks, e.DurationTicks); err != nil {

@@ -64,6 +64,9 @@ type Manifest struct {
 	// the files that hold mutable state, such as hold.json and the signature, excluded), sorted by
 	// path. `spacecast verify` checks them.
 	Files []FileHash `json:"files,omitempty"`
+	// Parts are the parts a session recorded in parts was joined from (JoinManifests), part 1
+	// first; absent for a session recorded in one piece.
+	Parts []Part `json:"parts,omitempty"`
 }
 
 // Consent is the consent ledger of a session.

@@ -30,6 +30,9 @@ var (
 	// ErrLive: the place holds a session being recorded (or whose recorder died): pieces under
 	// .live/ and no finished manifest.
 	ErrLive = errors.New("holds a session being recorded, or whose recorder died")
+	// ErrPartsMixed: a session in parts whose manifest lists some of the parts found beside it
+	// as joined and not others (JoinParts).
+	ErrPartsMixed = errors.New("the session's parts were joined in part only")
 )
 
 // MissingPieceError says which bytes of a growing file no piece holds.
