@@ -5,7 +5,7 @@ import (
 	"fmt"
 )
 
-// ErrNoPlace: every continuation of a session place is taken.
+// ErrNoPlace means that every continuation of a session place is taken.
 var ErrNoPlace = errors.New("worker: no free place for the session")
 
 // SecretError says a job's secret reference could not be read on this worker.

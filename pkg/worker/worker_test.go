@@ -28,7 +28,11 @@ type fakeClaim struct {
 	ended    string // "done URL", "fail REASON", "release"
 }
 
-func (c *fakeClaim) Progress(context.Context) error { c.mu.Lock(); defer c.mu.Unlock(); return c.progress }
+func (c *fakeClaim) Progress(context.Context) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.progress
+}
 func (c *fakeClaim) Done(_ context.Context, u string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -41,8 +45,13 @@ func (c *fakeClaim) Fail(_ context.Context, r string) error {
 	c.ended = "fail " + r
 	return nil
 }
-func (c *fakeClaim) Release(context.Context) error { c.mu.Lock(); defer c.mu.Unlock(); c.ended = "release"; return nil }
-func (c *fakeClaim) end() string                   { c.mu.Lock(); defer c.mu.Unlock(); return c.ended }
+func (c *fakeClaim) Release(context.Context) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.ended = "release"
+	return nil
+}
+func (c *fakeClaim) end() string { c.mu.Lock(); defer c.mu.Unlock(); return c.ended }
 
 // fakeSource hands out its jobs in order, then waits.
 type fakeSource struct {
@@ -62,8 +71,8 @@ func (s *fakeSource) Take(ctx context.Context, _ string) (*Taken, error) {
 
 // fakeRec runs until Stop or its end closes.
 type fakeRec struct {
-	done    chan struct{}
-	stopped chan struct{}
+	done     chan struct{}
+	stopped  chan struct{}
 	once     sync.Once
 	url      string
 	speakers int
