@@ -404,8 +404,10 @@ var jsonCoverage = map[string][]string{
 	"spacecast submit":                {"none: it only groups its subcommands"},
 	"spacecast submit record":         {"submit_record", "submit_record_existing"}, // TestJobsJSONGolden
 	"spacecast jobs":                  {"jobs"},                                    // TestJobsJSONGolden
-	"spacecast jobs show":             {"jobs_show"},                               // TestJobsJSONGolden
-	"spacecast jobs cancel":           {"jobs_cancel"},                             // TestJobsJSONGolden
+	"spacecast webhook":               {"none: --json makes its log JSON lines (log/slog), no output of its own"},
+	"spacecast worker":                {"none: --json makes its log JSON lines (log/slog), no output of its own"},
+	"spacecast jobs show":             {"jobs_show"},   // TestJobsJSONGolden
+	"spacecast jobs cancel":           {"jobs_cancel"}, // TestJobsJSONGolden
 }
 
 // TestJSONGoldenCoverage: every command in the tree has its --json golden files, or a reason

@@ -21,14 +21,14 @@ func (e *SecretError) Error() string {
 
 func (e *SecretError) Unwrap() error { return e.Err }
 
-// BucketError says a job's session is in a bucket this worker does not record into.
+// BucketError says a job's session is outside the bucket (and prefix) this worker records into.
 type BucketError struct {
 	Session string // the job's session URL
-	Bucket  string // the worker's bucket
+	Store   string // the worker's s3://BUCKET[/PREFIX]
 }
 
 func (e *BucketError) Error() string {
-	return fmt.Sprintf("worker: the job's session %s is not in the bucket %s this worker records into", e.Session, e.Bucket)
+	return fmt.Sprintf("worker: the job's session %s is not under %s, where this worker records", e.Session, e.Store)
 }
 
 // CapacityError is a capacity a worker cannot have.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -71,9 +72,10 @@ type Options struct {
 	// over all its rooms (0: no bound): it takes a job only while it records fewer of both, a room
 	// it is joining counting as one speaker.
 	MaxRooms, MaxSpeakers int
-	// Store is the bucket the worker records into; a job whose session is elsewhere fails.
-	Store  sessionstore.LiveStore
-	Bucket string
+	// Store is the store the worker records into, Bucket and Prefix where in it: a job whose
+	// session is elsewhere fails.
+	Store          sessionstore.LiveStore
+	Bucket, Prefix string
 	// Spool is the folder under which each recording has its own spool folder,
 	// Spool/BUCKET/PREFIX/NAME of the place it records into (as 'record' makes it).
 	Spool string
@@ -320,8 +322,8 @@ func (w *Worker) run(t *Taken) {
 		fail(err.Error())
 		return
 	}
-	if u.Bucket != w.o.Bucket {
-		fail((&BucketError{Session: j.Session, Bucket: w.o.Bucket}).Error())
+	if pre := strings.Trim(w.o.Prefix, "/"); u.Bucket != w.o.Bucket || pre != "" && !strings.HasPrefix(u.Prefix, pre+"/") {
+		fail((&BucketError{Session: j.Session, Store: objstore.URL{Bucket: w.o.Bucket, Prefix: pre}.String()}).Error())
 		return
 	}
 	var place objstore.URL

@@ -468,7 +468,8 @@ func TestJobsThatCannotStart(t *testing.T) {
 		startErr error
 		want     string
 	}{
-		{"a session in another bucket fails, naming both", "s3://other/j", 1, nil, "fail worker: the job's session s3://other/j is not in the bucket bkt this worker records into"},
+		{"a session in another bucket fails, naming both", "s3://other/j", 1, nil, "fail worker: the job's session s3://other/j is not under s3://bkt, where this worker records"},
+		{"a session outside the worker's prefix fails", "s3://bkt/elsewhere/j", 1, nil, "fail worker: the job's session s3://bkt/elsewhere/j is not under s3://bkt/shows, where this worker records"},
 		{"a room that does not exist fails", "s3://bkt/j", 1, fmt.Errorf("join: %w", room.ErrNoRoom), "fail start recording: join: no such room"},
 		{"a room gone when taken over ends the job with the earlier parts", "s3://bkt/j", 2, fmt.Errorf("join: %w", room.ErrNoRoom), "done s3://bkt/j"},
 	} {
@@ -476,6 +477,9 @@ func TestJobsThatCannotStart(t *testing.T) {
 			src := &fakeSource{jobs: make(chan *Taken, 1), takes: make(chan time.Time, 10)}
 			o := testOptions(t, src, nil)
 			o.Join = func(context.Context, objstore.URL) error { return nil }
+			if strings.Contains(tc.name, "prefix") {
+				o.Prefix = "shows/"
+			}
 			o.Start = func(context.Context, record.Options) (Recording, error) {
 				if tc.startErr == nil {
 					t.Error("started a recording")
