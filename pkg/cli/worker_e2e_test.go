@@ -503,7 +503,7 @@ func btoi(b bool) int {
 	return 0
 }
 
-// TestWorkerDrainE2E: SIGTERM to a worker recording two rooms, with --drain-timeout 10s: /healthz
+// TestWorkerDrainE2E: SIGTERM to a worker recording two rooms, with --drain-timeout 15s: /healthz
 // turns 503 at once and it takes no job; the room whose speaker stops within the drain is
 // finished by it (done, one session); the other is stopped at the drain's end, its part
 // uploaded, and its job handed back: the second worker continues it in part 2 within seconds.
@@ -511,8 +511,8 @@ func btoi(b bool) int {
 func TestWorkerDrainE2E(t *testing.T) {
 	netns.Run(t, func(t *testing.T, _ *netns.NS) {
 		r := newFleetRig(t)
-		w1 := r.startWorker("w1", "--drain-timeout", "10s")
-		short := r.speak("drain-short", 500, 15*time.Second)
+		w1 := r.startWorker("w1", "--drain-timeout", "15s")
+		short := r.speak("drain-short", 500, 8*time.Second)
 		long := r.speak("drain-long", 700, 45*time.Second)
 		ids := []fleet.JobID{r.submit("drain-short"), r.submit("drain-long")}
 		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
@@ -525,7 +525,7 @@ func TestWorkerDrainE2E(t *testing.T) {
 				t.Fatal("w1 is not recording both rooms within 30 s")
 			}
 		}
-		time.Sleep(4 * time.Second)
+		time.Sleep(2 * time.Second)
 		if err := w1.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 			t.Fatal(err)
 		}
@@ -547,8 +547,8 @@ func TestWorkerDrainE2E(t *testing.T) {
 		if code := w1.cmd.ProcessState.ExitCode(); code != 0 {
 			t.Errorf("w1 exited %d after SIGTERM, want 0", code)
 		}
-		if d := time.Since(termAt); d < 10*time.Second {
-			t.Errorf("w1 exited %s after SIGTERM, before its 10 s drain", d)
+		if d := time.Since(termAt); d < 15*time.Second {
+			t.Errorf("w1 exited %s after SIGTERM, before its 15 s drain", d)
 		}
 		if len(w1.lines("job handed back")) != 1 || len(w1.lines("job done")) != 1 {
 			t.Errorf("w1: %d jobs handed back, %d done; want 1 and 1", len(w1.lines("job handed back")), len(w1.lines("job done")))

@@ -372,9 +372,9 @@ func (w *Worker) run(t *Taken) {
 		return
 	}
 	if startErr != nil {
-		if t.Times > 1 && errors.Is(startErr, room.ErrNoRoom) {
-			// Taken over, but the room ended while no worker held it: what was recorded is in the
-			// earlier parts.
+		if t.Times > 1 && (errors.Is(startErr, room.ErrNoRoom) || errors.Is(startErr, room.ErrEmptyRoom)) {
+			// Taken over, but the room ended (or its speakers left) while no worker held it: what
+			// was recorded is in the earlier parts.
 			log.Info("the room is gone: the job ends with the parts recorded before", "err", startErr)
 			w.end(log, t, finished, u, part, false)
 			return

@@ -472,6 +472,7 @@ func TestJobsThatCannotStart(t *testing.T) {
 		{"a session outside the worker's prefix fails", "s3://bkt/elsewhere/j", 1, nil, "fail worker: the job's session s3://bkt/elsewhere/j is not under s3://bkt/shows, where this worker records"},
 		{"a room that does not exist fails", "s3://bkt/j", 1, fmt.Errorf("join: %w", room.ErrNoRoom), "fail start recording: join: no such room"},
 		{"a room gone when taken over ends the job with the earlier parts", "s3://bkt/j", 2, fmt.Errorf("join: %w", room.ErrNoRoom), "done s3://bkt/j"},
+		{"a room without speakers when taken over ends the job with the earlier parts", "s3://bkt/j", 3, fmt.Errorf("join: %w", room.ErrEmptyRoom), "done s3://bkt/j"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			src := &fakeSource{jobs: make(chan *Taken, 1), takes: make(chan time.Time, 10)}
