@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 
+	"github.com/spacecast/spacecast/pkg/fleet"
 	"github.com/spacecast/spacecast/pkg/objstore"
 	"github.com/spacecast/spacecast/pkg/record"
 	"github.com/spacecast/spacecast/pkg/room"
@@ -62,11 +63,11 @@ Capacity: the worker takes a job only while it records fewer than --max-rooms ro
 rooms and 80 speakers, keep a small machine under one core: a speaker costs under 1 % of a core.
 Measure yours (docs/benchmarks.md) and raise them.
 
-While it records, it tells the queue every 3 s that it still holds each job. A worker that dies
-or is cut off from NATS loses its jobs 10 s after its last word; another worker takes each one and
+While it records, it tells the queue every ` + fmt.Sprint(fleet.ProgressEvery) + ` that it still holds each job. A worker that dies
+or is cut off from NATS loses its jobs ` + fmt.Sprint(fleet.AckWait) + ` after its last word; another worker takes each one and
 records into a continuation of the session beside it (NAME-part2, ...). A worker that cannot reach
-NATS for 7 s stops its recordings itself (each finished and uploaded as its own part), before
-another can take them: two workers never write one place.
+NATS for ` + fmt.Sprint(fleet.AckWait-fleet.ProgressEvery) + ` stops its recordings itself (each finished and uploaded as its own part),
+before another can take them: two workers never write one place.
 
 SIGTERM or Ctrl-C: it takes no more jobs and lets its rooms go on for up to --drain-timeout (1h,
 as LiveKit Egress's grace period), then stops them (each finished and uploaded) and hands their

@@ -94,6 +94,10 @@ type Options struct {
 	// queue before it stops the recording (default fleet.AckWait - fleet.ProgressEvery: before
 	// the queue hands the job on).
 	ProgressEvery, Fence time.Duration
+	// UploadInterval is how often a recording sends its new bytes to the bucket (default
+	// DefaultUploadInterval): what a worker killed loses of a room is about this plus the time
+	// until another worker records it again (up to fleet.AckWait and the join).
+	UploadInterval time.Duration
 	// DrainTimeout is how long running recordings go on once Run's context ends (0: stop them at once).
 	DrainTimeout time.Duration
 	// JoinTimeout bounds a Join (default 10 minutes).
@@ -134,6 +138,9 @@ func New(o Options) (*Worker, error) {
 	}
 	if o.Fence <= 0 {
 		o.Fence = fleet.AckWait - fleet.ProgressEvery
+	}
+	if o.UploadInterval <= 0 {
+		o.UploadInterval = DefaultUploadInterval
 	}
 	if o.JoinTimeout <= 0 {
 		o.JoinTimeout = 10 * time.Minute
@@ -194,6 +201,11 @@ func (w *Worker) full() bool {
 	}
 	return w.o.MaxSpeakers > 0 && w.speakers(true) >= w.o.MaxSpeakers
 }
+
+// DefaultUploadInterval is how often a worker's recordings send their new bytes to the bucket:
+// more often than 'record' does (sessionstore.DefaultInterval), because a worker killed loses
+// what it had not sent, and the fleet loses at most 10 s of a room.
+const DefaultUploadInterval = 2 * time.Second
 
 // capacityPoll is how often a worker at its speaker bound looks again (speakers come and go
 // without a job ending).
@@ -340,7 +352,7 @@ func (w *Worker) run(t *Taken) {
 		log.Warn("job taken over: recording a continuation", "part", part, "into", place.String())
 	}
 	dir := filepath.Join(w.o.Spool, place.Bucket, filepath.FromSlash(place.Prefix))
-	ro, err := RecordOptions(j, w.o.Base, dir, &record.Upload{Store: w.o.Store, URL: place})
+	ro, err := RecordOptions(j, w.o.Base, dir, &record.Upload{Store: w.o.Store, URL: place, Interval: w.o.UploadInterval})
 	if err != nil {
 		fail(err.Error())
 		return
