@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -599,6 +600,137 @@ func TestWorkerDrainE2E(t *testing.T) {
 			t.Errorf("drain-long: part 2's tone ends %v, the speaker stopped %v", off2, long.ended())
 		}
 		t.Logf("handed back → recording again on w2: %s; tone lost between the parts: %s", again.Sub(handedBack).Round(time.Millisecond), gap.Round(time.Millisecond))
+	})
+}
+
+// natsLink is a TCP relay between one worker and nats-server that the test can cut: while cut,
+// the bytes each way are dropped and the connections stay open, as on a link that went dead
+// (no reset, no FIN): the worker learns nothing but that its requests time out.
+type natsLink struct {
+	ln  net.Listener
+	mu  sync.Mutex
+	cut bool
+}
+
+func newNATSLink(t *testing.T, natsURL string) (*natsLink, string) {
+	t.Helper()
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &natsLink{ln: ln}
+	t.Cleanup(func() { ln.Close() })
+	target := strings.TrimPrefix(natsURL, "nats://")
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s, err := net.Dial("tcp4", target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			go l.pipe(c, s)
+			go l.pipe(s, c)
+		}
+	}()
+	return l, "nats://" + ln.Addr().String()
+}
+
+// pipe copies from to to, dropping what it reads while the link is cut.
+func (l *natsLink) pipe(from, to net.Conn) {
+	defer from.Close()
+	defer to.Close()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := from.Read(buf)
+		if n > 0 && !l.isCut() {
+			if _, werr := to.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (l *natsLink) isCut() bool     { l.mu.Lock(); defer l.mu.Unlock(); return l.cut }
+func (l *natsLink) setCut(cut bool) { l.mu.Lock(); defer l.mu.Unlock(); l.cut = cut }
+
+// TestWorkerCutOffFromNATS: a worker recording a room loses NATS (its link dead, the room and the
+// store still there). It stops recording on its own within its fence (fleet.AckWait −
+// fleet.ProgressEvery after its last Progress), before the other worker claims the job; its part
+// (part 1) is finished and uploaded, the other worker records part 2: no place is written by two
+// workers. The job is done once, by the second worker, with part 2; the cut-off worker never marks
+// it.
+func TestWorkerCutOffFromNATS(t *testing.T) {
+	netns.Run(t, func(t *testing.T, _ *netns.NS) {
+		r := newFleetRig(t)
+		link, viaLink := newNATSLink(t, r.nats.URL)
+		w1 := r.startWorker("w1", "--nats", viaLink) // the later --nats wins
+		sp := r.speak("cut", 440, 40*time.Second)
+		id := r.submit("cut")
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			if _, _, ok := w1.recording("cut"); ok {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("w1 is not recording within 30 s")
+			}
+		}
+		w2 := r.startWorker("w2")
+		time.Sleep(5 * time.Second)
+		link.setCut(true)
+		cut := time.Now()
+		var fenced, taken time.Time
+		for deadline := time.Now().Add(30 * time.Second); fenced.IsZero() || taken.IsZero(); time.Sleep(50 * time.Millisecond) {
+			if l := w1.lines("queue unreachable: stopping before another worker takes the job"); len(l) > 0 && fenced.IsZero() {
+				fenced, _ = time.Parse(time.RFC3339Nano, fmt.Sprint(l[0]["time"]))
+			}
+			if l := w2.lines("job taken"); len(l) > 0 && taken.IsZero() {
+				taken, _ = time.Parse(time.RFC3339Nano, fmt.Sprint(l[0]["time"]))
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("30 s after the cut: w1 fenced at %v, w2 took the job at %v", fenced, taken)
+			}
+		}
+		fence := fleet.AckWait - fleet.ProgressEvery
+		if d := fenced.Sub(cut); d > fence+500*time.Millisecond {
+			t.Errorf("w1 stopped %s after its link died, want within its fence %s", d.Round(time.Millisecond), fence)
+		}
+		if !fenced.Before(taken) {
+			t.Errorf("w1 stopped at %s, after w2 claimed the job at %s", fenced.Format("15:04:05.000"), taken.Format("15:04:05.000"))
+		}
+		if _, part, ok := w2.recording("cut"); !ok || part != 2 {
+			t.Errorf("w2 records the room into part %d (%v), want 2", part, ok)
+		}
+		st := r.awaitJobs([]fleet.JobID{id}, fleet.Done, 90*time.Second)[id]
+		if st.Session != r.store+"/cut-part2" || st.Worker != "w2" {
+			t.Errorf("job done by %s with %s, want w2 with part 2", st.Worker, st.Session)
+		}
+		if len(w1.lines("job done")) != 0 || len(w1.lines("job handed back")) != 0 {
+			t.Error("w1, cut off, told the queue how the job ended")
+		}
+		// w1's part is finished in the bucket (the store was there all along); it stops where w1
+		// stopped.
+		p1, p2 := r.judge("cut"), r.judge("cut-part2")
+		_, off1, ok1 := p1.toneWall(sp.freq)
+		on2, _, ok2 := p2.toneWall(sp.freq)
+		if !ok1 || !ok2 {
+			t.Fatalf("tone in part 1 %v, part 2 %v", ok1, ok2)
+		}
+		if off1.After(fenced.Add(time.Second)) {
+			t.Errorf("part 1 holds the tone until %s, w1 stopped at %s", off1.Format("15:04:05.000"), fenced.Format("15:04:05.000"))
+		}
+		if !off1.Before(on2.Add(time.Second)) {
+			t.Errorf("part 1 (until %s) overlaps part 2 (from %s)", off1.Format("15:04:05.000"), on2.Format("15:04:05.000"))
+		}
+		link.setCut(false)
+		t.Logf("link cut → w1 stopped: %s (fence %s); → w2 took the job: %s; tone lost between the parts: %s",
+			fenced.Sub(cut).Round(time.Millisecond), fence, taken.Sub(cut).Round(time.Millisecond), on2.Sub(off1).Round(time.Millisecond))
 	})
 }
 
