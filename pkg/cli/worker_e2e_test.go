@@ -378,8 +378,26 @@ func TestWorkerFleetE2E(t *testing.T) {
 			t.Errorf("the workers' spacecast_worker_rooms add up to %d, want %d", total, rooms)
 		}
 
-		// Kill the worker with most rooms once its pieces are up (the mirror sends every 5 s).
+		// Kill the worker with most rooms once its pieces are up (they go up every 2 s); meanwhile
+		// measure what a room costs a worker: CPU and resident memory (Prometheus' process
+		// collector), over the 8 s.
+		cpu := func(w *workerProc) (sec float64) {
+			fmt.Sscan(w.metricValue(t, "process_cpu_seconds_total"), &sec)
+			return sec
+		}
+		cpu0, t0 := map[*workerProc]float64{}, time.Now()
+		for _, w := range workers {
+			cpu0[w] = cpu(w)
+		}
 		time.Sleep(8 * time.Second)
+		for _, w := range workers {
+			var rss float64
+			n := 0
+			fmt.Sscan(w.metricValue(t, "process_resident_memory_bytes"), &rss)
+			fmt.Sscan(w.metricValue(t, "spacecast_worker_rooms"), &n)
+			t.Logf("worker %s, %d rooms of 1 speaker: %.1f %% of a core, %.0f MiB resident", w.name, n,
+				100*(cpu(w)-cpu0[w])/time.Since(t0).Seconds(), rss/(1<<20))
+		}
 		victim := workers[0]
 		for _, w := range workers {
 			if w.metricValue(t, "spacecast_worker_rooms") > victim.metricValue(t, "spacecast_worker_rooms") {
