@@ -527,10 +527,20 @@ func btoi(b bool) int {
 // finished by it (done, one session); the other is stopped at the drain's end, its part
 // uploaded, and its job handed back: the second worker continues it in part 2 within seconds.
 // The worker exits 0. No room is lost.
-func TestWorkerDrainE2E(t *testing.T) {
+func TestWorkerDrainE2E(t *testing.T) { drainE2E(t, false) }
+
+// TestWorkerSecondSignalE2E: as TestWorkerDrainE2E, with --drain-timeout 1h and a second SIGTERM
+// once the short room is done: the long room is handed back at once.
+func TestWorkerSecondSignalE2E(t *testing.T) { drainE2E(t, true) }
+
+func drainE2E(t *testing.T, secondSignal bool) {
 	netns.Run(t, func(t *testing.T, _ *netns.NS) {
 		r := newFleetRig(t)
-		w1 := r.startWorker("w1", "--drain-timeout", "15s")
+		drain := "15s"
+		if secondSignal {
+			drain = "1h"
+		}
+		w1 := r.startWorker("w1", "--drain-timeout", drain)
 		short := r.speak("drain-short", 500, 8*time.Second)
 		long := r.speak("drain-long", 700, 45*time.Second)
 		ids := []fleet.JobID{r.submit("drain-short"), r.submit("drain-long")}
@@ -558,6 +568,22 @@ func TestWorkerDrainE2E(t *testing.T) {
 			}
 		}
 		w2 := r.startWorker("w2")
+		if secondSignal {
+			for deadline := time.Now().Add(30 * time.Second); len(w1.lines("job done")) == 0; time.Sleep(100 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatal("w1 did not finish drain-short within 30 s of SIGTERM")
+				}
+			}
+			select {
+			case <-w1.done:
+				t.Fatal("w1 exited before the second signal, within its 1 h drain")
+			default:
+			}
+			if err := w1.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			termAt = time.Now()
+		}
 		select {
 		case <-w1.done:
 		case <-time.After(90 * time.Second):
@@ -566,8 +592,10 @@ func TestWorkerDrainE2E(t *testing.T) {
 		if code := w1.cmd.ProcessState.ExitCode(); code != 0 {
 			t.Errorf("w1 exited %d after SIGTERM, want 0", code)
 		}
-		if d := time.Since(termAt); d < 15*time.Second {
+		if d := time.Since(termAt); !secondSignal && d < 15*time.Second {
 			t.Errorf("w1 exited %s after SIGTERM, before its 15 s drain", d)
+		} else if secondSignal && d > 15*time.Second {
+			t.Errorf("w1 exited %s after the second SIGTERM, want at once (its part finished and uploaded)", d)
 		}
 		if len(w1.lines("job handed back")) != 1 || len(w1.lines("job done")) != 1 {
 			t.Errorf("w1: %d jobs handed back, %d done; want 1 and 1", len(w1.lines("job handed back")), len(w1.lines("job done")))
