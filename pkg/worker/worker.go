@@ -424,6 +424,9 @@ func (w *Worker) end(log *slog.Logger, t *Taken, out outcome, u objstore.URL, pa
 			break
 		}
 		url := Continuation(u, part).String()
+		if !recorded { // this claim's part is missing: the session's place names the parts
+			url = u.String()
+		}
 		if t.Times > 1 || part > 1 {
 			if w.o.Join == nil {
 				log.Info("the session is in parts; not joined", "session", u.String(), "parts_up_to", part)

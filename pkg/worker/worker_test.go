@@ -472,11 +472,14 @@ func TestJobsThatCannotStart(t *testing.T) {
 		{"a room that does not exist fails", "s3://bkt/j", 1, fmt.Errorf("join: %w", room.ErrNoRoom), "fail start recording: join: no such room"},
 		{"a room gone when taken over ends the job with the earlier parts", "s3://bkt/j", 2, fmt.Errorf("join: %w", room.ErrNoRoom), "done s3://bkt/j"},
 		{"a room without speakers when taken over ends the job with the earlier parts", "s3://bkt/j", 3, fmt.Errorf("join: %w", room.ErrEmptyRoom), "done s3://bkt/j"},
+		{"without Join, a room gone when taken over is done with the session's place", "s3://bkt/j", 2, fmt.Errorf("join: %w", room.ErrNoRoom), "done s3://bkt/j"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			src := &fakeSource{jobs: make(chan *Taken, 1), takes: make(chan time.Time, 10)}
 			o := testOptions(t, src, nil)
-			o.Join = func(context.Context, objstore.URL) error { return nil }
+			if !strings.HasPrefix(tc.name, "without Join") {
+				o.Join = func(context.Context, objstore.URL) error { return nil }
+			}
 			if strings.Contains(tc.name, "prefix") {
 				o.Prefix = "shows/"
 			}
