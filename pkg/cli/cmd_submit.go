@@ -42,8 +42,8 @@ func newSubmitCommand(g *globalOptions) *cobra.Command {
 		Use:   "submit",
 		Short: "Queue a job for the workers of a fleet (NATS JetStream)",
 		Long: `Submit queues a job on NATS JetStream for the machines that record (docs/fleet.md). The only
-job so far is 'submit record'. The workers that take jobs are not built yet: a submitted job waits
-in the queue, and 'spacecast jobs' shows it.`,
+job so far is 'submit record'. 'spacecast worker' takes the jobs and records them; until one does,
+a submitted job waits in the queue, and 'spacecast jobs' shows it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return usageErr("submit: what? 'spacecast submit record URL ...' (see 'spacecast submit --help')")

@@ -4,14 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 
@@ -122,18 +120,8 @@ func runWebhook(ctx context.Context, o *webhookOptions, g *globalOptions) error 
 	if err := rules.Check(); err != nil {
 		return usageErr("webhook: --record-rooms: %v", err)
 	}
-	level := slog.LevelInfo
-	if g.quiet {
-		level = slog.LevelWarn
-	}
-	var h slog.Handler = slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: level})
-	if g.json {
-		h = slog.NewJSONHandler(g.stderr, &slog.HandlerOptions{Level: level})
-	}
-	log := slog.New(h).With("cmd", command)
-
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	log, h := serviceLog(g, command)
+	reg := serviceRegistry()
 	deliveries := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "spacecast_webhook_deliveries_total", Help: "Webhook requests answered, by HTTP status code.",
 	}, []string{"code"})
@@ -179,17 +167,14 @@ func runWebhook(ctx context.Context, o *webhookOptions, g *globalOptions) error 
 	}
 	mux := http.NewServeMux()
 	mux.Handle(webhookPath, promhttp.InstrumentHandlerCounter(deliveries, handler))
-	mux.HandleFunc(healthPath, func(w http.ResponseWriter, _ *http.Request) {
+	mux.Handle(healthPath, healthHandler(func() string {
 		if !q.Connected() {
-			http.Error(w, "nats: not connected", http.StatusServiceUnavailable)
-			return
+			return "nats: not connected"
 		}
-		fmt.Fprintln(w, "ok")
-	})
+		return ""
+	}))
 	mux.Handle(metricsPath, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: o.enqueueTimeout + 30*time.Second, IdleTimeout: 2 * time.Minute,
-		ErrorLog: slog.NewLogLogger(h, slog.LevelWarn)}
+	srv := serviceServer(mux, h, o.enqueueTimeout+30*time.Second)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	log.Info("listening", "addr", "http://"+ln.Addr().String(), "webhook", webhookPath,

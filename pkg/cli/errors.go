@@ -484,7 +484,7 @@ var recordOnly = []string{"record"}
 var roomURLOnly = []string{"record", "submit record", "webhook"}
 
 // fleetOnly limits a row to the commands of the fleet's job queue.
-var fleetOnly = []string{"submit record", "jobs", "jobs show", "jobs cancel", "webhook"}
+var fleetOnly = []string{"submit record", "jobs", "jobs show", "jobs cancel", "webhook", "worker"}
 
 // jobFlags names the flag of submit record that sets each field of a record job.
 var jobFlags = map[string]string{
@@ -497,7 +497,7 @@ var jobFlags = map[string]string{
 }
 
 // storeOnly limits a row to the commands that reach an object store.
-var storeOnly = append([]string{"push", "pull", "record", "recover", "hold", "release", "prune", "redact", "site push", "publish", "unpublish"},
+var storeOnly = append([]string{"push", "pull", "record", "recover", "hold", "release", "prune", "redact", "site push", "publish", "unpublish", "worker"},
 	bucketReaders...)
 
 // storeURLOnly limits a row to the commands that take an s3:// URL.
@@ -520,6 +520,7 @@ var storePermissions = map[string]string{
 	"redact":    "redact needs what prune does",
 	"record":    "record into a bucket needs s3:PutObject, s3:GetObject, s3:ListBucket and s3:DeleteObject (its pieces are deleted once the session is whole)",
 	"recover":   "recover of a bucket's session needs what record does",
+	"worker":    "a worker needs what record into a bucket does: s3:PutObject, s3:GetObject, s3:ListBucket and s3:DeleteObject",
 	"site push": "site push needs s3:PutObject, s3:GetObject, s3:ListBucket and s3:DeleteObject on the bucket",
 	"publish":   "site push needs s3:PutObject, s3:GetObject, s3:ListBucket and s3:DeleteObject on the bucket",
 	"unpublish": "site push needs s3:PutObject, s3:GetObject, s3:ListBucket and s3:DeleteObject on the bucket",

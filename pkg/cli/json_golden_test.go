@@ -405,8 +405,9 @@ var jsonCoverage = map[string][]string{
 	"spacecast webhook":               {"none: it prints no result; --json makes its log lines on stderr JSON (log/slog), checked by TestWebhookE2E"},
 	"spacecast submit record":         {"submit_record", "submit_record_existing"}, // TestJobsJSONGolden
 	"spacecast jobs":                  {"jobs"},                                    // TestJobsJSONGolden
-	"spacecast jobs show":             {"jobs_show"},                               // TestJobsJSONGolden
-	"spacecast jobs cancel":           {"jobs_cancel"},                             // TestJobsJSONGolden
+	"spacecast worker":                {"none: --json makes its log JSON lines (log/slog), no output of its own"},
+	"spacecast jobs show":             {"jobs_show"},   // TestJobsJSONGolden
+	"spacecast jobs cancel":           {"jobs_cancel"}, // TestJobsJSONGolden
 }
 
 // TestJSONGoldenCoverage: every command in the tree has its --json golden files, or a reason

@@ -108,7 +108,7 @@ spacecast does all of its audio work itself; it needs no ffmpeg.`,
 		newRedactCommand(g),
 		newVerifyCommand(g), newKeygenCommand(g), newExportCommand(g), newPruneCommand(g), newHoldCommand(g), newReleaseCommand(g),
 		newPushCommand(g), newPullCommand(g),
-		newSubmitCommand(g), newJobsCommand(g), newWebhookCommand(g),
+		newSubmitCommand(g), newJobsCommand(g), newWebhookCommand(g), newWorkerCommand(g),
 		newFeedCommand(g), newPublishCommand(g), newUnpublishCommand(g), newSiteCommand(g),
 	)
 	root.InitDefaultCompletionCmd()

@@ -28,12 +28,14 @@ const (
 )
 
 // Timing of claims. A worker calls Progress every ProgressEvery; JetStream hands the job to
-// another worker AckWait after the last one. With 3 s and 10 s, three calls may be missed (a
-// pause, a slow link) before the job moves, and a dead worker's room is taken again 7-10 s after
-// its death plus the time to join the room: within the 15 s the fleet promises.
+// another worker AckWait after the last one. With 2 s and 6 s, two calls may be missed (a pause,
+// a slow link) before the job moves, and a dead worker's room is taken again 4-6 s after its
+// death plus the time to join the room: within the 15 s the fleet promises, and, with the dead
+// worker's last seconds not yet uploaded (its pieces go up every 2 s), within the 10 s of a
+// room's audio the fleet may lose.
 const (
-	AckWait       = 10 * time.Second
-	ProgressEvery = 3 * time.Second
+	AckWait       = 6 * time.Second
+	ProgressEvery = 2 * time.Second
 	// MaxClaims bounds how often one job is taken: a job that kills or loses every worker that
 	// takes it fails after that many claims rather than going round for ever.
 	MaxClaims = 20

@@ -1,0 +1,832 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/spacecast/spacecast/internal/testutil"
+	"github.com/spacecast/spacecast/internal/testutil/lkserver"
+	"github.com/spacecast/spacecast/internal/testutil/lkspeaker"
+	"github.com/spacecast/spacecast/internal/testutil/natsserver"
+	"github.com/spacecast/spacecast/internal/testutil/netns"
+	"github.com/spacecast/spacecast/internal/testutil/rtptone"
+	"github.com/spacecast/spacecast/internal/testutil/s3server"
+	"github.com/spacecast/spacecast/pkg/fleet"
+	"github.com/spacecast/spacecast/pkg/room/rtc"
+	"github.com/spacecast/spacecast/pkg/session"
+)
+
+// fleetRig is a fleet on one machine: a real nats-server, versitygw and livekit-server, the
+// spacecast binary for the workers, and the job queue as the test sees it.
+type fleetRig struct {
+	t     *testing.T
+	nats  *natsserver.Server
+	s3    *s3server.Server
+	lk    *lkserver.Server
+	q     *fleet.Queue
+	store string // s3://BUCKET/shows
+	ctx   context.Context
+	wg    sync.WaitGroup
+}
+
+func newFleetRig(t *testing.T) *fleetRig {
+	t.Helper()
+	spacecastBinary(t)
+	testutil.Require(t, "aws")
+	r := &fleetRig{t: t, nats: natsserver.Start(t), s3: s3server.Start(t)}
+	r.s3.Setenv(t)
+	t.Setenv("NATS_URL", "")
+	t.Setenv("NATS_CREDS", "")
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	r.lk = lkserver.Start(t, lkserver.Config{BindIP: "127.0.0.1"})
+	r.store = "s3://" + r.s3.Bucket + "/shows"
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	r.ctx = ctx
+	t.Cleanup(func() { cancel(); r.wg.Wait() })
+	js, err := jetstream.New(r.nats.Connect(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.q, err = fleet.Open(ctx, js); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// speaker is a pion participant playing a tone into a room; it leaves when the tone ends.
+type speaker struct {
+	room       string
+	freq       float64
+	start, end time.Time // when the tone was sent (end: zero until it ended)
+	mu         sync.Mutex
+}
+
+func (s *speaker) ended() time.Time { s.mu.Lock(); defer s.mu.Unlock(); return s.end }
+
+// speak joins a speaker to room and plays freq for d.
+func (r *fleetRig) speak(room string, freq float64, d time.Duration) *speaker {
+	r.t.Helper()
+	tok, err := lkspeaker.Token(r.lk.APIKey, r.lk.APISecret, room, "spk-"+room, "Speaker "+room, time.Hour)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	s, err := lkspeaker.Join(r.ctx, r.lk.URL, tok, rtc.Options{Loopback: true})
+	if err != nil {
+		r.t.Fatalf("join %s: %v", room, err)
+	}
+	tr, err := s.Publish(r.ctx, "mic")
+	if err != nil {
+		s.Close()
+		r.t.Fatal(err)
+	}
+	sp := &speaker{room: room, freq: freq, start: time.Now()}
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		defer s.Close()
+		_ = rtptone.Send(r.ctx, tr, rtptone.Tone{Freq: freq, Amp: toneAmp, Duration: d})
+		sp.mu.Lock()
+		sp.end = time.Now()
+		sp.mu.Unlock()
+	}()
+	return sp
+}
+
+// submit queues the recording of room into STORE/ROOM; it stops 3 s after its speaker left.
+func (r *fleetRig) submit(room string) fleet.JobID {
+	r.t.Helper()
+	id, created, err := r.q.Submit(r.ctx, fleet.Job{Kind: fleet.KindRecord, Record: &fleet.RecordJob{
+		URL: r.lk.URL, Protocol: "livekit", Room: room, Session: r.store + "/" + room, Consent: "assume",
+		APIKey: r.lk.APIKey, APISecret: "env:LK_WORKER_SECRET", StopWhenEmpty: fleet.Duration(3 * time.Second),
+	}})
+	if err != nil || !created {
+		r.t.Fatalf("submit %s: %v (created %v)", room, err, created)
+	}
+	return id
+}
+
+// workerProc is a `spacecast worker` process; its JSON log lines are kept.
+type workerProc struct {
+	name string
+	cmd  *exec.Cmd
+	addr string
+	mu   sync.Mutex
+	log  []map[string]any
+	raw  strings.Builder
+	done chan struct{}
+}
+
+// startWorker starts a worker of the rig named name.
+func (r *fleetRig) startWorker(name string, extra ...string) *workerProc {
+	r.t.Helper()
+	addr := fmt.Sprintf("127.0.0.1:%d", testutil.FreePort(r.t))
+	args := append([]string{"worker", "--nats", r.nats.URL, "--store", r.store, "--listen", addr, "--loopback",
+		"--name", name, "--spool", filepath.Join(r.t.TempDir(), "spool"), "--json"}, extra...)
+	cmd := exec.Command(spacecastBinary(r.t), args...)
+	cmd.Env = append(os.Environ(), "LK_WORKER_SECRET="+r.lk.APISecret)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	w := &workerProc{name: name, cmd: cmd, addr: addr, done: make(chan struct{})}
+	if err := netns.StartTied(cmd); err != nil {
+		r.t.Fatal(err)
+	}
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			var e map[string]any
+			w.mu.Lock()
+			w.raw.Write(sc.Bytes())
+			w.raw.WriteByte('\n')
+			if json.Unmarshal(sc.Bytes(), &e) == nil {
+				w.log = append(w.log, e)
+			}
+			w.mu.Unlock()
+		}
+		_ = cmd.Wait()
+		close(w.done)
+	}()
+	r.t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-w.done
+		if r.t.Failed() {
+			r.t.Logf("worker %s's log:\n%s", name, w.text())
+		}
+	})
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if code, _ := w.get(healthPath); code == http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			r.t.Fatalf("worker %s: /healthz not 200 within 30 s; log:\n%s", name, w.text())
+		}
+	}
+	return w
+}
+
+func (w *workerProc) text() string { w.mu.Lock(); defer w.mu.Unlock(); return w.raw.String() }
+
+// get fetches a path of the worker's HTTP server.
+func (w *workerProc) get(path string) (int, string) {
+	c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{Proxy: nil}}
+	resp, err := c.Get("http://" + w.addr + path)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// lines are the worker's log lines with that message.
+func (w *workerProc) lines(msg string) []map[string]any {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []map[string]any
+	for _, e := range w.log {
+		if e["msg"] == msg {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// recording is when the worker started recording room (its log line), and into which part.
+func (w *workerProc) recording(room string) (at time.Time, part int, ok bool) {
+	for _, e := range w.lines("recording") {
+		if e["room"] == room {
+			at, _ = time.Parse(time.RFC3339Nano, fmt.Sprint(e["time"]))
+			p, _ := e["part"].(float64)
+			return at, int(p), true
+		}
+	}
+	return time.Time{}, 0, false
+}
+
+// metricValue is the value of a metric line of the worker's /metrics ("" when absent).
+func (w *workerProc) metricValue(t *testing.T, name string) string {
+	t.Helper()
+	line := metric(t, w.get, name)
+	v, _ := strings.CutPrefix(line, name+" ")
+	return v
+}
+
+// awaitJobs waits until every job is in state (a finished state or running).
+func (r *fleetRig) awaitJobs(ids []fleet.JobID, state fleet.State, within time.Duration) map[fleet.JobID]fleet.Status {
+	r.t.Helper()
+	for deadline := time.Now().Add(within); ; time.Sleep(200 * time.Millisecond) {
+		all := map[fleet.JobID]fleet.Status{}
+		for _, id := range ids {
+			st, err := r.q.Get(r.ctx, id)
+			if err != nil {
+				r.t.Fatal(err)
+			}
+			if st.State == state {
+				all[id] = st
+			}
+		}
+		if len(all) == len(ids) {
+			return all
+		}
+		if time.Now().After(deadline) {
+			var not []string
+			for _, id := range ids {
+				if _, ok := all[id]; !ok {
+					st, _ := r.q.Get(r.ctx, id)
+					not = append(not, fmt.Sprintf("%s %s (%s)", st.Job.Record.Room, st.State, st.Reason))
+				}
+			}
+			r.t.Fatalf("within %s, %d of %d jobs are not %s: %s", within, len(not), len(ids), state, strings.Join(not, "; "))
+		}
+	}
+}
+
+// keys lists the keys under STORE/ as the aws CLI sees them, relative to it.
+func (r *fleetRig) keys() []string {
+	r.t.Helper()
+	out := awsCLI(r.t, r.s3, "s3", "ls", "--recursive", r.store+"/")
+	var keys []string
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		if f := strings.Fields(line); len(f) == 4 {
+			keys = append(keys, strings.TrimPrefix(f[3], "shows/"))
+		}
+	}
+	return keys
+}
+
+// judged is a session of the bucket, verified where it lies and copied out by the aws CLI.
+type judged struct {
+	m   *session.Manifest
+	mix []float32 // the live mix on the session's clock, 48 kHz mono
+}
+
+// judge verifies the session at STORE/name in the bucket (`spacecast verify s3://…`), copies it
+// with the aws CLI and decodes its mix with ffmpeg.
+func (r *fleetRig) judge(name string) judged {
+	r.t.Helper()
+	url := r.store + "/" + name
+	if _, stderr, code := run(r.t, "verify", url); code != 0 {
+		r.t.Fatalf("verify %s: exit %d: %s", url, code, stderr)
+	}
+	dir := filepath.Join(r.t.TempDir(), name)
+	awsCLI(r.t, r.s3, "s3", "cp", "--recursive", "--quiet", url+"/", dir)
+	s, err := session.Open(dir)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	if !s.Manifest.Finalized || s.Manifest.Mix == nil {
+		r.t.Fatalf("%s: finalized %v, mix %v", url, s.Manifest.Finalized, s.Manifest.Mix)
+	}
+	return judged{m: s.Manifest, mix: testutil.FFmpegDecode(r.t, s.Path(s.Manifest.Mix.File), 48000, 1)}
+}
+
+// toneWall is where the tone freq is on in the session, in wall-clock time.
+func (j judged) toneWall(freq float64) (on, off time.Time, ok bool) {
+	a, b := toneSpan(j.mix, freq)
+	if a < 0 {
+		return time.Time{}, time.Time{}, false
+	}
+	return j.m.StartedAt.Add(a), j.m.StartedAt.Add(b), true
+}
+
+// TestWorkerFleetE2E: three `spacecast worker` processes, twelve LiveKit rooms of one pion speaker
+// each (a tone of its own), jobs submitted with fleet.Submit; then the worker holding most rooms
+// is killed with SIGKILL.
+//   - every room is recorded exactly once: one job, done; the rooms of the living workers are
+//     one session at their place (no part 2), which `spacecast verify s3://…` passes, their tone
+//     in it from the recording's start to when the speaker stopped;
+//   - each room of the killed worker is taken by another worker within 15 s of the kill
+//     (measured to its "recording" log line) and recorded into part 2; part 1 (the dead worker's
+//     pieces, recovered with `spacecast recover s3://…`) and part 2 verify, and the tone lost
+//     between them is at most 10 s;
+//   - /healthz and /metrics answer with the worker's metric names; the rooms, jobs taken and
+//     failovers add up.
+func TestWorkerFleetE2E(t *testing.T) {
+	netns.Run(t, func(t *testing.T, _ *netns.NS) {
+		r := newFleetRig(t)
+		const rooms = 12
+		workers := []*workerProc{
+			r.startWorker("w1", "--max-rooms", "6"), r.startWorker("w2", "--max-rooms", "6"), r.startWorker("w3", "--max-rooms", "6")}
+		for _, w := range workers {
+			_, body := w.get(metricsPath)
+			for _, name := range []string{"spacecast_worker_rooms", "spacecast_worker_speakers", "spacecast_worker_capacity_rooms 6",
+				"spacecast_worker_capacity_speakers 80", "spacecast_worker_jobs_taken_total", "spacecast_worker_jobs_done_total",
+				"spacecast_worker_jobs_failed_total", "spacecast_worker_failovers_total", "spacecast_worker_uploaded_bytes_total",
+				"spacecast_worker_jobs_waiting", "spacecast_worker_draining 0", "go_goroutines", "process_resident_memory_bytes"} {
+				if !strings.Contains(body, "\n"+name) {
+					t.Errorf("worker %s's /metrics lacks %q", w.name, name)
+				}
+			}
+		}
+		const toneLen = 50 * time.Second
+		speakers := map[string]*speaker{}
+		var ids []fleet.JobID
+		for i := range rooms {
+			room := fmt.Sprintf("room-%02d", i+1)
+			speakers[room] = r.speak(room, float64(300+60*i), toneLen)
+		}
+		submitted := time.Now()
+		for i := range rooms {
+			ids = append(ids, r.submit(fmt.Sprintf("room-%02d", i+1)))
+		}
+		r.awaitJobs(ids, fleet.Running, 30*time.Second)
+		holder := map[string]*workerProc{}
+		for deadline := time.Now().Add(30 * time.Second); len(holder) < rooms; time.Sleep(100 * time.Millisecond) {
+			for room := range speakers {
+				for _, w := range workers {
+					if _, _, ok := w.recording(room); ok {
+						holder[room] = w
+					}
+				}
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("within 30 s of the submit only %d of %d rooms are recording", len(holder), rooms)
+			}
+		}
+		var firstAudio []time.Duration
+		for room, w := range holder {
+			at, _, _ := w.recording(room)
+			firstAudio = append(firstAudio, at.Sub(submitted))
+		}
+		slices.Sort(firstAudio)
+		total := 0
+		for _, w := range workers {
+			n := 0
+			fmt.Sscan(w.metricValue(t, "spacecast_worker_rooms"), &n)
+			total += n
+			t.Logf("worker %s records %d rooms", w.name, n)
+		}
+		if total != rooms {
+			t.Errorf("the workers' spacecast_worker_rooms add up to %d, want %d", total, rooms)
+		}
+
+		// Kill the worker with most rooms once its pieces are up (they go up every 2 s); meanwhile
+		// measure what a room costs a worker: CPU and resident memory (Prometheus' process
+		// collector), over the 8 s.
+		cpu := func(w *workerProc) (sec float64) {
+			fmt.Sscan(w.metricValue(t, "process_cpu_seconds_total"), &sec)
+			return sec
+		}
+		cpu0, t0 := map[*workerProc]float64{}, time.Now()
+		for _, w := range workers {
+			cpu0[w] = cpu(w)
+		}
+		time.Sleep(8 * time.Second)
+		for _, w := range workers {
+			var rss float64
+			n := 0
+			fmt.Sscan(w.metricValue(t, "process_resident_memory_bytes"), &rss)
+			fmt.Sscan(w.metricValue(t, "spacecast_worker_rooms"), &n)
+			t.Logf("worker %s, %d rooms of 1 speaker: %.1f %% of a core, %.0f MiB resident", w.name, n,
+				100*(cpu(w)-cpu0[w])/time.Since(t0).Seconds(), rss/(1<<20))
+		}
+		victim := workers[0]
+		for _, w := range workers {
+			if w.metricValue(t, "spacecast_worker_rooms") > victim.metricValue(t, "spacecast_worker_rooms") {
+				victim = w
+			}
+		}
+		var lost []string
+		for room, w := range holder {
+			if w == victim {
+				lost = append(lost, room)
+			}
+		}
+		slices.Sort(lost)
+		if err := victim.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		killed := time.Now()
+		<-victim.done
+		t.Logf("killed worker %s holding %d rooms: %v", victim.name, len(lost), lost)
+		takeover := map[string]time.Duration{}
+		for deadline := time.Now().Add(30 * time.Second); len(takeover) < len(lost); time.Sleep(100 * time.Millisecond) {
+			for _, room := range lost {
+				for _, w := range workers {
+					if w == victim {
+						continue
+					}
+					if at, part, ok := w.recording(room); ok && part == 2 {
+						takeover[room] = at.Sub(killed)
+					}
+				}
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("30 s after the kill, %d of %d rooms were taken over: %v", len(takeover), len(lost), takeover)
+			}
+		}
+		for room, d := range takeover {
+			if d > 15*time.Second {
+				t.Errorf("room %s recording again %s after the kill, want under 15 s", room, d.Round(time.Millisecond))
+			}
+		}
+
+		// The speakers stop; each recording stops 3 s later and its job is done.
+		done := r.awaitJobs(ids, fleet.Done, toneLen+90*time.Second)
+		for _, st := range done {
+			room := st.Job.Record.Room
+			want := r.store + "/" + room
+			if slices.Contains(lost, room) {
+				want += "-part2"
+			}
+			if st.Session != want {
+				t.Errorf("job of %s is done with session %q, want %q", room, st.Session, want)
+			}
+			if wantClaims := 1 + btoi(slices.Contains(lost, room)); st.Claims != wantClaims {
+				t.Errorf("job of %s was taken %d times, want %d", room, st.Claims, wantClaims)
+			}
+		}
+		keys := strings.Join(r.keys(), "\n")
+		lostAudio := map[string]time.Duration{}
+		for room, sp := range speakers {
+			if !slices.Contains(lost, room) {
+				if strings.Contains(keys, room+"-part") {
+					t.Errorf("room %s, whose worker lived, has a continuation part", room)
+				}
+				j := r.judge(room)
+				on, off, ok := j.toneWall(sp.freq)
+				if !ok {
+					t.Errorf("room %s: no %.0f Hz tone in its session", room, sp.freq)
+					continue
+				}
+				if d := on.Sub(j.m.StartedAt); d > 1500*time.Millisecond {
+					t.Errorf("room %s: the tone starts %s into the session, the speaker was on from the start", room, d)
+				}
+				if d := sp.ended().Sub(off); d.Abs() > 1500*time.Millisecond {
+					t.Errorf("room %s: the tone ends %s before the speaker stopped", room, d)
+				}
+				continue
+			}
+			// The dead worker's part: its pieces, made a session.
+			url := r.store + "/" + room
+			if _, stderr, code := run(t, "recover", url); code != 0 {
+				t.Errorf("recover %s: exit %d: %s", url, code, stderr)
+				continue
+			}
+			p1, p2 := r.judge(room), r.judge(room+"-part2")
+			_, off1, ok1 := p1.toneWall(sp.freq)
+			on2, off2, ok2 := p2.toneWall(sp.freq)
+			if !ok1 || !ok2 {
+				t.Errorf("room %s: tone in part 1 %v, in part 2 %v", room, ok1, ok2)
+				continue
+			}
+			lostAudio[room] = on2.Sub(off1)
+			if lostAudio[room] > 10*time.Second {
+				t.Errorf("room %s: %s of its tone lost between part 1 (until %s) and part 2 (from %s), want at most 10 s",
+					room, lostAudio[room].Round(time.Millisecond), off1.Format("15:04:05.000"), on2.Format("15:04:05.000"))
+			}
+			if d := sp.ended().Sub(off2); d.Abs() > 1500*time.Millisecond {
+				t.Errorf("room %s: part 2's tone ends %s before the speaker stopped", room, d)
+			}
+		}
+		failovers := 0
+		for _, w := range workers {
+			if w == victim {
+				continue
+			}
+			n := 0
+			fmt.Sscan(w.metricValue(t, "spacecast_worker_failovers_total"), &n)
+			failovers += n
+		}
+		if failovers != len(lost) {
+			t.Errorf("the living workers count %d failovers, want %d", failovers, len(lost))
+		}
+		t.Logf("submit → recording: median %s, max %s", firstAudio[len(firstAudio)/2].Round(time.Millisecond), firstAudio[len(firstAudio)-1].Round(time.Millisecond))
+		t.Logf("kill -9 → recording again: %v", takeover)
+		t.Logf("audio lost per taken-over room: %v", lostAudio)
+	})
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// TestWorkerDrainE2E: SIGTERM to a worker recording two rooms, with --drain-timeout 15s: /healthz
+// turns 503 at once and it takes no job; the room whose speaker stops within the drain is
+// finished by it (done, one session); the other is stopped at the drain's end, its part
+// uploaded, and its job handed back: the second worker continues it in part 2 within seconds.
+// The worker exits 0. No room is lost.
+func TestWorkerDrainE2E(t *testing.T) { drainE2E(t, false) }
+
+// TestWorkerSecondSignalE2E: as TestWorkerDrainE2E, with --drain-timeout 1h and a second SIGTERM
+// once the short room is done: the long room is handed back at once.
+func TestWorkerSecondSignalE2E(t *testing.T) { drainE2E(t, true) }
+
+func drainE2E(t *testing.T, secondSignal bool) {
+	netns.Run(t, func(t *testing.T, _ *netns.NS) {
+		r := newFleetRig(t)
+		drain := "15s"
+		if secondSignal {
+			drain = "1h"
+		}
+		w1 := r.startWorker("w1", "--drain-timeout", drain)
+		short := r.speak("drain-short", 500, 8*time.Second)
+		long := r.speak("drain-long", 700, 45*time.Second)
+		ids := []fleet.JobID{r.submit("drain-short"), r.submit("drain-long")}
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			_, _, a := w1.recording("drain-short")
+			_, _, b := w1.recording("drain-long")
+			if a && b {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("w1 is not recording both rooms within 30 s")
+			}
+		}
+		time.Sleep(2 * time.Second)
+		if err := w1.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		termAt := time.Now()
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			if code, body := w1.get(healthPath); code == http.StatusServiceUnavailable && strings.Contains(body, "draining") {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("/healthz is not 503 draining within 5 s of SIGTERM")
+			}
+		}
+		w2 := r.startWorker("w2")
+		if secondSignal {
+			for deadline := time.Now().Add(30 * time.Second); len(w1.lines("job done")) == 0; time.Sleep(100 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatal("w1 did not finish drain-short within 30 s of SIGTERM")
+				}
+			}
+			select {
+			case <-w1.done:
+				t.Fatal("w1 exited before the second signal, within its 1 h drain")
+			default:
+			}
+			if err := w1.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			termAt = time.Now()
+		}
+		select {
+		case <-w1.done:
+		case <-time.After(90 * time.Second):
+			t.Fatal("w1 did not exit within 90 s of SIGTERM")
+		}
+		if code := w1.cmd.ProcessState.ExitCode(); code != 0 {
+			t.Errorf("w1 exited %d after SIGTERM, want 0", code)
+		}
+		if d := time.Since(termAt); !secondSignal && d < 15*time.Second {
+			t.Errorf("w1 exited %s after SIGTERM, before its 15 s drain", d)
+		} else if secondSignal && d > 15*time.Second {
+			t.Errorf("w1 exited %s after the second SIGTERM, want at once (its part finished and uploaded)", d)
+		}
+		if len(w1.lines("job handed back")) != 1 || len(w1.lines("job done")) != 1 {
+			t.Errorf("w1: %d jobs handed back, %d done; want 1 and 1", len(w1.lines("job handed back")), len(w1.lines("job done")))
+		}
+		var handedBack time.Time
+		for _, e := range w1.lines("job handed back") {
+			handedBack, _ = time.Parse(time.RFC3339Nano, fmt.Sprint(e["time"]))
+		}
+		var again time.Time
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			at, part, ok := w2.recording("drain-long")
+			if ok {
+				if part != 2 {
+					t.Errorf("w2 records drain-long into part %d, want 2", part)
+				}
+				again = at
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("w2 did not take drain-long within 20 s of w1's end")
+			}
+		}
+		done := r.awaitJobs(ids, fleet.Done, 90*time.Second)
+		for _, st := range done {
+			want := r.store + "/" + st.Job.Record.Room
+			if st.Job.Record.Room == "drain-long" {
+				want += "-part2"
+			}
+			if st.Session != want {
+				t.Errorf("job of %s done with %q, want %q", st.Job.Record.Room, st.Session, want)
+			}
+		}
+		s := r.judge("drain-short")
+		if _, off, ok := s.toneWall(short.freq); !ok || short.ended().Sub(off).Abs() > 1500*time.Millisecond {
+			t.Errorf("drain-short: tone until %v (found %v), speaker stopped %v", off, ok, short.ended())
+		}
+		p1, p2 := r.judge("drain-long"), r.judge("drain-long-part2")
+		_, off1, ok1 := p1.toneWall(long.freq)
+		on2, off2, ok2 := p2.toneWall(long.freq)
+		if !ok1 || !ok2 {
+			t.Fatalf("drain-long: tone in part 1 %v, part 2 %v", ok1, ok2)
+		}
+		gap := on2.Sub(off1)
+		if gap > 10*time.Second {
+			t.Errorf("drain-long: %s of tone lost between the parts", gap)
+		}
+		if long.ended().Sub(off2).Abs() > 1500*time.Millisecond {
+			t.Errorf("drain-long: part 2's tone ends %v, the speaker stopped %v", off2, long.ended())
+		}
+		t.Logf("handed back → recording again on w2: %s; tone lost between the parts: %s", again.Sub(handedBack).Round(time.Millisecond), gap.Round(time.Millisecond))
+	})
+}
+
+// natsLink is a TCP relay between one worker and nats-server that the test can cut: while cut,
+// the bytes each way are dropped and the connections stay open, as on a link that went dead
+// (no reset, no FIN): the worker learns nothing but that its requests time out.
+type natsLink struct {
+	ln  net.Listener
+	mu  sync.Mutex
+	cut bool
+}
+
+func newNATSLink(t *testing.T, natsURL string) (*natsLink, string) {
+	t.Helper()
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &natsLink{ln: ln}
+	t.Cleanup(func() { ln.Close() })
+	target := strings.TrimPrefix(natsURL, "nats://")
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s, err := net.Dial("tcp4", target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			go l.pipe(c, s)
+			go l.pipe(s, c)
+		}
+	}()
+	return l, "nats://" + ln.Addr().String()
+}
+
+// pipe copies from to to, dropping what it reads while the link is cut.
+func (l *natsLink) pipe(from, to net.Conn) {
+	defer from.Close()
+	defer to.Close()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := from.Read(buf)
+		if n > 0 && !l.isCut() {
+			if _, werr := to.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (l *natsLink) isCut() bool     { l.mu.Lock(); defer l.mu.Unlock(); return l.cut }
+func (l *natsLink) setCut(cut bool) { l.mu.Lock(); defer l.mu.Unlock(); l.cut = cut }
+
+// TestWorkerCutOffFromNATS: a worker recording a room loses NATS (its link dead, the room and the
+// store still there). It stops recording on its own within its fence (fleet.AckWait −
+// fleet.ProgressEvery after its last Progress), before the other worker claims the job; its part
+// (part 1) is finished and uploaded, the other worker records part 2: no place is written by two
+// workers. The job is done once, by the second worker, with part 2; the cut-off worker never marks
+// it.
+func TestWorkerCutOffFromNATS(t *testing.T) {
+	netns.Run(t, func(t *testing.T, _ *netns.NS) {
+		r := newFleetRig(t)
+		link, viaLink := newNATSLink(t, r.nats.URL)
+		w1 := r.startWorker("w1", "--nats", viaLink) // the later --nats wins
+		sp := r.speak("cut", 440, 40*time.Second)
+		id := r.submit("cut")
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			if _, _, ok := w1.recording("cut"); ok {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("w1 is not recording within 30 s")
+			}
+		}
+		w2 := r.startWorker("w2")
+		time.Sleep(5 * time.Second)
+		link.setCut(true)
+		cut := time.Now()
+		var fenced, taken time.Time
+		for deadline := time.Now().Add(30 * time.Second); fenced.IsZero() || taken.IsZero(); time.Sleep(50 * time.Millisecond) {
+			if l := w1.lines("queue unreachable: stopping before another worker takes the job"); len(l) > 0 && fenced.IsZero() {
+				fenced, _ = time.Parse(time.RFC3339Nano, fmt.Sprint(l[0]["time"]))
+			}
+			if l := w2.lines("job taken"); len(l) > 0 && taken.IsZero() {
+				taken, _ = time.Parse(time.RFC3339Nano, fmt.Sprint(l[0]["time"]))
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("30 s after the cut: w1 fenced at %v, w2 took the job at %v", fenced, taken)
+			}
+		}
+		fence := fleet.AckWait - fleet.ProgressEvery
+		if d := fenced.Sub(cut); d > fence+500*time.Millisecond {
+			t.Errorf("w1 stopped %s after its link died, want within its fence %s", d.Round(time.Millisecond), fence)
+		}
+		if !fenced.Before(taken) {
+			t.Errorf("w1 stopped at %s, after w2 claimed the job at %s", fenced.Format("15:04:05.000"), taken.Format("15:04:05.000"))
+		}
+		if _, part, ok := w2.recording("cut"); !ok || part != 2 {
+			t.Errorf("w2 records the room into part %d (%v), want 2", part, ok)
+		}
+		st := r.awaitJobs([]fleet.JobID{id}, fleet.Done, 90*time.Second)[id]
+		if st.Session != r.store+"/cut-part2" || st.Worker != "w2" {
+			t.Errorf("job done by %s with %s, want w2 with part 2", st.Worker, st.Session)
+		}
+		if len(w1.lines("job done")) != 0 || len(w1.lines("job handed back")) != 0 {
+			t.Error("w1, cut off, told the queue how the job ended")
+		}
+		// w1's part is finished in the bucket (the store was there all along); it stops where w1
+		// stopped.
+		p1, p2 := r.judge("cut"), r.judge("cut-part2")
+		_, off1, ok1 := p1.toneWall(sp.freq)
+		on2, _, ok2 := p2.toneWall(sp.freq)
+		if !ok1 || !ok2 {
+			t.Fatalf("tone in part 1 %v, part 2 %v", ok1, ok2)
+		}
+		if off1.After(fenced.Add(time.Second)) {
+			t.Errorf("part 1 holds the tone until %s, w1 stopped at %s", off1.Format("15:04:05.000"), fenced.Format("15:04:05.000"))
+		}
+		if !off1.Before(on2.Add(time.Second)) {
+			t.Errorf("part 1 (until %s) overlaps part 2 (from %s)", off1.Format("15:04:05.000"), on2.Format("15:04:05.000"))
+		}
+		link.setCut(false)
+		t.Logf("link cut → w1 stopped: %s (fence %s); → w2 took the job: %s; tone lost between the parts: %s",
+			fenced.Sub(cut).Round(time.Millisecond), fence, taken.Sub(cut).Round(time.Millisecond), on2.Sub(off1).Round(time.Millisecond))
+	})
+}
+
+// TestWorkerStartErrors: a worker that cannot reach NATS or its store exits 5 before it takes
+// any job, naming what is wrong; a bad flag exits 2.
+func TestWorkerStartErrors(t *testing.T) {
+	ns := natsserver.Start(t)
+	srv := s3server.Start(t)
+	srv.Setenv(t)
+	t.Setenv("NATS_URL", "")
+	t.Setenv("NATS_CREDS", "")
+	dead := fmt.Sprintf("127.0.0.1:%d", testutil.FreePort(t))
+	base := func(extra ...string) []string {
+		return append([]string{"worker", "--listen", "127.0.0.1:0", "--spool", t.TempDir(), "--nats-timeout", "3s", "--name", "w"}, extra...)
+	}
+	for _, c := range []struct {
+		name string
+		env  map[string]string
+		args []string
+		code int
+		want []string
+	}{
+		{"NATS down", nil, base("--nats", "nats://"+dead, "--store", "s3://"+srv.Bucket),
+			ExitStore, []string{"worker: fleet: connect to nats://" + dead, "NATS is unavailable", "is nats-server running"}},
+		{"the store down", map[string]string{"AWS_ENDPOINT_URL": "http://" + dead}, base("--nats", ns.URL, "--store", "s3://"+srv.Bucket),
+			ExitStore, []string{"worker: check bucket s3://" + srv.Bucket, "the store does not answer", "--endpoint-url"}},
+		{"no such bucket", nil, base("--nats", ns.URL, "--store", "s3://no-such-bucket-here/shows"),
+			ExitStore, []string{"no-such-bucket-here", "check the bucket's name"}},
+		{"credentials refused", map[string]string{"AWS_SECRET_ACCESS_KEY": "not-the-secret-0123456789"}, base("--nats", ns.URL, "--store", "s3://"+srv.Bucket),
+			ExitStore, []string{"worker: check bucket s3://" + srv.Bucket, "refused the credentials", "AWS_SECRET_ACCESS_KEY"}},
+		{"no store", nil, base("--nats", ns.URL), ExitUsage, []string{"--store s3://BUCKET[/PREFIX]"}},
+		{"no rooms", nil, base("--nats", ns.URL, "--store", "s3://"+srv.Bucket, "--max-rooms", "0"), ExitUsage, []string{"--max-rooms 0"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			for k, v := range c.env {
+				t.Setenv(k, v)
+			}
+			start := time.Now()
+			_, stderr, code := run(t, c.args...)
+			if code != c.code {
+				t.Errorf("exit %d, want %d: %s", code, c.code, stderr)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, stderr)
+				}
+			}
+			if d := time.Since(start); d > 45*time.Second {
+				t.Errorf("took %s to fail", d)
+			}
+		})
+	}
+}
