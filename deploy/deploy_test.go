@@ -405,7 +405,7 @@ func expandArgs(t *testing.T, where string, args []string, defined map[string]bo
 }
 
 func TestKubernetes(t *testing.T) {
-	objs := loadObjects(t, "kubernetes")
+	objs := loadObjects(t, ".") // every YAML under deploy/
 	configMaps := map[string]map[string]string{}
 	for _, o := range ofKind(objs, "ConfigMap") {
 		var data map[string]string
