@@ -56,11 +56,14 @@ func (r *Recorder) step(c *loopClock, now time.Time) {
 	if c.hold > 0 {
 		at, c.hold = c.frozen, c.hold-1
 	}
-	r.pump(at, false)
+	first := r.pump(at, false)
 	if err := r.mixTo(at); err != nil {
 		r.fail(err)
 	}
-	if now.Sub(c.lastSync) >= r.opts.SyncInterval {
+	// A speaker's first audio is synced at once rather than up to SyncInterval later: it is on
+	// disk (and in the manifest) the moment it is written, for a recorder that dies in its first
+	// second and for whoever waits for a room's first audio.
+	if first || now.Sub(c.lastSync) >= r.opts.SyncInterval {
 		c.lastSync = now
 		if err := r.sync(); err != nil {
 			r.fail(err)
@@ -85,12 +88,13 @@ func (r *Recorder) rings() []*ring {
 }
 
 // pump writes every packet the jitter buffers release by now into the files and the mix; drain
-// releases everything.
-func (r *Recorder) pump(now time.Time, drain bool) {
+// releases everything. first reports that a track file got its first packet.
+func (r *Recorder) pump(now time.Time, drain bool) (first bool) {
 	floor := r.mix.pos
 	for _, t := range r.snapshot() {
 		var failed error
 		t.mu.Lock()
+		empty := t.file == nil || t.file.received == 0
 		left := t.in.pop(now, drain, func(f frame) {
 			if failed != nil || r.bad.Load() || t.file == nil {
 				return
@@ -98,6 +102,7 @@ func (r *Recorder) pump(now time.Time, drain bool) {
 			failed = t.write(f, floor)
 		})
 		id := t.id()
+		first = first || empty && t.file != nil && t.file.received > 0
 		t.mu.Unlock()
 		if failed != nil {
 			r.fail(failed)
@@ -106,6 +111,7 @@ func (r *Recorder) pump(now time.Time, drain bool) {
 			r.emit(Event{Type: EventSpeakerLeft, Identity: t.identity, Track: id})
 		}
 	}
+	return first
 }
 
 // mixTo mixes what the rings hold up to MixDelay before at.
