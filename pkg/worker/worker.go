@@ -535,6 +535,22 @@ func (p *progress) watch(done <-chan struct{}, stop func()) outcome {
 	}
 	results := make(chan result, 1)
 	inFlight := false
+	// A Progress that failed is tried again soon rather than on the next tick, each try bounded
+	// by half the interval: a queue back after a short outage (a nats-server restart) hears from
+	// the claim before the fence, which a try on the next tick would reach only as it passed.
+	var retry <-chan time.Time
+	start := func() {
+		if inFlight {
+			return
+		}
+		inFlight, retry = true, nil
+		at := time.Now()
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), w.o.ProgressEvery/2)
+			defer cancel()
+			results <- result{at, p.t.Claim.Progress(ctx)}
+		}()
+	}
 	// settle waits for a Progress under way: the claim takes one call at a time.
 	settle := func(o outcome) outcome {
 		if inFlight {
@@ -571,18 +587,12 @@ func (p *progress) watch(done <-chan struct{}, stop func()) outcome {
 				return superseded
 			default:
 				p.log.Warn("progress not recorded", "err", r.err)
+				retry = time.After(w.o.ProgressEvery / 4)
 			}
 		case <-tick.C:
-			if inFlight {
-				continue
-			}
-			inFlight = true
-			at := time.Now()
-			go func() {
-				ctx, cancel := context.WithTimeout(context.Background(), w.o.ProgressEvery)
-				defer cancel()
-				results <- result{at, p.t.Claim.Progress(ctx)}
-			}()
+			start()
+		case <-retry:
+			start()
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -580,4 +581,47 @@ func count(t *testing.T, c prometheus.Counter) float64 {
 		t.Fatalf("gather: %v %v", mfs, err)
 	}
 	return mfs[0].GetMetric()[0].GetCounter().GetValue()
+}
+
+// TestProgressOutageShorterThanTheFence: the queue unreachable for less than the fence's slack
+// (a nats-server restart: two intervals of ProgressEvery, the fence at two of them after the
+// last word) does not stop the recording: a failed Progress is tried again soon, not on the next
+// tick, which would fall on the fence's deadline. On a fake clock (testing/synctest).
+func TestProgressOutageShorterThanTheFence(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		src := &fakeSource{jobs: make(chan *Taken, 1), takes: make(chan time.Time, 10)}
+		recs := make(chan *fakeRec, 1)
+		o := testOptions(t, src, recs)
+		o.ProgressEvery, o.Fence = 2*time.Second, 4*time.Second
+		w, err := New(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := &fakeClaim{}
+		src.jobs <- job("j", c)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		go func() { _ = w.Run(ctx) }()
+		rec := <-recs
+		time.Sleep(2100 * time.Millisecond) // one Progress went through, at 2 s
+		c.mu.Lock()
+		c.progress = errors.New("nats: connection reconnecting")
+		c.mu.Unlock()
+		time.Sleep(2200 * time.Millisecond) // the one at 4 s fails: NATS restarting
+		c.mu.Lock()
+		c.progress = nil
+		c.mu.Unlock()
+		time.Sleep(10 * time.Second)
+		select {
+		case <-rec.stopped:
+			t.Fatal("the recording was stopped by a queue outage shorter than the fence")
+		default:
+		}
+		if n := count(t, w.Metrics().Lost); n != 0 {
+			t.Errorf("%v jobs lost", n)
+		}
+		rec.Stop()
+		cancel()
+		synctest.Wait()
+	})
 }
