@@ -34,6 +34,8 @@ import (
 
 // newWebhookFleetRig is newFleetRig with a livekit-server that posts its webhooks to a
 // `spacecast webhook` process (returned) queueing every room named fleet-* into the rig's store.
+// It answers 503 when queueing takes over 1 s, so that a webhook during a NATS outage is
+// delivered again by LiveKit.
 func newWebhookFleetRig(t *testing.T) (*fleetRig, *workerProc) {
 	t.Helper()
 	spacecastBinary(t)
@@ -60,7 +62,7 @@ func newWebhookFleetRig(t *testing.T) (*fleetRig, *workerProc) {
 	}
 	hook := r.startProc("webhook", hookAddr, "webhook", "--nats", r.nats.URL, "--listen", hookAddr,
 		"--livekit-url", r.lk.URL, "--api-key", r.lk.APIKey, "--api-secret-from", "env:LK_WORKER_SECRET",
-		"--store", r.store, "--record-rooms", "fleet-*", "--consent", "assume", "--stop-when-empty", "3s", "--json")
+		"--store", r.store, "--record-rooms", "fleet-*", "--consent", "assume", "--stop-when-empty", "3s", "--enqueue-timeout", "1s", "--json")
 	return r, hook
 }
 
@@ -402,6 +404,7 @@ func TestFleetWebhookE2E(t *testing.T) {
 			}
 		}
 		r.awaitJobs(ids, fleet.Running, 30*time.Second)
+		time.Sleep(8 * time.Second) // the last parts get a tone of their own to judge
 
 		// 3. The speakers leave; the recordings stop 3 s later, the rooms close.
 		for _, tk := range talkers {
@@ -430,6 +433,7 @@ func TestFleetWebhookE2E(t *testing.T) {
 		keys := r.keys()
 		var gaps []string
 		var firstAudio []string
+		var unjoined []string
 		for _, room := range rooms() {
 			tk := talkers[room]
 			jobs := byRoom[room]
@@ -446,24 +450,42 @@ func TestFleetWebhookE2E(t *testing.T) {
 			for k := 2; slices.ContainsFunc(keys, func(key string) bool { return strings.HasPrefix(key, fmt.Sprintf("%s-part%d/", name, k)) }); k++ {
 				parts = append(parts, fmt.Sprintf("%s-part%d", name, k))
 			}
-			if want := r.store + "/" + parts[len(parts)-1]; st.Session != want {
-				t.Errorf("job of %s is done with %s, want %s (its last part)", room, st.Session, want)
-			}
 			if want := 1 + len(handOver[room]); st.Claims != want {
 				t.Errorf("job of %s was taken %d times, want %d (once, and once per hand-back)", room, st.Claims, want)
 			}
-			if len(parts) != st.Claims {
-				t.Errorf("room %s: %d parts in the bucket %v, the job was taken %d times", room, len(parts), parts, st.Claims)
+			// The last worker joins the parts into one session at NAME; a worker without the
+			// join says so and leaves NAME, NAME-part2, ….
+			wantParts := 1
+			for _, w := range all {
+				if slices.ContainsFunc(w.lines("the session is in parts; not joined"), func(e map[string]any) bool { return e["room"] == room }) {
+					unjoined = append(unjoined, room)
+					wantParts = st.Claims
+				}
+			}
+			if len(parts) != wantParts {
+				t.Errorf("room %s: %d places in the bucket %v, want %d (the job was taken %d times)", room, len(parts), parts, wantParts, st.Claims)
+			}
+			if want := r.store + "/" + parts[len(parts)-1]; st.Session != want {
+				t.Errorf("job of %s is done with %s, want %s", room, st.Session, want)
 			}
 			var on [][2]time.Time
 			var started time.Time
+			var spans []string
 			for i, p := range parts {
 				j := r.judge(p)
 				if i == 0 {
 					started = j.m.StartedAt
 				}
-				on = append(on, j.toneStretches(tk.freq)...)
+				s := j.toneStretches(tk.freq)
+				on = append(on, s...)
+				if len(s) == 0 {
+					t.Errorf("room %s: no %.0f Hz tone in %s", room, tk.freq, p)
+				} else {
+					spans = append(spans, fmt.Sprintf("part %d from %s: tone %s–%s", i+1, j.m.StartedAt.Format("15:04:05.000"),
+						s[0][0].Format("15:04:05.000"), s[len(s)-1][1].Format("15:04:05.000")))
+				}
 			}
+			t.Logf("room %s: %s; speaker left %s", room, strings.Join(spans, "; "), tk.ended().Format("15:04:05.000"))
 			if len(on) == 0 {
 				t.Errorf("room %s: no %.0f Hz tone in %v", room, tk.freq, parts)
 				continue
@@ -489,12 +511,27 @@ func TestFleetWebhookE2E(t *testing.T) {
 				}
 			}
 			gaps = append(gaps, fmt.Sprintf("%s %v", room, roomGaps))
-			firstAudio = append(firstAudio, fmt.Sprintf("%s %s", room, firstRecording(room).Sub(tk.joined).Round(time.Millisecond)))
+			hooked := time.Time{}
+			for _, e := range hook.lines("room to record") {
+				if e["room"] == room && hooked.IsZero() {
+					hooked = logTime(e)
+				}
+			}
+			firstAudio = append(firstAudio, fmt.Sprintf("%s %s (webhook %s)", room, firstRecording(room).Sub(tk.joined).Round(time.Millisecond),
+				firstRecording(room).Sub(hooked).Round(time.Millisecond)))
+		}
+		if len(unjoined) > 0 {
+			t.Logf("the workers did not join the parts of %v: judged part by part", unjoined)
 		}
 		// The webhook queued one job per room and no other.
 		submitted := metric(t, hook.get, `spacecast_webhook_jobs_total{outcome="submitted"}`)
 		if want := fmt.Sprintf(`spacecast_webhook_jobs_total{outcome="submitted"} %d`, len(talkers)); submitted != want {
 			t.Errorf("webhook metrics: %q, want %q", submitted, want)
+		}
+		// The room opened during the outage was answered 503 at least once, and LiveKit's retry
+		// queued its job: once (above).
+		if got := metric(t, hook.get, `spacecast_webhook_deliveries_total{code="503"}`); got == `spacecast_webhook_deliveries_total{code="503"} 0` {
+			t.Errorf("webhook metrics: %q; the room opened while nats-server was down was not delivered again", got)
 		}
 		_, body := hook.get(metricsPath)
 		var hookMetrics []string
@@ -503,7 +540,7 @@ func TestFleetWebhookE2E(t *testing.T) {
 				hookMetrics = append(hookMetrics, line)
 			}
 		}
-		t.Logf("%d rooms (%d pion, 1 Chromium); speaker join → recording: %v", len(talkers), len(talkers)-1, firstAudio)
+		t.Logf("%d rooms (%d pion, 1 Chromium); speaker join → recording (webhook received → recording): %v", len(talkers), len(talkers)-1, firstAudio)
 		t.Logf("handed back → recording again: %v", handOver)
 		t.Logf("gaps in each room's tone (hand-overs and dropouts): %v", gaps)
 		t.Logf("webhook: %v", hookMetrics)
