@@ -481,6 +481,12 @@ func TestFleetWebhookE2E(t *testing.T) {
 				if len(s) == 0 {
 					t.Errorf("room %s: no %.0f Hz tone in %s", room, tk.freq, p)
 				} else {
+					// Two workers never record the room at once: a part begins after the tone of
+					// the one before it ends (to a window of the judging).
+					if len(on) > len(s) && s[0][0].Before(on[len(on)-len(s)-1][1].Add(-200*time.Millisecond)) {
+						t.Errorf("room %s: %s's tone begins %s, before the previous part's ends %s: recorded twice at once", room, p,
+							s[0][0].Format("15:04:05.000"), on[len(on)-len(s)-1][1].Format("15:04:05.000"))
+					}
 					spans = append(spans, fmt.Sprintf("part %d from %s: tone %s–%s", i+1, j.m.StartedAt.Format("15:04:05.000"),
 						s[0][0].Format("15:04:05.000"), s[len(s)-1][1].Format("15:04:05.000")))
 				}
