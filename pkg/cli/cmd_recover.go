@@ -56,7 +56,8 @@ so a younger one is refused as possibly still being recorded. The session is rec
 in the bucket is left as it is.
 
 A room taken over by another recorder (a fleet worker that died, docs/fleet.md) is recorded
-in parts: NAME, then NAME-part2, NAME-part3, ... beside it. Recover then joins them into one
+in parts: NAME, then NAME-part2, NAME-part3, ... beside it (a part a worker left empty is
+skipped). Recover then joins them into one
 session at NAME: a part left live is recovered from its pieces first (the same 20 s rule), the
 later parts' clocks are placed by their start times, their tracks copied in with a part prefix
 (tracks/p2-...), the outage between two parts becomes a gap with cause "failover", the live

@@ -2,8 +2,10 @@ package cli
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -22,6 +24,7 @@ import (
 	"github.com/spacecast/spacecast/pkg/room"
 	"github.com/spacecast/spacecast/pkg/room/protocols"
 	"github.com/spacecast/spacecast/pkg/room/rtc"
+	"github.com/spacecast/spacecast/pkg/sessionstore"
 	"github.com/spacecast/spacecast/pkg/worker"
 )
 
@@ -65,7 +68,9 @@ Measure yours (docs/benchmarks.md) and raise them.
 
 While it records, it tells the queue every ` + fmt.Sprint(fleet.ProgressEvery) + ` that it still holds each job. A worker that dies
 or is cut off from NATS loses its jobs ` + fmt.Sprint(fleet.AckWait) + ` after its last word; another worker takes each one and
-records into a continuation of the session beside it (NAME-part2, ...). A worker that cannot reach
+records into a continuation of the session beside it (NAME-part2, ...); the worker that finishes
+the job joins the parts into one session at NAME (as 'spacecast recover' does), the outage a gap
+with cause "failover", before it marks the job done. A worker that cannot reach
 NATS for ` + fmt.Sprint(fleet.AckWait-fleet.ProgressEvery) + ` stops its recordings itself (each finished and uploaded as its own part),
 before another can take them: two workers never write one place.
 
@@ -174,6 +179,9 @@ func runWorker(ctx context.Context, o *workerOptions, g *globalOptions) error {
 		}},
 		DrainTimeout: o.drainTimeout,
 		Log:          log,
+		Join: func(ctx context.Context, u objstore.URL, key ed25519.PrivateKey) (string, error) {
+			return joinParts(ctx, cl, u, key, spool, log)
+		},
 	})
 	if err != nil {
 		return usageErr("worker: %v", err)
@@ -249,4 +257,33 @@ func runWorker(ctx context.Context, o *workerOptions, g *globalOptions) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// joinParts makes a session a fleet job recorded in parts one session (sessionstore.JoinParts):
+// each part whose recorder died recovered and sealed as 'recover' does, the whole signed with
+// key. A part whose live manifest is still too young to take its recorder for dead (a worker
+// that was cut off may be finishing its part) is waited for, until ctx ends. It returns where the
+// joined session is.
+func joinParts(ctx context.Context, st sessionstore.LiveStore, u objstore.URL, key ed25519.PrivateKey, work string, log *slog.Logger) (string, error) {
+	opt := sessionstore.JoinOptions{Key: key, Work: work, Finalize: func(dir string) error {
+		_, _, err := recoverFolder(dir, nil)
+		return err
+	}}
+	for {
+		rep, err := sessionstore.JoinParts(ctx, st, u, opt)
+		var pre *sessionstore.PartRecordingError
+		if !errors.As(err, &pre) {
+			if err != nil {
+				return "", err
+			}
+			log.Info("session parts joined", "session", rep.URL, "parts", len(rep.Parts), "failover_gaps", len(rep.Gaps))
+			return rep.URL, nil
+		}
+		log.Info("a part of the session may still be written: waiting before joining", "part", pre.URL)
+		select {
+		case <-ctx.Done():
+			return "", fmt.Errorf("%w (waited until the join's time ran out)", err)
+		case <-time.After(2 * time.Second):
+		}
+	}
 }

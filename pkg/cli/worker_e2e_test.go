@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -307,6 +308,58 @@ func (j judged) toneWall(freq float64) (on, off time.Time, ok bool) {
 	return j.m.StartedAt.Add(a), j.m.StartedAt.Add(b), true
 }
 
+// joinedTone judges a session joined from two parts: its manifest lists two parts and one
+// failover gap, and the tone freq is on in both, with one silent hole between them; it returns
+// where the tone stops before the hole, where it starts again after it, and where it ends, in
+// wall-clock time.
+func (j judged) joinedTone(t *testing.T, name string, freq float64) (off1, on2, off2 time.Time, ok bool) {
+	t.Helper()
+	gaps := 0
+	var gap time.Duration
+	for _, g := range j.m.Gaps {
+		if g.Cause == session.GapFailover {
+			gaps, gap = gaps+1, session.Duration(g.StartTicks)
+		}
+	}
+	if len(j.m.Parts) != 2 || gaps != 1 {
+		t.Errorf("%s: %d parts and %d failover gaps in the joined session, want 2 and 1", name, len(j.m.Parts), gaps)
+		return
+	}
+	on, from, to, off := toneHole(j.mix, freq)
+	switch {
+	case on < 0:
+		t.Errorf("%s: no %.0f Hz tone in the joined session's mix", name, freq)
+		return
+	case from == to: // no hole: nothing lost at the failover gap
+		from, to = gap, gap
+	}
+	if on > from || off < to {
+		t.Errorf("%s: the tone is not on both sides of its hole %v–%v (on %v–%v)", name, from, to, on, off)
+	}
+	return j.m.StartedAt.Add(from), j.m.StartedAt.Add(to), j.m.StartedAt.Add(off), true
+}
+
+// toneHole finds, in 20 ms windows, where the tone freq is first on (on), the longest stretch
+// without it between its first and last window (holeFrom, holeTo; equal if there is none), and
+// where it is last on (off); on is -1 if the tone is not there.
+func toneHole(x []float32, freq float64) (on, holeFrom, holeTo, off time.Duration) {
+	const w = 20 * time.Millisecond
+	on, off = -1, -1
+	var lastOn time.Duration = -1
+	for at := time.Duration(0); session.Ticks(at+w) <= int64(len(x)); at += w {
+		if toneIn(x, at, at+w, freq) <= toneAmp/math.Sqrt2/2 {
+			continue
+		}
+		if on < 0 {
+			on = at
+		} else if at-lastOn-w > holeTo-holeFrom {
+			holeFrom, holeTo = lastOn+w, at
+		}
+		lastOn, off = at, at+w
+	}
+	return on, holeFrom, holeTo, off
+}
+
 // TestWorkerFleetE2E: three `spacecast worker` processes, twelve LiveKit rooms of one pion speaker
 // each (a tone of its own), jobs submitted with fleet.Submit; then the worker holding most rooms
 // is killed with SIGKILL.
@@ -314,9 +367,10 @@ func (j judged) toneWall(freq float64) (on, off time.Time, ok bool) {
 //     one session at their place (no part 2), which `spacecast verify s3://…` passes, their tone
 //     in it from the recording's start to when the speaker stopped;
 //   - each room of the killed worker is taken by another worker within 15 s of the kill
-//     (measured to its "recording" log line) and recorded into part 2; part 1 (the dead worker's
-//     pieces, recovered with `spacecast recover s3://…`) and part 2 verify, and the tone lost
-//     between them is at most 10 s;
+//     (measured to its "recording" log line) and recorded into part 2; when the room ends, that
+//     worker joins part 1 (the dead worker's pieces) and part 2 into one session at the room's
+//     place (no part left beside it), which verifies, lists two parts and one failover gap, and
+//     loses at most 10 s of the tone between them;
 //   - /healthz and /metrics answer with the worker's metric names; the rooms, jobs taken and
 //     failovers add up.
 func TestWorkerFleetE2E(t *testing.T) {
@@ -443,11 +497,7 @@ func TestWorkerFleetE2E(t *testing.T) {
 		done := r.awaitJobs(ids, fleet.Done, toneLen+90*time.Second)
 		for _, st := range done {
 			room := st.Job.Record.Room
-			want := r.store + "/" + room
-			if slices.Contains(lost, room) {
-				want += "-part2"
-			}
-			if st.Session != want {
+			if want := r.store + "/" + room; st.Session != want {
 				t.Errorf("job of %s is done with session %q, want %q", room, st.Session, want)
 			}
 			if wantClaims := 1 + btoi(slices.Contains(lost, room)); st.Claims != wantClaims {
@@ -475,17 +525,14 @@ func TestWorkerFleetE2E(t *testing.T) {
 				}
 				continue
 			}
-			// The dead worker's part: its pieces, made a session.
-			url := r.store + "/" + room
-			if _, stderr, code := run(t, "recover", url); code != 0 {
-				t.Errorf("recover %s: exit %d: %s", url, code, stderr)
-				continue
+			// The dead worker's part (its pieces) and the new worker's, joined into one session at
+			// the room's place by the worker that finished the job.
+			if strings.Contains(keys, room+"-part") {
+				t.Errorf("room %s: a part is left beside its session after the join", room)
 			}
-			p1, p2 := r.judge(room), r.judge(room+"-part2")
-			_, off1, ok1 := p1.toneWall(sp.freq)
-			on2, off2, ok2 := p2.toneWall(sp.freq)
-			if !ok1 || !ok2 {
-				t.Errorf("room %s: tone in part 1 %v, in part 2 %v", room, ok1, ok2)
+			j := r.judge(room)
+			off1, on2, off2, ok := j.joinedTone(t, room, sp.freq)
+			if !ok {
 				continue
 			}
 			lostAudio[room] = on2.Sub(off1)
@@ -620,11 +667,7 @@ func drainE2E(t *testing.T, secondSignal bool) {
 		}
 		done := r.awaitJobs(ids, fleet.Done, 90*time.Second)
 		for _, st := range done {
-			want := r.store + "/" + st.Job.Record.Room
-			if st.Job.Record.Room == "drain-long" {
-				want += "-part2"
-			}
-			if st.Session != want {
+			if want := r.store + "/" + st.Job.Record.Room; st.Session != want {
 				t.Errorf("job of %s done with %q, want %q", st.Job.Record.Room, st.Session, want)
 			}
 		}
@@ -632,11 +675,12 @@ func drainE2E(t *testing.T, secondSignal bool) {
 		if _, off, ok := s.toneWall(short.freq); !ok || short.ended().Sub(off).Abs() > 1500*time.Millisecond {
 			t.Errorf("drain-short: tone until %v (found %v), speaker stopped %v", off, ok, short.ended())
 		}
-		p1, p2 := r.judge("drain-long"), r.judge("drain-long-part2")
-		_, off1, ok1 := p1.toneWall(long.freq)
-		on2, off2, ok2 := p2.toneWall(long.freq)
-		if !ok1 || !ok2 {
-			t.Fatalf("drain-long: tone in part 1 %v, part 2 %v", ok1, ok2)
+		if keys := strings.Join(r.keys(), "\n"); strings.Contains(keys, "drain-long-part") {
+			t.Errorf("a part of drain-long is left beside it after the join:\n%s", keys)
+		}
+		off1, on2, off2, ok := r.judge("drain-long").joinedTone(t, "drain-long", long.freq)
+		if !ok {
+			t.FailNow()
 		}
 		gap := on2.Sub(off1)
 		if gap > 10*time.Second {
@@ -710,8 +754,8 @@ func (l *natsLink) setCut(cut bool) { l.mu.Lock(); defer l.mu.Unlock(); l.cut = 
 // store still there). It stops recording on its own within its fence (fleet.AckWait −
 // fleet.ProgressEvery after its last Progress), before the other worker claims the job; its part
 // (part 1) is finished and uploaded, the other worker records part 2: no place is written by two
-// workers. The job is done once, by the second worker, with part 2; the cut-off worker never marks
-// it.
+// workers. The job is done once, by the second worker, which joins the two parts into one session;
+// the cut-off worker never marks it.
 func TestWorkerCutOffFromNATS(t *testing.T) {
 	netns.Run(t, func(t *testing.T, _ *netns.NS) {
 		r := newFleetRig(t)
@@ -754,19 +798,17 @@ func TestWorkerCutOffFromNATS(t *testing.T) {
 			t.Errorf("w2 records the room into part %d (%v), want 2", part, ok)
 		}
 		st := r.awaitJobs([]fleet.JobID{id}, fleet.Done, 90*time.Second)[id]
-		if st.Session != r.store+"/cut-part2" || st.Worker != "w2" {
-			t.Errorf("job done by %s with %s, want w2 with part 2", st.Worker, st.Session)
+		if st.Session != r.store+"/cut" || st.Worker != "w2" {
+			t.Errorf("job done by %s with %s, want w2 with the joined session", st.Worker, st.Session)
 		}
 		if len(w1.lines("job done")) != 0 || len(w1.lines("job handed back")) != 0 {
 			t.Error("w1, cut off, told the queue how the job ended")
 		}
-		// w1's part is finished in the bucket (the store was there all along); it stops where w1
-		// stopped.
-		p1, p2 := r.judge("cut"), r.judge("cut-part2")
-		_, off1, ok1 := p1.toneWall(sp.freq)
-		on2, _, ok2 := p2.toneWall(sp.freq)
-		if !ok1 || !ok2 {
-			t.Fatalf("tone in part 1 %v, part 2 %v", ok1, ok2)
+		// w1's part was finished in the bucket (the store was there all along), then joined with
+		// w2's by w2; part 1's tone stops where w1 stopped.
+		off1, on2, _, ok := r.judge("cut").joinedTone(t, "cut", sp.freq)
+		if !ok {
+			t.FailNow()
 		}
 		if off1.After(fenced.Add(time.Second)) {
 			t.Errorf("part 1 holds the tone until %s, w1 stopped at %s", off1.Format("15:04:05.000"), fenced.Format("15:04:05.000"))

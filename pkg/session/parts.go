@@ -20,6 +20,9 @@ const GapFailover = "failover"
 // (part 1 is NAME itself).
 const PartSuffix = "-part"
 
+// MaxParts bounds the parts of one session: NAME-part2 … NAME-part99.
+const MaxParts = 99
+
 // JoinedMixName is the joined session's live mix: made again from its tracks, the outage silent.
 const JoinedMixName = "mix.joined.opus"
 

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -39,6 +40,10 @@ type JoinOptions struct {
 	Now   func() time.Time
 	// OnFile is the progress of the uploads (Options.OnFile).
 	OnFile func(n, of int, rel string, bytes int64)
+	// Parts is the highest part number there may be (a fleet job's claims: claim n records part
+	// n); 0 finds it from the bucket's listing. Places below it that hold nothing (a claim that
+	// wrote nothing) are skipped.
+	Parts int
 }
 
 // JoinReport says what JoinParts did.
@@ -121,25 +126,37 @@ func JoinParts(ctx context.Context, st LiveStore, u objstore.URL, opt JoinOption
 	if u.Prefix == "" {
 		return fail(ErrNoName)
 	}
-	rep := &JoinReport{URL: u.String()}
+	last := opt.Parts
+	if last <= 0 {
+		n, err := lastPart(ctx, st, u)
+		if err != nil {
+			return fail(err)
+		}
+		last = n
+	}
 	var urls []objstore.URL
 	var states []partState
-	for n := 1; ; n++ {
+	for n := 1; n <= last; n++ {
 		pu := objstore.URL{Bucket: u.Bucket, Prefix: session.PartName(u.Prefix, n)}
 		s, err := placeState(ctx, st, pu)
 		if err != nil {
 			return fail(err)
 		}
 		if s == partNone {
-			break
+			continue
 		}
 		urls, states = append(urls, pu), append(states, s)
+	}
+	if len(urls) == 0 {
+		return fail(ErrNoSession)
+	}
+	// The session is at its first part's place: u, unless the first claim wrote nothing.
+	u = urls[0]
+	rep := &JoinReport{URL: u.String()}
+	for _, pu := range urls {
 		rep.Parts = append(rep.Parts, JoinedPart{URL: pu.String()})
 	}
-	switch {
-	case len(urls) == 0:
-		return fail(ErrNoSession)
-	case len(urls) == 1:
+	if len(urls) == 1 {
 		return rep, nil
 	}
 	for i, s := range states {
@@ -216,6 +233,28 @@ func JoinParts(ctx context.Context, st LiveStore, u objstore.URL, opt JoinOption
 	}
 	rep.Joined, rep.DurationTicks = true, joined.DurationTicks
 	return rep, nil
+}
+
+// lastPart is the highest part number with a place under u's parent that holds something (1 if
+// none): the keys NAME-partN/… beside u.
+func lastPart(ctx context.Context, st Store, u objstore.URL) (int, error) {
+	last := 1
+	stem := u.Prefix + session.PartSuffix
+	for o, err := range st.List(ctx, u.Bucket, stem) {
+		if err != nil {
+			return 0, err
+		}
+		num, _, ok := strings.Cut(strings.TrimPrefix(o.Key, stem), "/")
+		if !ok {
+			continue
+		}
+		n, err := strconv.Atoi(num)
+		if err != nil || n < 2 || n > session.MaxParts || strconv.Itoa(n) != num {
+			continue // NAME-partX that is no part: another session's name
+		}
+		last = max(last, n)
+	}
+	return last, nil
 }
 
 // hasPartPrefix reports whether a track ID carries the prefix of one of parts 2..n.

@@ -337,3 +337,58 @@ func TestJoinPartsOverlap(t *testing.T) {
 		t.Errorf("part 1's cut or removed files are still there: %v", keys)
 	}
 }
+
+// TestJoinPartsSkipsMissing: a claim that wrote nothing leaves its part's place empty. The join
+// finds the parts past it from the bucket's listing (a session named NAME-party beside them is
+// no part), and when part 1 itself is missing the session is joined at the first part there is.
+func TestJoinPartsSkipsMissing(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name    string
+		parts   []int // the part numbers stored
+		wantURL objstore.URL
+	}{
+		{"part 2 missing", []int{1, 3}, partURL(1)},
+		{"part 1 missing", []int{2, 4}, partURL(2)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := newMemStore()
+			for i, n := range tc.parts {
+				dir := demoPart(t, n, 120*i, true, false)
+				if _, err := Push(ctx, st, dir, partURL(n), Options{}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			other := objstore.URL{Bucket: dst.Bucket, Prefix: dst.Prefix + "-party"}
+			if _, err := Push(ctx, st, demoPart(t, 9, 0, true, false), other, Options{}); err != nil {
+				t.Fatal(err)
+			}
+			rep, err := JoinParts(ctx, st, dst, JoinOptions{Finalize: finalize})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !rep.Joined || len(rep.Parts) != 2 || rep.URL != tc.wantURL.String() {
+				t.Fatalf("report %+v, want 2 parts joined at %s", rep, tc.wantURL)
+			}
+			if keys := keysUnder(st, partURL(tc.parts[1]).Dir()); len(keys) != 0 {
+				t.Errorf("the later part's place still holds %v", keys)
+			}
+			if keys := keysUnder(st, other.Dir()); len(keys) == 0 {
+				t.Error("the session beside it (NAME-party) was deleted")
+			}
+			s, err := Open(ctx, st, tc.wantURL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var gaps int
+			for _, g := range s.Manifest.Gaps {
+				if g.Cause == session.GapFailover {
+					gaps++
+				}
+			}
+			if len(s.Manifest.Parts) != 2 || gaps != 1 {
+				t.Errorf("joined manifest: %d parts, %d failover gaps; want 2 and 1", len(s.Manifest.Parts), gaps)
+			}
+		})
+	}
+}

@@ -17,16 +17,10 @@ import (
 	"github.com/spacecast/spacecast/pkg/sessionstore"
 )
 
-// MaxParts bounds the continuations of one session place (Continuation).
-const MaxParts = 99
-
-// Continuation is the place of part n (2, 3…) of the session at u: u's name with "-partN".
-// Part 1 is u itself.
+// Continuation is the place of part n (2, 3…) of the session at u: u's name with "-partN"
+// (session.PartName). Part 1 is u itself.
 func Continuation(u objstore.URL, n int) objstore.URL {
-	if n <= 1 {
-		return u
-	}
-	u.Prefix = fmt.Sprintf("%s-part%d", strings.TrimSuffix(u.Prefix, "/"), n)
+	u.Prefix = session.PartName(strings.TrimSuffix(u.Prefix, "/"), n)
 	return u
 }
 
@@ -37,7 +31,7 @@ func Continuation(u objstore.URL, n int) objstore.URL {
 // retried), and a part a claim left empty (it wrote nothing) stays missing. A place that holds a
 // session or a live one is not free; any other answer of the store is an error.
 func Place(ctx context.Context, st sessionstore.Store, u objstore.URL, from int) (objstore.URL, int, error) {
-	for n := max(1, from); n <= MaxParts; n++ {
+	for n := max(1, from); n <= session.MaxParts; n++ {
 		p := Continuation(u, n)
 		err := sessionstore.CheckFree(ctx, st, p)
 		if err == nil {
@@ -47,7 +41,7 @@ func Place(ctx context.Context, st sessionstore.Store, u objstore.URL, from int)
 			return objstore.URL{}, 0, err
 		}
 	}
-	return objstore.URL{}, 0, fmt.Errorf("%s: %w (%d parts)", u, ErrNoPlace, MaxParts)
+	return objstore.URL{}, 0, fmt.Errorf("%s: %w (%d parts)", u, ErrNoPlace, session.MaxParts)
 }
 
 // RecordOptions is the recording a record job asks for, its secrets read where the job says, into

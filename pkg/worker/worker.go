@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -85,10 +86,12 @@ type Options struct {
 	Start func(ctx context.Context, o record.Options) (Recording, error)
 	// Join, if set, makes one session of a job recorded in parts: the claim that finishes a job
 	// whose session has continuation parts (the job was taken before, or its place held a part
-	// already) calls it with the job's session place before it marks the job done. It joins
-	// session, Continuation(session, 2), Continuation(session, 3)… into one session at session;
-	// a part may be missing (a claim that wrote nothing). nil leaves the parts as they are.
-	Join func(ctx context.Context, session objstore.URL) error
+	// already) calls it with the job's session place and its signing key (nil: unsigned) before
+	// it marks the job done. It joins session, Continuation(session, 2), Continuation(session,
+	// 3)… into one session, and returns where that is (session, unless the first claim wrote
+	// nothing); a part may be missing (a claim that wrote nothing). nil leaves the parts as they
+	// are.
+	Join func(ctx context.Context, session objstore.URL, key ed25519.PrivateKey) (string, error)
 	// ProgressEvery is how often a claim's Progress is called (default fleet.ProgressEvery);
 	// Fence how long the worker goes on after the start of the last Progress that reached the
 	// queue before it stops the recording (default fleet.AckWait - fleet.ProgressEvery: before
@@ -380,7 +383,7 @@ func (w *Worker) run(t *Taken) {
 			rec.Stop()
 			_, _ = rec.Wait()
 		}
-		w.end(log, t, out, u, part, startErr == nil)
+		w.end(log, p, out, u, part, startErr == nil, ro.SignKey)
 		return
 	}
 	if startErr != nil {
@@ -388,7 +391,7 @@ func (w *Worker) run(t *Taken) {
 			// Taken over, but the room ended (or its speakers left) while no worker held it: what
 			// was recorded is in the earlier parts.
 			log.Info("the room is gone: the job ends with the parts recorded before", "err", startErr)
-			w.end(log, t, finished, u, part, false)
+			w.end(log, p, finished, u, part, false, ro.SignKey)
 			return
 		}
 		fail("start recording: " + startErr.Error())
@@ -410,12 +413,13 @@ func (w *Worker) run(t *Taken) {
 	if err != nil {
 		log.Warn("recording ended with an error", "err", err)
 	}
-	w.end(log, t, out, u, part, true)
+	w.end(log, p, out, u, part, true, ro.SignKey)
 }
 
 // end tells the queue how the job ended, unless the claim no longer holds it. recorded says this
-// claim wrote a part.
-func (w *Worker) end(log *slog.Logger, t *Taken, out outcome, u objstore.URL, part int, recorded bool) {
+// claim wrote a part; key signs a joined session.
+func (w *Worker) end(log *slog.Logger, p *progress, out outcome, u objstore.URL, part int, recorded bool, key ed25519.PrivateKey) {
+	t := p.t
 	var err error
 	switch out {
 	case finished, cancelled:
@@ -431,9 +435,18 @@ func (w *Worker) end(log *slog.Logger, t *Taken, out outcome, u objstore.URL, pa
 			if w.o.Join == nil {
 				log.Info("the session is in parts; not joined", "session", u.String(), "parts_up_to", part)
 			} else {
-				jctx, cancel := context.WithTimeout(context.Background(), w.o.JoinTimeout)
-				jerr := w.o.Join(jctx, u)
-				cancel()
+				joined, lost, jerr := w.join(p, u, key)
+				if lost != finished { // the claim was lost while joining: the next holder joins
+					log.Warn("job no longer held by this worker while joining its parts", "outcome", lost.String())
+					switch lost {
+					case handedBack:
+						w.m.HandedBack.Inc()
+						err = call(t.Claim.Release)
+					case superseded, fenced:
+						w.m.Lost.Inc()
+					}
+					break
+				}
 				if jerr != nil {
 					w.m.Failed.Inc()
 					reason := (&JoinError{Session: u.String(), Part: part, Err: jerr}).Error()
@@ -441,7 +454,7 @@ func (w *Worker) end(log *slog.Logger, t *Taken, out outcome, u objstore.URL, pa
 					err = call(func(ctx context.Context) error { return t.Claim.Fail(ctx, reason) })
 					break
 				}
-				url = u.String()
+				url = joined
 			}
 		}
 		w.m.Done.Inc()
@@ -458,6 +471,42 @@ func (w *Worker) end(log *slog.Logger, t *Taken, out outcome, u objstore.URL, pa
 	if err != nil {
 		log.Warn("job end not recorded in the queue", "err", err)
 	}
+}
+
+// join runs Options.Join while it keeps the claim alive: a join may wait for a dead worker's
+// part to go quiet, longer than the queue waits for a word from the claim's holder. If the claim
+// is lost meanwhile (superseded, fenced, the worker stopping, cancelled) the join is stopped and
+// lost says how; else lost is finished.
+func (w *Worker) join(p *progress, u objstore.URL, key ed25519.PrivateKey) (joined string, lost outcome, err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), w.o.JoinTimeout)
+	defer cancel()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		joined, err = w.o.Join(ctx, u, key)
+	}()
+	if lost = p.watch(done, cancel); lost != finished {
+		<-done
+		return "", lost, nil
+	}
+	return joined, finished, err
+}
+
+// String names an outcome, for a log line.
+func (o outcome) String() string {
+	switch o {
+	case finished:
+		return "finished"
+	case cancelled:
+		return "cancelled"
+	case superseded:
+		return "superseded"
+	case fenced:
+		return "fenced"
+	case handedBack:
+		return "handed back"
+	}
+	return fmt.Sprintf("outcome(%d)", int(o))
 }
 
 // progress keeps one claim alive.

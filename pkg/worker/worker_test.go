@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"iter"
@@ -17,6 +18,7 @@ import (
 	"github.com/spacecast/spacecast/pkg/objstore"
 	"github.com/spacecast/spacecast/pkg/record"
 	"github.com/spacecast/spacecast/pkg/room"
+	"github.com/spacecast/spacecast/pkg/session"
 	"github.com/spacecast/spacecast/pkg/sessionstore"
 )
 
@@ -24,14 +26,18 @@ import (
 type fakeClaim struct {
 	mu       sync.Mutex
 	progress error
+	calls    int    // Progress calls
 	ended    string // "done URL", "fail REASON", "release"
 }
 
 func (c *fakeClaim) Progress(context.Context) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.calls++
 	return c.progress
 }
+
+func (c *fakeClaim) progressCalls() int { c.mu.Lock(); defer c.mu.Unlock(); return c.calls }
 func (c *fakeClaim) Done(_ context.Context, u string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -275,7 +281,7 @@ func TestPlace(t *testing.T) {
 		{"a finished part is taken, and so is a live part 2", []string{"shows/panel/manifest.json", "shows/panel-part2/.live/tracks/t1/000000000000-000000000010"}, 1, 3, false},
 		{"another name sharing the prefix is no part", []string{"shows/panel-partial/manifest.json"}, 1, 1, false},
 		{"from 0 is from 1", nil, 0, 1, false},
-		{"every part taken", nil, MaxParts + 1, 0, true},
+		{"every part taken", nil, session.MaxParts + 1, 0, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p, n, err := Place(context.Background(), store{keys: tc.keys}, u, tc.from)
@@ -400,6 +406,61 @@ func TestDrainTimeout(t *testing.T) {
 	}
 }
 
+// TestJoinKeepsTheClaim: a join that takes longer than the queue waits for a word (it waits for
+// a dead worker's part to go quiet) keeps calling Progress, so the job is not handed to another
+// worker meanwhile; a claim superseded during the join stops it and tells the queue nothing.
+func TestJoinKeepsTheClaim(t *testing.T) {
+	for _, superseded := range []bool{false, true} {
+		src := &fakeSource{jobs: make(chan *Taken, 1), takes: make(chan time.Time, 10)}
+		recs := make(chan *fakeRec, 1)
+		o := testOptions(t, src, recs)
+		o.Store = store{keys: []string{"j/.live/manifest.json"}}
+		c := &fakeClaim{}
+		joining := make(chan int, 1) // Progress calls when the join began
+		o.Join = func(ctx context.Context, u objstore.URL, _ ed25519.PrivateKey) (string, error) {
+			joining <- c.progressCalls()
+			if superseded {
+				c.mu.Lock()
+				c.progress = &fleet.SupersededError{ID: "j", Claim: 5, By: 6}
+				c.mu.Unlock()
+			}
+			select {
+			case <-time.After(50 * o.ProgressEvery): // more than the fence allows without a word
+				return u.String(), nil
+			case <-ctx.Done():
+				return "", ctx.Err()
+			}
+		}
+		o.Fence = 5 * o.ProgressEvery
+		w, err := New(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tk := job("j", c)
+		tk.Times = 2
+		src.jobs <- tk
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() { _ = w.Run(ctx) }()
+		close((<-recs).done)
+		before := <-joining
+		if superseded {
+			waitFor(t, "the worker to give the join up", func() bool { return count(t, w.Metrics().Lost) == 1 })
+			if got := c.end(); got != "" {
+				t.Errorf("superseded while joining: told the queue %q, want nothing", got)
+			}
+		} else {
+			waitFor(t, "the job's end", func() bool { return c.end() != "" })
+			if got := c.end(); got != "done s3://bkt/j" {
+				t.Errorf("the job ended %q, want done s3://bkt/j", got)
+			}
+			if n := c.progressCalls() - before; n < 10 {
+				t.Errorf("%d Progress calls during a join of 50 progress intervals, want about 50", n)
+			}
+		}
+		cancel()
+	}
+}
+
 // How the claim that finishes a job ends it: joined when it was recorded in parts.
 func TestDoneJoinsParts(t *testing.T) {
 	joinErr := errors.New("boom")
@@ -426,11 +487,11 @@ func TestDoneJoinsParts(t *testing.T) {
 			var mu sync.Mutex
 			var joined []string
 			if !tc.noJoin {
-				o.Join = func(_ context.Context, u objstore.URL) error {
+				o.Join = func(_ context.Context, u objstore.URL, _ ed25519.PrivateKey) (string, error) {
 					mu.Lock()
 					defer mu.Unlock()
 					joined = append(joined, u.String())
-					return tc.join
+					return u.String(), tc.join
 				}
 			}
 			w, err := New(o)
@@ -478,7 +539,7 @@ func TestJobsThatCannotStart(t *testing.T) {
 			src := &fakeSource{jobs: make(chan *Taken, 1), takes: make(chan time.Time, 10)}
 			o := testOptions(t, src, nil)
 			if !strings.HasPrefix(tc.name, "without Join") {
-				o.Join = func(context.Context, objstore.URL) error { return nil }
+				o.Join = func(_ context.Context, u objstore.URL, _ ed25519.PrivateKey) (string, error) { return u.String(), nil }
 			}
 			if strings.Contains(tc.name, "prefix") {
 				o.Prefix = "shows/"
