@@ -239,22 +239,24 @@ func (j judged) toneStretches(freq float64) [][2]time.Time {
 }
 
 // TestFleetWebhookE2E: the whole fleet, rooms started only by their speakers: a livekit-server
-// posting its webhooks to a `spacecast webhook` process (--record-rooms 'fleet-*'), a real
-// nats-server, versitygw and three `spacecast worker` processes (--max-rooms 3, --drain-timeout
-// 5s). Six rooms of a pion speaker and one of a headless Chromium speaker (a WAV of its own tone)
-// open; a seventh pion room opens while nats-server is down.
-//  1. nats-server is restarted while the rooms are recorded: no job is lost and none is run twice
-//     (each room has exactly one job in the queue; no job is taken again; LiveKit's retries of
-//     the webhook during the outage queue nothing more);
+// posting its webhooks to a `spacecast webhook` process (--record-rooms 'fleet-*', --enqueue-timeout
+// 1s), a real nats-server, versitygw and three `spacecast worker` processes (--max-rooms 3,
+// --drain-timeout 5s). Six rooms of a pion speaker and one of a headless Chromium speaker (a WAV of
+// its own tone) open; a seventh pion room opens while nats-server is down.
+//  1. nats-server is stopped for 2 s and started again while the rooms are recorded: no job is
+//     lost and none is run twice: each room has exactly one job in the queue, still running, taken
+//     again only where its worker's fence stopped the recording (counted and logged); the room
+//     opened during the outage is answered 503 and LiveKit's retry queues its job, once;
 //  2. a rolling restart: for each worker in turn, a replacement starts and the worker gets
 //     SIGTERM; it exits 0 after its drain, handing its rooms back, and each of them is recording
 //     again on another worker;
-//  3. the speakers leave; every job ends done, and the webhook hears each room_finished.
+//  3. the speakers leave; every job ends done, and the webhook accepts each room_finished.
 //
-// Every room is then recorded exactly once from its webhook: one job, done, with the session its
-// webhook named (or its last part), every part passing `spacecast verify s3://…`; its tone is in
-// the session from the recording's start to when its speaker left, with each outage (a hand-over)
-// at most 10 s.
+// Every room is then recorded exactly once from its webhook: one job, done, taken once plus once
+// per hand-back and fence, with the session its webhook named: one session at that place (the
+// parts joined, none left beside it, as the aws CLI lists the bucket), passing `spacecast verify
+// s3://…`, listing its parts (which do not overlap) and failover gaps; its tone (decoded with
+// ffmpeg) is there from the recording's start to when its speaker left, each outage at most 10 s.
 func TestFleetWebhookE2E(t *testing.T) {
 	netns.Run(t, func(t *testing.T, _ *netns.NS) {
 		r, hook := newWebhookFleetRig(t)
@@ -328,6 +330,16 @@ func TestFleetWebhookE2E(t *testing.T) {
 			late.Submitted.Sub(natsDown.Add(outage)).Round(time.Millisecond))
 		// Past a worker's fence and a claim's lapse: anything the outage broke shows by now.
 		time.Sleep(fleet.AckWait + 2*time.Second)
+		// A worker that lost the queue for its fence stops the recording itself and the job is
+		// taken again (a failover, judged below as a hand-back is); counted, not a failure: the
+		// product's fence (fleet.AckWait − fleet.ProgressEvery after the last Progress that
+		// reached the queue) can pass in a 2 s restart.
+		fenced := map[string]int{}
+		for _, w := range all {
+			for _, e := range w.lines("queue unreachable: stopping before another worker takes the job") {
+				fenced[fmt.Sprint(e["room"])]++
+			}
+		}
 		byRoom := r.jobsOfRooms()
 		for _, room := range rooms() {
 			jobs := byRoom[room]
@@ -338,16 +350,12 @@ func TestFleetWebhookE2E(t *testing.T) {
 			if jobs[0].State != fleet.Running {
 				t.Errorf("after the NATS restart the job of %s is %s (%s), want running", room, jobs[0].State, jobs[0].Reason)
 			}
-			if n, ok := takenBefore[room]; ok && jobs[0].Claims != n {
-				t.Errorf("the job of %s was taken %d times before the NATS restart, %d after: it was run again", room, n, jobs[0].Claims)
+			if n, ok := takenBefore[room]; ok && jobs[0].Claims != n+fenced[room] {
+				t.Errorf("the job of %s was taken %d times before the NATS restart, %d after, with %d fences: it was run again",
+					room, n, jobs[0].Claims, fenced[room])
 			}
 		}
-		for _, w := range all {
-			if l := w.lines("queue unreachable: stopping before another worker takes the job"); len(l) > 0 {
-				t.Errorf("worker %s stopped %d recordings during a %s NATS outage (its fence is %s)", w.name, len(l),
-					outage.Round(time.Millisecond), fleet.AckWait-fleet.ProgressEvery)
-			}
-		}
+		t.Logf("recordings fenced by the %s NATS outage: %v", outage.Round(time.Millisecond), fenced)
 
 		// 2. Rolling restart, as a Deployment does it: a replacement up, then SIGTERM to the old one.
 		handOver := map[string][]time.Duration{} // handed back → recording again, per room
@@ -427,13 +435,12 @@ func TestFleetWebhookE2E(t *testing.T) {
 			}
 		}
 
-		// Every room: one job from its webhook, done; its session (in parts, if not joined) verified
+		// Every room: one job from its webhook, done; its session joined at its place, verified
 		// and holding its tone from the recording's start to its speaker's leaving.
 		byRoom = r.jobsOfRooms()
 		keys := r.keys()
 		var gaps []string
 		var firstAudio []string
-		var unjoined []string
 		for _, room := range rooms() {
 			tk := talkers[room]
 			jobs := byRoom[room]
@@ -446,57 +453,49 @@ func TestFleetWebhookE2E(t *testing.T) {
 			if !strings.HasPrefix(name, room+"-") || !strings.Contains(name, "-RM_") {
 				t.Errorf("job of %s records into %s, not a session the webhook names ROOM-TIME-SID", room, st.Job.Record.Session)
 			}
-			parts := []string{name}
-			for k := 2; slices.ContainsFunc(keys, func(key string) bool { return strings.HasPrefix(key, fmt.Sprintf("%s-part%d/", name, k)) }); k++ {
-				parts = append(parts, fmt.Sprintf("%s-part%d", name, k))
+			if want := 1 + len(handOver[room]) + fenced[room]; st.Claims != want {
+				t.Errorf("job of %s was taken %d times, want %d (once, once per hand-back, once per fence)", room, st.Claims, want)
 			}
-			if want := 1 + len(handOver[room]); st.Claims != want {
-				t.Errorf("job of %s was taken %d times, want %d (once, and once per hand-back)", room, st.Claims, want)
-			}
-			// The last worker joins the parts into one session at NAME; a worker without the
-			// join says so and leaves NAME, NAME-part2, ….
-			wantParts := 1
-			for _, w := range all {
-				if slices.ContainsFunc(w.lines("the session is in parts; not joined"), func(e map[string]any) bool { return e["room"] == room }) {
-					unjoined = append(unjoined, room)
-					wantParts = st.Claims
-				}
-			}
-			if len(parts) != wantParts {
-				t.Errorf("room %s: %d places in the bucket %v, want %d (the job was taken %d times)", room, len(parts), parts, wantParts, st.Claims)
-			}
-			if want := r.store + "/" + parts[len(parts)-1]; st.Session != want {
+			// The worker that finished the job joined its parts into one session at NAME.
+			if want := r.store + "/" + name; st.Session != want {
 				t.Errorf("job of %s is done with %s, want %s", room, st.Session, want)
 			}
-			var on [][2]time.Time
-			var started time.Time
-			var spans []string
-			for i, p := range parts {
-				j := r.judge(p)
-				if i == 0 {
-					started = j.m.StartedAt
-				}
-				s := j.toneStretches(tk.freq)
-				on = append(on, s...)
-				if len(s) == 0 {
-					t.Errorf("room %s: no %.0f Hz tone in %s", room, tk.freq, p)
-				} else {
-					// Two workers never record the room at once: a part begins after the tone of
-					// the one before it ends (to a window of the judging).
-					if len(on) > len(s) && s[0][0].Before(on[len(on)-len(s)-1][1].Add(-200*time.Millisecond)) {
-						t.Errorf("room %s: %s's tone begins %s, before the previous part's ends %s: recorded twice at once", room, p,
-							s[0][0].Format("15:04:05.000"), on[len(on)-len(s)-1][1].Format("15:04:05.000"))
-					}
-					spans = append(spans, fmt.Sprintf("part %d from %s: tone %s–%s", i+1, j.m.StartedAt.Format("15:04:05.000"),
-						s[0][0].Format("15:04:05.000"), s[len(s)-1][1].Format("15:04:05.000")))
+			if slices.ContainsFunc(keys, func(key string) bool { return strings.HasPrefix(key, name+session.PartSuffix) }) {
+				t.Errorf("room %s: a part is left beside its session %s after the join", room, name)
+			}
+			j := r.judge(name)
+			started := j.m.StartedAt
+			failovers := 0
+			for _, g := range j.m.Gaps {
+				if g.Cause == session.GapFailover {
+					failovers++
 				}
 			}
-			t.Logf("room %s: %s; speaker left %s", room, strings.Join(spans, "; "), tk.ended().Format("15:04:05.000"))
+			if wantParts := st.Claims; st.Claims > 1 && (len(j.m.Parts) != wantParts || failovers != wantParts-1) {
+				t.Errorf("room %s: the joined session lists %d parts and %d failover gaps, want %d and %d", room, len(j.m.Parts), failovers, wantParts, wantParts-1)
+			}
+			// Two workers never recorded the room at once: each part begins where the one before
+			// it ended, or later (to 200 ms).
+			var spans []string
+			for k, part := range j.m.Parts {
+				spans = append(spans, fmt.Sprintf("part %d %s–%s", k+1, session.Duration(part.OffsetTicks).Round(10*time.Millisecond),
+					session.Duration(part.OffsetTicks+part.DurationTicks).Round(10*time.Millisecond)))
+				if k > 0 {
+					prev := j.m.Parts[k-1]
+					if over := session.Duration(prev.OffsetTicks + prev.DurationTicks - part.OffsetTicks); over > 200*time.Millisecond {
+						t.Errorf("room %s: part %d begins %s before part %d ends: recorded twice at once", room, k+1, over, k)
+					}
+				}
+			}
+			on := j.toneStretches(tk.freq)
+			if len(on) > 0 {
+				spans = append(spans, fmt.Sprintf("tone %s–%s", on[0][0].Format("15:04:05.000"), on[len(on)-1][1].Format("15:04:05.000")))
+			}
+			t.Logf("room %s: session from %s, %s; speaker left %s", room, started.Format("15:04:05.000"), strings.Join(spans, ", "), tk.ended().Format("15:04:05.000"))
 			if len(on) == 0 {
-				t.Errorf("room %s: no %.0f Hz tone in %v", room, tk.freq, parts)
+				t.Errorf("room %s: no %.0f Hz tone in %s", room, tk.freq, name)
 				continue
 			}
-			slices.SortFunc(on, func(a, b [2]time.Time) int { return a[0].Compare(b[0]) })
 			if d := on[0][0].Sub(started); d > 1500*time.Millisecond {
 				t.Errorf("room %s: the tone starts %s into the session, its speaker was on from the start", room, d)
 			}
@@ -525,9 +524,6 @@ func TestFleetWebhookE2E(t *testing.T) {
 			}
 			firstAudio = append(firstAudio, fmt.Sprintf("%s %s (webhook %s)", room, firstRecording(room).Sub(tk.joined).Round(time.Millisecond),
 				firstRecording(room).Sub(hooked).Round(time.Millisecond)))
-		}
-		if len(unjoined) > 0 {
-			t.Logf("the workers did not join the parts of %v: judged part by part", unjoined)
 		}
 		// The webhook queued one job per room and no other.
 		submitted := metric(t, hook.get, `spacecast_webhook_jobs_total{outcome="submitted"}`)
