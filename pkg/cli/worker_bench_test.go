@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,10 +19,13 @@ import (
 
 	"github.com/pion/webrtc/v3"
 
+	"github.com/spacecast/spacecast/internal/testutil/lkserver"
+	"github.com/spacecast/spacecast/internal/testutil/lkspeaker"
 	"github.com/spacecast/spacecast/internal/testutil/natsserver"
 	"github.com/spacecast/spacecast/internal/testutil/rtptone"
 	"github.com/spacecast/spacecast/internal/testutil/s3server"
 	"github.com/spacecast/spacecast/pkg/fleet"
+	"github.com/spacecast/spacecast/pkg/ogg"
 	"github.com/spacecast/spacecast/pkg/room/rtc"
 	"github.com/spacecast/spacecast/pkg/room/whep/whepserver"
 	"github.com/spacecast/spacecast/pkg/session"
@@ -218,4 +222,116 @@ func procRSS(b *testing.B, pid int) float64 {
 	}
 	b.Fatalf("/proc/%d/status: no RssAnon", pid)
 	return 0
+}
+
+// BenchmarkWebhookToFirstAudio measures the delay from a LiveKit room's start to its first audio
+// on a worker's disk: a real livekit-server sends its webhooks to `spacecast webhook` (a
+// process), which queues a record job on a real nats-server; a `spacecast worker` process takes
+// it, joins the room and writes into its spool. Each iteration, a pion speaker opens a new room
+// and publishes a tone; the clock runs from just before its join (which starts the room and
+// the webhook) to the first Ogg page with audio (granule position above 0) in one of the
+// worker's track files. Reports the median and the slowest room. Run with -benchtime 10x.
+func BenchmarkWebhookToFirstAudio(b *testing.B) {
+	bin := spacecastBinary(b)
+	ns := natsserver.Start(b)
+	s3 := s3server.Start(b)
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	hookAddr := l.Addr().String()
+	l.Close()
+	lk := lkserver.Start(b, lkserver.Config{Webhook: &lkserver.Webhook{URLs: []string{"http://" + hookAddr + webhookPath}}})
+	env := append(s3.Env(b.TempDir()), "XDG_CACHE_HOME="+b.TempDir(), "LK_BENCH_SECRET="+lk.APISecret)
+	start := func(args ...string) *exec.Cmd {
+		c := exec.Command(bin, args...)
+		c.Env = env
+		var out lockedBuffer
+		c.Stdout, c.Stderr = &out, &out
+		if err := c.Start(); err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() {
+			_ = c.Process.Signal(syscall.SIGTERM)
+			if err := c.Wait(); err != nil && b.Failed() {
+				b.Logf("%s: %v\n%s", args[0], err, out.String())
+			}
+		})
+		return c
+	}
+	start("webhook", "--nats", ns.URL, "--listen", hookAddr, "--livekit-url", lk.URL, "--api-key", lk.APIKey,
+		"--api-secret-from", "env:LK_BENCH_SECRET", "--store", "s3://"+s3.Bucket+"/auto", "--record-all", "--quiet")
+	spool := b.TempDir()
+	start("worker", "--nats", ns.URL, "--store", "s3://"+s3.Bucket+"/auto", "--spool", spool, "--name", "bench",
+		"--max-rooms", "100", "--listen", "127.0.0.1:0", "--loopback", "--quiet")
+	time.Sleep(2 * time.Second) // both started: not measured
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var delays []time.Duration
+	n := 0
+	for b.Loop() {
+		n++
+		room := fmt.Sprintf("bench-%03d", n)
+		tok, err := lkspeaker.Token(lk.APIKey, lk.APISecret, room, "speaker-"+room, "Speaker", 10*time.Minute)
+		if err != nil {
+			b.Fatal(err)
+		}
+		before := audioFiles(spool)
+		t0 := time.Now()
+		sp, err := lkspeaker.Join(ctx, lk.URL, tok, rtc.Options{Loopback: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(sp.Close)
+		tr, err := sp.Publish(ctx, "audio")
+		if err != nil {
+			b.Fatal(err)
+		}
+		go rtptone.Send(ctx, tr, rtptone.Tone{Freq: 440, Duration: 10 * time.Minute, Seed: uint64(n)})
+		for deadline := t0.Add(time.Minute); ; time.Sleep(5 * time.Millisecond) {
+			if f := newAudio(spool, before); f != "" {
+				break
+			}
+			if time.Now().After(deadline) {
+				b.Fatalf("room %s: no audio in the worker's spool within a minute", room)
+			}
+		}
+		delays = append(delays, time.Since(t0))
+	}
+	slices.Sort(delays)
+	b.ReportMetric(float64(delays[len(delays)/2].Milliseconds()), "ms-median")
+	b.ReportMetric(float64(delays[len(delays)-1].Milliseconds()), "ms-max")
+}
+
+// audioFiles lists the Ogg track files under the spool.
+func audioFiles(spool string) map[string]bool {
+	m := map[string]bool{}
+	_ = filepath.WalkDir(spool, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".opus") && filepath.Base(filepath.Dir(p)) == "tracks" {
+			m[p] = true
+		}
+		return nil
+	})
+	return m
+}
+
+// newAudio is a track file not in before that holds audio: its last complete Ogg page has a
+// granule position above 0 (the header pages have 0).
+func newAudio(spool string, before map[string]bool) string {
+	for p := range audioFiles(spool) {
+		if before[p] {
+			continue
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			continue
+		}
+		g, _, err := ogg.LastGranule(f)
+		f.Close()
+		if err == nil && g > 0 {
+			return p
+		}
+	}
+	return ""
 }
