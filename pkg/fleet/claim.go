@@ -225,7 +225,16 @@ func (c *Claim) update(ctx context.Context, change func(*Status), ack func() err
 	st.Updated = c.q.now().UTC()
 	rev, err := c.q.kv.Update(ctx, c.Job.ID.roomKey(), st.marshal(), c.rev)
 	if errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
-		return c.lost(ctx)
+		// An earlier write of this claim may have gone through with its answer lost (a timeout,
+		// a nats-server restart): the entry is newer than c.rev but still this claim's. Then the
+		// claim holds the job, and the write is made again on that revision.
+		if cur, gerr := c.q.Get(ctx, c.Job.ID); gerr == nil && cur.State == Running && cur.Claim == c.Number {
+			c.rev = cur.Revision
+			rev, err = c.q.kv.Update(ctx, c.Job.ID.roomKey(), st.marshal(), c.rev)
+		}
+		if errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
+			return c.lost(ctx)
+		}
 	}
 	if err != nil {
 		return wrapNATS("job "+string(c.Job.ID)+" claim "+fmt.Sprint(c.Number), err)

@@ -463,3 +463,32 @@ func BenchmarkSubmitTake(b *testing.B) {
 		}
 	}
 }
+
+// TestProgressAnswerLost: a Progress whose write reached the bucket but whose answer was lost (a
+// timeout, a nats-server restart) leaves the claim's revision behind the entry's. The next
+// Progress must find the entry still this claim's and go on, not take the claim for superseded.
+func TestProgressAnswerLost(t *testing.T) {
+	t.Parallel()
+	q, _ := open(t)
+	ctx := testCtx(t)
+	if _, _, err := q.Submit(ctx, recordJob("lost-answer")); err != nil {
+		t.Fatal(err)
+	}
+	c := take(t, q, "w1", 10*time.Second)
+	// The write of a Progress as it reached the bucket, its answer never read by the claim.
+	st := c.st
+	st.Heartbeat = time.Now().UTC()
+	if _, err := q.kv.Update(ctx, c.Job.ID.roomKey(), st.marshal(), c.rev); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Progress(ctx); err != nil {
+		t.Fatalf("progress after a write whose answer was lost: %v, want the claim to hold", err)
+	}
+	if err := c.Done(ctx, "s3://shows/fleet/lost-answer"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := q.Get(ctx, c.Job.ID)
+	if err != nil || got.State != Done {
+		t.Fatalf("job after Done: %+v, %v", got, err)
+	}
+}

@@ -535,9 +535,8 @@ func (p *progress) watch(done <-chan struct{}, stop func()) outcome {
 	}
 	results := make(chan result, 1)
 	inFlight := false
-	// A Progress that failed is tried again soon rather than on the next tick, each try bounded
-	// by half the interval: a queue back after a short outage (a nats-server restart) hears from
-	// the claim before the fence, which a try on the next tick would reach only as it passed.
+	// A Progress that failed is tried again soon rather than on the next tick: a queue back after
+	// a short outage (a nats-server restart) hears from the claim as soon as it answers.
 	var retry <-chan time.Time
 	start := func() {
 		if inFlight {
@@ -546,7 +545,7 @@ func (p *progress) watch(done <-chan struct{}, stop func()) outcome {
 		inFlight, retry = true, nil
 		at := time.Now()
 		go func() {
-			ctx, cancel := context.WithTimeout(context.Background(), w.o.ProgressEvery/2)
+			ctx, cancel := context.WithTimeout(context.Background(), w.o.ProgressEvery)
 			defer cancel()
 			results <- result{at, p.t.Claim.Progress(ctx)}
 		}()
