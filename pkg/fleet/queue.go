@@ -29,15 +29,16 @@ const (
 
 // Timing of claims. A worker calls Progress every ProgressEvery; JetStream hands the job to
 // another worker AckWait after the last one, and the worker stops writing on its own at
-// AckWait − ProgressEvery without a word through (its fence). With 2 s and 8 s, a nats-server
+// AckWait − ProgressEvery without a word through (its fence). With 1 s and 7 s, a nats-server
 // restart (down for seconds, its JetStream answering a second or two after it is back) passes
-// without a recording stopped, and a dead worker's room is taken again 6–8 s after its death plus
-// the time to join the room: within the 15 s the fleet promises, and, with the dead worker's last
-// seconds not yet uploaded (its pieces go up every 2 s), within the 10 s of a room's audio the
-// fleet may lose. (6 s, the first choice, made a 2 s restart reach the fence in most runs.)
+// without a recording stopped (the fence is 6 s), and a dead worker's room is taken again 6–7 s
+// after its death plus the time to join the room: within the 15 s the fleet promises, and, with
+// the dead worker's last seconds not yet uploaded (its pieces go up every 2 s), within the 10 s
+// of a room's audio the fleet may lose. (6 s and 2 s, the first choice, made a 2 s restart reach
+// the fence in most runs; 8 s and 2 s lost 8.9–9.0 s of a killed worker's rooms.)
 const (
-	AckWait       = 8 * time.Second
-	ProgressEvery = 2 * time.Second
+	AckWait       = 7 * time.Second
+	ProgressEvery = 1 * time.Second
 	// MaxClaims bounds how often one job is taken: a job that kills or loses every worker that
 	// takes it fails after that many claims rather than going round for ever.
 	MaxClaims = 20
