@@ -66,8 +66,8 @@ func newWebhookFleetRig(t *testing.T) (*fleetRig, *workerProc) {
 	return r, hook
 }
 
-// startProc starts the spacecast binary with args (a server answering /healthz on addr) and
-// keeps its JSON log lines, as startWorker does.
+// startProc starts the spacecast binary with args (a worker or webhook answering /healthz on
+// addr) and keeps its JSON log lines; it returns once /healthz is 200.
 func (r *fleetRig) startProc(name, addr string, args ...string) *workerProc {
 	r.t.Helper()
 	cmd := exec.Command(spacecastBinary(r.t), args...)

@@ -1,15 +1,12 @@
 package cli
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -139,48 +136,7 @@ func (r *fleetRig) startWorker(name string, extra ...string) *workerProc {
 	addr := fmt.Sprintf("127.0.0.1:%d", testutil.FreePort(r.t))
 	args := append([]string{"worker", "--nats", r.nats.URL, "--store", r.store, "--listen", addr, "--loopback",
 		"--name", name, "--spool", filepath.Join(r.t.TempDir(), "spool"), "--json"}, extra...)
-	cmd := exec.Command(spacecastBinary(r.t), args...)
-	cmd.Env = append(os.Environ(), "LK_WORKER_SECRET="+r.lk.APISecret)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	w := &workerProc{name: name, cmd: cmd, addr: addr, done: make(chan struct{})}
-	if err := netns.StartTied(cmd); err != nil {
-		r.t.Fatal(err)
-	}
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		for sc.Scan() {
-			var e map[string]any
-			w.mu.Lock()
-			w.raw.Write(sc.Bytes())
-			w.raw.WriteByte('\n')
-			if json.Unmarshal(sc.Bytes(), &e) == nil {
-				w.log = append(w.log, e)
-			}
-			w.mu.Unlock()
-		}
-		_ = cmd.Wait()
-		close(w.done)
-	}()
-	r.t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-w.done
-		if r.t.Failed() {
-			r.t.Logf("worker %s's log:\n%s", name, w.text())
-		}
-	})
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if code, _ := w.get(healthPath); code == http.StatusOK {
-			break
-		}
-		if time.Now().After(deadline) {
-			r.t.Fatalf("worker %s: /healthz not 200 within 30 s; log:\n%s", name, w.text())
-		}
-	}
-	return w
+	return r.startProc(name, addr, args...)
 }
 
 func (w *workerProc) text() string { w.mu.Lock(); defer w.mu.Unlock(); return w.raw.String() }
