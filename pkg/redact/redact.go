@@ -2,6 +2,7 @@ package redact
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -172,7 +173,7 @@ func Redact(ctx context.Context, dir string, opts Options) (res *Result, err err
 		if n > 0 {
 			st.Replace(t.File)
 			t.Gaps = append(t.Gaps, session.Gap{StartTicks: from, DurationTicks: to - from, Cause: "redacted"})
-			slices.SortStableFunc(t.Gaps, func(a, b session.Gap) int { return cmpInt(a.StartTicks, b.StartTicks) })
+			slices.SortStableFunc(t.Gaps, func(a, b session.Gap) int { return cmp.Compare(a.StartTicks, b.StartTicks) })
 		}
 		res.Tracks = append(res.Tracks, TrackChange{ID: t.ID, File: t.File, Action: "silenced", Packets: n,
 			Silenced: session.Duration(silenced)})
@@ -266,16 +267,6 @@ func Redact(ctx context.Context, dir string, opts Options) (res *Result, err err
 func mustMarshal(m *session.Manifest) []byte {
 	b, _ := m.Marshal() // a manifest that was parsed always marshals
 	return b
-}
-
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // rebuildMix writes the staged session's mix: a plain sum of the remaining tracks at session tick

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"cmp"
 	"fmt"
 	"path"
 	"slices"
@@ -155,10 +156,10 @@ func JoinManifests(parts []*Manifest) (*Manifest, error) {
 		end = max(end, off+p.DurationTicks)
 		out.EndedAt = laterTime(out.EndedAt, p.EndedAt)
 	}
-	slices.SortStableFunc(out.Gaps, func(a, b Gap) int { return cmpTicks(a.StartTicks, b.StartTicks) })
-	slices.SortStableFunc(out.Chapters, func(a, b Chapter) int { return cmpTicks(a.StartTicks, b.StartTicks) })
+	slices.SortStableFunc(out.Gaps, func(a, b Gap) int { return cmp.Compare(a.StartTicks, b.StartTicks) })
+	slices.SortStableFunc(out.Chapters, func(a, b Chapter) int { return cmp.Compare(a.StartTicks, b.StartTicks) })
 	if out.Consent != nil {
-		slices.SortStableFunc(out.Consent.Events, func(a, b ConsentEvent) int { return cmpTicks(a.AtTicks, b.AtTicks) })
+		slices.SortStableFunc(out.Consent.Events, func(a, b ConsentEvent) int { return cmp.Compare(a.AtTicks, b.AtTicks) })
 	}
 	out.DurationTicks = end
 	out.Finalized = true
@@ -244,16 +245,6 @@ func laterTime(a, b time.Time) time.Time {
 		return b
 	}
 	return a
-}
-
-func cmpTicks(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // cloneManifest copies m deeply enough that changing the copy's slices and maps leaves m as it is.
