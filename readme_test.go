@@ -30,7 +30,7 @@ func TestReadmeCommands(t *testing.T) {
 	demo, tests := readmeCommands(t)
 	for _, c := range []struct{ name, cmd, want string }{
 		{"the first command runs the demo", demo, "go run ./cmd/spacecast demo"},
-		{"the second command runs every test", tests, "go test -timeout 30m ./..."},
+		{"the second command runs every test", tests, "go test -timeout 45m ./..."},
 	} {
 		if strings.Contains(c.cmd, "\n") {
 			t.Errorf("%s: %q is more than one line", c.name, c.cmd)
