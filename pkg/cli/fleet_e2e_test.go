@@ -17,16 +17,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/spacecast/spacecast/internal/testutil"
 	"github.com/spacecast/spacecast/internal/testutil/browser"
 	"github.com/spacecast/spacecast/internal/testutil/lkserver"
 	"github.com/spacecast/spacecast/internal/testutil/lkspeaker"
-	"github.com/spacecast/spacecast/internal/testutil/natsserver"
 	"github.com/spacecast/spacecast/internal/testutil/netns"
 	"github.com/spacecast/spacecast/internal/testutil/rtptone"
-	"github.com/spacecast/spacecast/internal/testutil/s3server"
 	"github.com/spacecast/spacecast/pkg/fleet"
 	"github.com/spacecast/spacecast/pkg/room/rtc"
 	"github.com/spacecast/spacecast/pkg/session"
@@ -38,28 +34,10 @@ import (
 // delivered again by LiveKit.
 func newWebhookFleetRig(t *testing.T) (*fleetRig, *workerProc) {
 	t.Helper()
-	spacecastBinary(t)
-	testutil.Require(t, "aws")
 	testutil.Require(t, "ffmpeg")
-	r := &fleetRig{t: t, nats: natsserver.Start(t), s3: s3server.Start(t)}
-	r.s3.Setenv(t)
-	t.Setenv("NATS_URL", "")
-	t.Setenv("NATS_CREDS", "")
-	t.Setenv("XDG_CACHE_HOME", t.TempDir())
 	hookAddr := fmt.Sprintf("127.0.0.1:%d", testutil.FreePort(t))
-	r.lk = lkserver.Start(t, lkserver.Config{BindIP: "127.0.0.1",
+	r := newFleetRigWith(t, lkserver.Config{BindIP: "127.0.0.1",
 		Webhook: &lkserver.Webhook{URLs: []string{"http://" + hookAddr + webhookPath}}})
-	r.store = "s3://" + r.s3.Bucket + "/shows"
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	r.ctx = ctx
-	t.Cleanup(func() { cancel(); r.wg.Wait() })
-	js, err := jetstream.New(r.nats.Connect(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r.q, err = fleet.Open(ctx, js); err != nil {
-		t.Fatal(err)
-	}
 	hook := r.startProc("webhook", hookAddr, "webhook", "--nats", r.nats.URL, "--listen", hookAddr,
 		"--livekit-url", r.lk.URL, "--api-key", r.lk.APIKey, "--api-secret-from", "env:LK_WORKER_SECRET",
 		"--store", r.store, "--record-rooms", "fleet-*", "--consent", "assume", "--stop-when-empty", "3s", "--enqueue-timeout", "1s", "--json")

@@ -44,6 +44,11 @@ type fleetRig struct {
 }
 
 func newFleetRig(t *testing.T) *fleetRig {
+	return newFleetRigWith(t, lkserver.Config{BindIP: "127.0.0.1"})
+}
+
+// newFleetRigWith is newFleetRig with its livekit-server configured as lk says.
+func newFleetRigWith(t *testing.T, lk lkserver.Config) *fleetRig {
 	t.Helper()
 	spacecastBinary(t)
 	testutil.Require(t, "aws")
@@ -52,7 +57,7 @@ func newFleetRig(t *testing.T) *fleetRig {
 	t.Setenv("NATS_URL", "")
 	t.Setenv("NATS_CREDS", "")
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
-	r.lk = lkserver.Start(t, lkserver.Config{BindIP: "127.0.0.1"})
+	r.lk = lkserver.Start(t, lk)
 	r.store = "s3://" + r.s3.Bucket + "/shows"
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	r.ctx = ctx
