@@ -92,17 +92,7 @@ func benchRecord(b *testing.B, out func(dir string) (args, env []string, open fu
 			tracks = append(tracks, tr)
 			rtpTracks = append(rtpTracks, tr)
 		}
-		srv, err := whepserver.New(whepserver.Options{Tracks: tracks, RTC: rtc.Options{Loopback: true}})
-		if err != nil {
-			b.Fatal(err)
-		}
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			b.Fatal(err)
-		}
-		hs := &http.Server{Handler: srv}
-		go hs.Serve(ln)
-		url := "http://" + ln.Addr().String() + "/whep"
+		url, hs := serveWHEP(b, tracks)
 		dir := filepath.Join(b.TempDir(), "s")
 		ctx, cancel := context.WithTimeout(context.Background(), 2*length)
 		var wg sync.WaitGroup
@@ -122,7 +112,7 @@ func benchRecord(b *testing.B, out func(dir string) (args, env []string, open fu
 			b.Fatal(err)
 		}
 		peaks := sampleRSS(cmd.Process.Pid)
-		err = cmd.Wait()
+		err := cmd.Wait()
 		anon, file := peaks()
 		cancel()
 		wg.Wait()
@@ -201,4 +191,20 @@ func sampleRSS(pid int) (peaks func() (anon, file float64)) {
 		<-done
 		return anon, file
 	}
+}
+
+// serveWHEP serves the tracks as a WHEP endpoint on loopback; it returns its URL and the server,
+// which the caller closes.
+func serveWHEP(b *testing.B, tracks []webrtc.TrackLocal) (string, *http.Server) {
+	srv, err := whepserver.New(whepserver.Options{Tracks: tracks, RTC: rtc.Options{Loopback: true}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	hs := &http.Server{Handler: srv}
+	go hs.Serve(ln)
+	return "http://" + ln.Addr().String() + "/whep", hs
 }

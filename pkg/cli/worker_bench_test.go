@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,7 +26,6 @@ import (
 	"github.com/spacecast/spacecast/pkg/fleet"
 	"github.com/spacecast/spacecast/pkg/ogg"
 	"github.com/spacecast/spacecast/pkg/room/rtc"
-	"github.com/spacecast/spacecast/pkg/room/whep/whepserver"
 	"github.com/spacecast/spacecast/pkg/session"
 )
 
@@ -78,18 +76,9 @@ func BenchmarkWorkerRooms(b *testing.B) {
 					rtptone.Send(ctx, tr, rtptone.Tone{Freq: 200 + 50*float64(i), Duration: 3 * length, Seed: uint64(r*speakers + i)})
 				}()
 			}
-			srv, err := whepserver.New(whepserver.Options{Tracks: tracks, RTC: rtc.Options{Loopback: true}})
-			if err != nil {
-				b.Fatal(err)
-			}
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				b.Fatal(err)
-			}
-			hs := &http.Server{Handler: srv}
-			go hs.Serve(ln)
+			url, hs := serveWHEP(b, tracks)
 			defer hs.Close()
-			urls[r] = "http://" + ln.Addr().String() + "/whep"
+			urls[r] = url
 		}
 		// The worker.
 		w := exec.Command(bin, "worker", "--nats", ns.URL, "--store", "s3://"+s3.Bucket+"/bench",
