@@ -71,10 +71,11 @@ type Published struct {
 	AudioLevel  float64 `json:"audioLevel"` // WebRTC media-source level, 0..1 linear
 }
 
-// Probe is what the page hears from its microphone.
+// Probe is what the page hears from its microphone: the median of three windows of 8192 samples
+// each, read one after another, so one rendering glitch on a busy machine does not decide it.
 type Probe struct {
-	RMSDBFS    float64 `json:"rmsDBFS"`    // RMS over the last 8192 samples; a full-scale sine reads -3.01
-	PeakHz     float64 `json:"peakHz"`     // frequency of the strongest FFT bin, interpolated
+	RMSDBFS    float64 `json:"rmsDBFS"`    // RMS of a window; a full-scale sine reads -3.01
+	PeakHz     float64 `json:"peakHz"`     // frequency of a window's strongest FFT bin, interpolated
 	SampleRate float64 `json:"sampleRate"` // of the page's AudioContext
 }
 
@@ -501,8 +502,8 @@ func (p *Page) Stats() (Published, error) {
 	return pub, err
 }
 
-// Probe listens to the microphone inside the page for at least d and reports its level and
-// dominant frequency.
+// Probe listens to the microphone inside the page for at least d and a window (0.24 s), reads
+// three windows 0.24 s apart, and reports their median level and dominant frequency.
 func (p *Page) Probe(d time.Duration) (Probe, error) {
 	var pr Probe
 	err := p.call("probe", d.Milliseconds(), &pr)

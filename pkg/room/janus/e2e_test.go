@@ -124,6 +124,11 @@ func TestVideoRoomRecordsEachPublisher(t *testing.T) {
 			x, start := trackAudio(t, s, tr)
 			got := parts(x, start)
 			if len(got) != len(w.onsets) {
+				t.Logf("track %+v", *tr)
+				t.Logf("tones due at %v on the session clock", sinceStart(rec.Start(), w.onsets))
+				for _, e := range rec.snapshot() {
+					t.Logf("event %+v", e)
+				}
 				t.Fatalf("%s: audible parts %v, want %d", p.Name, got, len(w.onsets))
 			}
 			for k, part := range got {
@@ -667,3 +672,12 @@ func TestVideoRoomSurvivesADeadNetwork(t *testing.T) {
 }
 
 func asConn(c room.Conn) *conn { return c.(*conn) }
+
+// sinceStart says where each wall-clock time falls on a recording that began at start.
+func sinceStart(start time.Time, at []time.Time) []time.Duration {
+	out := make([]time.Duration, len(at))
+	for i, t := range at {
+		out[i] = t.Sub(start).Round(time.Millisecond)
+	}
+	return out
+}
