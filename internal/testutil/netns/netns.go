@@ -428,6 +428,10 @@ func (c *Client) Command(ctx context.Context, name string, args ...string) *exec
 	return exec.CommandContext(ctx, c.ns.nsenter, append([]string{"--net=" + c.netNS, "--", name}, args...)...)
 }
 
+// InClient calls fn on an OS thread that has entered the client's namespace, as NS.InClient does
+// in the first client's: sockets fn creates belong to this client for their whole life.
+func (c *Client) InClient(fn func() error) error { return inNetNS(c.netNS, fn) }
+
 // LinkDown takes the server end of the client's veth pair down, as NS.LinkDown does the first
 // client's: this client's packets vanish and the server side has no route to it; the server side
 // and the other clients go on as before.

@@ -301,6 +301,23 @@ func TestClients(t *testing.T) {
 			}
 		}
 		reach("at first", "")
+		// A socket made in a client's InClient is that client's: it binds the client's address, which
+		// the server side does not have, and is reached from the server side over the client's link.
+		var ln net.Listener
+		if err := a.InClient(func() (err error) { ln, err = net.Listen("tcp4", net.JoinHostPort(a.IP(), "0")); return err }); err != nil {
+			t.Fatalf("listen on %s in client a: %v", a.IP(), err)
+		}
+		go func() {
+			if c, err := ln.Accept(); err == nil {
+				c.Close()
+			}
+		}()
+		if c, err := net.DialTimeout("tcp4", ln.Addr().String(), probeTimeout); err != nil {
+			t.Errorf("server → a listener made in client a's InClient: %v", err)
+		} else {
+			c.Close()
+		}
+		ln.Close()
 		for _, cut := range []struct {
 			name     string
 			down, up func() error
