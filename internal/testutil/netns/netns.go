@@ -293,8 +293,7 @@ func (ns *NS) mustIP(t testing.TB, prefix []string, args ...string) {
 }
 
 // waitLink waits until both ends of a veth pair are operationally up or both down: the server end
-// iface here and ClientIface in the namespace netNS. (An end the kernel has not yet seen carrier on
-// drops what is sent through it.)
+// iface here and ClientIface in the namespace netNS, whose state the kernel updates a moment later.
 func waitLink(iface, netNS string, up bool) error {
 	if err := waitRunning(iface, up); err != nil {
 		return err
@@ -335,7 +334,8 @@ var linkMu sync.Mutex
 // returned.
 func (ns *NS) LinkDown() error { return ns.setLink(ns.t, ServerIface, ns.ClientNetNS, "down") }
 
-// LinkUp restores the link after LinkDown and waits for carrier; connected routes come back with it.
+// LinkUp restores the link after LinkDown and waits for carrier at both ends; connected routes come
+// back with it. It clears both ends' neighbour entries (see setLink).
 func (ns *NS) LinkUp() error { return ns.setLink(ns.t, ServerIface, ns.ClientNetNS, "up") }
 
 // setLink takes the server end iface of a veth pair up or down and waits for both ends' carrier to
