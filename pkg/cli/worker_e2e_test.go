@@ -1,12 +1,15 @@
 package cli
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -654,24 +657,26 @@ func drainE2E(t *testing.T, secondSignal bool) {
 	})
 }
 
-// natsLink is a TCP relay between one worker and nats-server that the test can cut: while cut,
-// the bytes each way are dropped and the connections stay open, as on a link that went dead
-// (no reset, no FIN): the worker learns nothing but that its requests time out.
-type natsLink struct {
-	ln  net.Listener
-	mu  sync.Mutex
-	cut bool
-}
-
-func newNATSLink(t *testing.T, natsURL string) (*natsLink, string) {
+// forward accepts TCP connections on ip (a port of its own) and joins each to target, until the
+// test ends; it returns the address it listens on. It lets a client namespace reach a server of
+// the test that listens on 127.0.0.1 only (nats-server, versitygw): the client's link, not the
+// forwarder, is what the test cuts.
+func forward(t *testing.T, ip, target string) string {
 	t.Helper()
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	ln, err := net.Listen("tcp4", net.JoinHostPort(ip, "0"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := &natsLink{ln: ln}
-	t.Cleanup(func() { ln.Close() })
-	target := strings.TrimPrefix(natsURL, "nats://")
+	var mu sync.Mutex
+	var conns []net.Conn
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
 	go func() {
 		for {
 			c, err := ln.Accept()
@@ -683,45 +688,121 @@ func newNATSLink(t *testing.T, natsURL string) (*natsLink, string) {
 				c.Close()
 				continue
 			}
-			go l.pipe(c, s)
-			go l.pipe(s, c)
+			mu.Lock()
+			conns = append(conns, c, s)
+			mu.Unlock()
+			pipe := func(to, from net.Conn) {
+				_, _ = io.Copy(to, from)
+				to.Close()
+				from.Close()
+			}
+			go pipe(c, s)
+			go pipe(s, c)
 		}
 	}()
-	return l, "nats://" + ln.Addr().String()
+	return ln.Addr().String()
 }
 
-// pipe copies from to to, dropping what it reads while the link is cut.
-func (l *natsLink) pipe(from, to net.Conn) {
-	defer from.Close()
-	defer to.Close()
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := from.Read(buf)
-		if n > 0 && !l.isCut() {
-			if _, werr := to.Write(buf[:n]); werr != nil {
-				return
+// startWorkerIn starts a worker of the rig named name in the client namespace c, reaching NATS,
+// the store and LiveKit over c's link: NATS and the store through forwarders on the server side
+// of it, LiveKit (which must listen on netns.ServerIP) directly. Its /healthz is on c's address.
+func (r *fleetRig) startWorkerIn(ns *netns.NS, c *netns.Client, name string) *workerProc {
+	r.t.Helper()
+	natsURL := "nats://" + forward(r.t, ns.ServerIP, strings.TrimPrefix(r.nats.URL, "nats://"))
+	s3 := "http://" + forward(r.t, ns.ServerIP, strings.TrimPrefix(r.s3.Endpoint, "http://"))
+	addr := net.JoinHostPort(c.IP(), fmt.Sprint(testutil.FreePort(r.t)))
+	cmd := c.Command(context.Background(), spacecastBinary(r.t), "worker", "--nats", natsURL, "--store", r.store,
+		"--listen", addr, "--interface", netns.ClientIface, "--name", name, "--spool", filepath.Join(r.t.TempDir(), "spool"), "--json")
+	cmd.Env = append(os.Environ(), "LK_WORKER_SECRET="+r.lk.APISecret, "AWS_ENDPOINT_URL="+s3)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	w := &workerProc{name: name, cmd: cmd, addr: addr, done: make(chan struct{})}
+	if err := netns.StartTied(cmd); err != nil {
+		r.t.Fatal(err)
+	}
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			var e map[string]any
+			w.mu.Lock()
+			w.raw.Write(sc.Bytes())
+			w.raw.WriteByte('\n')
+			if json.Unmarshal(sc.Bytes(), &e) == nil {
+				w.log = append(w.log, e)
 			}
+			w.mu.Unlock()
 		}
-		if err != nil {
-			return
+		_ = cmd.Wait()
+		close(w.done)
+	}()
+	r.t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-w.done
+		if r.t.Failed() {
+			r.t.Logf("%s's log:\n%s", name, w.text())
+		}
+	})
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if code, _ := w.get(healthPath); code == http.StatusOK {
+			return w
+		}
+		if time.Now().After(deadline) {
+			r.t.Fatalf("%s: /healthz not 200 within 30 s; log:\n%s", name, w.text())
 		}
 	}
 }
 
-func (l *natsLink) isCut() bool     { l.mu.Lock(); defer l.mu.Unlock(); return l.cut }
-func (l *natsLink) setCut(cut bool) { l.mu.Lock(); defer l.mu.Unlock(); l.cut = cut }
+// healthIn asks /healthz of the worker at addr from inside the client namespace c (so it gets
+// an answer while c's link is down) and returns the status line and body.
+func healthIn(t *testing.T, c *netns.Client, addr string) string {
+	t.Helper()
+	var conn net.Conn
+	if err := c.InClient(func() (err error) { conn, err = net.DialTimeout("tcp4", addr, 5*time.Second); return err }); err != nil {
+		t.Fatalf("dial %s in its namespace: %v", addr, err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := fmt.Fprintf(conn, "GET %s HTTP/1.0\r\nHost: %s\r\n\r\n", healthPath, addr); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("%s of %s: %v", healthPath, addr, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.Status + " " + strings.TrimSpace(string(b))
+}
 
-// TestWorkerCutOffFromNATS: a worker recording a room loses NATS (its link dead, the room and the
-// store still there). It stops recording on its own within its fence (fleet.AckWait −
-// fleet.ProgressEvery after its last Progress), before the other worker claims the job; its part
-// (part 1) is finished and uploaded, the other worker records part 2: no place is written by two
-// workers. The job is done once, by the second worker, which joins the two parts into one session;
-// the cut-off worker never marks it.
+// logTime is when the first of the worker's log lines with message msg (and, when room is not
+// "", that room) was written; zero if there is none.
+func (w *workerProc) logTime(msg, room string) time.Time {
+	for _, e := range w.lines(msg) {
+		if room == "" || e["room"] == room {
+			at, _ := time.Parse(time.RFC3339Nano, fmt.Sprint(e["time"]))
+			return at
+		}
+	}
+	return time.Time{}
+}
+
+// TestWorkerCutOffFromNATS: a worker recording a room is cut off, its link down: NATS, the store
+// and LiveKit all out of its reach, while the room goes on. It stops recording on its own within
+// its fence (fleet.AckWait − fleet.ProgressEvery after its last Progress), before the other worker
+// claims the job, and the other worker records part 2: no place is written by two workers. The
+// link comes back once the job is claimed again, while part 2 is recorded: the cut-off worker
+// uploads its finished part 1 (all it heard until the cut), answers /healthz and records the next
+// room within 15 s (the other worker is full). The job is done once, by the second worker, which
+// joins the two parts into one session that holds the tone with at most 10 s lost; the cut-off
+// worker never marks it.
 func TestWorkerCutOffFromNATS(t *testing.T) {
-	netns.Run(t, func(t *testing.T, _ *netns.NS) {
-		r := newFleetRig(t)
-		link, viaLink := newNATSLink(t, r.nats.URL)
-		w1 := r.startWorker("w1", "--nats", viaLink) // the later --nats wins
+	netns.Run(t, func(t *testing.T, ns *netns.NS) {
+		r := newFleetRigWith(t, lkserver.Config{BindIP: ns.ServerIP, Interfaces: []string{ns.ServerIface}})
+		c := ns.NewClient(t)
+		w1 := r.startWorkerIn(ns, c, "w1")
 		sp := r.speak("cut", 440, 40*time.Second)
 		id := r.submit("cut")
 		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
@@ -732,22 +813,27 @@ func TestWorkerCutOffFromNATS(t *testing.T) {
 				t.Fatal("w1 is not recording within 30 s")
 			}
 		}
-		w2 := r.startWorker("w2")
+		w2 := r.startWorker("w2", "--max-rooms", "1") // once it holds the room it takes no other job
 		time.Sleep(5 * time.Second)
-		link.setCut(true)
+		if err := c.LinkDown(); err != nil {
+			t.FailNow()
+		}
 		cut := time.Now()
 		var fenced, taken time.Time
 		for deadline := time.Now().Add(30 * time.Second); fenced.IsZero() || taken.IsZero(); time.Sleep(50 * time.Millisecond) {
-			if l := w1.lines("queue unreachable: stopping before another worker takes the job"); len(l) > 0 && fenced.IsZero() {
-				fenced, _ = time.Parse(time.RFC3339Nano, fmt.Sprint(l[0]["time"]))
-			}
-			if l := w2.lines("job taken"); len(l) > 0 && taken.IsZero() {
-				taken, _ = time.Parse(time.RFC3339Nano, fmt.Sprint(l[0]["time"]))
-			}
+			fenced = w1.logTime("queue unreachable: stopping before another worker takes the job", "")
+			taken = w2.logTime("job taken", "cut")
 			if time.Now().After(deadline) {
 				t.Fatalf("30 s after the cut: w1 fenced at %v, w2 took the job at %v", fenced, taken)
 			}
 		}
+		// Its own namespace still reaches w1's /healthz: it says what the worker knows, which is what
+		// nats.go has noticed (its pings are minutes apart), not what the link is.
+		health := healthIn(t, c, w1.addr)
+		if err := c.LinkUp(); err != nil {
+			t.FailNow()
+		}
+		up := time.Now()
 		fence := fleet.AckWait - fleet.ProgressEvery
 		if d := fenced.Sub(cut); d > fence+500*time.Millisecond {
 			t.Errorf("w1 stopped %s after its link died, want within its fence %s", d.Round(time.Millisecond), fence)
@@ -758,28 +844,55 @@ func TestWorkerCutOffFromNATS(t *testing.T) {
 		if _, part, ok := w2.recording("cut"); !ok || part != 2 {
 			t.Errorf("w2 records the room into part %d (%v), want 2", part, ok)
 		}
-		st := r.awaitJobs([]fleet.JobID{id}, fleet.Done, 90*time.Second)[id]
-		if st.Session != r.store+"/cut" || st.Worker != "w2" {
+
+		// Back on the network, w1 is healthy and records the next room: w2, holding its one room, cannot.
+		r.speak("after", 660, 8*time.Second)
+		after := r.submit("after")
+		var again time.Time
+		for deadline := time.Now().Add(15 * time.Second); again.IsZero(); time.Sleep(100 * time.Millisecond) {
+			again, _, _ = w1.recording("after")
+			if time.Now().After(deadline) {
+				t.Fatalf("w1 is not recording another room within 15 s of its link coming back")
+			}
+		}
+		if code, body := w1.get(healthPath); code != http.StatusOK {
+			t.Errorf("w1's %s after its link came back: %d %s", healthPath, code, body)
+		}
+
+		jobs := r.awaitJobs([]fleet.JobID{id, after}, fleet.Done, 90*time.Second)
+		if st := jobs[id]; st.Session != r.store+"/cut" || st.Worker != "w2" {
 			t.Errorf("job done by %s with %s, want w2 with the joined session", st.Worker, st.Session)
 		}
-		if len(w1.lines("job done")) != 0 || len(w1.lines("job handed back")) != 0 {
+		if st := jobs[after]; st.Worker != "w1" {
+			t.Errorf("the room after the cut was recorded by %s, want w1", st.Worker)
+		}
+		if w1.logTime("job done", "cut") != (time.Time{}) || w1.logTime("job handed back", "cut") != (time.Time{}) {
 			t.Error("w1, cut off, told the queue how the job ended")
 		}
-		// w1's part was finished in the bucket (the store was there all along), then joined with
-		// w2's by w2; part 1's tone stops where w1 stopped.
+		// w1 finished its part only once the store was in reach again: the part's last upload waited
+		// for the link.
+		if stopped := w1.logTime("job no longer held by this worker: stopped recording", "cut"); !stopped.After(up) {
+			t.Errorf("w1 was done with its part at %s, before its link came back at %s", stopped.Format("15:04:05.000"), up.Format("15:04:05.000"))
+		}
+		// w2 joined w1's part with its own. w1 heard the room until its link died, and all it heard
+		// is in part 1: the tone stops at the cut.
 		off1, on2, _, ok := r.judge("cut").joinedTone(t, "cut", sp.freq)
 		if !ok {
 			t.FailNow()
 		}
-		if off1.After(fenced.Add(time.Second)) {
-			t.Errorf("part 1 holds the tone until %s, w1 stopped at %s", off1.Format("15:04:05.000"), fenced.Format("15:04:05.000"))
+		if d := off1.Sub(cut); d.Abs() > time.Second {
+			t.Errorf("part 1 holds the tone until %s, w1's link died at %s", off1.Format("15:04:05.000"), cut.Format("15:04:05.000"))
 		}
 		if !off1.Before(on2.Add(time.Second)) {
 			t.Errorf("part 1 (until %s) overlaps part 2 (from %s)", off1.Format("15:04:05.000"), on2.Format("15:04:05.000"))
 		}
-		link.setCut(false)
-		t.Logf("link cut → w1 stopped: %s (fence %s); → w2 took the job: %s; tone lost between the parts: %s",
-			fenced.Sub(cut).Round(time.Millisecond), fence, taken.Sub(cut).Round(time.Millisecond), on2.Sub(off1).Round(time.Millisecond))
+		if lost := on2.Sub(off1); lost > 10*time.Second {
+			t.Errorf("%s of tone lost between the parts, want at most 10 s", lost.Round(time.Millisecond))
+		}
+		t.Logf("link down → w1 stopped: %s (fence %s); → w2 took the job: %s; part 1's tone ends %s after the cut; tone lost between the parts: %s; link up → w1 recording another room: %s",
+			fenced.Sub(cut).Round(time.Millisecond), fence, taken.Sub(cut).Round(time.Millisecond), off1.Sub(cut).Round(time.Millisecond),
+			on2.Sub(off1).Round(time.Millisecond), again.Sub(up).Round(time.Millisecond))
+		t.Logf("w1's %s while cut off, fenced: %s", healthPath, health)
 	})
 }
 

@@ -1,7 +1,8 @@
 // Package netns runs a test inside private network namespaces: a server side (the test's own
 // process) and a client side joined by a veth pair, so that every server, recorder and pion peer
 // the test starts can reach only the others and never the machine's interfaces. The test can cut
-// the link (LinkDown) and get a nearly full disk (DiskFull).
+// the link (LinkDown), add client sides with links of their own to cut one alone (NewClient), and
+// get a nearly full disk (DiskFull).
 //
 // It needs root (CAP_SYS_ADMIN, CAP_NET_ADMIN), ip (iproute2) and nsenter (util-linux). When one
 // is missing the test is skipped, except when the CI environment variable is set: there it fails.
@@ -57,6 +58,9 @@ type NS struct {
 	t       testing.TB
 	ip      string
 	nsenter string
+
+	mu      sync.Mutex
+	clients int // made by NewClient
 }
 
 // Run runs fn inside a fresh pair of network namespaces. The test binary is executed again for
@@ -224,38 +228,50 @@ func setup(t *testing.T) *NS {
 			t.Fatalf("netns: %s is not in a fresh network namespace (it sees interface %s); refusing to touch it", t.Name(), i.Name)
 		}
 	}
-	ns.mustIP(nil, "link", "set", "lo", "up")
+	ns.mustIP(t, nil, "link", "set", "lo", "up")
 
 	// The client side lives as long as a holder process in its own network namespace.
-	sleep := testutil.Require(t, "sleep")
-	holder := exec.Command(sleep, "infinity")
+	holder := ns.holder(t)
+	ns.ClientNetNS = fmt.Sprintf("/proc/%d/ns/net", holder)
+	ns.veth(t, holder, ServerIface, ClientIface, ServerIP, ClientIP)
+	if err := waitLink(ServerIface, ns.ClientNetNS, true); err != nil {
+		t.Fatal(err)
+	}
+	return ns
+}
+
+// holder starts a process in a network namespace of its own, killed when t ends, and returns its
+// pid: the namespace lives as long as it does.
+func (ns *NS) holder(t testing.TB) int {
+	t.Helper()
+	holder := exec.Command(testutil.Require(t, "sleep"), "infinity")
 	holder.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNET}
 	if err := StartTied(holder); err != nil {
-		t.Fatalf("netns: start the client namespace: %v", err)
+		t.Fatalf("netns: start a client namespace: %v", err)
 	}
 	t.Cleanup(func() {
 		holder.Process.Kill()
 		holder.Wait()
 	})
-	ns.ClientNetNS = fmt.Sprintf("/proc/%d/ns/net", holder.Process.Pid)
-	client := []string{"--net=" + ns.ClientNetNS, "--"}
+	return holder.Process.Pid
+}
 
-	pid := fmt.Sprint(holder.Process.Pid)
-	if out, err := ns.ipCmd(nil, "link", "add", ServerIface, "type", "veth", "peer", "name", ClientIface, "netns", pid); err != nil {
+// veth joins this namespace (serverIface, serverIP) and the holder's (clientIface, clientIP) with
+// a veth pair, both ends up, lo up on the client side.
+func (ns *NS) veth(t testing.TB, holder int, serverIface, clientIface, serverIP, clientIP string) {
+	t.Helper()
+	client := []string{fmt.Sprintf("--net=/proc/%d/ns/net", holder), "--"}
+	if out, err := ns.ipCmd(nil, "link", "add", serverIface, "type", "veth", "peer", "name", clientIface, "netns", fmt.Sprint(holder)); err != nil {
 		if bytes.Contains(out, []byte("Unknown device type")) || bytes.Contains(out, []byte("not supported")) {
 			Missing(t, "netns: the kernel cannot make a veth pair (%s): load the veth module", strings.TrimSpace(string(out)))
 		}
-		t.Fatalf("netns: ip link add %s type veth peer name %s: %v: %s", ServerIface, ClientIface, err, out)
+		t.Fatalf("netns: ip link add %s type veth peer name %s: %v: %s", serverIface, clientIface, err, out)
 	}
-	ns.mustIP(nil, "addr", "add", fmt.Sprintf("%s/%d", ServerIP, prefixLen), "dev", ServerIface)
-	ns.mustIP(nil, "link", "set", ServerIface, "up")
-	ns.mustIP(client, "link", "set", "lo", "up")
-	ns.mustIP(client, "addr", "add", fmt.Sprintf("%s/%d", ClientIP, prefixLen), "dev", ClientIface)
-	ns.mustIP(client, "link", "set", ClientIface, "up")
-	if err := waitRunning(ServerIface, true); err != nil {
-		t.Fatal(err)
-	}
-	return ns
+	ns.mustIP(t, nil, "addr", "add", fmt.Sprintf("%s/%d", serverIP, prefixLen), "dev", serverIface)
+	ns.mustIP(t, nil, "link", "set", serverIface, "up")
+	ns.mustIP(t, client, "link", "set", "lo", "up")
+	ns.mustIP(t, client, "addr", "add", fmt.Sprintf("%s/%d", clientIP, prefixLen), "dev", clientIface)
+	ns.mustIP(t, client, "link", "set", clientIface, "up")
 }
 
 // ipCmd runs ip, in the client namespace when prefix holds nsenter's arguments.
@@ -269,11 +285,20 @@ func (ns *NS) ipCmd(prefix []string, args ...string) ([]byte, error) {
 	return cmd.CombinedOutput()
 }
 
-func (ns *NS) mustIP(prefix []string, args ...string) {
-	ns.t.Helper()
+func (ns *NS) mustIP(t testing.TB, prefix []string, args ...string) {
+	t.Helper()
 	if out, err := ns.ipCmd(prefix, args...); err != nil {
-		ns.t.Fatalf("netns: ip %s: %v: %s", strings.Join(args, " "), err, out)
+		t.Fatalf("netns: ip %s: %v: %s", strings.Join(args, " "), err, out)
 	}
+}
+
+// waitLink waits until both ends of a veth pair are operationally up or both down: the server end
+// iface here and ClientIface in the namespace netNS, whose state the kernel updates a moment later.
+func waitLink(iface, netNS string, up bool) error {
+	if err := waitRunning(iface, up); err != nil {
+		return err
+	}
+	return inNetNS(netNS, func() error { return waitRunning(ClientIface, up) })
 }
 
 // waitRunning waits until the interface is operationally up (carrier) or not.
@@ -307,30 +332,121 @@ var linkMu sync.Mutex
 // carrier, so its packets to the server vanish (as on a dead network), and the server side has no
 // route to the client. It may be called from any goroutine; a failure is reported to the test and
 // returned.
-func (ns *NS) LinkDown() error { return ns.setLink("down") }
+func (ns *NS) LinkDown() error { return ns.setLink(ns.t, ServerIface, ns.ClientNetNS, "down") }
 
-// LinkUp restores the link after LinkDown and waits for carrier; connected routes come back with it.
-func (ns *NS) LinkUp() error { return ns.setLink("up") }
+// LinkUp restores the link after LinkDown and waits for carrier at both ends; connected routes come
+// back with it. It clears both ends' neighbour entries (see setLink).
+func (ns *NS) LinkUp() error { return ns.setLink(ns.t, ServerIface, ns.ClientNetNS, "up") }
 
-func (ns *NS) setLink(state string) error {
+// setLink takes the server end iface of a veth pair up or down and waits for both ends' carrier to
+// follow (the client end in netNS); up, it also clears both ends' neighbour entries.
+func (ns *NS) setLink(t testing.TB, iface, netNS, state string) error {
 	linkMu.Lock()
 	defer linkMu.Unlock()
-	if out, err := ns.ipCmd(nil, "link", "set", ServerIface, state); err != nil {
-		err = fmt.Errorf("netns: ip link set %s %s: %w: %s", ServerIface, state, err, out)
-		ns.t.Error(err)
+	if out, err := ns.ipCmd(nil, "link", "set", iface, state); err != nil {
+		err = fmt.Errorf("netns: ip link set %s %s: %w: %s", iface, state, err, out)
+		t.Error(err)
 		return err
 	}
-	if err := waitRunning(ServerIface, state == "up"); err != nil {
-		ns.t.Error(err)
+	if err := waitLink(iface, netNS, state == "up"); err != nil {
+		t.Error(err)
 		return err
+	}
+	if state == "up" {
+		// Neighbour entries left failed or mid-probe while the link was down would hold the first
+		// packets back for up to a second; without them the ends resolve each other at once.
+		for _, end := range []struct {
+			prefix []string
+			dev    string
+		}{{nil, iface}, {[]string{"--net=" + netNS, "--"}, ClientIface}} {
+			if out, err := ns.ipCmd(end.prefix, "neigh", "flush", "dev", end.dev); err != nil {
+				err = fmt.Errorf("netns: ip neigh flush dev %s: %w: %s", end.dev, err, out)
+				t.Error(err)
+				return err
+			}
+		}
 	}
 	return nil
 }
 
+// Client is a further client side of a test (NewClient): a network namespace of its own, joined
+// to the server side by a veth pair of its own, so that the test can cut one client off and let the
+// others go on.
+type Client struct {
+	ip, serverIP string // ClientIface's address here; the server end's
+	iface        string // the server end, in the test's namespace
+	netNS        string
+	ns           *NS
+	t            testing.TB
+}
+
+// NewClient makes another client side, torn down when t ends. Client n (from 1) has 10.77.n.2/24
+// on ClientIface (sc1) and lo; the server end of its veth pair is sc0-n with 10.77.n.1/24 in the
+// test's namespace, and its one route is to ServerIP through it. So a server the clients are to
+// reach listens on ServerIP (or on 0.0.0.0); one on 127.0.0.1 is out of their reach.
+func (ns *NS) NewClient(t testing.TB) *Client {
+	t.Helper()
+	ns.mu.Lock()
+	ns.clients++
+	n := ns.clients
+	ns.mu.Unlock()
+	if n > 254 {
+		t.Fatalf("netns: %d clients: at most 254 (10.77.1.0/24 to 10.77.254.0/24)", n)
+	}
+	c := &Client{ip: fmt.Sprintf("10.77.%d.2", n), serverIP: fmt.Sprintf("10.77.%d.1", n), iface: fmt.Sprintf("%s-%d", ServerIface, n), ns: ns, t: t}
+	holder := ns.holder(t)
+	c.netNS = fmt.Sprintf("/proc/%d/ns/net", holder)
+	// Deleting the server end deletes the pair, before the holder's end goes (cleanups run last first).
+	t.Cleanup(func() {
+		if _, err := net.InterfaceByName(c.iface); err != nil {
+			return // never made
+		}
+		if out, err := ns.ipCmd(nil, "link", "del", c.iface); err != nil {
+			t.Errorf("netns: ip link del %s: %v: %s", c.iface, err, out)
+		}
+	})
+	ns.veth(t, holder, c.iface, ClientIface, c.serverIP, c.ip)
+	ns.mustIP(t, []string{"--net=" + c.netNS, "--"}, "route", "add", ServerIP+"/32", "via", c.serverIP)
+	if err := waitLink(c.iface, c.netNS, true); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// IP is the client's address (10.77.n.2), where the server side reaches it.
+func (c *Client) IP() string { return c.ip }
+
+// Iface is the server end of the client's veth pair (sc0-n), in the test's namespace.
+func (c *Client) Iface() string { return c.iface }
+
+// NetNS is the path of the client's namespace, for tools that take one (nsenter --net=PATH).
+func (c *Client) NetNS() string { return c.netNS }
+
+// Command returns a command that runs name with args in the client's namespace, as
+// NS.ClientCommand does in the first client's.
+func (c *Client) Command(ctx context.Context, name string, args ...string) *exec.Cmd {
+	return exec.CommandContext(ctx, c.ns.nsenter, append([]string{"--net=" + c.netNS, "--", name}, args...)...)
+}
+
+// InClient calls fn on an OS thread that has entered the client's namespace, as NS.InClient does
+// in the first client's: sockets fn creates belong to this client for their whole life.
+func (c *Client) InClient(fn func() error) error { return inNetNS(c.netNS, fn) }
+
+// LinkDown takes the server end of the client's veth pair down, as NS.LinkDown does the first
+// client's: this client's packets vanish and the server side has no route to it; the server side
+// and the other clients go on as before.
+func (c *Client) LinkDown() error { return c.ns.setLink(c.t, c.iface, c.netNS, "down") }
+
+// LinkUp restores the client's link after LinkDown and waits for carrier.
+func (c *Client) LinkUp() error { return c.ns.setLink(c.t, c.iface, c.netNS, "up") }
+
 // InClient calls fn on an OS thread that has entered the client namespace: sockets fn creates
 // (net.ListenUDP, net.Dial) belong to the client side for their whole life, though the test's
 // other goroutines use them. Goroutines fn starts run in the server side.
-func (ns *NS) InClient(fn func() error) error {
+func (ns *NS) InClient(fn func() error) error { return inNetNS(ns.ClientNetNS, fn) }
+
+// inNetNS calls fn on an OS thread that has entered the network namespace at path.
+func inNetNS(path string, fn func() error) error {
 	errc := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
@@ -340,14 +456,14 @@ func (ns *NS) InClient(fn func() error) error {
 			return // the thread stays locked and ends with the goroutine
 		}
 		defer self.Close()
-		client, err := os.Open(ns.ClientNetNS)
+		client, err := os.Open(path)
 		if err != nil {
 			errc <- fmt.Errorf("netns: open the client namespace: %w", err)
 			return
 		}
 		defer client.Close()
 		if err := unix.Setns(int(client.Fd()), unix.CLONE_NEWNET); err != nil {
-			errc <- fmt.Errorf("netns: enter the client namespace %s: %w", ns.ClientNetNS, err)
+			errc <- fmt.Errorf("netns: enter the client namespace %s: %w", path, err)
 			return
 		}
 		err = fn()

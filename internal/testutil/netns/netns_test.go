@@ -142,12 +142,15 @@ func probe(udpAddr, tcpAddr string) (udpErr, tcpErr error) {
 	return udpErr, tcpErr
 }
 
-// clientProbe runs the probe helper in the client namespace and returns its report lines by key.
-func clientProbe(t *testing.T, ns *NS, udpAddr, tcpAddr string) map[string]string {
+// command makes a command that runs in one client namespace (NS.ClientCommand, Client.Command).
+type command func(ctx context.Context, name string, args ...string) *exec.Cmd
+
+// clientProbe runs the probe helper in a client namespace and returns its report lines by key.
+func clientProbe(t *testing.T, in command, udpAddr, tcpAddr string) map[string]string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	cmd := ns.ClientCommand(ctx, os.Args[0])
+	cmd := in(ctx, os.Args[0])
 	cmd.Env = append(os.Environ(), "NETNS_HELPER=probe", "NETNS_UDP="+udpAddr, "NETNS_TCP="+tcpAddr)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -159,6 +162,42 @@ func clientProbe(t *testing.T, ns *NS, udpAddr, tcpAddr string) map[string]strin
 		res[k] = v
 	}
 	return res
+}
+
+// clientEcho starts the echo helper on ip in a client namespace, stopped when the test ends, and
+// returns the addresses of its UDP and TCP echo servers.
+func clientEcho(t *testing.T, in command, ip string) (udpAddr, tcpAddr string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	echo := in(ctx, os.Args[0])
+	echo.Env = append(os.Environ(), "NETNS_HELPER=echo", "NETNS_ADDR="+ip)
+	stdout, err := echo.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := echo.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); echo.Wait() })
+	sc := bufio.NewScanner(stdout)
+	for udpAddr == "" || tcpAddr == "" {
+		if !sc.Scan() {
+			t.Fatalf("client echo helper ended early: %v", sc.Err())
+		}
+		k, v, _ := strings.Cut(sc.Text(), " ")
+		switch k {
+		case "udp":
+			udpAddr = v
+		case "tcp":
+			tcpAddr = v
+		default:
+			t.Fatalf("client echo helper: %s", sc.Text())
+		}
+	}
+	if !strings.HasPrefix(udpAddr, ip+":") {
+		t.Fatalf("client echo listens on %s, want %s", udpAddr, ip)
+	}
+	return udpAddr, tcpAddr
 }
 
 // TestReachability proves the two sides reach each other over the veth with UDP and TCP, that
@@ -174,44 +213,11 @@ func TestReachability(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-
-		// The client's echo servers, on the client side.
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		echo := ns.ClientCommand(ctx, os.Args[0])
-		echo.Env = append(os.Environ(), "NETNS_HELPER=echo", "NETNS_ADDR="+ns.ClientIP)
-		stdout, err := echo.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := echo.Start(); err != nil {
-			t.Fatal(err)
-		}
-		defer echo.Wait()
-		defer cancel()
-		sc := bufio.NewScanner(stdout)
-		var cliUDP, cliTCP string
-		for cliUDP == "" || cliTCP == "" {
-			if !sc.Scan() {
-				t.Fatalf("client echo helper ended early: %v", sc.Err())
-			}
-			k, v, _ := strings.Cut(sc.Text(), " ")
-			switch k {
-			case "udp":
-				cliUDP = v
-			case "tcp":
-				cliTCP = v
-			default:
-				t.Fatalf("client echo helper: %s", sc.Text())
-			}
-		}
-		if !strings.HasPrefix(cliUDP, ns.ClientIP+":") {
-			t.Fatalf("client echo listens on %s, want %s", cliUDP, ns.ClientIP)
-		}
+		cliUDP, cliTCP := clientEcho(t, ns.ClientCommand, ns.ClientIP)
 
 		bothWays := func(want bool) {
 			t.Helper()
-			res := clientProbe(t, ns, srvUDP, srvTCP)
+			res := clientProbe(t, ns.ClientCommand, srvUDP, srvTCP)
 			if res["ifaces"] != "lo,"+ns.ClientIface {
 				t.Errorf("client side sees interfaces %q, want lo,%s", res["ifaces"], ns.ClientIface)
 			}
@@ -238,11 +244,143 @@ func TestReachability(t *testing.T) {
 		bothWays(true)
 
 		// 127.0.0.1 on the client side is the client's own loopback, not the server's.
-		res := clientProbe(t, ns, srvUDP, loTCP)
+		res := clientProbe(t, ns.ClientCommand, srvUDP, loTCP)
 		if res["tcp"] == "ok" {
 			t.Errorf("client side reached the server side's loopback listener %s", loTCP)
 		}
 	})
+}
+
+// TestClients: clients made with NewClient reach the server side and are reached by it over links
+// of their own, each with its own address; taking one client's link down cuts that client alone,
+// both ways, while the others (the first client among them) go on, and LinkUp brings it back. A
+// client's link is gone, its pair and namespace with it, when the test that made it ends.
+func TestClients(t *testing.T) {
+	Run(t, func(t *testing.T, ns *NS) {
+		srvUDP, srvTCP, err := startEcho(ns.ServerIP)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, b := ns.NewClient(t), ns.NewClient(t)
+		if ips := []string{ns.ClientIP, a.IP(), b.IP()}; ips[1] == ips[0] || ips[2] == ips[0] || ips[1] == ips[2] {
+			t.Fatalf("clients' addresses %v are not distinct", ips)
+		}
+		type peer struct {
+			name     string
+			in       command
+			udp, tcp string // its echo servers
+		}
+		peers := []*peer{{name: "first", in: ns.ClientCommand}, {name: "a", in: a.Command}, {name: "b", in: b.Command}}
+		for i, ip := range []string{ns.ClientIP, a.IP(), b.IP()} {
+			peers[i].udp, peers[i].tcp = clientEcho(t, peers[i].in, ip)
+		}
+		// reach checks every client both ways; the one named down is to be cut off, the others not.
+		reach := func(when, down string) {
+			t.Helper()
+			for _, p := range peers {
+				want := p.name != down
+				res := clientProbe(t, p.in, srvUDP, srvTCP)
+				if res["ifaces"] != "lo,"+ClientIface {
+					t.Errorf("client %s sees interfaces %q, want lo,%s", p.name, res["ifaces"], ClientIface)
+				}
+				udpErr, tcpErr := probe(p.udp, p.tcp)
+				for _, c := range []struct {
+					way string
+					ok  bool
+					msg string
+				}{
+					{"client → server udp", res["udp"] == "ok", res["udp"]},
+					{"client → server tcp", res["tcp"] == "ok", res["tcp"]},
+					{"server → client udp", udpErr == nil, errText(udpErr)},
+					{"server → client tcp", tcpErr == nil, errText(tcpErr)},
+				} {
+					if c.ok != want {
+						t.Errorf("%s: %s, client %s: %s", when, c.way, p.name, c.msg)
+					}
+				}
+			}
+		}
+		reach("at first", "")
+		// A socket made in a client's InClient is that client's: it binds the client's address, which
+		// the server side does not have, and is reached from the server side over the client's link.
+		var ln net.Listener
+		if err := a.InClient(func() (err error) { ln, err = net.Listen("tcp4", net.JoinHostPort(a.IP(), "0")); return err }); err != nil {
+			t.Fatalf("listen on %s in client a: %v", a.IP(), err)
+		}
+		go func() {
+			if c, err := ln.Accept(); err == nil {
+				c.Close()
+			}
+		}()
+		if c, err := net.DialTimeout("tcp4", ln.Addr().String(), probeTimeout); err != nil {
+			t.Errorf("server → a listener made in client a's InClient: %v", err)
+		} else {
+			c.Close()
+		}
+		ln.Close()
+		for _, cut := range []struct {
+			name     string
+			down, up func() error
+		}{
+			{"a", a.LinkDown, a.LinkUp},
+			{"b", b.LinkDown, b.LinkUp},
+			{"first", ns.LinkDown, ns.LinkUp},
+		} {
+			if err := cut.down(); err != nil {
+				t.Fatal(err)
+			}
+			reach(cut.name+"'s link down", cut.name)
+			if err := cut.up(); err != nil {
+				t.Fatal(err)
+			}
+			reach(cut.name+"'s link up again", "")
+		}
+
+		// A client of a subtest goes with it: its link and its namespace's holder.
+		var iface string
+		var holders []string
+		t.Run("gone", func(t *testing.T) {
+			before := sleepers(t)
+			c := ns.NewClient(t)
+			iface = c.Iface()
+			holders = slices.DeleteFunc(sleepers(t), func(pid string) bool { return slices.Contains(before, pid) })
+			if len(holders) != 1 || c.NetNS() != "/proc/"+holders[0]+"/ns/net" {
+				t.Errorf("new holder processes %v for a client in %s", holders, c.NetNS())
+			}
+			if _, err := net.InterfaceByName(iface); err != nil {
+				t.Errorf("the client's link: %v", err)
+			}
+		})
+		if _, err := net.InterfaceByName(iface); err == nil {
+			t.Errorf("%s is left after the subtest that made it ended", iface)
+		}
+		if left := slices.DeleteFunc(sleepers(t), func(pid string) bool { return !slices.Contains(holders, pid) }); len(left) > 0 {
+			t.Errorf("holder %v is left after the subtest that made it ended", left)
+		}
+	})
+}
+
+// sleepers are the pids of this process's children running sleep (namespace holders), whichever
+// thread started them.
+func sleepers(t *testing.T) []string {
+	t.Helper()
+	tasks, err := filepath.Glob("/proc/self/task/*/children")
+	if err != nil || len(tasks) == 0 {
+		t.Fatalf("list this process's threads: %v", err)
+	}
+	var pids []string
+	for _, f := range tasks {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue // the thread ended
+		}
+		for _, pid := range strings.Fields(string(b)) {
+			if comm, err := os.ReadFile("/proc/" + pid + "/comm"); err == nil && strings.TrimSpace(string(comm)) == "sleep" {
+				pids = append(pids, pid)
+			}
+		}
+	}
+	return pids
 }
 
 // TestFreshNamespace checks what a test sees inside: lo and the veth end only, no route out, the
@@ -470,7 +608,7 @@ func TestInClient(t *testing.T) {
 			}
 		}
 		// A client process reaches the echo servers on its own loopback; the server side does not.
-		res := clientProbe(t, ns, loUDP, loTCP)
+		res := clientProbe(t, ns.ClientCommand, loUDP, loTCP)
 		if res["udp"] != "ok" || res["tcp"] != "ok" {
 			t.Errorf("client side → sockets made in InClient on its loopback: udp %s, tcp %s", res["udp"], res["tcp"])
 		}
