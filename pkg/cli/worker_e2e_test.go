@@ -755,26 +755,53 @@ func (r *fleetRig) startWorkerIn(ns *netns.NS, c *netns.Client, name string) *wo
 	}
 }
 
-// healthIn asks /healthz of the worker at addr from inside the client namespace c (so it gets
-// an answer while c's link is down) and returns the status line and body.
-func healthIn(t *testing.T, c *netns.Client, addr string) string {
-	t.Helper()
+// watchHealth asks /healthz of the worker at addr, from inside the client namespace c (so it
+// gets an answer while c's link is down), every 100 ms from now until it answers 503 or within
+// after since has passed; it sends the last answer and when it came, measured from since.
+func watchHealth(c *netns.Client, addr string, since time.Time, within time.Duration) <-chan healthAnswer {
+	out := make(chan healthAnswer, 1)
+	go func() {
+		var last string
+		for deadline := since.Add(within); ; time.Sleep(100 * time.Millisecond) {
+			h, err := healthIn(c, addr)
+			if err != nil {
+				h = err.Error()
+			}
+			last = h
+			if strings.HasPrefix(h, "503 ") || time.Now().After(deadline) {
+				break
+			}
+		}
+		out <- healthAnswer{last, time.Since(since)}
+	}()
+	return out
+}
+
+// healthAnswer is what /healthz said (status line and body) and when.
+type healthAnswer struct {
+	text  string
+	after time.Duration
+}
+
+// healthIn asks /healthz of the worker at addr from inside the client namespace c and returns
+// the status line and body.
+func healthIn(c *netns.Client, addr string) (string, error) {
 	var conn net.Conn
 	if err := c.InClient(func() (err error) { conn, err = net.DialTimeout("tcp4", addr, 5*time.Second); return err }); err != nil {
-		t.Fatalf("dial %s in its namespace: %v", addr, err)
+		return "", fmt.Errorf("dial %s in its namespace: %w", addr, err)
 	}
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(5 * time.Second))
 	if _, err := fmt.Fprintf(conn, "GET %s HTTP/1.0\r\nHost: %s\r\n\r\n", healthPath, addr); err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	if err != nil {
-		t.Fatalf("%s of %s: %v", healthPath, addr, err)
+		return "", fmt.Errorf("%s of %s: %w", healthPath, addr, err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return resp.Status + " " + strings.TrimSpace(string(b))
+	return resp.Status + " " + strings.TrimSpace(string(b)), nil
 }
 
 // logTime is when the first of the worker's log lines with message msg (and, when room is not
@@ -792,7 +819,8 @@ func (w *workerProc) logTime(msg, room string) time.Time {
 // TestWorkerCutOffFromNATS: a worker recording a room is cut off, its link down: NATS, the store
 // and LiveKit all out of its reach, while the room goes on. It stops recording on its own within
 // its fence (fleet.AckWait − fleet.ProgressEvery after its last Progress), before the other worker
-// claims the job, and the other worker records part 2: no place is written by two workers. The
+// claims the job, and the other worker records part 2: no place is written by two workers. Its
+// /healthz, asked inside its namespace, says 503 within three NATS pings of the cut. The
 // link comes back once the job is claimed again, while part 2 is recorded: the cut-off worker
 // uploads its finished part 1 (all it heard until the cut), answers /healthz and records the next
 // room within 15 s (the other worker is full). The job is done once, by the second worker, which
@@ -819,6 +847,7 @@ func TestWorkerCutOffFromNATS(t *testing.T) {
 			t.FailNow()
 		}
 		cut := time.Now()
+		healthWatch := watchHealth(c, w1.addr, cut, 3*fleet.PingEvery+2*time.Second)
 		var fenced, taken time.Time
 		for deadline := time.Now().Add(30 * time.Second); fenced.IsZero() || taken.IsZero(); time.Sleep(50 * time.Millisecond) {
 			fenced = w1.logTime("queue unreachable: stopping before another worker takes the job", "")
@@ -827,9 +856,12 @@ func TestWorkerCutOffFromNATS(t *testing.T) {
 				t.Fatalf("30 s after the cut: w1 fenced at %v, w2 took the job at %v", fenced, taken)
 			}
 		}
-		// Its own namespace still reaches w1's /healthz: it says what the worker knows, which is what
-		// nats.go has noticed (its pings are minutes apart), not what the link is.
-		health := healthIn(t, c, w1.addr)
+		// Its own namespace still reaches w1's /healthz: not ready once NATS has missed its pings
+		// (fleet.PingEvery: 4 to 6 s after the link died), so an orchestrator stops counting on it.
+		health := <-healthWatch
+		if !strings.HasPrefix(health.text, "503 ") {
+			t.Errorf("w1's %s %s after its link died: %s, want 503", healthPath, health.after.Round(time.Millisecond), health.text)
+		}
 		if err := c.LinkUp(); err != nil {
 			t.FailNow()
 		}
@@ -892,7 +924,7 @@ func TestWorkerCutOffFromNATS(t *testing.T) {
 		t.Logf("link down → w1 stopped: %s (fence %s); → w2 took the job: %s; part 1's tone ends %s after the cut; tone lost between the parts: %s; link up → w1 recording another room: %s",
 			fenced.Sub(cut).Round(time.Millisecond), fence, taken.Sub(cut).Round(time.Millisecond), off1.Sub(cut).Round(time.Millisecond),
 			on2.Sub(off1).Round(time.Millisecond), again.Sub(up).Round(time.Millisecond))
-		t.Logf("w1's %s while cut off, fenced: %s", healthPath, health)
+		t.Logf("w1's %s while cut off: %s (%s after the cut)", healthPath, health.text, health.after.Round(time.Millisecond))
 	})
 }
 
