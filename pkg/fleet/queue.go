@@ -57,9 +57,9 @@ type Queue struct {
 	consumer jetstream.Consumer
 	// followups is the consumer of follow-up jobs.
 	followups jetstream.Consumer
-	kv       jetstream.KeyValue
-	now      func() time.Time
-	nc       *nats.Conn // Connect's connection, closed by Close
+	kv        jetstream.KeyValue
+	now       func() time.Time
+	nc        *nats.Conn // Connect's connection, closed by Close
 }
 
 // Open makes sure the stream, its consumer and the bucket exist (creating or updating them) and
