@@ -18,9 +18,9 @@ import (
 	"github.com/spacecast/spacecast/pkg/bucketlock"
 	"github.com/spacecast/spacecast/pkg/fleet"
 	"github.com/spacecast/spacecast/pkg/objstore"
+	"github.com/spacecast/spacecast/pkg/sessionstore"
 	"github.com/spacecast/spacecast/pkg/site"
 	"github.com/spacecast/spacecast/pkg/sitestore"
-	"github.com/spacecast/spacecast/pkg/sessionstore"
 	"github.com/spacecast/spacecast/pkg/studio"
 )
 
