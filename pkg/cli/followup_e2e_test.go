@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,15 +14,16 @@ import (
 	"github.com/spacecast/spacecast/pkg/fleet"
 )
 
-// TestFollowupE2E: one `spacecast worker` records two LiveKit rooms, each with a pion speaker
-// playing a tone, submitted with `spacecast submit record --publish-to ... --push ...`; then the
-// worker runs their follow-ups (mix, publish, push), judged in the real S3 server (versitygw)
-// with the aws CLI and ffmpeg:
-//   - the room whose site exists: its mix is beside its session (not inside it: the session still
-//     verifies), decodes with ffmpeg with the tone where the session's live mix has it; the site's
-//     folder in the bucket and the pushed site's feed.xml list the episode, titled from the
-//     template, whose enclosure is an object of the enclosure's length served as audio/mpeg; its
-//     follow-up is done in `spacecast jobs --json`;
+// TestFollowupE2E: one `spacecast worker` records three LiveKit rooms, each with a pion speaker
+// playing a tone of its own, submitted with `spacecast submit record --publish-to ... --push ...`;
+// then the worker runs their follow-ups (mix, publish, push; two at once), judged in the real S3
+// server (versitygw) with the aws CLI and ffmpeg:
+//   - the two rooms publishing into one site (at once: they take turns through its lock): each
+//     mix is beside its session (not inside it: the session still verifies), decodes with ffmpeg
+//     with its tone where the session's live mix has it and no other room's; the site's folder
+//     in the bucket and the pushed site's feed.xml list both episodes, titled from the template,
+//     each enclosure an object of the enclosure's length served as audio/mpeg; their follow-ups
+//     are done in `spacecast jobs --json`;
 //   - the room whose --publish-to holds no site: its follow-up is tried 3 times and ends failed
 //     with the reason of each attempt, and its record job stays done.
 func TestFollowupE2E(t *testing.T) {
@@ -32,13 +34,15 @@ func TestFollowupE2E(t *testing.T) {
 		awsCLI(t, r.s3, "s3", "cp", "--recursive", "--quiet", "--exclude", ".*", site+"/", bucket+"/site/")
 		w := r.startWorker("w1", "--max-followups", "2")
 
-		freqs := map[string]float64{"fu-good": 440, "fu-nosite": 660}
-		sites := map[string]string{"fu-good": bucket + "/site", "fu-nosite": bucket + "/nosite"}
+		freqs := map[string]float64{"fu-a": 440, "fu-b": 550, "fu-nosite": 660}
+		sites := map[string]string{"fu-a": bucket + "/site", "fu-b": bucket + "/site", "fu-nosite": bucket + "/nosite"}
+		good := []string{"fu-a", "fu-b"} // two follow-ups publishing into one site, run at once
 		ids := map[string]fleet.JobID{}
 		for room, f := range freqs {
 			r.speak(room, f, 8*time.Second)
 		}
-		for _, room := range []string{"fu-good", "fu-nosite"} {
+		var recIDs []fleet.JobID
+		for _, room := range []string{"fu-a", "fu-b", "fu-nosite"} {
 			out := mustRun(t, "submit", "record", r.lk.URL, "--nats", r.nats.URL, "--room", room, "--store", r.store,
 				"--session-name", room, "--consent", "assume", "--api-key", r.lk.APIKey, "--api-secret-from", "env:LK_WORKER_SECRET",
 				"--stop-when-empty", "3s", "--publish-to", sites[room], "--push", bucket+"/public",
@@ -48,10 +52,11 @@ func TestFollowupE2E(t *testing.T) {
 				t.Fatal(err)
 			}
 			ids[room] = res.ID
+			recIDs = append(recIDs, res.ID)
 		}
-		recs := r.awaitJobs([]fleet.JobID{ids["fu-good"], ids["fu-nosite"]}, fleet.Done, 40*time.Second)
-		good, bad := fleet.FollowupID(ids["fu-good"]), fleet.FollowupID(ids["fu-nosite"])
-		r.awaitJobs([]fleet.JobID{good}, fleet.Done, 60*time.Second)
+		recs := r.awaitJobs(recIDs, fleet.Done, 40*time.Second)
+		bad := fleet.FollowupID(ids["fu-nosite"])
+		r.awaitJobs([]fleet.JobID{fleet.FollowupID(ids["fu-a"]), fleet.FollowupID(ids["fu-b"])}, fleet.Done, 60*time.Second)
 		r.awaitJobs([]fleet.JobID{bad}, fleet.Failed, 60*time.Second)
 
 		// The jobs as `spacecast jobs --json` shows them.
@@ -63,9 +68,11 @@ func TestFollowupE2E(t *testing.T) {
 		for _, st := range list.Jobs {
 			states[st.Job.ID] = st
 		}
-		mixURL := r.store + "/fu-good.mp3"
-		if st := states[good]; st.State != fleet.Done || st.Job.Kind != fleet.KindFollowup || st.Session != mixURL || len(st.Errors) != 0 {
-			t.Errorf("follow-up of fu-good: %s %s %q errors %q, want done with %s", st.Job.Kind, st.State, st.Session, st.Errors, mixURL)
+		for _, room := range good {
+			mixURL := r.store + "/" + room + ".mp3"
+			if st := states[fleet.FollowupID(ids[room])]; st.State != fleet.Done || st.Job.Kind != fleet.KindFollowup || st.Session != mixURL || len(st.Errors) != 0 {
+				t.Errorf("follow-up of %s: %s %s %q errors %q, want done with %s", room, st.Job.Kind, st.State, st.Session, st.Errors, mixURL)
+			}
 		}
 		st := states[bad]
 		if st.State != fleet.Failed || len(st.Errors) != fleet.MaxFollowupAttempts || !strings.Contains(st.Reason, "nosite holds no site (no podcast.yaml)") {
@@ -74,59 +81,74 @@ func TestFollowupE2E(t *testing.T) {
 		if st := states[ids["fu-nosite"]]; st.State != fleet.Done || st.Session != recs[ids["fu-nosite"]].Session {
 			t.Errorf("record job of fu-nosite is %s after its follow-up failed, want done", st.State)
 		}
-		if n := len(w.lines("follow-up queued")); n != 2 {
-			t.Errorf("%d follow-ups queued, want 2", n)
+		if n := len(w.lines("follow-up queued")); n != 3 {
+			t.Errorf("%d follow-ups queued, want 3", n)
 		}
+		t.Logf("a follow-up waited for the site's publish lock %d times", len(w.lines("waiting for the site's publish lock")))
 
-		// The mix: beside the session, the tone where the session has it.
-		j := r.judge("fu-good") // verifies the session where it lies: the mix is not inside it
-		liveOn, liveOff := toneSpan(j.mix, freqs["fu-good"])
-		local := filepath.Join(t.TempDir(), "mix.mp3")
-		awsCLI(t, r.s3, "s3", "cp", "--quiet", mixURL, local)
-		mix := testutil.FFmpegDecode(t, local, 48000, 1)
-		on, off := toneSpan(mix, freqs["fu-good"])
-		if liveOn < 0 || on < 0 || (on-liveOn).Abs() > 300*time.Millisecond || (off-liveOff).Abs() > 300*time.Millisecond {
-			t.Errorf("the mix has the tone at %v–%v, the session's live mix at %v–%v", on, off, liveOn, liveOff)
-		}
-		if other, _ := toneSpan(mix, freqs["fu-nosite"]); other >= 0 {
-			t.Errorf("the mix of fu-good holds fu-nosite's tone at %v", other)
-		}
-
-		// The site: its folder in the bucket and the pushed site list the episode.
-		title := "Live from fu-good on " + j.m.StartedAt.UTC().Format("2006-01-02")
-		if rec := awsCLI(t, r.s3, "s3", "cp", bucket+"/site/episodes.json", "-"); !strings.Contains(rec, title) {
-			t.Errorf("the site's episodes.json in the bucket lacks %q:\n%s", title, rec)
-		}
+		// The pushed site's feed, and the site's folder in the bucket.
 		var rss struct {
-			Items []struct {
-				Title     string `xml:"title"`
-				Enclosure struct {
-					URL    string `xml:"url,attr"`
-					Length int64  `xml:"length,attr"`
-					Type   string `xml:"type,attr"`
-				} `xml:"enclosure"`
-			} `xml:"channel>item"`
+			Items []feedItem `xml:"channel>item"`
 		}
 		if err := xml.Unmarshal([]byte(awsCLI(t, r.s3, "s3", "cp", bucket+"/public/feed.xml", "-")), &rss); err != nil {
 			t.Fatal(err)
 		}
-		if len(rss.Items) != 1 || rss.Items[0].Title != title {
-			t.Fatalf("the pushed feed lists %+v, want one episode %q", rss.Items, title)
+		record := awsCLI(t, r.s3, "s3", "cp", bucket+"/site/episodes.json", "-")
+		if len(rss.Items) != len(good) {
+			t.Errorf("the pushed feed lists %d episodes, want %d: %+v", len(rss.Items), len(good), rss.Items)
 		}
-		enc := rss.Items[0].Enclosure
-		rel, ok := strings.CutPrefix(enc.URL, "https://podcast.example.com/town-hall/")
-		if !ok || enc.Type != "audio/mpeg" {
-			t.Fatalf("enclosure %+v: not under the show's base URL, or not audio/mpeg", enc)
-		}
-		var head struct {
-			ContentLength int64
-			ContentType   string
-		}
-		if err := json.Unmarshal([]byte(awsCLI(t, r.s3, "s3api", "head-object", "--bucket", r.s3.Bucket, "--key", "public/"+rel)), &head); err != nil {
-			t.Fatal(err)
-		}
-		if head.ContentLength != enc.Length || head.ContentType != "audio/mpeg" {
-			t.Errorf("the enclosure's object is %d bytes of %s, the feed says %d bytes of audio/mpeg", head.ContentLength, head.ContentType, enc.Length)
+		for _, room := range good {
+			// The mix: beside the session, the tone where the session has it, no other room's.
+			j := r.judge(room) // verifies the session where it lies: the mix is not inside it
+			liveOn, liveOff := toneSpan(j.mix, freqs[room])
+			local := filepath.Join(t.TempDir(), room+".mp3")
+			awsCLI(t, r.s3, "s3", "cp", "--quiet", r.store+"/"+room+".mp3", local)
+			mix := testutil.FFmpegDecode(t, local, 48000, 1)
+			on, off := toneSpan(mix, freqs[room])
+			if liveOn < 0 || on < 0 || (on-liveOn).Abs() > 300*time.Millisecond || (off-liveOff).Abs() > 300*time.Millisecond {
+				t.Errorf("%s: the mix has the tone at %v–%v, the session's live mix at %v–%v", room, on, off, liveOn, liveOff)
+			}
+			for other, f := range freqs {
+				if at, _ := toneSpan(mix, f); other != room && at >= 0 {
+					t.Errorf("the mix of %s holds %s's tone at %v", room, other, at)
+				}
+			}
+			// The episode, in the site's record and in the pushed feed, its enclosure served.
+			title := "Live from " + room + " on " + j.m.StartedAt.UTC().Format("2006-01-02")
+			if !strings.Contains(record, title) {
+				t.Errorf("the site's episodes.json in the bucket lacks %q:\n%s", title, record)
+			}
+			i := slices.IndexFunc(rss.Items, func(it feedItem) bool { return it.Title == title })
+			if i < 0 {
+				t.Errorf("the pushed feed lacks the episode %q: %+v", title, rss.Items)
+				continue
+			}
+			enc := rss.Items[i].Enclosure
+			rel, ok := strings.CutPrefix(enc.URL, "https://podcast.example.com/town-hall/")
+			if !ok || enc.Type != "audio/mpeg" {
+				t.Errorf("%s: enclosure %+v: not under the show's base URL, or not audio/mpeg", room, enc)
+				continue
+			}
+			var head struct {
+				ContentLength int64
+				ContentType   string
+			}
+			if err := json.Unmarshal([]byte(awsCLI(t, r.s3, "s3api", "head-object", "--bucket", r.s3.Bucket, "--key", "public/"+rel)), &head); err != nil {
+				t.Fatal(err)
+			}
+			if head.ContentLength != enc.Length || head.ContentType != "audio/mpeg" {
+				t.Errorf("%s: the enclosure's object is %d bytes of %s, the feed says %d bytes of audio/mpeg", room, head.ContentLength, head.ContentType, enc.Length)
+			}
 		}
 	})
+}
+
+// feedItem is an episode of a feed.xml, as the test reads it.
+type feedItem struct {
+	Title     string `xml:"title"`
+	Enclosure struct {
+		URL    string `xml:"url,attr"`
+		Length int64  `xml:"length,attr"`
+		Type   string `xml:"type,attr"`
+	} `xml:"enclosure"`
 }

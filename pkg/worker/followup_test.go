@@ -4,12 +4,23 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/spacecast/spacecast/internal/testutil"
+	"github.com/spacecast/spacecast/internal/testutil/s3server"
+	"github.com/spacecast/spacecast/pkg/feed"
 	"github.com/spacecast/spacecast/pkg/fleet"
 	"github.com/spacecast/spacecast/pkg/objstore"
+	"github.com/spacecast/spacecast/pkg/session"
+	"github.com/spacecast/spacecast/pkg/sessionstore"
+	"github.com/spacecast/spacecast/pkg/site"
 )
 
 // fakeFollowups records the follow-ups queued, in order with the claim's end (log).
@@ -101,4 +112,123 @@ func TestFinishQueuesFollowups(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Two follow-ups publishing into one site kept in a real S3 server (versitygw), started at once:
+// each mixes its session from the bucket, and the site's publish lock makes them take turns, so
+// the site's record in the bucket and the pushed feed list both episodes (a publish that read
+// the folder before the other uploaded its own would drop the other's episode). A third, into a
+// place without a site, fails naming it.
+func TestPublishIntoOneSiteAtOnce(t *testing.T) {
+	srv := s3server.Start(t)
+	srv.Setenv(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cl, err := objstore.New(ctx, objstore.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := srv.Bucket
+	// The site's folder: made by site.Init, copied into the bucket.
+	dir := filepath.Join(t.TempDir(), "site")
+	show := &feed.Show{Title: "Town Hall", Description: "Our town hall.", BaseURL: "https://podcast.example.com",
+		Author: "Ada", Language: "en", Categories: []string{"Government"}, Owner: feed.Owner{Name: "Ada", Email: "ada@example.com"}, Type: "episodic"}
+	if _, err := site.Init(ctx, dir, show, "", site.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	siteU := objstore.URL{Bucket: b, Prefix: "site"}
+	if err := uploadSite(ctx, cl, siteU, dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	sess := testutil.DemoSession(t)
+	if err := session.Seal(sess, nil); err != nil {
+		t.Fatal(err)
+	}
+	rooms := []string{"alpha", "beta", "gamma"}
+	for _, room := range rooms {
+		if _, err := sessionstore.Push(ctx, cl, sess, objstore.URL{Bucket: b, Prefix: "shows/" + room}, sessionstore.Options{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Each publish waits, once it starts reading the site's folder, for the other to start too
+	// (up to 5 s): without the lock both would read the same folder and the last upload would
+	// drop the other's episode.
+	rb := &rendezvousBucket{Bucket: cl, prefix: "site/", both: make(chan struct{})}
+	w, err := New(Options{Source: &fakeSource{}, Name: "w1", MaxRooms: 1, Store: store{}, Bucket: b, Spool: t.TempDir(),
+		Followups: FollowupOptions{Queue: &fakeFollowups{}, Max: 3, LockWait: time.Minute,
+			Bucket: func(context.Context, string) (Bucket, error) { return rb, nil }}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, len(rooms))
+	for i, room := range rooms {
+		pub := &fleet.PublishStep{Site: "s3://" + b + "/site", Push: "s3://" + b + "/public", Title: "{room} live"}
+		if room == "gamma" {
+			pub.Site = "s3://" + b + "/nosite"
+		}
+		f := &fleet.FollowupJob{RecordJob: fleet.JobID(fmt.Sprintf("0123456789abcdef-0000000%d", i)), Session: "s3://" + b + "/shows/" + room,
+			Room: room, Mix: &fleet.MixStep{To: "s3://" + b + "/mixes", Format: "mp3", LoudnessLUFS: -16, TruePeakDBTP: -1}, Publish: pub}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = w.runFollowup(ctx, w.o.Log, fleet.FollowupID(f.RecordJob), f)
+		}()
+	}
+	wg.Wait()
+	for i, room := range rooms[:2] {
+		if errs[i] != nil {
+			t.Errorf("%s: %v", room, errs[i])
+		}
+	}
+	if !errors.Is(errs[2], ErrNoSite) || !strings.Contains(errs[2].Error(), "s3://"+b+"/nosite holds no site") {
+		t.Errorf("gamma, into no site: %v, want ErrNoSite naming it", errs[2])
+	}
+	read := func(key string) string {
+		r, _, err := cl.Get(ctx, b, key, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		body, _ := io.ReadAll(r)
+		return string(body)
+	}
+	for _, key := range []string{"site/episodes.json", "site/feed.xml", "public/feed.xml"} {
+		body := read(key)
+		for _, room := range rooms[:2] {
+			if !strings.Contains(body, room+" live") {
+				t.Errorf("%s lacks the episode %q", key, room+" live")
+			}
+		}
+	}
+	for _, room := range rooms {
+		if _, err := cl.Head(ctx, b, "mixes/"+room+".mp3"); err != nil {
+			t.Errorf("the mix of %s: %v", room, err)
+		}
+	}
+}
+
+// rendezvousBucket holds up each listing of prefix until two were asked for, or 5 s passed.
+type rendezvousBucket struct {
+	Bucket
+	prefix string
+	mu     sync.Mutex
+	n      int
+	both   chan struct{}
+}
+
+func (r *rendezvousBucket) List(ctx context.Context, bucket, prefix string) iter.Seq2[objstore.Object, error] {
+	if prefix == r.prefix {
+		r.mu.Lock()
+		if r.n++; r.n == 2 {
+			close(r.both)
+		}
+		r.mu.Unlock()
+		select {
+		case <-r.both:
+		case <-time.After(5 * time.Second):
+		case <-ctx.Done():
+		}
+	}
+	return r.Bucket.List(ctx, bucket, prefix)
 }
