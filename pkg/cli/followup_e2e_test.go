@@ -18,7 +18,8 @@ import (
 // playing a tone of its own, submitted with `spacecast submit record --publish-to ... --push ...`;
 // then the worker runs their follow-ups (mix, publish, push; two at once), judged in the real S3
 // server (versitygw) with the aws CLI and ffmpeg:
-//   - the two rooms publishing into one site (at once: they take turns through its lock): each
+//   - the two rooms publishing into one site (two follow-ups may run at once; that they then take
+//     turns through the site's lock is TestPublishIntoOneSiteAtOnce's, in pkg/worker): each
 //     mix is beside its session (not inside it: the session still verifies), decodes with ffmpeg
 //     with its tone where the session's live mix has it and no other room's; the site's folder
 //     in the bucket and the pushed site's feed.xml list both episodes, titled from the template,
