@@ -105,9 +105,10 @@ type Options struct {
 	DrainTimeout time.Duration
 	// JoinTimeout bounds a Join (default 10 minutes).
 	JoinTimeout time.Duration
+	Log         *slog.Logger
+
 	// Followups are the follow-up jobs (mix, publish) the worker runs and queues (followup.go).
 	Followups FollowupOptions
-	Log       *slog.Logger
 }
 
 // Worker runs jobs; see Run.
