@@ -85,6 +85,10 @@ func TestFollowupE2E(t *testing.T) {
 		if n := len(w.lines("follow-up queued")); n != 3 {
 			t.Errorf("%d follow-ups queued, want 3", n)
 		}
+		// fu-nosite's attempts after the first take the mix the first uploaded, as it is.
+		if n := len(w.lines("mix uploaded by an earlier attempt: taking it as it is")); n != fleet.MaxFollowupAttempts-1 {
+			t.Errorf("%d attempts took an earlier attempt's mix, want %d", n, fleet.MaxFollowupAttempts-1)
+		}
 		t.Logf("a follow-up waited for the site's publish lock %d times", len(w.lines("waiting for the site's publish lock")))
 
 		// The pushed site's feed, and the site's folder in the bucket.
