@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/spacecast/spacecast/pkg/fleet"
+	"github.com/spacecast/spacecast/pkg/objstore"
 )
 
 func newJobsCommand(g *globalOptions) *cobra.Command {
@@ -17,10 +18,12 @@ func newJobsCommand(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "jobs [show ID | cancel ID]",
 		Short: "List, show and cancel the jobs of a fleet (NATS JetStream)",
-		Long: `Jobs lists the jobs on NATS JetStream: each room's latest job, oldest first, with its state —
-queued (waiting for a worker), running (a worker holds it: its name, since when, its last
-heartbeat and its claim number), done (with its session's s3:// URL), failed (with the reason)
-or cancelled. 'jobs show ID' shows one job whole, 'jobs cancel ID' cancels one (docs/fleet.md).
+		Long: `Jobs lists the jobs on NATS JetStream: each room's latest job and each recording's follow-up
+job (mix, publish), oldest first, with its state — queued (waiting for a worker), running (a
+worker holds it: its name, since when, its last heartbeat and its claim number), done (with its
+session's s3:// URL; for a follow-up, its mix's), failed (with the reason; for a follow-up, the
+error of each attempt) or cancelled. 'jobs show ID' shows one job whole, 'jobs cancel ID' cancels
+one (docs/fleet.md).
 
 ` + natsHelp,
 		Example: `  spacecast jobs --nats nats://nats:4222
@@ -48,11 +51,11 @@ or cancelled. 'jobs show ID' shows one job whole, 'jobs cancel ID' cancels one (
 				return nil
 			}
 			w := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "ID\tSTATE\tROOM\tSUBMITTED\tWORKER\tSESSION")
+			fmt.Fprintln(w, "ID\tSTATE\tJOB\tSUBMITTED\tWORKER\tSESSION")
 			for _, st := range list {
-				r := st.Job.Record
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", st.Job.ID, st.State, term(r.Protocol+" "+r.Room),
-					st.Submitted.Format(time.RFC3339), orDash(term(st.Worker)), term(r.Session))
+				what, session := jobSummary(st.Job)
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", st.Job.ID, st.State, term(what),
+					st.Submitted.Format(time.RFC3339), orDash(term(st.Worker)), term(session))
 			}
 			return w.Flush()
 		},
@@ -136,9 +139,23 @@ func withJob(o *natsOptions, command string, f func(ctx context.Context, q *flee
 	}
 }
 
+// jobSummary is what a job does, in a word or three, and the session it works on.
+func jobSummary(j fleet.Job) (what, session string) {
+	if f := j.Followup; f != nil {
+		steps := "mix"
+		if f.Publish != nil {
+			steps += ", publish"
+		}
+		return "followup: " + steps, f.Session
+	}
+	if r := j.Record; r != nil {
+		return r.Protocol + " " + r.Room, r.Session
+	}
+	return j.Kind, ""
+}
+
 // printJob prints one job's status for a person.
 func printJob(g *globalOptions, st fleet.Status) {
-	r := st.Job.Record
 	var b strings.Builder
 	line := func(k, v string) {
 		if v != "" {
@@ -147,10 +164,31 @@ func printJob(g *globalOptions, st fleet.Status) {
 	}
 	line("job", string(st.Job.ID))
 	line("state", string(st.State))
-	line("room", term(r.Protocol+" "+r.Room))
-	line("url", printableURL(r.URL))
-	line("session", term(r.Session))
-	line("consent", term(r.Consent))
+	if f := st.Job.Followup; f != nil {
+		line("kind", fleet.KindFollowup)
+		line("record job", string(f.RecordJob))
+		line("session", term(f.Session))
+		if u, err := objstore.ParseURL(f.Session); err == nil {
+			line("mix", term(f.Mix.MixObject(u).String()))
+		}
+		if p := f.Publish; p != nil {
+			line("publish", term(p.Site))
+			line("push", term(p.Push))
+			line("title", term(p.Title))
+		}
+	}
+	if r := st.Job.Record; r != nil {
+		line("room", term(r.Protocol+" "+r.Room))
+		line("url", printableURL(r.URL))
+		line("session", term(r.Session))
+		line("consent", term(r.Consent))
+		if t := r.Then; t != nil && t.Mix != nil {
+			line("then mix", term(t.Mix.To+" ("+t.Mix.Format+")"))
+			if t.Publish != nil {
+				line("then publish", term(t.Publish.Site))
+			}
+		}
+	}
 	line("submitted", st.Submitted.Format(time.RFC3339))
 	if st.Worker != "" {
 		line("worker", term(st.Worker))
@@ -159,7 +197,14 @@ func printJob(g *globalOptions, st fleet.Status) {
 		line("heartbeat", st.Heartbeat.Format(time.RFC3339))
 	}
 	line("reason", term(st.Reason))
-	line("recorded", term(st.Session))
+	for i, e := range st.Errors {
+		line(fmt.Sprintf("attempt %d", i+1), term(e))
+	}
+	if st.Job.Kind == fleet.KindFollowup {
+		line("result", term(st.Session))
+	} else {
+		line("recorded", term(st.Session))
+	}
 	fmt.Fprint(g.stdout, b.String())
 }
 

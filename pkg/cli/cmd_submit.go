@@ -34,7 +34,20 @@ type submitRecordOptions struct {
 	janusAPISecret string
 	pin            string
 	signKey        string
+	then           thenOptions
 	nats           natsOptions
+}
+
+// thenOptions are the follow-ups of a record job: what a worker does with the session once it is
+// recorded (docs/fleet.md, "Follow-ups").
+type thenOptions struct {
+	mixTo         string
+	mixFormat     string
+	loudness      float64
+	truePeak      float64
+	publishTo     string
+	push          string
+	titleTemplate string
 }
 
 func newSubmitCommand(g *globalOptions) *cobra.Command {
@@ -77,6 +90,15 @@ The LiveKit API key (--api-key) is a name, not a secret, and travels as it is.
 
 Consent (--consent, --allow, --exclude), retention (--retain) and the stop conditions (--duration,
 --stop-when-empty, --wait) mean what they mean for 'spacecast record', and travel with the job.
+
+Follow-ups: once the room is recorded (its session joined and sealed in the bucket), the worker
+queues one follow-up job that runs these steps in order, retried up to 3 times if it fails:
+  --mix-to s3://BUCKET[/PREFIX]     mix the session as 'spacecast mix' does (--mix-format,
+                                    --loudness, --true-peak) into PREFIX/NAME.mp3, beside the session
+  --publish-to s3://BUCKET[/PREFIX] publish the mix as an episode (--title-template) of the site
+                                    folder kept there ('spacecast feed init' made it), then push the
+                                    site to --push (default: its podcast.yaml's push line)
+--publish-to without --mix-to puts the mix beside the session, under --store.
 
 It prints the job's ID. 'spacecast jobs' lists jobs, 'spacecast jobs show ID' shows one and
 'spacecast jobs cancel ID' cancels it.
@@ -121,6 +143,14 @@ func (o *submitRecordOptions) addTemplateFlags(cmd *cobra.Command) {
 	fl.StringVar(&o.apiKey, "api-key", os.Getenv("LIVEKIT_API_KEY"), "LiveKit API key (env LIVEKIT_API_KEY)")
 	fl.StringVar(&o.apiSecret, "api-secret-from", "", "where the worker finds the LiveKit API secret: env:NAME or file:/PATH")
 	fl.StringVar(&o.signKey, "sign-key-from", "", "where the worker finds the key that signs the session: env:NAME or file:/PATH")
+	fl.StringVar(&o.then.mixTo, "mix-to", "", "after the recording, mix it into s3://BUCKET[/PREFIX]/NAME.FORMAT (default with --publish-to: beside the session)")
+	fl.StringVar(&o.then.mixFormat, "mix-format", "mp3", "the mix's format: mp3, opus or wav")
+	fl.Float64Var(&o.then.loudness, "loudness", -16, "the mix's integrated loudness target in LUFS (as for 'spacecast mix')")
+	fl.Float64Var(&o.then.truePeak, "true-peak", -1, "the mix's true-peak ceiling in dBTP (as for 'spacecast mix')")
+	fl.StringVar(&o.then.publishTo, "publish-to", "", "after the mix, publish it as an episode of the site folder kept in s3://BUCKET[/PREFIX]")
+	fl.StringVar(&o.then.push, "push", "", "after publishing, push the site to s3://BUCKET[/PREFIX] (default: podcast.yaml's push)")
+	fl.StringVar(&o.then.titleTemplate, "title-template", "{room}, {date}", "the episode's title: {room}, {date} (UTC, YYYY-MM-DD) and {session} are replaced")
+	cmd.RegisterFlagCompletionFunc("mix-format", cobra.FixedCompletions([]string{"mp3", "opus", "wav"}, cobra.ShellCompDirectiveNoFileComp))
 	cmd.RegisterFlagCompletionFunc("consent", cobra.FixedCompletions([]string{"announced", "assume", "opt-in"}, cobra.ShellCompDirectiveNoFileComp))
 }
 
@@ -206,7 +236,11 @@ func recordTemplate(command string, o *submitRecordOptions, rawURL string) (flee
 	if consent == "" {
 		consent = capture.PolicyAnnounced
 	}
-	return fleet.RecordJob{
+	then, err := o.then.then(command, store)
+	if err != nil {
+		return fleet.RecordJob{}, objstore.URL{}, err
+	}
+	return fleet.RecordJob{Then: then,
 		URL: rawURL, Protocol: string(proto), Room: o.room,
 		Consent: consent, Allow: o.allow, Exclude: o.exclude,
 		Retain: fleet.Duration(retain), Duration: fleet.Duration(o.duration),
@@ -215,4 +249,44 @@ func recordTemplate(command string, o *submitRecordOptions, rawURL string) (flee
 		APISecret: fleet.SecretRef(apiSecret), Token: fleet.SecretRef(o.token),
 		JanusAPISecret: fleet.SecretRef(o.janusAPISecret), PIN: fleet.SecretRef(o.pin), SignKey: fleet.SecretRef(o.signKey),
 	}, store, nil
+}
+
+// then is the follow-ups the flags ask for (nil: none); store is where the sessions go, beside
+// which the mix goes by default.
+func (o *thenOptions) then(command string, store objstore.URL) (*fleet.Then, error) {
+	if o.publishTo == "" && (o.push != "" || o.titleTemplate != "{room}, {date}") {
+		return nil, usageErr("%s: --push and --title-template go with --publish-to s3://BUCKET[/PREFIX] (the site's folder)", command)
+	}
+	if o.mixTo == "" && o.publishTo == "" {
+		if o.mixFormat != "mp3" || o.loudness != -16 || o.truePeak != -1 {
+			return nil, usageErr("%s: --mix-format, --loudness and --true-peak go with --mix-to s3://BUCKET[/PREFIX] (or --publish-to)", command)
+		}
+		return nil, nil
+	}
+	if o.loudness > -5 || o.loudness < -40 {
+		return nil, usageErr("%s: --loudness %g LUFS is out of range (use -40 to -5; podcasts use -16)", command, o.loudness)
+	}
+	if o.truePeak > 0 || o.truePeak < -20 {
+		return nil, usageErr("%s: --true-peak %g dBTP is out of range (use -20 to 0; -1 is usual)", command, o.truePeak)
+	}
+	mixTo := o.mixTo
+	if mixTo == "" {
+		mixTo = store.String()
+	}
+	for _, u := range []struct{ flag, v string }{{"--mix-to", mixTo}, {"--publish-to", o.publishTo}, {"--push", o.push}} {
+		if u.v == "" {
+			continue
+		}
+		if _, err := objstore.ParseURL(u.v); err != nil {
+			return nil, fmt.Errorf("%s: %s: %w", command, u.flag, err)
+		}
+	}
+	t := &fleet.Then{Mix: &fleet.MixStep{To: mixTo, Format: o.mixFormat, LoudnessLUFS: o.loudness, TruePeakDBTP: o.truePeak}}
+	if o.publishTo != "" {
+		if o.mixFormat != "mp3" {
+			return nil, usageErr("%s: --publish-to publishes an MP3: drop --mix-format %s", command, o.mixFormat)
+		}
+		t.Publish = &fleet.PublishStep{Site: o.publishTo, Push: o.push, Title: o.titleTemplate}
+	}
+	return t, nil
 }

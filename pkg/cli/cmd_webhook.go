@@ -60,7 +60,9 @@ room_started queues a record job of the room at --livekit-url (the server the wo
 new session STORE/ROOM-YYYYMMDD-HHMMSS-SID: the room's name made safe for a key, the UTC time of
 the webhook, LiveKit's room SID. One job per run of a room: LiveKit's retries, or the event
 reaching two receivers, queue nothing more. The template flags (--consent, --retain,
---sign-key-from, ...) mean what they mean for 'spacecast submit record', and travel with each job.
+--sign-key-from, ...) mean what they mean for 'spacecast submit record', and travel with each job;
+so do the follow-ups (--mix-to, --publish-to, --push, --title-template, ...): each room recorded is
+then mixed and published as its own episode.
 
 room_finished cancels the room's job if no worker has taken it yet. A job being recorded is left
 alone: its recorder sees the room close and seals the session.

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 
@@ -43,6 +44,7 @@ type workerOptions struct {
 	name         string
 	maxRooms     int
 	maxSpeakers  int
+	maxFollowups int
 	listen       string
 	drainTimeout time.Duration
 	loopback     bool
@@ -65,6 +67,13 @@ Capacity: the worker takes a job only while it records fewer than --max-rooms ro
 --max-speakers speakers over all of them (a room it is joining counts as one). The defaults, 20
 rooms and 80 speakers, keep a small machine under one core: a speaker costs under 1 % of a core.
 Measure yours (docs/benchmarks.md) and raise them.
+
+Follow-ups: when a record job that asks for them ('submit record --mix-to/--publish-to') is done,
+the worker queues its follow-up job once. Follow-up jobs (mix the session from the bucket, upload
+the mix, publish it into a site folder kept in a bucket, push the site) come from a queue of their
+own, up to --max-followups at once: they never count against --max-rooms or --max-speakers, and a
+worker busy recording still takes them. A failed one is tried again, 3 times in all. Their work
+folders are under --spool; the buckets they name use this worker's S3 settings.
 
 While it records, it tells the queue every ` + fmt.Sprint(fleet.ProgressEvery) + ` that it still holds each job. A worker that dies
 or is cut off from NATS loses its jobs ` + fmt.Sprint(fleet.AckWait) + ` after its last word; another worker takes each one and
@@ -101,6 +110,7 @@ bucket missing or the credentials refused is exit status 5, naming what is wrong
 	fl.StringVar(&o.name, "name", "", "the worker's name in the jobs it holds (default: SPACECAST_WORKER_NAME, else the host name)")
 	fl.IntVar(&o.maxRooms, "max-rooms", defaultMaxRooms, "take a job only while recording fewer rooms")
 	fl.IntVar(&o.maxSpeakers, "max-speakers", defaultMaxSpeakers, "take a job only while recording fewer speakers over all rooms (0: no bound)")
+	fl.IntVar(&o.maxFollowups, "max-followups", 1, "run at most this many follow-up jobs (mix, publish) at once, beside the recordings (0: none)")
 	fl.StringVar(&o.listen, "listen", "127.0.0.1:8091", "HOST:PORT to serve "+healthPath+" and "+metricsPath+" on")
 	fl.DurationVar(&o.drainTimeout, "drain-timeout", time.Hour, "on SIGTERM, let the rooms go on this long before handing their jobs back")
 	fl.BoolVar(&o.loopback, "loopback", false, "gather ICE candidates on loopback only (room servers on this machine)")
@@ -125,6 +135,9 @@ func runWorker(ctx context.Context, o *workerOptions, g *globalOptions) error {
 	}
 	if o.maxSpeakers < 0 {
 		return usageErr("worker: --max-speakers %d: give 0 (no bound) or more", o.maxSpeakers)
+	}
+	if o.maxFollowups < 0 {
+		return usageErr("worker: --max-followups %d: give 0 (none) or more", o.maxFollowups)
 	}
 	if o.drainTimeout < 0 {
 		return usageErr("worker: --drain-timeout %s: give 0 or a positive duration", o.drainTimeout)
@@ -182,6 +195,8 @@ func runWorker(ctx context.Context, o *workerOptions, g *globalOptions) error {
 		Join: func(ctx context.Context, u objstore.URL, key ed25519.PrivateKey) (string, error) {
 			return joinParts(ctx, cl, u, key, spool, log)
 		},
+		Followups: worker.FollowupOptions{Queue: worker.QueueSource{Q: q}, Max: o.maxFollowups,
+			Bucket: followupBuckets(&o.s3, store.Bucket, cl)},
 	})
 	if err != nil {
 		return usageErr("worker: %v", err)
@@ -247,7 +262,7 @@ func runWorker(ctx context.Context, o *workerOptions, g *globalOptions) error {
 		}
 	}()
 	log.Info("worker started", "name", name, "addr", "http://"+ln.Addr().String(), "store", store.String(),
-		"spool", spool, "max_rooms", o.maxRooms, "max_speakers", o.maxSpeakers, "drain_timeout", o.drainTimeout)
+		"spool", spool, "max_rooms", o.maxRooms, "max_speakers", o.maxSpeakers, "max_followups", o.maxFollowups, "drain_timeout", o.drainTimeout)
 	err = w.Run(takeCtx)
 	sctx, cancel = context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -285,5 +300,25 @@ func joinParts(ctx context.Context, st sessionstore.LiveStore, u objstore.URL, k
 			return "", fmt.Errorf("%w (waited until the join's time ran out)", err)
 		case <-time.After(2 * time.Second):
 		}
+	}
+}
+
+// followupBuckets opens the buckets follow-ups read and write with the worker's S3 settings, each
+// once (the worker's own bucket is cl).
+func followupBuckets(o *s3Options, own string, cl *objstore.Client) func(ctx context.Context, bucket string) (worker.Bucket, error) {
+	var mu sync.Mutex
+	open := map[string]*objstore.Client{own: cl}
+	return func(ctx context.Context, bucket string) (worker.Bucket, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if c, ok := open[bucket]; ok {
+			return c, nil
+		}
+		c, err := o.client(ctx, bucket)
+		if err != nil {
+			return nil, err
+		}
+		open[bucket] = c
+		return c, nil
 	}
 }

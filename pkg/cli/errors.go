@@ -494,6 +494,11 @@ var jobFlags = map[string]string{
 	"record.stop_when_empty": "--stop-when-empty", "record.wait": "--wait", "record.janus_plugin": "--janus-plugin",
 	"record.api_key": "--api-key", "record.api_secret": "--api-secret-from", "record.token": "--token-from",
 	"record.janus_api_secret": "--janus-api-secret-from", "record.pin": "--pin-from", "record.sign_key": "--sign-key-from",
+	"record.then": "the follow-ups", "record.then.mix": "--mix-to", "record.then.mix.to": "--mix-to",
+	"record.then.mix.format": "--mix-format", "record.then.mix.loudness_lufs": "--loudness",
+	"record.then.mix.true_peak_dbtp": "--true-peak", "record.then.publish": "--publish-to",
+	"record.then.publish.site": "--publish-to", "record.then.publish.push": "--push",
+	"record.then.publish.title": "--title-template",
 }
 
 // storeOnly limits a row to the commands that reach an object store.

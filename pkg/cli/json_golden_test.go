@@ -403,11 +403,11 @@ var jsonCoverage = map[string][]string{
 	"spacecast record":                {"record_event.shape", "record_summary.shape"},
 	"spacecast submit":                {"none: it only groups its subcommands"},
 	"spacecast webhook":               {"none: it prints no result; --json makes its log lines on stderr JSON (log/slog), checked by TestWebhookE2E"},
-	"spacecast submit record":         {"submit_record", "submit_record_existing"}, // TestJobsJSONGolden
-	"spacecast jobs":                  {"jobs"},                                    // TestJobsJSONGolden
+	"spacecast submit record":         {"submit_record", "submit_record_existing", "submit_record_followups"}, // TestJobsJSONGolden, TestFollowupJobsJSONGolden
+	"spacecast jobs":                  {"jobs"},                                                               // TestJobsJSONGolden
 	"spacecast worker":                {"none: --json makes its log JSON lines (log/slog), no output of its own"},
-	"spacecast jobs show":             {"jobs_show"},   // TestJobsJSONGolden
-	"spacecast jobs cancel":           {"jobs_cancel"}, // TestJobsJSONGolden
+	"spacecast jobs show":             {"jobs_show", "jobs_show_followup"}, // TestJobsJSONGolden, TestFollowupJobsJSONGolden
+	"spacecast jobs cancel":           {"jobs_cancel"},                     // TestJobsJSONGolden
 }
 
 // TestJSONGoldenCoverage: every command in the tree has its --json golden files, or a reason

@@ -33,6 +33,11 @@ const fetchWait = 5 * time.Second
 // that is queued, failed with the reason); one whose job finished, was cancelled or was replaced
 // by a newer job of the room is dropped. A job taken MaxClaims times fails.
 func (q *Queue) Take(ctx context.Context, worker string) (*Claim, error) {
+	return q.take(ctx, worker, q.consumer)
+}
+
+// take is Take from consumer.
+func (q *Queue) take(ctx context.Context, worker string, consumer jetstream.Consumer) (*Claim, error) {
 	if worker == "" || badText(worker) != "" {
 		return nil, fmt.Errorf("fleet: take: worker name %q: want a short printable name", worker)
 	}
@@ -41,7 +46,7 @@ func (q *Queue) Take(ctx context.Context, worker string) (*Claim, error) {
 			return nil, err
 		}
 		fctx, cancel := context.WithTimeout(ctx, fetchWait)
-		msg, err := q.consumer.Next(jetstream.FetchContext(fctx))
+		msg, err := consumer.Next(jetstream.FetchContext(fctx))
 		cancel()
 		if err != nil {
 			if ctx.Err() != nil {
@@ -204,12 +209,28 @@ func (c *Claim) Done(ctx context.Context, sessionURL string) error {
 }
 
 // Fail records the job as failed with the reason and terminates its message: no worker takes it
-// again.
+// again. A follow-up job is queued again instead, with the reason kept in Status.Errors, until
+// it has failed MaxFollowupAttempts times.
 func (c *Claim) Fail(ctx context.Context, reason string) error {
 	if c.st.State == Cancelled {
 		return c.finishCancelled(ctx, "")
 	}
-	err := c.update(ctx, func(st *Status) { st.State, st.Reason = Failed, reason },
+	followup := c.Job.Kind == KindFollowup
+	if followup {
+		again, err := c.retry(ctx, reason)
+		if errors.Is(err, ErrCancelled) {
+			return c.finishCancelled(ctx, "")
+		}
+		if again || err != nil {
+			return err
+		}
+	}
+	err := c.update(ctx, func(st *Status) {
+		st.State, st.Reason = Failed, reason
+		if followup {
+			st.Errors = append(append([]string(nil), st.Errors...), reason)
+		}
+	},
 		func() error { _ = c.msg.TermWithReason(reason); return nil })
 	if errors.Is(err, ErrCancelled) {
 		return c.finishCancelled(ctx, "")

@@ -48,12 +48,14 @@ func ParseJobID(s string) (JobID, error) {
 // roomKey is the bucket key of the job's room.
 func (id JobID) roomKey() string { return string(id[:16]) }
 
-// Job is one unit of work. Only record jobs exist so far.
+// Job is one unit of work: a record job (Kind KindRecord, Record) or the follow-up of one (Kind
+// KindFollowup, Followup).
 type Job struct {
-	Version int        `json:"version"`
-	ID      JobID      `json:"id"` // set by Submit
-	Kind    string     `json:"kind"`
-	Record  *RecordJob `json:"record"`
+	Version  int          `json:"version"`
+	ID       JobID        `json:"id"` // set by Submit (by Enqueue for a follow-up)
+	Kind     string       `json:"kind"`
+	Record   *RecordJob   `json:"record,omitempty"`
+	Followup *FollowupJob `json:"followup,omitempty"`
 }
 
 // RecordJob asks for a room to be recorded into a session in a bucket: what pkg/record's Options
@@ -83,6 +85,9 @@ type RecordJob struct {
 	JanusAPISecret SecretRef `json:"janus_api_secret,omitempty"`
 	PIN            SecretRef `json:"pin,omitempty"`
 	SignKey        SecretRef `json:"sign_key,omitempty"`
+	// Then is what is done with the session once it is recorded: a follow-up job (KindFollowup)
+	// queued when this job is done.
+	Then *Then `json:"then,omitempty"`
 }
 
 // SecretRef names where a worker finds a secret: "env:NAME" (an environment variable of the
@@ -153,8 +158,15 @@ func newID(key string) (JobID, error) {
 	return JobID(key + "-" + hex.EncodeToString(b[:])), nil
 }
 
-// RoomKey is the key of the job's room.
+// RoomKey is the job's key in the bucket: its room's for a record job, the one its ID derives
+// from its record job's for a follow-up (FollowupID).
 func (j *Job) RoomKey() string {
+	if j.Kind == KindFollowup && j.Followup != nil {
+		return FollowupID(j.Followup.RecordJob).roomKey()
+	}
+	if j.Record == nil {
+		return ""
+	}
 	return RoomKey(j.Record.Protocol, j.Record.URL, j.Record.Room)
 }
 
@@ -198,14 +210,30 @@ func (j *Job) Check() error {
 	if j.Version != JobVersion {
 		return &JobError{Field: "version", Reason: fmt.Sprintf("is %d, want %d", j.Version, JobVersion)}
 	}
-	if j.Kind != KindRecord {
-		return &JobError{Field: "kind", Reason: fmt.Sprintf("is %q: the only kind is %q", j.Kind, KindRecord)}
-	}
-	if j.Record == nil {
-		return &JobError{Field: "record", Reason: "is missing"}
-	}
-	if err := j.Record.check(); err != nil {
-		return err
+	switch j.Kind {
+	case KindRecord:
+		if j.Record == nil {
+			return &JobError{Field: "record", Reason: "is missing"}
+		}
+		if j.Followup != nil {
+			return &JobError{Field: "followup", Reason: "is not part of a record job"}
+		}
+		if err := j.Record.check(); err != nil {
+			return err
+		}
+	case KindFollowup:
+		if j.Followup == nil {
+			return &JobError{Field: "followup", Reason: "is missing"}
+		}
+		if j.Record != nil {
+			return &JobError{Field: "record", Reason: "is not part of a follow-up job"}
+		}
+		if _, err := ParseJobID(string(j.ID)); err != nil {
+			return &JobError{Field: "id", Reason: err.Error()}
+		}
+		return j.Followup.check(j.ID)
+	default:
+		return &JobError{Field: "kind", Reason: fmt.Sprintf("is %q: the kinds are %q and %q", j.Kind, KindRecord, KindFollowup)}
 	}
 	if _, err := ParseJobID(string(j.ID)); err != nil {
 		return &JobError{Field: "id", Reason: err.Error()}
@@ -288,6 +316,9 @@ func (r *RecordJob) check() error {
 		if reason := s.v.check(); reason != "" {
 			return &JobError{Field: s.field, Reason: reason}
 		}
+	}
+	if r.Then != nil {
+		return r.Then.check(r.Session)
 	}
 	return nil
 }

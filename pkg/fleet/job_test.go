@@ -123,6 +123,13 @@ func FuzzParseJob(f *testing.F) {
 	f.Add([]byte(`{"version":1,"kind":"record","record":{"url":"ws://h","protocol":"livekit"}}`))
 	f.Add([]byte(`{"version":1,"record":{"retain":"-5h"}}`))
 	f.Add([]byte(`{"version":1e400}`))
+	fu, _ := json.Marshal(validFollowup(f))
+	f.Add(fu)
+	withThen := validJob(f)
+	withThen.Record.Then = &Then{Mix: &MixStep{To: "s3://shows/mixes", Format: "mp3", LoudnessLUFS: -16, TruePeakDBTP: -1},
+		Publish: &PublishStep{Site: "s3://sites/show", Title: "{room} {date}"}}
+	wt, _ := json.Marshal(withThen)
+	f.Add(wt)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		j, err := ParseJob(b)
 		if err != nil {

@@ -19,8 +19,12 @@ const (
 	Stream = "SPACECAST_JOBS"
 	// SubjectRecord is the subject of record jobs.
 	SubjectRecord = "spacecast.jobs.record"
-	// Consumer is the durable pull consumer all workers share.
+	// SubjectFollowup is the subject of follow-up jobs.
+	SubjectFollowup = "spacecast.jobs.followup"
+	// Consumer is the durable pull consumer of record jobs all workers share.
 	Consumer = "spacecast-workers"
+	// ConsumerFollowups is the durable pull consumer of follow-up jobs all workers share.
+	ConsumerFollowups = "spacecast-followups"
 	// Bucket is the key-value bucket of job states, one key per room (RoomKey).
 	Bucket = "spacecast-jobs"
 	// HeaderJob carries the job ID on a job's message (and Nats-Msg-Id does, for dedupe).
@@ -51,9 +55,11 @@ type Queue struct {
 	js       jetstream.JetStream
 	stream   jetstream.Stream
 	consumer jetstream.Consumer
-	kv       jetstream.KeyValue
-	now      func() time.Time
-	nc       *nats.Conn // Connect's connection, closed by Close
+	// followups is the consumer of follow-up jobs.
+	followups jetstream.Consumer
+	kv        jetstream.KeyValue
+	now       func() time.Time
+	nc        *nats.Conn // Connect's connection, closed by Close
 }
 
 // Open makes sure the stream, its consumer and the bucket exist (creating or updating them) and
@@ -61,7 +67,7 @@ type Queue struct {
 func Open(ctx context.Context, js jetstream.JetStream) (*Queue, error) {
 	st, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:       Stream,
-		Subjects:   []string{SubjectRecord},
+		Subjects:   []string{SubjectRecord, SubjectFollowup},
 		Retention:  jetstream.WorkQueuePolicy,
 		Storage:    jetstream.FileStorage,
 		MaxMsgSize: MaxJobBytes + 1024,
@@ -80,6 +86,16 @@ func Open(ctx context.Context, js jetstream.JetStream) (*Queue, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fleet: consumer %s: %w", Consumer, err)
 	}
+	fc, err := st.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+		Durable:       ConsumerFollowups,
+		FilterSubject: SubjectFollowup,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       AckWait,
+		MaxDeliver:    -1, // MaxFollowupAttempts and MaxClaims bound a follow-up, in the bucket
+	})
+	if err != nil {
+		return nil, fmt.Errorf("fleet: consumer %s: %w", ConsumerFollowups, err)
+	}
 	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket:  Bucket,
 		History: history,
@@ -88,7 +104,7 @@ func Open(ctx context.Context, js jetstream.JetStream) (*Queue, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fleet: bucket %s: %w", Bucket, err)
 	}
-	return &Queue{js: js, stream: st, consumer: c, kv: kv, now: time.Now}, nil
+	return &Queue{js: js, stream: st, consumer: c, followups: fc, kv: kv, now: time.Now}, nil
 }
 
 // Submit queues a record job for its room, unless the room has an unfinished job: then it returns
@@ -161,7 +177,11 @@ func (q *Queue) publish(ctx context.Context, job Job) error {
 	if err != nil {
 		return fmt.Errorf("fleet: job %s: %w", job.ID, err)
 	}
-	msg := &nats.Msg{Subject: SubjectRecord, Data: body, Header: nats.Header{}}
+	subject := SubjectRecord
+	if job.Kind == KindFollowup {
+		subject = SubjectFollowup
+	}
+	msg := &nats.Msg{Subject: subject, Data: body, Header: nats.Header{}}
 	msg.Header.Set(HeaderJob, string(job.ID))
 	if _, err := q.js.PublishMsg(ctx, msg, jetstream.WithMsgID(string(job.ID))); err != nil {
 		return q.wrap("publish job "+string(job.ID), err)

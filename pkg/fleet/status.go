@@ -45,8 +45,12 @@ type Status struct {
 	Message uint64 `json:"message,omitempty"`
 	// Session is where a done job's session is (s3://…).
 	Session string `json:"session,omitempty"`
-	// Reason says why a job failed or was cancelled.
+	// Reason says why a job failed or was cancelled (for a follow-up queued again after a failed
+	// attempt, why that attempt failed).
 	Reason string `json:"reason,omitempty"`
+	// Errors are the errors of a follow-up's failed attempts, oldest first (at most
+	// MaxFollowupAttempts).
+	Errors []string `json:"errors,omitempty"`
 	// Revision is the bucket revision this status was read at (not stored: the bucket knows it).
 	Revision uint64 `json:"revision,omitempty"`
 }
@@ -74,6 +78,9 @@ func parseStatus(b []byte, rev uint64) (Status, error) {
 	case Queued, Running, Done, Failed, Cancelled:
 	default:
 		return Status{}, &JobError{Field: "state", Reason: fmt.Sprintf("is %q", raw.State)}
+	}
+	if len(raw.Errors) > MaxFollowupAttempts {
+		return Status{}, &JobError{Field: "errors", Reason: fmt.Sprintf("lists %d errors, more than %d", len(raw.Errors), MaxFollowupAttempts)}
 	}
 	s := raw.Status
 	s.Job, s.Revision = j, rev

@@ -56,3 +56,28 @@ func (e *JoinError) Error() string {
 }
 
 func (e *JoinError) Unwrap() error { return e.Err }
+
+// StepError says which step of a follow-up job failed, on what.
+type StepError struct {
+	Step string // "mix" or "publish"
+	URL  string // the mix's object, or the site
+	Err  error
+}
+
+func (e *StepError) Error() string {
+	return fmt.Sprintf("worker: follow-up %s (%s): %v", e.Step, e.URL, e.Err)
+}
+
+func (e *StepError) Unwrap() error { return e.Err }
+
+// ErrNoSite means that a publishing follow-up's site folder in a bucket holds no site.
+var ErrNoSite = errors.New("worker: no site there")
+
+// NoSiteError is a publishing follow-up's site folder that holds no podcast.yaml.
+type NoSiteError struct{ Site string }
+
+func (e *NoSiteError) Error() string {
+	return fmt.Sprintf("worker: %s holds no site (no podcast.yaml): make one with 'spacecast feed init' and copy its folder there", e.Site)
+}
+
+func (e *NoSiteError) Unwrap() error { return ErrNoSite }

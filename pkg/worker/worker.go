@@ -106,6 +106,9 @@ type Options struct {
 	// JoinTimeout bounds a Join (default 10 minutes).
 	JoinTimeout time.Duration
 	Log         *slog.Logger
+
+	// Followups are the follow-up jobs (mix, publish) the worker runs and queues (followup.go).
+	Followups FollowupOptions
 }
 
 // Worker runs jobs; see Run.
@@ -235,6 +238,7 @@ func (w *Worker) waitRoom(ctx context.Context) bool {
 // handed back. It returns when every recording has finished; the error is one from the source
 // that is not ctx's end (NATS closed for good).
 func (w *Worker) Run(ctx context.Context) error {
+	stopFollowups := w.startFollowups(ctx)
 	var err error
 	for err == nil && w.waitRoom(ctx) {
 		var t *Taken
@@ -276,6 +280,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	w.mu.Lock()
 	w.draining = true
 	w.mu.Unlock()
+	stopFollowups()
 	w.drain()
 	return err
 }
@@ -456,6 +461,9 @@ func (w *Worker) end(log *slog.Logger, p *progress, out outcome, u objstore.URL,
 				}
 				url = joined
 			}
+		}
+		if out == finished && !w.enqueueFollowup(log, t, url, w.o.Join != nil || t.Times <= 1 && part <= 1) {
+			return
 		}
 		w.m.Done.Inc()
 		log.Info("job done", "session", url, "cancelled", out == cancelled)
