@@ -420,3 +420,46 @@ func TestFenceCutOffRecorder(t *testing.T) {
 		t.Errorf("the joined session: %d parts, %d tracks; want 2 and 8", len(m.Parts), len(m.Tracks))
 	}
 }
+
+// joinRacer is the store of a join that another writer races: before the join's conditional
+// write of the joined manifest, race runs once.
+type joinRacer struct {
+	*objstore.Client
+	once sync.Once
+	race func()
+}
+
+func (s *joinRacer) Put(ctx context.Context, bucket, key string, body io.ReadSeeker, opt objstore.PutOptions) (objstore.Object, error) {
+	if opt.IfMatch != "" && strings.HasSuffix(key, "/"+session.ManifestName) {
+		s.once.Do(s.race)
+	}
+	return s.Client.Put(ctx, bucket, key, body, opt)
+}
+
+// TestFenceJoinManifest (real versitygw): the join writes the joined manifest over part 1's
+// manifest as it read it; another one written there meanwhile stays, and the join fails with a
+// *FencedError instead of replacing it.
+func TestFenceJoinManifest(t *testing.T) {
+	ctx := context.Background()
+	_, c, u := realStore(t)
+	p2 := objstore.URL{Bucket: u.Bucket, Prefix: session.PartName(u.Prefix, 2)}
+	for i, p := range []objstore.URL{u, p2} {
+		if _, err := Push(ctx, c, demoPart(t, i+1, 120*i, true, false), p, Options{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	other := []byte(`{"another": "manifest"}`)
+	st := &joinRacer{Client: c, race: func() {
+		if _, err := c.Put(ctx, u.Bucket, u.Key(session.ManifestName), bytes.NewReader(other), objstore.PutOptions{}); err != nil {
+			t.Error(err)
+		}
+	}}
+	_, err := JoinParts(ctx, st, u, JoinOptions{Finalize: finalize})
+	var fe *FencedError
+	if !errors.As(err, &fe) || fe.Holder != "another join of the session" {
+		t.Fatalf("join raced by another manifest: %v; want fenced", err)
+	}
+	if got := getBytes(t, c, u.Bucket, u.Key(session.ManifestName)); !bytes.Equal(got, other) {
+		t.Errorf("the manifest written meanwhile was replaced: %s", got)
+	}
+}
