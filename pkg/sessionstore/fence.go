@@ -102,8 +102,10 @@ func (m *Mirror) whose(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, t := range m.tried {
-		if bytes.Equal(b, t) && o.ETag != "" {
+	// The mirror's own bytes: a write whose answer was lost, or its last write (a store that
+	// spells an ETag differently in a HEAD and a PUT's answer).
+	for _, t := range append(m.tried, m.lastMan) {
+		if t != nil && bytes.Equal(b, t) && o.ETag != "" {
 			m.etag, m.lastMan, m.tried = o.ETag, t, nil
 			return nil
 		}
