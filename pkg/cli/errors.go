@@ -228,6 +228,18 @@ var errorTable = []errorRow{
 			return fmt.Sprintf("%s: %v", controlCommand(command, err), find[*control.SendError](err).Err)
 		}},
 
+	// A recording whose place in the bucket another writer took over (a recover or a join of the
+	// session, taking its recorder for dead): it wrote nothing more there; the spool keeps it.
+	{match: is(sessionstore.ErrFenced), only: recordOnly, code: ExitBadInput,
+		message: func(command string, err error) string {
+			e, dir := find[*sessionstore.FencedError](err), ""
+			if ue := find[*record.UploadError](err); ue != nil {
+				dir = ue.Dir
+			}
+			return fmt.Sprintf("%s: %s was taken over by another writer (%s) while this recorder was cut off from the store: it wrote nothing more there; the recording stays in the spool %s",
+				command, e.URL, e.Holder, dir)
+		},
+		hint: text("nothing was overwritten; to keep what this recorder has beyond what the bucket holds, push the spool under another name ('spacecast push SPOOL s3://BUCKET/PREFIX/OTHER-NAME')")},
 	// A recording into a bucket whose session did not get there: nothing is lost, the spool has it.
 	{match: func(err error) bool { e := find[*record.UploadError](err); return e != nil && e.Finished }, only: recordOnly, code: ExitStore,
 		message: func(command string, err error) string {

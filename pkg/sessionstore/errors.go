@@ -94,3 +94,25 @@ type OpError struct {
 func (e *OpError) Error() string { return fmt.Sprintf("sessionstore: %s %s: %v", e.Op, e.URL, e.Err) }
 
 func (e *OpError) Unwrap() error { return e.Err }
+
+// ErrFenced is matched by a *FencedError: another writer took the place a recorder was writing
+// (a recovery or a join of the session, or another recorder), so the recorder stops writing it.
+var ErrFenced = errors.New("another writer took the session's place: this recorder no longer writes it")
+
+// FencedError says which place a recorder was fenced off and by what: a conditional write of
+// Key, which it had written last, found another object there (or none). Nothing was written
+// after it; the recorder's spool keeps everything.
+type FencedError struct {
+	URL string // s3://BUCKET/PREFIX/NAME, the place
+	Key string // the object whose condition failed
+	// Holder says what holds the place now: "a recovery or a join of the session" (the live
+	// manifest was taken), "nothing (the session was recovered or joined and its pieces
+	// deleted)", "another recorder", "another session's file".
+	Holder string
+}
+
+func (e *FencedError) Error() string {
+	return fmt.Sprintf("%s: %v (it is now %s's)", e.Key, ErrFenced, e.Holder)
+}
+
+func (e *FencedError) Unwrap() error { return ErrFenced }

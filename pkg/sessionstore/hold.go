@@ -192,19 +192,25 @@ const maxSmall = 16 << 20
 
 // getSmall reads a whole small object.
 func getSmall(ctx context.Context, st Reader, bucket, key string) ([]byte, error) {
-	r, _, err := st.Get(ctx, bucket, key, nil)
+	b, _, err := getSmallObject(ctx, st, bucket, key)
+	return b, err
+}
+
+// getSmallObject is getSmall, with what the store says of the object (its ETag).
+func getSmallObject(ctx context.Context, st Reader, bucket, key string) ([]byte, objstore.Object, error) {
+	r, o, err := st.Get(ctx, bucket, key, nil)
 	if err != nil {
-		return nil, err
+		return nil, o, err
 	}
 	defer r.Close()
 	b, err := io.ReadAll(io.LimitReader(r, maxSmall+1))
 	if err != nil {
-		return nil, err
+		return nil, o, err
 	}
 	if len(b) > maxSmall {
-		return nil, fmt.Errorf("%s: %w", key, ErrTooBig)
+		return nil, o, fmt.Errorf("%s: %w", key, ErrTooBig)
 	}
-	return b, nil
+	return b, o, nil
 }
 
 // kind is what a bucket keeps: versions of objects, and Object Lock (always with versions).

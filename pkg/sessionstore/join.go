@@ -181,10 +181,14 @@ func JoinParts(ctx context.Context, st LiveStore, u objstore.URL, opt JoinOption
 	}
 	ms := make([]*session.Manifest, len(urls))
 	raw := make([][]byte, len(urls))
+	var etag string // part 1's manifest's: the joined one replaces that one only
 	for i, pu := range urls {
-		b, err := getSmall(ctx, st, pu.Bucket, pu.Key(session.ManifestName))
+		b, o, err := getSmallObject(ctx, st, pu.Bucket, pu.Key(session.ManifestName))
 		if err != nil {
 			return fail(fmt.Errorf("part %d: %w", i+1, err))
+		}
+		if i == 0 {
+			etag = o.ETag
 		}
 		if ms[i], err = session.Parse(b); err != nil {
 			return fail(fmt.Errorf("part %d: %s: %w", i+1, pu.Key(session.ManifestName), err))
@@ -202,7 +206,7 @@ func JoinParts(ctx context.Context, st LiveStore, u objstore.URL, opt JoinOption
 			return fail(err)
 		}
 	} else {
-		if joined, err = joinInto(ctx, st, urls, ms, opt, rep); err != nil {
+		if joined, err = joinInto(ctx, st, urls, ms, etag, opt, rep); err != nil {
 			return fail(err)
 		}
 	}
@@ -308,8 +312,10 @@ func alreadyJoined(ms []*session.Manifest) (bool, error) {
 	return false, fmt.Errorf("%w: the session lists %d of its %d later parts as joined already", ErrPartsMixed, in, len(ms)-1)
 }
 
-// joinInto joins the parts in a work folder and writes the result at urls[0], the manifest last.
-func joinInto(ctx context.Context, st LiveStore, urls []objstore.URL, ms []*session.Manifest, opt JoinOptions, rep *JoinReport) (*session.Manifest, error) {
+// joinInto joins the parts in a work folder and writes the result at urls[0], the manifest last,
+// over part 1's manifest as it was read (its ETag etag; "" when the store gave none: then
+// unconditionally). Another manifest there meanwhile (another join) is a *FencedError.
+func joinInto(ctx context.Context, st LiveStore, urls []objstore.URL, ms []*session.Manifest, etag string, opt JoinOptions, rep *JoinReport) (*session.Manifest, error) {
 	joined, err := session.JoinManifests(ms)
 	if err != nil {
 		return nil, err
@@ -403,7 +409,19 @@ func joinInto(ctx context.Context, st LiveStore, urls []objstore.URL, ms []*sess
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		o, err := putFile(ctx, st, p, u.Bucket, u.Key(rel))
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		po := objstore.PutOptions{ContentType: contentType(rel)}
+		if rel == session.ManifestName {
+			po.IfMatch = etag
+		}
+		o, err := st.Put(ctx, u.Bucket, u.Key(rel), f, po)
+		if po.IfMatch != "" && (errors.Is(err, objstore.ErrPrecondition) || errors.Is(err, objstore.ErrNotFound)) {
+			return &FencedError{URL: u.String(), Key: u.Key(rel), Holder: "another join of the session"}
+		}
 		if err != nil {
 			return err
 		}

@@ -86,6 +86,15 @@ type Mirror struct {
 	roundMu sync.Mutex // one round at a time (the loop's, Flush's)
 	sent    map[string]int64
 	lastMan []byte
+	// The live manifest is the mirror's lease on its place (fence.go): etag is the ETag of its
+	// last write of it ("" before the first), tried the bytes of writes whose answer was lost,
+	// fenced the *FencedError once another took the place. probed: the store was checked for
+	// conditional writes; unconditional: it ignores them (no fence).
+	etag          string
+	tried         [][]byte
+	fenced        error
+	probed        bool
+	unconditional bool
 
 	mu     sync.Mutex
 	status MirrorStatus
@@ -132,7 +141,7 @@ func (m *Mirror) run(ctx context.Context) {
 		case <-t.C:
 		}
 		err := m.Flush(ctx)
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || errors.Is(err, ErrFenced) {
 			return
 		}
 		next := m.opt.Interval
@@ -164,6 +173,9 @@ func (m *Mirror) Flush(ctx context.Context) error {
 		s.Err = err
 		if !s.Behind {
 			s.Behind, s.Since = true, time.Now()
+		}
+		// Told when it falls behind, and when it is fenced off (it stays behind for good then).
+		if !was.Behind || errors.Is(err, ErrFenced) && !errors.Is(was.Err, ErrFenced) {
 			c := *s
 			notify = &c
 		}
@@ -183,8 +195,12 @@ func (m *Mirror) Flush(ctx context.Context) error {
 }
 
 // round sends each growing file's new bytes, then the manifest as it was read before them, so
-// that every file it names has its pieces in the bucket first.
+// that every file it names has its pieces in the bucket first. A mirror fenced off (another took
+// its place, fence.go) sends nothing: the *FencedError again.
 func (m *Mirror) round(ctx context.Context) (pieces int, sent, pending int64, err error) {
+	if m.fenced != nil {
+		return 0, 0, 0, m.fenced
+	}
 	man, err := os.ReadFile(filepath.Join(m.dir, session.ManifestName))
 	if errors.Is(err, fs.ErrNotExist) {
 		man, err = nil, nil
@@ -198,6 +214,9 @@ func (m *Mirror) round(ctx context.Context) (pieces int, sent, pending int64, er
 	}
 	for _, f := range files {
 		pending += max(f.size-m.sent[f.rel], 0)
+	}
+	if err := m.check(ctx); err != nil {
+		return 0, 0, pending, err
 	}
 	for _, f := range files {
 		from := m.sent[f.rel]
@@ -218,13 +237,9 @@ func (m *Mirror) round(ctx context.Context) (pieces int, sent, pending int64, er
 		}
 	}
 	if man != nil && !bytes.Equal(man, m.lastMan) {
-		rctx, cancel := context.WithTimeout(ctx, m.opt.RequestTimeout)
-		defer cancel()
-		if _, err := m.st.Put(rctx, m.dst.Bucket, m.dst.Key(LiveDir+"/"+session.ManifestName), bytes.NewReader(man),
-			objstore.PutOptions{ContentType: "application/json"}); err != nil {
+		if err := m.putManifest(ctx, man); err != nil {
 			return pieces, sent, pending, err
 		}
-		m.lastMan = man
 	}
 	return pieces, sent, pending, nil
 }
@@ -291,10 +306,17 @@ func (m *Mirror) Stop() {
 
 // Finish stops the rounds and uploads the finished session in the folder as Push does (every
 // file whole, the manifest last), retrying with backoff until ctx ends, then deletes the pieces.
-// The session in the bucket is then a session like any pushed one.
+// The session in the bucket is then a session like any pushed one. On a store with conditional
+// writes a last round goes first, whose write of the live manifest must find the mirror's own
+// (fence.go), and the files go up conditionally: a mirror whose place another took over (a
+// recovery or a join of the session) gets a *FencedError and writes nothing of its session.
 func (m *Mirror) Finish(ctx context.Context, opt Options) (*Report, error) {
 	m.Stop()
-	rep, err := PushRetry(ctx, m.st, m.dir, m.dst, opt)
+	g, err := m.last(ctx)
+	if err != nil {
+		return nil, &Error{Op: "push", Dir: m.dir, URL: m.dst.String(), Err: err}
+	}
+	rep, err := pushRetry(ctx, m.st, m.dir, m.dst, opt, g)
 	if err != nil {
 		return nil, err
 	}
@@ -304,13 +326,42 @@ func (m *Mirror) Finish(ctx context.Context, opt Options) (*Report, error) {
 	return rep, nil
 }
 
+// last is Finish's last round, retried as a push is while the store fails and ctx lasts: the
+// spool's last bytes and its finished manifest, the check that the place is still the mirror's.
+// It returns the guard of the upload (nil on a store without conditional writes).
+func (m *Mirror) last(ctx context.Context) (*putGuard, error) {
+	var backoff time.Duration
+	for !m.unconditional {
+		err := m.Flush(ctx)
+		if err == nil {
+			return m.guard(ctx)
+		}
+		var oe *objstore.Error
+		if !errors.As(err, &oe) || !retryable(oe) {
+			return nil, err
+		}
+		backoff = min(max(2*backoff, time.Second), 15*time.Second)
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(backoff):
+		}
+	}
+	return nil, nil
+}
+
 // PushRetry is Push, tried again with backoff (1 s, doubling, at most 15 s) while the store fails
 // and ctx lasts. A push whose manifest reached the bucket though its answer was lost counts as
 // done: the manifest there is the folder's, byte for byte.
 func PushRetry(ctx context.Context, st Store, dir string, dst objstore.URL, opt Options) (*Report, error) {
+	return pushRetry(ctx, st, dir, dst, opt, nil)
+}
+
+// pushRetry is PushRetry with the uploads under g (nil: none).
+func pushRetry(ctx context.Context, st Store, dir string, dst objstore.URL, opt Options, g *putGuard) (*Report, error) {
 	var backoff time.Duration
 	for {
-		rep, err := Push(ctx, st, dir, dst, opt)
+		rep, err := push(ctx, st, dir, dst, opt, g)
 		if err == nil {
 			return rep, nil
 		}

@@ -129,8 +129,22 @@ func RecoverLive(ctx context.Context, st LiveStore, dst objstore.URL, opt Recove
 		if opt.Now != nil {
 			now = opt.Now
 		}
-		if age := now().Sub(liveMan.LastModified); age < quiet {
+		if age := now().Sub(liveMan.LastModified); age < quiet && !taken(manBytes) {
 			return fail(&RecordingError{Age: age, Quiet: quiet})
+		}
+		// Take the place from its recorder (fence.go), then list the pieces again: those it sent
+		// before it was fenced off are the session's too.
+		if err := takeLive(ctx, st, dst, manBytes, liveMan.ETag, quiet); err != nil {
+			return fail(err)
+		}
+		pieces = pieces[:0]
+		for o, err := range st.List(ctx, dst.Bucket, liveDir) {
+			if err != nil {
+				return fail(err)
+			}
+			if o.Key != liveDir+session.ManifestName {
+				pieces = append(pieces, o)
+			}
 		}
 		tmp, err := os.MkdirTemp(opt.Work, ".spacecast-recover-")
 		if err != nil {

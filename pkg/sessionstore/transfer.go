@@ -54,6 +54,11 @@ type Report struct {
 // against its seal first. dst must not hold a session already (a manifest); files a push that
 // stopped left there are replaced.
 func Push(ctx context.Context, st Store, dir string, dst objstore.URL, opt Options) (*Report, error) {
+	return push(ctx, st, dir, dst, opt, nil)
+}
+
+// push is Push with every upload under g (nil: unconditional).
+func push(ctx context.Context, st Store, dir string, dst objstore.URL, opt Options, g *putGuard) (*Report, error) {
 	fail := func(err error) (*Report, error) {
 		return nil, &Error{Op: "push", Dir: dir, URL: dst.String(), Err: err}
 	}
@@ -88,7 +93,13 @@ func Push(ctx context.Context, st Store, dir string, dst objstore.URL, opt Optio
 		if err := ctx.Err(); err != nil {
 			return fail(err)
 		}
-		o, err := putFile(ctx, st, filepath.Join(dir, filepath.FromSlash(f.rel)), dst.Bucket, dst.Key(f.rel))
+		p := filepath.Join(dir, filepath.FromSlash(f.rel))
+		var o objstore.Object
+		if g != nil {
+			o, err = g.put(ctx, st, p, dst.Bucket, dst.Key(f.rel))
+		} else {
+			o, err = putFile(ctx, st, p, dst.Bucket, dst.Key(f.rel))
+		}
 		if err != nil {
 			return fail(err)
 		}

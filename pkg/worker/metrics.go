@@ -7,7 +7,7 @@ import (
 // Metrics are a worker's Prometheus metrics (names in docs/fleet.md, "Workers"): counters of
 // jobs, and gauges read from the worker when scraped.
 type Metrics struct {
-	Taken, Done, Failed, HandedBack, Lost, Failovers, UploadedBytes prometheus.Counter
+	Taken, Done, Failed, HandedBack, Lost, Fenced, Failovers, UploadedBytes prometheus.Counter
 
 	gauges []prometheus.Collector
 }
@@ -28,6 +28,7 @@ func newMetrics(w *Worker) *Metrics {
 		Failed:        c("jobs_failed_total", "Jobs failed."),
 		HandedBack:    c("jobs_handed_back_total", "Jobs handed back to the queue unfinished (the worker stopping)."),
 		Lost:          c("jobs_lost_total", "Jobs this worker stopped recording because another claim holds them or the queue was unreachable past the fence."),
+		Fenced:        c("fenced_total", "Recordings the store fenced off: another worker took their part's place (a join or a recovery), so this one stopped writing it and kept its spool."),
 		Failovers:     c("failovers_total", "Jobs taken that an earlier claim had held (a worker lost, or one handing back): takeovers."),
 		UploadedBytes: c("uploaded_bytes_total", "Bytes of finished sessions (parts) uploaded to the bucket."),
 		gauges: []prometheus.Collector{
@@ -48,7 +49,7 @@ func newMetrics(w *Worker) *Metrics {
 // Collectors are the worker's metrics, to register with a Prometheus registry.
 func (w *Worker) Collectors() []prometheus.Collector {
 	m := w.m
-	return append([]prometheus.Collector{m.Taken, m.Done, m.Failed, m.HandedBack, m.Lost, m.Failovers, m.UploadedBytes}, m.gauges...)
+	return append([]prometheus.Collector{m.Taken, m.Done, m.Failed, m.HandedBack, m.Lost, m.Fenced, m.Failovers, m.UploadedBytes}, m.gauges...)
 }
 
 // Metrics are the worker's counters.

@@ -411,6 +411,16 @@ func (w *Worker) run(t *Taken) {
 	w.mu.Lock()
 	w.jobs[t] = nil
 	w.mu.Unlock()
+	if fe := (*sessionstore.FencedError)(nil); errors.As(err, &fe) {
+		// The store fenced this part off: a join or recovery of the session took its place (this
+		// worker was taken for dead). Nothing more was written there; the spool keeps the part.
+		m.Fenced.Inc()
+		log.Warn("fenced off by the store: another worker took the part's place; the spool is kept",
+			"part", place.String(), "holder", fe.Holder, "key", fe.Key, "spool", dir)
+		if out == finished {
+			out = superseded
+		}
+	}
 	if out == finished && err != nil && (res == nil || !res.Uploaded) {
 		fail(err.Error())
 		return
