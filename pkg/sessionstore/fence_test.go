@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/spacecast/spacecast/internal/testutil/s3server"
+	"github.com/spacecast/spacecast/internal/testutil/tcplink"
 	"github.com/spacecast/spacecast/pkg/objstore"
 	"github.com/spacecast/spacecast/pkg/session"
 )
@@ -290,69 +290,6 @@ func TestFenceCases(t *testing.T) {
 	})
 }
 
-// relay is a TCP link to the S3 server that a test cuts (it drops what passes while cut) and
-// restores: a recorder cut off from the store and back.
-type relay struct {
-	mu  sync.Mutex
-	cut bool
-}
-
-func (l *relay) setCut(c bool) { l.mu.Lock(); l.cut = c; l.mu.Unlock() }
-func (l *relay) isCut() bool   { l.mu.Lock(); defer l.mu.Unlock(); return l.cut }
-
-// newRelay listens on 127.0.0.1 and forwards to target (HOST:PORT); it returns the listening
-// address.
-func newRelay(t *testing.T, target string) (*relay, string) {
-	t.Helper()
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	l := &relay{}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			if l.isCut() {
-				c.Close()
-				continue
-			}
-			s, err := net.Dial("tcp4", target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			go l.pipe(c, s)
-			go l.pipe(s, c)
-		}
-	}()
-	return l, ln.Addr().String()
-}
-
-// pipe copies from to to; while cut it drops what it reads and closes the connection.
-func (l *relay) pipe(from, to net.Conn) {
-	defer from.Close()
-	defer to.Close()
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := from.Read(buf)
-		if l.isCut() {
-			return
-		}
-		if n > 0 {
-			if _, werr := to.Write(buf[:n]); werr != nil {
-				return
-			}
-		}
-		if err != nil {
-			return
-		}
-	}
-}
-
 // TestFenceCutOffRecorder (real versitygw): the worker scenario on the storage side. Recorder A
 // mirrors part 1 through a link to the store every 100 ms; the link is cut (A's rounds fail, its
 // spool grows); recorder B records part 2; the join, once A's live manifest has gone quiet, takes
@@ -362,7 +299,7 @@ func (l *relay) pipe(from, to net.Conn) {
 func TestFenceCutOffRecorder(t *testing.T) {
 	ctx := context.Background()
 	srv, c, u := realStore(t)
-	link, addr := newRelay(t, strings.TrimPrefix(srv.Endpoint, "http://"))
+	link, addr := tcplink.New(t, strings.TrimPrefix(srv.Endpoint, "http://"))
 	ca, err := objstore.New(ctx, objstore.Config{Endpoint: "http://" + addr})
 	if err != nil {
 		t.Fatal(err)
@@ -375,7 +312,7 @@ func TestFenceCutOffRecorder(t *testing.T) {
 	for a.Status().Last.IsZero() {
 		time.Sleep(20 * time.Millisecond) // no signal for a first round that went through
 	}
-	link.setCut(true)
+	link.SetCut(true)
 	grow(t, dir1) // recorded while cut off
 	if s := <-statuses; !s.Behind {
 		t.Fatalf("status %+v: want behind", s)
@@ -397,7 +334,7 @@ func TestFenceCutOffRecorder(t *testing.T) {
 		t.Fatalf("join: %+v, %v", rep, err)
 	}
 	before := listKeys(t, c, u.Bucket, u.Dir())
-	link.setCut(false)
+	link.SetCut(false)
 	var fenced MirrorStatus
 	for s := range statuses {
 		if errors.Is(s.Err, ErrFenced) {

@@ -3,7 +3,6 @@ package worker
 import (
 	"context"
 	"errors"
-	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,72 +13,13 @@ import (
 
 	"github.com/spacecast/spacecast/internal/testutil"
 	"github.com/spacecast/spacecast/internal/testutil/s3server"
+	"github.com/spacecast/spacecast/internal/testutil/tcplink"
 	"github.com/spacecast/spacecast/pkg/capture"
 	"github.com/spacecast/spacecast/pkg/objstore"
 	"github.com/spacecast/spacecast/pkg/record"
 	"github.com/spacecast/spacecast/pkg/session"
 	"github.com/spacecast/spacecast/pkg/sessionstore"
 )
-
-// storeLink is a TCP link to the S3 server that the test cuts (connections are closed and new
-// ones refused) and restores: a worker cut off from the store.
-type storeLink struct {
-	mu  sync.Mutex
-	cut bool
-}
-
-func (l *storeLink) setCut(c bool) { l.mu.Lock(); l.cut = c; l.mu.Unlock() }
-func (l *storeLink) isCut() bool   { l.mu.Lock(); defer l.mu.Unlock(); return l.cut }
-
-func newStoreLink(t *testing.T, target string) (*storeLink, string) {
-	t.Helper()
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	l := &storeLink{}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			if l.isCut() {
-				c.Close()
-				continue
-			}
-			s, err := net.Dial("tcp4", target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			go l.pipe(c, s)
-			go l.pipe(s, c)
-		}
-	}()
-	return l, ln.Addr().String()
-}
-
-func (l *storeLink) pipe(from, to net.Conn) {
-	defer from.Close()
-	defer to.Close()
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := from.Read(buf)
-		if l.isCut() {
-			return
-		}
-		if n > 0 {
-			if _, werr := to.Write(buf[:n]); werr != nil {
-				return
-			}
-		}
-		if err != nil {
-			return
-		}
-	}
-}
 
 // mirrorRec stands for a recording into the bucket: the demo session as its spool, mirrored by a
 // real sessionstore.Mirror; Stop finishes it and uploads it as record does (Mirror.Finish).
@@ -157,7 +97,7 @@ func TestWorkerFencedByTheStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	link, addr := newStoreLink(t, strings.TrimPrefix(srv.Endpoint, "http://"))
+	link, addr := tcplink.New(t, strings.TrimPrefix(srv.Endpoint, "http://"))
 	ca, err := objstore.New(ctx, objstore.Config{Endpoint: "http://" + addr})
 	if err != nil {
 		t.Fatal(err)
@@ -193,7 +133,7 @@ func TestWorkerFencedByTheStore(t *testing.T) {
 		time.Sleep(20 * time.Millisecond) // no signal for a first round that went through
 	}
 	// Cut off from the store and the queue alike.
-	link.setCut(true)
+	link.SetCut(true)
 	claim.mu.Lock()
 	claim.progress = errors.New("nats: timeout")
 	claim.mu.Unlock()
@@ -214,7 +154,7 @@ func TestWorkerFencedByTheStore(t *testing.T) {
 		t.Fatalf("join: %+v, %v", rep, err)
 	}
 	before := keysOf(t, c, u)
-	link.setCut(false)
+	link.SetCut(false)
 	select {
 	case <-r.Done():
 	case <-time.After(40 * time.Second):
