@@ -50,6 +50,13 @@ func (r *fleetRig) startProc(name, addr string, args ...string) *workerProc {
 	r.t.Helper()
 	cmd := exec.Command(spacecastBinary(r.t), args...)
 	cmd.Env = append(os.Environ(), "LK_WORKER_SECRET="+r.lk.APISecret)
+	return r.startCmd(name, addr, cmd)
+}
+
+// startCmd starts cmd, a spacecast worker or webhook answering /healthz on addr, and keeps its
+// JSON log lines; it returns once /healthz is 200.
+func (r *fleetRig) startCmd(name, addr string, cmd *exec.Cmd) *workerProc {
+	r.t.Helper()
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		r.t.Fatal(err)

@@ -3,7 +3,6 @@ package cli
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -714,45 +713,7 @@ func (r *fleetRig) startWorkerIn(ns *netns.NS, c *netns.Client, name string) *wo
 	cmd := c.Command(context.Background(), spacecastBinary(r.t), "worker", "--nats", natsURL, "--store", r.store,
 		"--listen", addr, "--interface", netns.ClientIface, "--name", name, "--spool", filepath.Join(r.t.TempDir(), "spool"), "--json")
 	cmd.Env = append(os.Environ(), "LK_WORKER_SECRET="+r.lk.APISecret, "AWS_ENDPOINT_URL="+s3)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	w := &workerProc{name: name, cmd: cmd, addr: addr, done: make(chan struct{})}
-	if err := netns.StartTied(cmd); err != nil {
-		r.t.Fatal(err)
-	}
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		for sc.Scan() {
-			var e map[string]any
-			w.mu.Lock()
-			w.raw.Write(sc.Bytes())
-			w.raw.WriteByte('\n')
-			if json.Unmarshal(sc.Bytes(), &e) == nil {
-				w.log = append(w.log, e)
-			}
-			w.mu.Unlock()
-		}
-		_ = cmd.Wait()
-		close(w.done)
-	}()
-	r.t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-w.done
-		if r.t.Failed() {
-			r.t.Logf("%s's log:\n%s", name, w.text())
-		}
-	})
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if code, _ := w.get(healthPath); code == http.StatusOK {
-			return w
-		}
-		if time.Now().After(deadline) {
-			r.t.Fatalf("%s: /healthz not 200 within 30 s; log:\n%s", name, w.text())
-		}
-	}
+	return r.startCmd(name, addr, cmd)
 }
 
 // watchHealth asks /healthz of the worker at addr, from inside the client namespace c (so it
