@@ -340,11 +340,8 @@ func (m *Mirror) last(ctx context.Context) (*putGuard, error) {
 		if !errors.As(err, &oe) || !retryable(oe) {
 			return nil, err
 		}
-		backoff = min(max(2*backoff, time.Second), 15*time.Second)
-		select {
-		case <-ctx.Done():
+		if !uploadRetryWait(ctx, &backoff) {
 			return nil, err
-		case <-time.After(backoff):
 		}
 	}
 	return nil, nil
@@ -375,11 +372,8 @@ func pushRetry(ctx context.Context, st Store, dir string, dst objstore.URL, opt 
 		if !errors.As(err, &oe) || !retryable(oe) {
 			return nil, err
 		}
-		backoff = min(max(2*backoff, time.Second), 15*time.Second)
-		select {
-		case <-ctx.Done():
+		if !uploadRetryWait(ctx, &backoff) {
 			return nil, err
-		case <-time.After(backoff):
 		}
 	}
 }
@@ -467,4 +461,16 @@ func CheckFree(ctx context.Context, st Store, dst objstore.URL) error {
 		}
 	}
 	return nil
+}
+
+// uploadRetryWait waits before the next try of an upload the store failed: 1 s, doubling, at most
+// 15 s. It says false when ctx ended first.
+func uploadRetryWait(ctx context.Context, backoff *time.Duration) bool {
+	*backoff = min(max(2**backoff, time.Second), 15*time.Second)
+	select {
+	case <-ctx.Done():
+		return false
+	case <-time.After(*backoff):
+		return true
+	}
 }
