@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -84,6 +85,17 @@ func TestFollowupE2E(t *testing.T) {
 		}
 		if n := len(w.lines("follow-up queued")); n != 3 {
 			t.Errorf("%d follow-ups queued, want 3", n)
+		}
+		// The worker counts each follow-up attempt: two done at once, the third failed every time.
+		for name, want := range map[string]int{
+			"spacecast_worker_followups_taken_total":  2 + fleet.MaxFollowupAttempts,
+			"spacecast_worker_followups_done_total":   2,
+			"spacecast_worker_followups_failed_total": fleet.MaxFollowupAttempts,
+			"spacecast_worker_capacity_followups":     2,
+		} {
+			if got, want := metric(t, w.get, name), fmt.Sprintf("%s %d", name, want); got != want {
+				t.Errorf("worker metrics: %q, want %q", got, want)
+			}
 		}
 		// fu-nosite's attempts after the first take the mix the first uploaded, as it is.
 		if n := len(w.lines("mix uploaded by an earlier attempt: taking it as it is")); n != fleet.MaxFollowupAttempts-1 {

@@ -165,6 +165,9 @@ func (w *Worker) followup(t *Taken) {
 	f := t.Job.Followup
 	log := w.o.Log.With("job", string(t.Job.ID), "record_job", string(f.RecordJob), "claim", t.Number)
 	log.Info("follow-up taken", "times", t.Times, "session", f.Session)
+	w.m.FollowupsTaken.Inc()
+	w.followupsRunning.Add(1)
+	defer w.followupsRunning.Add(-1)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan struct{})
@@ -183,12 +186,15 @@ func (w *Worker) followup(t *Taken) {
 	case finished:
 		if err != nil {
 			log.Error("follow-up failed", "err", err)
+			w.m.FollowupsFailed.Inc()
 			err = call(func(ctx context.Context) error { return t.Claim.Fail(ctx, err.Error()) })
 			break
 		}
 		log.Info("follow-up done", "result", result)
+		w.m.FollowupsDone.Inc()
 		err = call(func(ctx context.Context) error { return t.Claim.Done(ctx, result) })
 	case cancelled:
+		w.m.FollowupsDone.Inc()
 		err = call(func(ctx context.Context) error { return t.Claim.Done(ctx, "") })
 	case handedBack:
 		log.Info("follow-up handed back")

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/spacecast/spacecast/pkg/capture"
@@ -123,6 +124,8 @@ type Worker struct {
 	jobs     map[*Taken]Recording // running jobs; nil until the recording started
 	draining bool
 	changed  chan struct{} // a job ended (capacity may be free)
+
+	followupsRunning atomic.Int64 // follow-up jobs being run
 }
 
 // New checks o and returns a worker.
