@@ -225,9 +225,9 @@ func (j judged) toneStretches(freq float64) [][2]time.Time {
 
 // TestFleetWebhookE2E: the whole fleet, rooms started only by their speakers: a livekit-server
 // posting its webhooks to a `spacecast webhook` process (--record-rooms 'fleet-*', --enqueue-timeout
-// 1s), a real nats-server, versitygw and three `spacecast worker` processes (--max-rooms 3,
-// --drain-timeout 5s). Six rooms of a pion speaker and one of a headless Chromium speaker (a WAV of
-// its own tone) open; a seventh pion room opens while nats-server is down.
+// 1s), a real nats-server, versitygw and three `spacecast worker` processes (--max-rooms 6,
+// --drain-timeout 5s). Ten rooms of a pion speaker and one of a headless Chromium speaker (a WAV of
+// its own tone) open; a twelfth room, of a pion speaker, opens while nats-server is down.
 //  1. nats-server is stopped for 2 s and started again while the rooms are recorded: no job is
 //     lost and none is run twice: each room has exactly one job in the queue, still running, not
 //     taken again (no worker reached its fence); the room
@@ -246,7 +246,7 @@ func TestFleetWebhookE2E(t *testing.T) {
 	netns.Run(t, func(t *testing.T, _ *netns.NS) {
 		r, hook := newWebhookFleetRig(t)
 		workers := []*workerProc{}
-		flags := []string{"--max-rooms", "3", "--drain-timeout", "5s"}
+		flags := []string{"--max-rooms", "6", "--drain-timeout", "5s"}
 		for i := range 3 {
 			workers = append(workers, r.startWorker(fmt.Sprintf("w%d", i+1), flags...))
 		}
@@ -271,9 +271,9 @@ func TestFleetWebhookE2E(t *testing.T) {
 		}
 
 		talkers := map[string]*talker{}
-		for i := range 6 {
+		for i := range 10 {
 			room := fmt.Sprintf("fleet-p%d", i+1)
-			talkers[room] = r.speakUntil(room, float64(350+100*i))
+			talkers[room] = r.speakUntil(room, float64(350+80*i))
 		}
 		talkers["fleet-chromium"] = r.browserSpeak("fleet-chromium", 1250)
 		awaitRecording := func(rooms []string, within time.Duration) {
