@@ -2,6 +2,8 @@ package worker
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -262,7 +264,8 @@ func (w *Worker) mixStep(ctx context.Context, log *slog.Logger, id fleet.JobID, 
 	}
 	if obj, err := mb.Head(ctx, mixU.Bucket, mixU.Prefix); err == nil && obj.Metadata[metaFollowup] == string(id) {
 		log.Info("mix uploaded by an earlier attempt: taking it as it is", "mix", mixU.String())
-		return out, started, download(ctx, mb, mixU.Bucket, mixU.Prefix, out)
+		_, err := download(ctx, mb, mixU.Bucket, mixU.Prefix, out)
+		return out, started, err
 	} else if err != nil && !errors.Is(err, objstore.ErrNotFound) {
 		return "", time.Time{}, err
 	}
@@ -386,7 +389,7 @@ func hidden(rel string) bool {
 const maxSiteObjects = 100_000
 
 // downloadSite copies the site's folder at u into dir, but for hidden objects, and returns the
-// SHA-256 (or ETag) of each object by its path in the site.
+// SHA-256 of each object by its path in the site.
 func downloadSite(ctx context.Context, b Bucket, u objstore.URL, dir string) (map[string]string, error) {
 	got := map[string]string{}
 	for o, err := range b.List(ctx, u.Bucket, u.Dir()) {
@@ -404,10 +407,7 @@ func downloadSite(ctx context.Context, b Bucket, u objstore.URL, dir string) (ma
 			return nil, fmt.Errorf("worker: %s: more than %d objects: not a site's folder", u, maxSiteObjects)
 		}
 		p := filepath.Join(dir, filepath.FromSlash(rel))
-		if err := download(ctx, b, u.Bucket, o.Key, p); err != nil {
-			return nil, err
-		}
-		sum, _, err := fsutil.SHA256File(p)
+		sum, err := download(ctx, b, u.Bucket, o.Key, p)
 		if err != nil {
 			return nil, err
 		}
@@ -477,25 +477,21 @@ func upload(ctx context.Context, b Bucket, bucket, key, p string) error {
 	return err
 }
 
-// download copies an object to the file p (through a temporary file renamed into place).
-func download(ctx context.Context, b Bucket, bucket, key, p string) error {
+// download copies an object to the file p (fsutil.WriteAtomic: a temporary file renamed into
+// place) and returns the SHA-256 of what it wrote, hashed on the way.
+func download(ctx context.Context, b Bucket, bucket, key, p string) (string, error) {
 	r, _, err := b.Get(ctx, bucket, key, nil)
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer r.Close()
 	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	err = fsutil.WriteAtomic(p, 0o600, func(w io.Writer) error {
+		_, err := io.Copy(io.MultiWriter(w, h), r)
 		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(p), ".download-*")
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(tmp, r); err != nil {
-		return errors.Join(err, tmp.Close(), os.Remove(tmp.Name()))
-	}
-	if err := tmp.Close(); err != nil {
-		return errors.Join(err, os.Remove(tmp.Name()))
-	}
-	return os.Rename(tmp.Name(), p)
+	})
+	return hex.EncodeToString(h.Sum(nil)), err
 }
